@@ -1,0 +1,56 @@
+# newsbrief: `make install` then `make run` (serve) or `make test` (tests).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PIP    := $(PY) -m pip
+PROTO  := proto/newsbrief/v1/newsbrief.proto
+GEN    := client/src/newsbrief/v1
+DATA   ?= ../shared/data
+
+.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: client/pyproject.toml service/pyproject.toml requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
+	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./client
+	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./service
+	touch $@
+
+run: install
+	$(BIN)/newsbrief-server
+
+test: install
+	$(PY) -m pytest -q tests
+
+proto: install
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=client/src --pyi_out=client/src \
+		--grpc_python_out=client/src $(PROTO)
+
+proto-check: proto
+	git diff --exit-code -- $(GEN) || { echo "generated code is stale: run 'make proto' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GEN))" || { git status --porcelain -- $(GEN); echo "untracked generated files"; exit 1; }
+
+node_modules/.bin/buf: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+buf-lint: node_modules/.bin/buf
+	node_modules/.bin/buf lint
+
+lint: install buf-lint
+	$(BIN)/ruff check client/src service/src tests bench scripts
+	$(BIN)/ruff format --check client/src service/src tests bench scripts
+	$(BIN)/mypy
+
+eval: install
+	$(PY) -m newsbrief.service.evaluate --data $(DATA)
+
+docker-check: install
+	$(PY) -m pytest -q tests/integration/test_dockerfile.py
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

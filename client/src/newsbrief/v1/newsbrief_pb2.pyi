@@ -1,0 +1,291 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SummaryLength(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SUMMARY_LENGTH_UNSPECIFIED: _ClassVar[SummaryLength]
+    SUMMARY_LENGTH_SHORT: _ClassVar[SummaryLength]
+    SUMMARY_LENGTH_MEDIUM: _ClassVar[SummaryLength]
+    SUMMARY_LENGTH_LONG: _ClassVar[SummaryLength]
+
+class SummaryMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SUMMARY_METHOD_UNSPECIFIED: _ClassVar[SummaryMethod]
+    SUMMARY_METHOD_AUTO: _ClassVar[SummaryMethod]
+    SUMMARY_METHOD_EXTRACTIVE: _ClassVar[SummaryMethod]
+    SUMMARY_METHOD_ABSTRACTIVE: _ClassVar[SummaryMethod]
+SUMMARY_LENGTH_UNSPECIFIED: SummaryLength
+SUMMARY_LENGTH_SHORT: SummaryLength
+SUMMARY_LENGTH_MEDIUM: SummaryLength
+SUMMARY_LENGTH_LONG: SummaryLength
+SUMMARY_METHOD_UNSPECIFIED: SummaryMethod
+SUMMARY_METHOD_AUTO: SummaryMethod
+SUMMARY_METHOD_EXTRACTIVE: SummaryMethod
+SUMMARY_METHOD_ABSTRACTIVE: SummaryMethod
+
+class SummarizeRequest(_message.Message):
+    __slots__ = ("text", "html", "title", "source_language", "target_languages", "length", "max_sentences", "max_words", "method", "client_reference", "max_key_points")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    HTML_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    MAX_WORDS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_KEY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    html: str
+    title: str
+    source_language: str
+    target_languages: _containers.RepeatedScalarFieldContainer[str]
+    length: SummaryLength
+    max_sentences: int
+    max_words: int
+    method: SummaryMethod
+    client_reference: str
+    max_key_points: int
+    def __init__(self, text: _Optional[str] = ..., html: _Optional[str] = ..., title: _Optional[str] = ..., source_language: _Optional[str] = ..., target_languages: _Optional[_Iterable[str]] = ..., length: _Optional[_Union[SummaryLength, str]] = ..., max_sentences: _Optional[int] = ..., max_words: _Optional[int] = ..., method: _Optional[_Union[SummaryMethod, str]] = ..., client_reference: _Optional[str] = ..., max_key_points: _Optional[int] = ...) -> None: ...
+
+class Brief(_message.Message):
+    __slots__ = ("headline", "summary", "key_points")
+    HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    KEY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    headline: str
+    summary: str
+    key_points: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, headline: _Optional[str] = ..., summary: _Optional[str] = ..., key_points: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DetectedLanguage(_message.Message):
+    __slots__ = ("code", "confidence", "given")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    GIVEN_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    confidence: float
+    given: bool
+    def __init__(self, code: _Optional[str] = ..., confidence: _Optional[float] = ..., given: _Optional[bool] = ...) -> None: ...
+
+class Translation(_message.Message):
+    __slots__ = ("language", "brief")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    BRIEF_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    brief: Brief
+    def __init__(self, language: _Optional[str] = ..., brief: _Optional[_Union[Brief, _Mapping]] = ...) -> None: ...
+
+class Faithfulness(_message.Message):
+    __slots__ = ("passed", "issues")
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    ISSUES_FIELD_NUMBER: _ClassVar[int]
+    passed: bool
+    issues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, passed: _Optional[bool] = ..., issues: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("role", "id", "revision", "licence", "languages", "ready", "backend", "detail")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    LICENCE_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    id: str
+    revision: str
+    licence: str
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    ready: bool
+    backend: str
+    detail: str
+    def __init__(self, role: _Optional[str] = ..., id: _Optional[str] = ..., revision: _Optional[str] = ..., licence: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., ready: _Optional[bool] = ..., backend: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class Warning(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class Timings(_message.Message):
+    __slots__ = ("stages_ms", "total_ms")
+    class StagesMsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    STAGES_MS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
+    stages_ms: _containers.ScalarMap[str, float]
+    total_ms: float
+    def __init__(self, stages_ms: _Optional[_Mapping[str, float]] = ..., total_ms: _Optional[float] = ...) -> None: ...
+
+class ArticleMetadata(_message.Message):
+    __slots__ = ("title", "byline", "date", "dateline", "characters", "sentences", "paragraphs")
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    BYLINE_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    DATELINE_FIELD_NUMBER: _ClassVar[int]
+    CHARACTERS_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    PARAGRAPHS_FIELD_NUMBER: _ClassVar[int]
+    title: str
+    byline: str
+    date: str
+    dateline: str
+    characters: int
+    sentences: int
+    paragraphs: int
+    def __init__(self, title: _Optional[str] = ..., byline: _Optional[str] = ..., date: _Optional[str] = ..., dateline: _Optional[str] = ..., characters: _Optional[int] = ..., sentences: _Optional[int] = ..., paragraphs: _Optional[int] = ...) -> None: ...
+
+class SummarizeResponse(_message.Message):
+    __slots__ = ("brief", "source_language", "translations", "faithfulness", "models", "warnings", "timings", "cached", "client_reference", "method", "metadata")
+    BRIEF_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATIONS_FIELD_NUMBER: _ClassVar[int]
+    FAITHFULNESS_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    TIMINGS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    brief: Brief
+    source_language: DetectedLanguage
+    translations: _containers.RepeatedCompositeFieldContainer[Translation]
+    faithfulness: Faithfulness
+    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
+    warnings: _containers.RepeatedCompositeFieldContainer[Warning]
+    timings: Timings
+    cached: bool
+    client_reference: str
+    method: str
+    metadata: ArticleMetadata
+    def __init__(self, brief: _Optional[_Union[Brief, _Mapping]] = ..., source_language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., translations: _Optional[_Iterable[_Union[Translation, _Mapping]]] = ..., faithfulness: _Optional[_Union[Faithfulness, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., cached: _Optional[bool] = ..., client_reference: _Optional[str] = ..., method: _Optional[str] = ..., metadata: _Optional[_Union[ArticleMetadata, _Mapping]] = ...) -> None: ...
+
+class SummarizeStreamRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: SummarizeRequest
+    def __init__(self, request: _Optional[_Union[SummarizeRequest, _Mapping]] = ...) -> None: ...
+
+class FieldViolation(_message.Message):
+    __slots__ = ("field", "description")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    description: str
+    def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ItemStatus(_message.Message):
+    __slots__ = ("code", "message", "field_violations")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    field_violations: _containers.RepeatedCompositeFieldContainer[FieldViolation]
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field_violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ...) -> None: ...
+
+class SummarizeStreamResponse(_message.Message):
+    __slots__ = ("client_reference", "index", "status", "response")
+    CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    client_reference: str
+    index: int
+    status: ItemStatus
+    response: SummarizeResponse
+    def __init__(self, client_reference: _Optional[str] = ..., index: _Optional[int] = ..., status: _Optional[_Union[ItemStatus, _Mapping]] = ..., response: _Optional[_Union[SummarizeResponse, _Mapping]] = ...) -> None: ...
+
+class TranslateRequest(_message.Message):
+    __slots__ = ("texts", "source_language", "target_languages")
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    source_language: str
+    target_languages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, texts: _Optional[_Iterable[str]] = ..., source_language: _Optional[str] = ..., target_languages: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TranslatedTexts(_message.Message):
+    __slots__ = ("language", "texts")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, language: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TranslateResponse(_message.Message):
+    __slots__ = ("source_language", "translations", "models", "warnings")
+    SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATIONS_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    source_language: DetectedLanguage
+    translations: _containers.RepeatedCompositeFieldContainer[TranslatedTexts]
+    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
+    warnings: _containers.RepeatedCompositeFieldContainer[Warning]
+    def __init__(self, source_language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., translations: _Optional[_Iterable[_Union[TranslatedTexts, _Mapping]]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ...) -> None: ...
+
+class GetServerInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Limits(_message.Message):
+    __slots__ = ("max_text_chars", "max_html_bytes", "max_target_languages", "max_message_bytes", "max_translate_texts", "max_title_chars")
+    MAX_TEXT_CHARS_FIELD_NUMBER: _ClassVar[int]
+    MAX_HTML_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TARGET_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TRANSLATE_TEXTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TITLE_CHARS_FIELD_NUMBER: _ClassVar[int]
+    max_text_chars: int
+    max_html_bytes: int
+    max_target_languages: int
+    max_message_bytes: int
+    max_translate_texts: int
+    max_title_chars: int
+    def __init__(self, max_text_chars: _Optional[int] = ..., max_html_bytes: _Optional[int] = ..., max_target_languages: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_translate_texts: _Optional[int] = ..., max_title_chars: _Optional[int] = ...) -> None: ...
+
+class Capability(_message.Message):
+    __slots__ = ("name", "ready", "detail")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ready: bool
+    detail: str
+    def __init__(self, name: _Optional[str] = ..., ready: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class GetServerInfoResponse(_message.Message):
+    __slots__ = ("version", "summary_languages", "translation_languages", "models", "limits", "capabilities")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATION_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    summary_languages: _containers.RepeatedScalarFieldContainer[str]
+    translation_languages: _containers.RepeatedScalarFieldContainer[str]
+    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
+    limits: Limits
+    capabilities: _containers.RepeatedCompositeFieldContainer[Capability]
+    def __init__(self, version: _Optional[str] = ..., summary_languages: _Optional[_Iterable[str]] = ..., translation_languages: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., capabilities: _Optional[_Iterable[_Union[Capability, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,158 @@
+"""Domain types of the pipeline: what goes in and what comes out, free of any transport."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class LengthPreset(str, enum.Enum):
+    SHORT = "short"
+    MEDIUM = "medium"
+    LONG = "long"
+
+
+class Method(str, enum.Enum):
+    AUTO = "auto"
+    EXTRACTIVE = "extractive"
+    ABSTRACTIVE = "abstractive"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as the caller sent it. Exactly one of ``text`` and ``html`` is set."""
+
+    text: str | None = None
+    html: str | None = None
+    title: str = ""
+    source_language: str = ""  # BCP-47; empty = detect
+    client_reference: str = ""
+
+
+@dataclass(frozen=True)
+class BriefOptions:
+    """How the brief is made. ``max_sentences``/``max_words`` of 0 mean unset."""
+
+    length: LengthPreset | None = None
+    max_sentences: int = 0
+    max_words: int = 0
+    method: Method = Method.AUTO
+    target_languages: tuple[str, ...] = ()
+    max_key_points: int = 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The resolved length budget of a summary: at most ``sentences`` sentences and ``words`` words
+    (for languages written without spaces, like Korean, ``words`` is converted to characters by the
+    language rules)."""
+
+    sentences: int
+    words: int
+    key_points: int
+
+
+@dataclass(frozen=True)
+class Brief:
+    headline: str
+    summary: str
+    key_points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    code: str  # BCP-47, "und" when undetermined
+    confidence: float
+    given: bool = False
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    role: str
+    id: str
+    revision: str = ""
+    licence: str = ""
+    languages: tuple[str, ...] = ()
+    ready: bool = True
+    backend: str = "builtin"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    passed: bool
+    issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleMetadata:
+    title: str = ""
+    byline: str = ""
+    date: str = ""
+    dateline: str = ""
+    characters: int = 0
+    sentences: int = 0
+    paragraphs: int = 0
+
+
+@dataclass(frozen=True)
+class Translation:
+    language: str
+    brief: Brief
+
+
+@dataclass
+class BriefResult:
+    brief: Brief
+    language: DetectedLanguage
+    method: str
+    faithfulness: Faithfulness
+    translations: list[Translation] = field(default_factory=list)
+    models: list[ModelInfo] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    total_ms: float = 0.0
+    cached: bool = False
+    client_reference: str = ""
+    metadata: ArticleMetadata = field(default_factory=ArticleMetadata)
+
+
+@dataclass
+class TranslateResult:
+    language: DetectedLanguage
+    translations: dict[str, list[str]]
+    models: list[ModelInfo] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    ready: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text_chars: int
+    max_html_bytes: int
+    max_target_languages: int
+    max_message_bytes: int
+    max_translate_texts: int
+    max_title_chars: int
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: str
+    summary_languages: tuple[str, ...]
+    translation_languages: tuple[str, ...]
+    models: tuple[ModelInfo, ...]
+    limits: Limits
+    capabilities: tuple[Capability, ...]

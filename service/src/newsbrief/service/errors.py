@@ -1,0 +1,77 @@
+"""Domain errors of newsbrief. This module imports no grpc: the transport maps these to statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One bad field of a request, named as the API names it (e.g. ``target_languages[1]``)."""
+
+    field: str
+    description: str
+
+
+class NewsbriefError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(NewsbriefError):
+    """The request is bad: empty, too long, a bad language code or option."""
+
+    def __init__(self, violations: list[FieldViolation] | FieldViolation) -> None:
+        if isinstance(violations, FieldViolation):
+            violations = [violations]
+        self.violations = list(violations)
+        text = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        super().__init__(f"invalid request: {text}")
+
+
+class CapabilityUnavailable(NewsbriefError):
+    """A capability the request needs is not installed or configured (e.g. no translation model)."""
+
+    def __init__(self, capability: str, message: str, how_to_fix: str = "") -> None:
+        super().__init__(message)
+        self.capability = capability
+        self.how_to_fix = how_to_fix
+
+
+class NotReady(NewsbriefError):
+    """The server is starting or draining; the caller should retry later."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Overloaded(NewsbriefError):
+    """A bounded queue is full; the caller should retry later."""
+
+    def __init__(self, message: str, retry_after_s: float = 0.5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(NewsbriefError):
+    """A per-key quota is spent."""
+
+    def __init__(self, subject: str, message: str) -> None:
+        super().__init__(message)
+        self.subject = subject
+
+
+class Unauthenticated(NewsbriefError):
+    """No API key, or an unknown one."""
+
+
+class PermissionDenied(NewsbriefError):
+    """A known key that may not do this."""
+
+
+class DeadlineExceeded(NewsbriefError):
+    """The caller's deadline passed before the work was done; the work was cancelled."""

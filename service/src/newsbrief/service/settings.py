@@ -1,0 +1,224 @@
+"""All settings of the service in one typed tree.
+
+Every field is overridable by environment: ``NEWSBRIEF_<FIELD>`` at the top level and
+``NEWSBRIEF_<SECTION>__<FIELD>`` below it (e.g. ``NEWSBRIEF_LIMITS__MAX_TEXT_CHARS=50000``).
+An optional TOML, YAML or JSON file named by ``NEWSBRIEF_CONFIG_FILE`` (or ``--config``) gives
+defaults that the environment overrides. Nothing else in the service reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+CONFIG_FILE_ENV = "NEWSBRIEF_CONFIG_FILE"
+
+
+class LimitsSettings(BaseModel):
+    """Bounds on what one request may carry."""
+
+    max_text_chars: int = Field(100_000, gt=0, description="Longest article text, in characters.")
+    max_html_bytes: int = Field(
+        2_000_000, gt=0, description="Largest HTML page, in UTF-8 bytes."
+    )
+    max_title_chars: int = Field(1_000, gt=0, description="Longest title, in characters.")
+    max_target_languages: int = Field(
+        4, gt=0, description="Most target languages in one request."
+    )
+    max_translate_texts: int = Field(64, gt=0, description="Most texts in one Translate call.")
+    max_client_reference_chars: int = Field(
+        256, gt=0, description="Longest client_reference, in characters."
+    )
+    max_sentences: int = Field(20, gt=0, description="Largest sentence budget a caller may ask.")
+    max_words: int = Field(1_000, gt=0, description="Largest word budget a caller may ask.")
+    max_key_points: int = Field(10, gt=0, description="Most key points a caller may ask.")
+
+
+class BriefSettings(BaseModel):
+    """The built-in extractive brief."""
+
+    short_sentences: int = Field(2, gt=0, description="Summary sentences for length=short.")
+    medium_sentences: int = Field(3, gt=0, description="Summary sentences for length=medium.")
+    long_sentences: int = Field(5, gt=0, description="Summary sentences for length=long.")
+    short_words: int = Field(60, gt=0, description="Word budget for length=short.")
+    medium_words: int = Field(100, gt=0, description="Word budget for length=medium.")
+    long_words: int = Field(180, gt=0, description="Word budget for length=long.")
+    key_points: int = Field(3, ge=0, description="Default number of key points.")
+    headline_max_words: int = Field(
+        20, gt=0, description="Headlines longer than this are shortened at a clause boundary."
+    )
+    lead_bonus: float = Field(
+        1.0, ge=0, description="Weight of an article's lead: higher prefers early sentences more."
+    )
+    redundancy_threshold: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="Sentences at least this similar (token Jaccard) to a chosen one are skipped.",
+    )
+
+
+class LanguageSettings(BaseModel):
+    """Language detection."""
+
+    supported: list[str] = Field(
+        default_factory=lambda: ["en", "ko", "ms", "id"],
+        description="BCP-47 codes the detector chooses among and the brief accepts.",
+    )
+    min_confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Below this the language is reported as 'und' with a warning.",
+    )
+
+
+class AuthSettings(BaseModel):
+    """API keys. With no keys configured, the service needs none."""
+
+    api_key_hashes: list[str] = Field(
+        default_factory=list,
+        description="SHA-256 hex digests of the accepted API keys (sent as 'x-api-key').",
+    )
+
+
+class TLSSettings(BaseModel):
+    """TLS for the listening port; plaintext when no certificate is given."""
+
+    cert_file: Path | None = Field(None, description="PEM certificate chain.")
+    key_file: Path | None = Field(None, description="PEM private key.")
+    client_ca_file: Path | None = Field(
+        None, description="PEM CA bundle; when set, clients must present a certificate (mTLS)."
+    )
+
+
+class LoggingSettings(BaseModel):
+    level: str = Field("INFO", description="Root log level.")
+    json_lines: bool = Field(False, description="Write logs as JSON lines.")
+    access_log: bool = Field(True, description="Log one line per RPC.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one newsbrief server."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBRIEF_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    host: str = Field("[::]", description="Address to listen on.")
+    port: int = Field(50051, ge=0, le=65535, description="Port to listen on (0 = any free port).")
+    max_message_bytes: int = Field(
+        4 * 1024 * 1024, gt=0, description="Largest gRPC message accepted or sent."
+    )
+    max_concurrent_rpcs: int = Field(
+        256, gt=0, description="RPCs handled at once; more are refused with RESOURCE_EXHAUSTED."
+    )
+    stream_concurrency: int = Field(
+        4, gt=0, description="Articles of one SummarizeStream briefed at once."
+    )
+    workers: int = Field(
+        2, gt=0, description="Threads for CPU-bound pipeline stages (extraction, brief)."
+    )
+    grace_seconds: float = Field(
+        10.0, ge=0, description="On SIGTERM: how long in-flight RPCs may finish before the stop."
+    )
+    drain_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="On SIGTERM: how long health says NOT_SERVING before the port closes.",
+    )
+    max_connection_age_s: float = Field(
+        300.0, gt=0, description="Connections are recycled after this, so load rebalances."
+    )
+    reflection: bool = Field(True, description="Serve gRPC server reflection.")
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)  # type: ignore[arg-type]
+    brief: BriefSettings = Field(default_factory=BriefSettings)  # type: ignore[arg-type]
+    language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
+    tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
+
+    @field_validator("host")
+    @classmethod
+    def _host_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("host must not be empty")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _FileSource(settings_cls, os.environ.get(CONFIG_FILE_ENV, "")),
+        )
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Settings from a TOML, YAML or JSON file (lowest precedence)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: str) -> None:
+        super().__init__(settings_cls)
+        self._data = load_config_file(Path(path)) if path else {}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a config file; the format follows the suffix (.toml, .yaml/.yml, .json)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    data: Any
+    if suffix == ".toml":
+        import tomllib
+
+        data = tomllib.loads(text)
+    elif suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise RuntimeError("YAML config files need PyYAML: pip install pyyaml") from exc
+        data = yaml.safe_load(text) or {}
+    elif suffix == ".json":
+        data = json.loads(text)
+    else:
+        raise ValueError(f"config file {path}: use .toml, .yaml, .yml or .json")
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must hold a table of settings")
+    return data
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: explicit overrides > environment > config file > defaults."""
+    if config_file is not None:
+        file_data = load_config_file(Path(config_file))
+        merged = {**file_data, **overrides}
+        return Settings(**merged)
+    return Settings(**overrides)
+
+
+LogFormat = Literal["text", "json"]
