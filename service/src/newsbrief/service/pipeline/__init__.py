@@ -1,0 +1,1 @@
+"""Transport-free stages of the brief pipeline: normalise, detect language, segment, summarise."""

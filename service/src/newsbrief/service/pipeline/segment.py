@@ -1,0 +1,184 @@
+"""Paragraph and sentence segmentation for English, Korean, Malay and Indonesian.
+
+Rule-based (stdlib ``re``). Every sentence and paragraph returned is a trimmed slice of the
+input, so a caller can check that a summary sentence comes from the article by substring.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TERMINAL = re.compile(r"(?:\.{2,}|\u2026|[.!?\u3002\uff1f\uff01]+)([\"'\u201d\u2019\u00bb)\]]*)")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_WORD_BEFORE = re.compile(r"([^\s\"'\u201c\u2018(\[]+)$")
+_NEXT_WORDS = re.compile(r"[^\s]+")
+_BLANK = re.compile(r"\n[ \t]*\n\s*")
+_HAS_TEXT = re.compile(r"[^\W_]")
+_LINE_END = re.compile(
+    r"(?:[.!?\u2026:;\u3002\uff1f\uff01]|[.!?\u2026][\"'\u201d\u2019\u00bb)\]]+|다|요)$"
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Abbreviations after which a full stop never ends a sentence (titles, prefixes, "No. 5").
+_NEVER_END = _words(
+    """mr mrs ms mx dr prof sen rep gov gen lt col capt cmdr sgt cpl adm maj brig supt insp
+    det rev fr st mt ft vs v no nos art fig figs pp vol ch sec dept est approx ca cf
+    encik en pn tn sdr sdri hj hjh jln jl kg tg bpk dato datuk ir ybhg yb dsb dll spt kpd
+    bil tel"""
+)
+# Abbreviations that may also end a sentence: they do when a usual sentence opener follows.
+_MAY_END = _words(
+    """inc ltd co corp plc llc bhd sdn tbk jr sr etc jan feb mar apr jun jul aug sep sept oct
+    nov dec mon tue tues wed thu thur thurs fri sat sun am pm"""
+)
+_OPENERS = _words(
+    """The A An He She It They We I You His Her Its Their Our My This That These Those There
+    But And Or So Yet In On At For From By With As If When While After Before Since
+    Although Though However Meanwhile Now Then Today Yesterday Last Next Some Many Most All
+    No Not One Two Three What Who Why How Where Police Officials Mr Mrs Ms Dr
+    Ini Itu Dia Beliau Mereka Kami Kita Saya Dalam Pada Selain Namun Tetapi Bagaimanapun
+    Menurut Sementara Selepas Setelah Sebelum Kerajaan Pemerintah"""
+)
+_SPEECH_VERBS = _words(
+    """said says asked asks told added adds explained wrote writes replied shouted
+    katanya kata berkata ujarnya ujar tanya jelasnya tambahnya"""
+)
+
+
+def _line_continues(prev: str, nxt: str) -> bool:
+    """Whether ``nxt`` continues the paragraph of ``prev`` (hard-wrapped text)."""
+    prev = prev.rstrip()
+    nxt = nxt.lstrip()
+    if not prev or not nxt:
+        return False
+    if _LINE_END.search(prev):
+        return False
+    first = nxt[0]
+    # A wrapped line goes on mid-sentence: it starts in lower case or with a continuing mark.
+    return first.islower() or first in ",;)\u2013\u2014-"
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split ``text`` into paragraphs (trimmed slices of it).
+
+    Blank lines always separate paragraphs. A single newline also does, unless the next line
+    visibly continues the previous one (hard-wrapped text: the line before ends without
+    sentence punctuation and the next starts in lower case).
+    """
+    out: list[str] = []
+    for block in _BLANK.split(text):
+        lines = block.split("\n")
+        start = 0
+        offset = 0
+        for i, line in enumerate(lines[:-1]):
+            offset += len(line) + 1
+            if not _line_continues(line, lines[i + 1]):
+                piece = block[start : offset - 1].strip()
+                if piece:
+                    out.append(piece)
+                start = offset
+        piece = block[start:].strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _is_boundary(text: str, m: re.Match[str], lang: str, seg_start: int) -> bool:
+    end = m.end()
+    punct = text[m.start() : end - len(m.group(1))]
+    quoted = bool(m.group(1))
+    if end >= len(text):
+        return True
+    rest = text[end:]
+    ws = len(rest) - len(rest.lstrip())
+    prev_char = text[m.start() - 1] if m.start() > 0 else ""
+    if ws == 0:
+        nxt = rest[0]
+        if punct == "." and prev_char.isdigit() and nxt.isdigit():
+            return False  # 3.5, 1.000
+        if _HANGUL.match(nxt):
+            # 했다.그는 -> two sentences; "그렇다."라고 -> a quotation inside one sentence.
+            return not quoted and bool(_HANGUL.match(prev_char))
+        if nxt.isupper() and len(rest) > 1 and rest[1].islower():
+            # kelmarin.Bolivia (missing space), but not U.S.Army or KONTAN.CO.ID
+            if punct == ".":
+                before = _WORD_BEFORE.search(text, 0, m.start())
+                word = before.group(1) if before else ""
+                return len(word) >= 2 and word.isalpha() and word[-2:].islower()
+            return True
+        return False
+    after = rest[ws:]
+    if "\n" in rest[:ws] and not _line_continues(text[seg_start : m.start()], after):
+        return True
+    nxt = after[0]
+    if nxt.islower():
+        return False  # "Stop!" he said. / etc. and more
+    words = _NEXT_WORDS.findall(after[:60])
+    if quoted and any(w.strip(",.").lower() in _SPEECH_VERBS for w in words[:3]):
+        return False  # "Really?" Smith asked.
+    if punct != ".":
+        return True
+    before = _WORD_BEFORE.search(text, seg_start, m.start())
+    if before is None:
+        return True
+    word = before.group(1)
+    key = word.lower().rstrip(".").replace(".", "")
+    if key in _NEVER_END:
+        return False
+    if len(word) == 1 and word.isupper() and word.isalpha():
+        return False  # initials: George W. Bush
+    if word.isdigit() and not text[seg_start : m.start() - len(word)].strip():
+        return False  # "1. Item" at the start of a line
+    first = words[0].strip("\"'\u201c\u2018(") if words else ""
+    if key in _MAY_END or ("." in word and word.replace(".", "").isalpha()):
+        if nxt.isdigit():
+            return False  # Jan. 5
+        return first in _OPENERS
+    return True
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Split ``text`` into sentences (trimmed slices of it, never empty).
+
+    Handles abbreviations (Mr., Dr., U.S., Jan. 5, No. 3), decimals and thousands (3.5, 1.000),
+    quotations (``"...," he said.`` and ``"Stop!" she said.`` stay one sentence), ellipses,
+    Korean endings with or without a following space (``다. 요. 까?``) and Malay or English
+    full stops with a missing space (``kelmarin.Bolivia``). ``lang`` is a BCP-47 code; rules
+    that do not depend on it apply to every language.
+    """
+    del lang  # the rules are script-driven; kept for future language-specific rules
+    out: list[str] = []
+    start = 0
+    boundaries: list[int] = []
+    for m in _TERMINAL.finditer(text):
+        if m.start() < start:
+            continue
+        if _is_boundary(text, m, "", start):
+            boundaries.append(m.end())
+            start = m.end()
+    # newlines that end a paragraph-like line also end a sentence (headings, list items)
+    cuts = sorted(set(boundaries) | set(_line_cuts(text)))
+    start = 0
+    for cut in [*cuts, len(text)]:
+        piece = text[start:cut].strip()
+        if piece and _HAS_TEXT.search(piece):
+            out.append(piece)
+        elif piece and out:
+            pass  # stray punctuation between sentences
+        start = cut
+    return out
+
+
+def _line_cuts(text: str) -> list[int]:
+    cuts: list[int] = []
+    pos = 0
+    lines = text.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        pos += len(line) + 1
+        if not _line_continues(line, lines[i + 1]):
+            cuts.append(pos - 1)
+    return cuts
