@@ -74,6 +74,10 @@ class LanguageSettings(BaseModel):
         default_factory=lambda: ["en", "ko", "ms", "id"],
         description="BCP-47 codes the detector chooses among and the brief accepts.",
     )
+    translation_targets: list[str] = Field(
+        default_factory=lambda: ["en", "ko", "ms", "id"],
+        description="BCP-47 codes accepted as translation targets (a translator must be configured).",
+    )
     min_confidence: float = Field(
         0.5,
         ge=0,

@@ -1,0 +1,157 @@
+"""Composition root: build the pipeline and the gRPC server, start, serve, drain and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
+from newsbrief.service.grpc.servicer import SummarizerServicer
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.settings import Settings
+from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = newsbrief_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+
+
+class App:
+    """One newsbrief server: ``await start()`` binds the port (health NOT_SERVING) and warms the
+    pipeline up (then SERVING); ``await stop()`` drains (NOT_SERVING, in-flight RPCs finish
+    within ``grace_seconds``) and closes."""
+
+    def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline or Pipeline(settings)
+        self.health = health_aio.HealthServicer()
+        self.port = 0
+        self._server: grpc.aio.Server | None = None
+        self._warmup: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+
+    async def start(self, *, wait_ready: bool = True) -> int:
+        """Bind and start serving; returns the bound port. With ``wait_ready`` it returns once the
+        pipeline is warm (SERVING); otherwise warm-up runs in the background."""
+        s = self.settings
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            RequestInterceptor(access_log_enabled=s.logging.access_log)
+        ]
+        if s.auth.api_key_hashes:
+            interceptors.append(ApiKeyInterceptor(s.auth.api_key_hashes))
+        server = grpc.aio.server(
+            interceptors=interceptors,
+            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
+            options=[
+                ("grpc.max_receive_message_length", s.max_message_bytes),
+                ("grpc.max_send_message_length", s.max_message_bytes),
+                ("grpc.max_connection_age_ms", int(s.max_connection_age_s * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(s.grace_seconds * 1000)),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        newsbrief_pb2_grpc.add_SummarizerServiceServicer_to_server(
+            SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if s.reflection:
+            reflection.enable_server_reflection(
+                (
+                    SERVICE_NAME,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ),
+                server,
+            )
+        address = f"{s.host}:{s.port}"
+        if s.tls.cert_file and s.tls.key_file:
+            self.port = server.add_secure_port(address, _server_credentials(s))
+        else:
+            self.port = server.add_insecure_port(address)
+        if self.port == 0:
+            raise RuntimeError(f"could not bind {address}")
+        await server.start()
+        self._server = server
+        log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
+        self._warmup = asyncio.create_task(self._become_ready())
+        if wait_ready:
+            await self._warmup
+        return self.port
+
+    async def _become_ready(self) -> None:
+        await self.pipeline.start()
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("SERVING on port %d", self.port)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain: health NOT_SERVING at once (load balancers stop sending), wait
+        ``drain_seconds``, then stop accepting and give in-flight RPCs ``grace`` seconds."""
+        if self._server is None:
+            return
+        await self.health.enter_graceful_shutdown()
+        if self._warmup is not None and not self._warmup.done():
+            self._warmup.cancel()
+        if self.settings.drain_seconds:
+            log.info("draining for %.1f s", self.settings.drain_seconds)
+            await asyncio.sleep(self.settings.drain_seconds)
+        await self._server.stop(self.settings.grace_seconds if grace is None else grace)
+        self.pipeline.close()
+        self._server = None
+        self._stopped.set()
+        log.info("stopped")
+
+    async def wait(self) -> None:
+        """Until the server stops (by ``stop`` or because the warm-up failed)."""
+        assert self._server is not None
+        waits = [asyncio.ensure_future(self._stopped.wait())]
+        if self._warmup is not None:
+            waits.append(self._warmup)  # type: ignore[arg-type]
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is self._warmup and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        await self._stopped.wait()
+
+
+def _server_credentials(s: Settings) -> grpc.ServerCredentials:
+    assert s.tls.cert_file and s.tls.key_file
+    key = Path(s.tls.key_file).read_bytes()
+    cert = Path(s.tls.cert_file).read_bytes()
+    ca = Path(s.tls.client_ca_file).read_bytes() if s.tls.client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(key, cert)], root_certificates=ca, require_client_auth=ca is not None
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then drain and stop."""
+    app = App(settings)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def on_signal(signum: int) -> None:
+        if stopping:
+            return
+        log.info("received %s: draining", signal.Signals(signum).name)
+        stopping.append(asyncio.create_task(app.stop()))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    await app.start(wait_ready=False)
+    try:
+        await app.wait()
+    finally:
+        if not stopping:
+            await app.stop(grace=0)
+        else:
+            await stopping[0]

@@ -1,0 +1,1 @@
+"""Engines behind small Protocols: summarisers and translators."""

@@ -1,0 +1,70 @@
+"""``newsbrief-server``: run the service. Logging is configured before anything heavy is imported,
+so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="newsbrief-server",
+        description="newsbrief: multilingual news briefs over gRPC. Settings come from "
+        "NEWSBRIEF_* environment variables, an optional config file, and these flags.",
+    )
+    p.add_argument("--config", help="TOML, YAML or JSON settings file (or NEWSBRIEF_CONFIG_FILE)")
+    p.add_argument("--host", help="address to listen on (NEWSBRIEF_HOST, default [::])")
+    p.add_argument("--port", type=int, help="port (NEWSBRIEF_PORT, default 50051)")
+    p.add_argument("--log-level", help="log level (NEWSBRIEF_LOGGING__LEVEL, default INFO)")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the server (the default)")
+    sub.add_parser("config", help="print the effective settings as JSON and exit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+
+    from pydantic import ValidationError
+
+    from newsbrief.service.settings import load_settings
+
+    try:
+        settings = load_settings(args.config, **overrides)
+    except (ValidationError, ValueError, FileNotFoundError) as exc:
+        print(f"newsbrief-server: bad settings: {exc}", file=sys.stderr)
+        return 2
+    if args.log_level:
+        settings.logging.level = args.log_level
+    if args.command == "config":
+        print(json.dumps(settings.model_dump(mode="json"), indent=2))
+        return 0
+
+    from newsbrief.service.observability import configure_logging
+
+    configure_logging(settings.logging.level, settings.logging.json_lines)
+    import asyncio
+
+    from newsbrief.service.app import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        logging.getLogger("newsbrief.service").exception("the server failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The gRPC transport: converters, servicer, interceptors and server. No business rule lives here."""

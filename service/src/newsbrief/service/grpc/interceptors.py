@@ -1,0 +1,170 @@
+"""Server interceptors: request ids + access log + errors -> status (outermost), and API keys.
+
+Each interceptor wraps the behaviour of the method handler, so it sees exceptions raised by the
+servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+
+from newsbrief.service.errors import NewsbriefError, Unauthenticated
+from newsbrief.service.grpc.status import code_for, to_status
+from newsbrief.service.observability import request_id_var
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("newsbrief.access")
+
+REQUEST_ID_KEY = "x-request-id"
+API_KEY_KEY = "x-api-key"
+# Probes and tooling need no key: health checks and reflection.
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+Around = Callable[[str, Any, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in details.invocation_metadata or ():
+        if isinstance(value, str):
+            out[key.lower()] = value
+    return out
+
+
+def _wrap(handler: grpc.RpcMethodHandler, before: Callable[[Any], Awaitable[None]], on_error: Callable[[BaseException, Any], Awaitable[None]], after: Callable[[Any, BaseException | None], None]) -> grpc.RpcMethodHandler:
+    """Wrap every behaviour of ``handler``: ``before(context)``, then the behaviour; exceptions go
+    to ``on_error(exc, context)`` (which aborts or re-raises); ``after(context, exc)`` always."""
+
+    def wrap_one(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isasyncgenfunction(behaviour):
+
+            async def gen(request: Any, context: Any) -> AsyncIterator[Any]:
+                error: BaseException | None = None
+                try:
+                    await before(context)
+                    async for item in behaviour(request, context):
+                        yield item
+                except BaseException as exc:
+                    error = exc
+                    await on_error(exc, context)
+                finally:
+                    after(context, error)
+
+            return gen
+
+        async def call(request: Any, context: Any) -> Any:
+            error: BaseException | None = None
+            try:
+                await before(context)
+                return await behaviour(request, context)
+            except BaseException as exc:
+                error = exc
+                await on_error(exc, context)
+                raise  # on_error aborts or re-raises; never reached
+            finally:
+                after(context, error)
+
+        return call
+
+    fields = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+    replaced = {f: wrap_one(getattr(handler, f)) for f in fields if getattr(handler, f)}
+    return handler._replace(**replaced)
+
+
+class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Outermost: a request id (the caller's ``x-request-id`` or a new one) in a context variable
+    and in the response metadata; domain errors -> status with details; unknown errors ->
+    INTERNAL with a fixed text (full error in the log); one access-log line per RPC."""
+
+    def __init__(self, *, access_log_enabled: bool = True) -> None:
+        self._access = access_log_enabled
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+        given = _metadata(details).get(REQUEST_ID_KEY, "")
+        request_id = given[:64] if given else uuid.uuid4().hex
+        started = time.monotonic()
+
+        async def before(context: Any) -> None:
+            request_id_var.set(request_id)
+            try:
+                await context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+            except Exception:  # initial metadata already sent (not expected)
+                log.debug("could not send initial metadata", exc_info=True)
+
+        async def on_error(exc: BaseException, context: Any) -> None:
+            if isinstance(exc, grpc.aio.AbortError) or not isinstance(exc, Exception):
+                raise exc  # an abort in progress, or cancellation: let grpc finish it
+            if not isinstance(exc, NewsbriefError):
+                log.error("%s failed (request id %s)", method, request_id, exc_info=exc)
+            status = rpc_status.to_status(to_status(exc, request_id))
+            trailing = (*status.trailing_metadata, (REQUEST_ID_KEY, request_id))
+            await context.abort_with_status(status._replace(trailing_metadata=trailing))
+
+        def after(context: Any, error: BaseException | None) -> None:
+            if not self._access:
+                return
+            if error is None or isinstance(error, grpc.aio.AbortError):
+                code = context.code() if hasattr(context, "code") else None
+                name = getattr(code, "name", None) or "OK"
+            elif isinstance(error, Exception):
+                name = code_for(error).name
+            else:
+                name = "CANCELLED"
+            access_log.info(
+                "%s %s %.1fms peer=%s request_id=%s",
+                method,
+                name,
+                (time.monotonic() - started) * 1000,
+                context.peer() if hasattr(context, "peer") else "-",
+                request_id,
+            )
+
+        return _wrap(handler, before, on_error, after)
+
+
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
+    Keys are stored hashed; comparison is constant-time."""
+
+    def __init__(self, key_hashes: list[str]) -> None:
+        self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(OPEN_SERVICES):
+            return handler
+        key = _metadata(details).get(API_KEY_KEY, "")
+
+        async def before(context: Any) -> None:
+            if not key:
+                raise Unauthenticated("missing API key: send it in the 'x-api-key' metadata")
+            digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+            if not any(hmac.compare_digest(digest, h) for h in self._hashes):
+                raise Unauthenticated("unknown API key")
+
+        async def on_error(exc: BaseException, context: Any) -> None:
+            raise exc
+
+        return _wrap(handler, before, on_error, lambda c, e: None)

@@ -1,0 +1,121 @@
+"""The SummarizerService servicer: convert -> await pipeline -> convert. No business rules here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from google.rpc import error_details_pb2
+
+from newsbrief.service.errors import NewsbriefError
+from newsbrief.service.grpc import converters as conv
+from newsbrief.service.grpc.status import to_status
+from newsbrief.service.observability import request_id_var
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.v1 import newsbrief_pb2 as pb
+from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+
+class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
+    def __init__(self, pipeline: Pipeline, *, stream_concurrency: int = 4) -> None:
+        self._pipeline = pipeline
+        self._stream_concurrency = stream_concurrency
+
+    async def Summarize(  # noqa: N802 - gRPC method name
+        self, request: pb.SummarizeRequest, context: Any
+    ) -> pb.SummarizeResponse:
+        article, options = conv.article_from_pb(request)
+        return conv.result_to_pb(await self._pipeline.brief(article, options))
+
+    async def Translate(  # noqa: N802
+        self, request: pb.TranslateRequest, context: Any
+    ) -> pb.TranslateResponse:
+        result = await self._pipeline.translate(
+            list(request.texts), request.source_language, list(request.target_languages)
+        )
+        return conv.translate_to_pb(result)
+
+    async def GetServerInfo(  # noqa: N802
+        self, request: pb.GetServerInfoRequest, context: Any
+    ) -> pb.GetServerInfoResponse:
+        return conv.info_to_pb(self._pipeline.info())
+
+    async def SummarizeStream(  # noqa: N802
+        self, request_iterator: AsyncIterator[pb.SummarizeStreamRequest], context: Any
+    ) -> AsyncIterator[pb.SummarizeStreamResponse]:
+        """Up to ``stream_concurrency`` articles are briefed at once; each result is sent as soon
+        as it is done, with its own status. Reading stops being pulled while the window is full,
+        so a fast producer is held back by HTTP/2 flow control rather than by server memory."""
+        results: asyncio.Queue[pb.SummarizeStreamResponse | None] = asyncio.Queue()
+        window = asyncio.Semaphore(self._stream_concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def one(index: int, item: pb.SummarizeStreamRequest) -> None:
+            reference = item.request.client_reference
+            try:
+                article, options = conv.article_from_pb(item.request)
+                result = await self._pipeline.brief(article, options)
+                out = pb.SummarizeStreamResponse(
+                    client_reference=reference,
+                    index=index,
+                    status=pb.ItemStatus(code=0),
+                    response=conv.result_to_pb(result),
+                )
+            except Exception as exc:
+                out = item_error(index, reference, exc)
+            finally:
+                window.release()
+            await results.put(out)
+
+        async def reader() -> None:
+            index = 0
+            try:
+                async for item in request_iterator:
+                    await window.acquire()
+                    task = asyncio.create_task(one(index, item))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    index += 1
+                while tasks:
+                    await asyncio.gather(*list(tasks))
+            finally:
+                await results.put(None)
+
+        reading = asyncio.create_task(reader())
+        try:
+            while True:
+                out = await results.get()
+                if out is None:
+                    break
+                yield out
+            await reading  # re-raises a failure of the request stream itself
+        finally:
+            reading.cancel()
+            for task in list(tasks):
+                task.cancel()
+
+
+def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStreamResponse:
+    """The per-article status of a failed stream item (same table as whole-RPC errors)."""
+    request_id = request_id_var.get()
+    if not isinstance(exc, NewsbriefError):
+        log.error("stream item %d failed (request id %s)", index, request_id, exc_info=exc)
+    status = to_status(exc, request_id)
+    violations: list[pb.FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations.extend(
+                pb.FieldViolation(field=v.field, description=v.description)
+                for v in bad.field_violations
+            )
+    return pb.SummarizeStreamResponse(
+        client_reference=reference,
+        index=index,
+        status=pb.ItemStatus(code=status.code, message=status.message, field_violations=violations),
+    )

@@ -1,0 +1,459 @@
+"""The transport-free pipeline: ingest -> language -> segment -> brief -> guard -> translate.
+
+The gRPC servicer (and any other front end) converts its messages into the domain types of
+``newsbrief.service.domain`` and awaits :class:`Pipeline`. CPU-bound stages run on a bounded
+thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from newsbrief.service import __version__
+from newsbrief.service.backends.base import Translator
+from newsbrief.service.domain import (
+    Article,
+    ArticleMetadata,
+    Brief,
+    BriefOptions,
+    BriefResult,
+    Capability,
+    DetectedLanguage,
+    Faithfulness,
+    Limits,
+    Method,
+    ModelInfo,
+    ServerInfo,
+    TranslateResult,
+    Translation,
+    Warning,
+)
+from newsbrief.service.errors import (
+    CapabilityUnavailable,
+    FieldViolation,
+    InvalidArgument,
+    NotReady,
+)
+from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
+from newsbrief.service.pipeline.html import extract_html
+from newsbrief.service.pipeline.language import LanguageDetector, canonical_code
+from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.pipeline.validate import (
+    resolve_budget,
+    validate_article,
+    validate_target_languages,
+)
+from newsbrief.service.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+EXTRACTIVE_MODEL = ModelInfo(
+    role="summarizer",
+    id="extractive",
+    revision=__version__,
+    licence="Apache-2.0 (built in, no weights)",
+    languages=(),
+    ready=True,
+    backend="builtin",
+)
+NO_TRANSLATOR_HELP = (
+    "this server has no translation model configured; translations need a translator "
+    "(e.g. facebook/m2m100_418M), which this version of newsbrief does not load yet"
+)
+
+
+@dataclass
+class _Prepared:
+    """An article after intake: normalised text, paragraphs of sentences, language, metadata."""
+
+    text: str
+    title: str
+    paragraphs: list[list[str]]
+    language: DetectedLanguage
+    metadata: ArticleMetadata
+    warnings: list[Warning]
+
+
+class Pipeline:
+    """Briefs and translations of articles. Thread-safe; one instance per server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        translator: Translator | None = None,
+        executor: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.translator = translator
+        self._own_executor = executor is None
+        self._executor = executor or ThreadPoolExecutor(
+            max_workers=settings.workers, thread_name_prefix="newsbrief-cpu"
+        )
+        self._detector: LanguageDetector | None = None
+        self._summarizer = ExtractiveSummarizer(settings.brief)
+        self._ready = False
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    async def start(self) -> None:
+        """Load the language models and warm every stage up with one small brief."""
+        started = time.monotonic()
+        self._detector = await self._run(LanguageDetector, self.settings.language)
+        self._ready = True
+        try:
+            await self.brief(
+                Article(text="Warm-up sentence one is here. Warm-up sentence two follows it."),
+                BriefOptions(),
+            )
+        except Exception:
+            self._ready = False
+            raise
+        log.info("pipeline ready in %.2f s", time.monotonic() - started)
+
+    def close(self) -> None:
+        self._ready = False
+        if self._own_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # ---- RPC entry points ------------------------------------------------------------------
+
+    async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
+        """The brief of one article, with the translations asked for."""
+        self._check_ready()
+        started = time.monotonic()
+        timings: dict[str, float] = {}
+        article = validate_article(article, options, self.settings)
+        targets, _ = validate_target_languages(
+            options.target_languages, self.settings, field_name="target_languages"
+        )
+        if options.method is Method.ABSTRACTIVE:
+            raise CapabilityUnavailable(
+                "summarize.abstractive",
+                "method=abstractive needs a neural summariser and none is configured on this "
+                "server; use method=auto or method=extractive",
+                how_to_fix="use method=auto or method=extractive",
+            )
+        if targets:
+            self._require_translator(targets, article.source_language or None)
+
+        prepared = await self._timed(timings, "ingest", self._prepare, article)
+        budget = resolve_budget(options, self.settings)
+        lang = prepared.language.code
+        brief = await self._timed(
+            timings,
+            "brief",
+            self._summarizer.summarize,
+            prepared.paragraphs,
+            lang,
+            budget,
+            prepared.title,
+        )
+        faithfulness = await self._timed(
+            timings, "guard", check_extractive, brief, prepared.text, prepared.title, lang
+        )
+        warnings = list(prepared.warnings)
+        translations: list[Translation] = []
+        models = [EXTRACTIVE_MODEL]
+        if targets:
+            if lang == "und":
+                raise InvalidArgument(
+                    FieldViolation(
+                        "source_language",
+                        "the article's language could not be detected; give source_language "
+                        "to translate it",
+                    )
+                )
+            t0 = time.monotonic()
+            translations = await self._translate_brief(brief, lang, targets)
+            timings["translate"] = (time.monotonic() - t0) * 1000
+            assert self.translator is not None
+            models.append(self.translator.info)
+        return BriefResult(
+            brief=brief,
+            language=prepared.language,
+            method="extractive",
+            faithfulness=faithfulness,
+            translations=translations,
+            models=models,
+            warnings=warnings,
+            timings_ms=timings,
+            total_ms=(time.monotonic() - started) * 1000,
+            client_reference=article.client_reference,
+            metadata=prepared.metadata,
+        )
+
+    async def translate(
+        self, texts: list[str], source_language: str, target_languages: list[str]
+    ) -> TranslateResult:
+        """Translate editor-written texts into each target language."""
+        self._check_ready()
+        limits = self.settings.limits
+        violations: list[FieldViolation] = []
+        if not texts or not any(t.strip() for t in texts):
+            violations.append(FieldViolation("texts", "must hold at least one non-empty text"))
+        if len(texts) > limits.max_translate_texts:
+            violations.append(
+                FieldViolation(
+                    "texts", f"has {len(texts)} texts; the limit is {limits.max_translate_texts}"
+                )
+            )
+        for i, text in enumerate(texts):
+            if len(text) > limits.max_text_chars:
+                violations.append(
+                    FieldViolation(
+                        f"texts[{i}]",
+                        f"is {len(text)} characters; the limit is {limits.max_text_chars}",
+                    )
+                )
+        if not target_languages:
+            violations.append(FieldViolation("target_languages", "must name at least one"))
+        targets, more = validate_target_languages(
+            target_languages, self.settings, field_name="target_languages"
+        )
+        violations.extend(more)
+        source = ""
+        if source_language.strip():
+            code = canonical_code(source_language)
+            if code is None or code not in self.settings.language.supported:
+                violations.append(
+                    FieldViolation(
+                        "source_language",
+                        f"{source_language!r} is not a supported language code; use one of: "
+                        f"{', '.join(self.settings.language.supported)}",
+                    )
+                )
+            else:
+                source = code
+        if violations:
+            raise InvalidArgument(violations)
+        self._require_translator(targets, source or None)
+        clean = [normalize_text(t) for t in texts]
+        if source:
+            language = DetectedLanguage(source, 1.0, given=True)
+        else:
+            language = await self._run(self._detect, "\n".join(clean))
+            if language.code == "und":
+                raise InvalidArgument(
+                    FieldViolation(
+                        "source_language",
+                        "the language of the texts could not be detected; give source_language",
+                    )
+                )
+        assert self.translator is not None
+        out: dict[str, list[str]] = {}
+        for target in targets:
+            out[target] = (
+                list(clean)
+                if target == language.code
+                else await self.translator.translate(clean, language.code, target)
+            )
+        return TranslateResult(language=language, translations=out, models=[self.translator.info])
+
+    def info(self) -> ServerInfo:
+        """Languages, models, limits and capabilities of this server."""
+        limits = self.settings.limits
+        translator_ready = self.translator is not None and self.translator.info.ready
+        models: list[ModelInfo] = [
+            ModelInfo(
+                role=EXTRACTIVE_MODEL.role,
+                id=EXTRACTIVE_MODEL.id,
+                revision=EXTRACTIVE_MODEL.revision,
+                licence=EXTRACTIVE_MODEL.licence,
+                languages=tuple(self.settings.language.supported),
+                ready=self._ready,
+                backend="builtin",
+            ),
+            ModelInfo(
+                role="language-detector",
+                id="lingua",
+                licence="Apache-2.0",
+                languages=tuple(self.settings.language.supported),
+                ready=self._detector is not None,
+                backend="builtin",
+            ),
+        ]
+        if self.translator is not None:
+            models.append(self.translator.info)
+        capabilities = (
+            Capability("summarize.extractive", self._ready),
+            Capability(
+                "summarize.abstractive", False, "no neural summariser is configured on this server"
+            ),
+            Capability("html", self._ready),
+            Capability(
+                "translate",
+                translator_ready,
+                "" if translator_ready else NO_TRANSLATOR_HELP,
+            ),
+        )
+        return ServerInfo(
+            version=__version__,
+            summary_languages=tuple(self.settings.language.supported),
+            translation_languages=(
+                tuple(self.settings.language.translation_targets) if translator_ready else ()
+            ),
+            models=tuple(models),
+            limits=Limits(
+                max_text_chars=limits.max_text_chars,
+                max_html_bytes=limits.max_html_bytes,
+                max_target_languages=limits.max_target_languages,
+                max_message_bytes=self.settings.max_message_bytes,
+                max_translate_texts=limits.max_translate_texts,
+                max_title_chars=limits.max_title_chars,
+            ),
+            capabilities=capabilities,
+        )
+
+    # ---- stages ----------------------------------------------------------------------------
+
+    def _prepare(self, article: Article) -> _Prepared:
+        warnings: list[Warning] = []
+        title = normalize_text(article.title)
+        byline = date = ""
+        if article.html is not None:
+            page = extract_html(article.html)
+            text = normalize_text(page.text)
+            title = title or normalize_text(page.title)
+            byline, date = page.byline, page.date
+            if not text:
+                raise InvalidArgument(
+                    FieldViolation("html", "no article text was found in the page")
+                )
+        else:
+            text = normalize_text(article.text or "")
+            if not text:
+                raise InvalidArgument(FieldViolation("text", "contains no readable text"))
+        if article.source_language:
+            language = DetectedLanguage(article.source_language, 1.0, given=True)
+        else:
+            language = self._detect(text)
+            if language.code == "und":
+                warnings.append(
+                    Warning(
+                        "LANGUAGE_UNDETERMINED",
+                        f"the language could not be detected with confidence "
+                        f"(best guess confidence {language.confidence:.2f}); "
+                        "generic sentence rules were used",
+                    )
+                )
+        lang = language.code
+        paragraphs = [
+            sentences
+            for sentences in (split_sentences(p, lang) for p in split_paragraphs(text))
+            if sentences
+        ]
+        metadata = ArticleMetadata(
+            title=title,
+            byline=byline,
+            date=date,
+            characters=len(text),
+            sentences=sum(len(p) for p in paragraphs),
+            paragraphs=len(paragraphs),
+        )
+        return _Prepared(text, title, paragraphs, language, metadata, warnings)
+
+    def _detect(self, text: str) -> DetectedLanguage:
+        if self._detector is None:
+            raise NotReady("the language detector is still loading")
+        return self._detector.detect(text)
+
+    async def _translate_brief(
+        self, brief: Brief, source: str, targets: tuple[str, ...]
+    ) -> list[Translation]:
+        """Each target gets one batch holding headline, summary sentences and key points, so a
+        name is rendered the same way in every field."""
+        assert self.translator is not None
+        sentences = split_sentences(brief.summary, source) if brief.summary else []
+        batch = [brief.headline, *sentences, *brief.key_points]
+        out: list[Translation] = []
+        for target in targets:
+            if target == source:
+                out.append(Translation(target, brief))
+                continue
+            translated = await self.translator.translate(batch, source, target)
+            if len(translated) != len(batch):
+                raise RuntimeError(
+                    f"translator returned {len(translated)} texts for a batch of {len(batch)}"
+                )
+            n = len(sentences)
+            out.append(
+                Translation(
+                    target,
+                    Brief(
+                        headline=translated[0],
+                        summary=" ".join(translated[1 : 1 + n]),
+                        key_points=tuple(translated[1 + n :]),
+                    ),
+                )
+            )
+        return out
+
+    def _require_translator(self, targets: tuple[str, ...], source: str | None) -> None:
+        if self.translator is None or not self.translator.info.ready:
+            detail = (
+                self.translator.info.detail
+                if self.translator is not None and self.translator.info.detail
+                else NO_TRANSLATOR_HELP
+            )
+            raise CapabilityUnavailable("translate", f"translation is not available: {detail}")
+        if source is not None:
+            missing = [t for t in targets if t != source and not self.translator.supports(source, t)]
+            if missing:
+                raise CapabilityUnavailable(
+                    "translate",
+                    f"the configured translator {self.translator.info.id} does not translate "
+                    f"{source} into {', '.join(missing)}",
+                )
+
+    def _check_ready(self) -> None:
+        if not self._ready:
+            raise NotReady("the server is starting: models are loading")
+
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # keeps the request id in the worker's log lines
+        return await loop.run_in_executor(self._executor, context.run, fn, *args)
+
+    async def _timed(
+        self, timings: dict[str, float], stage: str, fn: Callable[..., T], *args: object
+    ) -> T:
+        t0 = time.monotonic()
+        try:
+            return await self._run(fn, *args)
+        finally:
+            timings[stage] = (time.monotonic() - t0) * 1000
+
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def check_extractive(brief: Brief, source: str, title: str, lang: str) -> Faithfulness:
+    """Every summary sentence and key point must be text of the article, and every word of the
+    headline a word of the article (or its title)."""
+    haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
+    issues: list[str] = []
+    for part in [brief.summary, *brief.key_points]:
+        for piece in split_sentences(part, lang) if part else []:
+            if _SPACE.sub(" ", piece).casefold() not in haystack:
+                issues.append(f"not found in the article: {piece[:80]!r}")
+    words = set(_WORD.findall(haystack))
+    unknown = [w for w in _WORD.findall(brief.headline.casefold()) if w not in words]
+    if unknown:
+        issues.append(f"headline words not in the article: {', '.join(unknown[:5])}")
+    return Faithfulness(passed=not issues, issues=tuple(issues))

@@ -1,0 +1,154 @@
+"""Request validation: every rule that turns a request into INVALID_ARGUMENT lives here."""
+
+from __future__ import annotations
+
+from newsbrief.service.domain import Article, BriefOptions, Budget, LengthPreset
+from newsbrief.service.errors import FieldViolation, InvalidArgument
+from newsbrief.service.pipeline.language import canonical_code
+from newsbrief.service.settings import Settings
+
+
+def _language_violation(field: str, code: str, allowed: list[str]) -> FieldViolation:
+    return FieldViolation(
+        field, f"{code!r} is not a supported language code; use one of: {', '.join(allowed)}"
+    )
+
+
+def validate_article(article: Article, options: BriefOptions, settings: Settings) -> Article:
+    """Check the article and options against the limits; return the article with canonical
+    language codes. Raises InvalidArgument naming every bad field at once."""
+    limits = settings.limits
+    violations: list[FieldViolation] = []
+    if article.html is not None:
+        size = len(article.html.encode("utf-8"))
+        if not article.html.strip():
+            violations.append(FieldViolation("html", "must not be empty"))
+        elif size > limits.max_html_bytes:
+            violations.append(
+                FieldViolation(
+                    "html", f"is {size} bytes; the limit is {limits.max_html_bytes} bytes"
+                )
+            )
+    else:
+        text = article.text or ""
+        if not text.strip():
+            violations.append(FieldViolation("text", "must not be empty (send text or html)"))
+        elif len(text) > limits.max_text_chars:
+            violations.append(
+                FieldViolation(
+                    "text",
+                    f"is {len(text)} characters; the limit is {limits.max_text_chars} characters",
+                )
+            )
+    if len(article.title) > limits.max_title_chars:
+        violations.append(
+            FieldViolation(
+                "title",
+                f"is {len(article.title)} characters; the limit is {limits.max_title_chars}",
+            )
+        )
+    if len(article.client_reference) > limits.max_client_reference_chars:
+        violations.append(
+            FieldViolation(
+                "client_reference",
+                f"is {len(article.client_reference)} characters; "
+                f"the limit is {limits.max_client_reference_chars}",
+            )
+        )
+    source = ""
+    if article.source_language.strip():
+        code = canonical_code(article.source_language)
+        if code is None or code not in settings.language.supported:
+            violations.append(
+                _language_violation(
+                    "source_language", article.source_language, settings.language.supported
+                )
+            )
+        else:
+            source = code
+    violations.extend(_option_violations(options, settings))
+    if violations:
+        raise InvalidArgument(violations)
+    return Article(
+        text=article.text,
+        html=article.html,
+        title=article.title.strip(),
+        source_language=source,
+        client_reference=article.client_reference,
+    )
+
+
+def _option_violations(options: BriefOptions, settings: Settings) -> list[FieldViolation]:
+    limits = settings.limits
+    out: list[FieldViolation] = []
+    if options.length is not None and (options.max_sentences or options.max_words):
+        out.append(
+            FieldViolation("length", "set either length or max_sentences/max_words, not both")
+        )
+    if options.max_sentences < 0 or options.max_sentences > limits.max_sentences:
+        out.append(
+            FieldViolation(
+                "max_sentences", f"must be between 1 and {limits.max_sentences} (0 = default)"
+            )
+        )
+    if options.max_words < 0 or options.max_words > limits.max_words:
+        out.append(
+            FieldViolation("max_words", f"must be between 1 and {limits.max_words} (0 = default)")
+        )
+    if options.max_key_points < 0 or options.max_key_points > limits.max_key_points:
+        out.append(
+            FieldViolation(
+                "max_key_points", f"must be between 1 and {limits.max_key_points} (0 = default)"
+            )
+        )
+    out.extend(
+        validate_target_languages(
+            options.target_languages, settings, field_name="target_languages"
+        )[1]
+    )
+    return out
+
+
+def validate_target_languages(
+    targets: tuple[str, ...] | list[str], settings: Settings, *, field_name: str
+) -> tuple[tuple[str, ...], list[FieldViolation]]:
+    """Canonical target codes and the violations among them (bad code, duplicate, too many)."""
+    out: list[FieldViolation] = []
+    codes: list[str] = []
+    allowed = settings.language.translation_targets
+    if len(targets) > settings.limits.max_target_languages:
+        out.append(
+            FieldViolation(
+                field_name,
+                f"has {len(targets)} languages; the limit is "
+                f"{settings.limits.max_target_languages}",
+            )
+        )
+    for i, raw in enumerate(targets):
+        code = canonical_code(raw)
+        if code is None or code not in allowed:
+            out.append(_language_violation(f"{field_name}[{i}]", raw, allowed))
+        elif code in codes:
+            out.append(FieldViolation(f"{field_name}[{i}]", f"{raw!r} is listed twice"))
+        else:
+            codes.append(code)
+    return tuple(codes), out
+
+
+def resolve_budget(options: BriefOptions, settings: Settings) -> Budget:
+    """The summary budget: a preset (default medium) or the caller's sentence/word budget."""
+    brief = settings.brief
+    key_points = options.max_key_points or brief.key_points
+    if options.max_sentences or options.max_words:
+        return Budget(
+            sentences=options.max_sentences or settings.limits.max_sentences,
+            words=options.max_words or settings.limits.max_words,
+            key_points=key_points,
+        )
+    preset = options.length or LengthPreset.MEDIUM
+    sentences, words = {
+        LengthPreset.SHORT: (brief.short_sentences, brief.short_words),
+        LengthPreset.MEDIUM: (brief.medium_sentences, brief.medium_words),
+        LengthPreset.LONG: (brief.long_sentences, brief.long_words),
+    }[preset]
+    return Budget(sentences=sentences, words=words, key_points=key_points)

@@ -1,0 +1,87 @@
+"""Shared fixtures: the real server on 127.0.0.1:0 in a background thread, and the data folder."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsbrief.service.app import App
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """``NEWSBRIEF_DATA_DIR`` or ``../shared/data`` beside the repository."""
+    return Path(os.environ.get("NEWSBRIEF_DATA_DIR", REPO.parent / "shared" / "data"))
+
+
+def require_data(*parts: str) -> Path:
+    path = data_dir().joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared evaluation data not found at {path} (set NEWSBRIEF_DATA_DIR)")
+    return path
+
+
+def test_settings(**overrides: Any) -> Settings:
+    base: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "drain_seconds": 0.0}
+    base.update(overrides)
+    return Settings(**base)
+
+
+class RunningServer:
+    """The real App, serving on 127.0.0.1:<free port> from its own event loop thread."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        pipeline: Pipeline | None = None,
+        wait_ready: bool = True,
+    ) -> None:
+        self.settings = settings or test_settings()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.app: App = self.call(self._make(pipeline))
+        self.port: int = self.call(self.app.start(wait_ready=wait_ready))
+
+    async def _make(self, pipeline: Pipeline | None) -> App:
+        return App(self.settings, pipeline=pipeline)
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def call(self, coro: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        try:
+            self.call(self.app.stop(grace=1.0))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[RunningServer]:
+    """One real server for the whole session (default settings, extractive brief)."""
+    running = RunningServer()
+    try:
+        yield running
+    finally:
+        running.stop()
