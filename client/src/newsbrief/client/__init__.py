@@ -1,0 +1,67 @@
+"""newsbrief client: ``from newsbrief.client import Client``.
+
+Imports only the standard library, grpcio and protobuf.
+"""
+
+from newsbrief.client.client import AsyncClient, Client
+from newsbrief.client.errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NewsbriefError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnavailableError,
+    from_rpc_error,
+)
+from newsbrief.client.types import (
+    ArticleMetadata,
+    Brief,
+    Capability,
+    DetectedLanguage,
+    Faithfulness,
+    Limits,
+    ModelInfo,
+    ServerInfo,
+    StreamItem,
+    SummarizeRequest,
+    SummarizeResult,
+    Timings,
+    TranslateResult,
+    Translation,
+    Warning,
+)
+
+__all__ = [
+    "ArticleMetadata",
+    "AsyncClient",
+    "AuthenticationError",
+    "Brief",
+    "Capability",
+    "Client",
+    "DeadlineExceededError",
+    "DetectedLanguage",
+    "FailedPreconditionError",
+    "Faithfulness",
+    "InternalError",
+    "InvalidArgumentError",
+    "Limits",
+    "ModelInfo",
+    "NewsbriefError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "ServerInfo",
+    "StreamItem",
+    "SummarizeRequest",
+    "SummarizeResult",
+    "Timings",
+    "TranslateResult",
+    "Translation",
+    "UnavailableError",
+    "Warning",
+    "from_rpc_error",
+]

@@ -1,0 +1,229 @@
+"""Errors raised by the newsbrief client: one class per gRPC status family.
+
+Every ``grpc.RpcError`` the client meets becomes a :class:`NewsbriefError` subclass (raised
+``from`` the original), with the rich details the server sent in ``grpc-status-details-bin``
+(``google.rpc.BadRequest``, ``RetryInfo``, ``QuotaFailure``, ``PreconditionFailure``) decoded
+without googleapis-common-protos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import grpc
+from newsbrief.client import _wire
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+REQUEST_ID_KEY = "x-request-id"
+
+
+class NewsbriefError(Exception):
+    """A failed newsbrief call.
+
+    Attributes:
+        code: the ``grpc.StatusCode``.
+        message: the status message.
+        field_violations: ``(field, description)`` per bad request field (``BadRequest``).
+        retry_delay: seconds the server asks to wait before retrying (``RetryInfo``), or None.
+        quota_violations: ``(subject, description)`` per exceeded quota (``QuotaFailure``).
+        precondition_violations: ``(type, subject, description)`` (``PreconditionFailure``).
+        request_id: the server's ``x-request-id`` for this call, or None.
+    """
+
+    default_code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: grpc.StatusCode | None = None,
+        field_violations: Sequence[tuple[str, str]] = (),
+        retry_delay: float | None = None,
+        quota_violations: Sequence[tuple[str, str]] = (),
+        precondition_violations: Sequence[tuple[str, str, str]] = (),
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code: grpc.StatusCode = code if code is not None else self.default_code
+        self.message = message
+        self.field_violations: list[tuple[str, str]] = list(field_violations)
+        self.retry_delay = retry_delay
+        self.quota_violations: list[tuple[str, str]] = list(quota_violations)
+        self.precondition_violations: list[tuple[str, str, str]] = list(precondition_violations)
+        self.request_id = request_id
+
+    @property
+    def status_name(self) -> str:
+        """The status code's name, e.g. ``"INVALID_ARGUMENT"``."""
+        return str(self.code.name)
+
+    def __str__(self) -> str:
+        text = f"{self.status_name}: {self.message}"
+        for field, description in self.field_violations:
+            text += f"\n  {field}: {description}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.status_name}, message={self.message!r})"
+
+
+class InvalidArgumentError(NewsbriefError):
+    """INVALID_ARGUMENT (and OUT_OF_RANGE): the request is wrong; see ``field_violations``."""
+
+    default_code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class FailedPreconditionError(NewsbriefError):
+    """FAILED_PRECONDITION: a capability (e.g. a model) is not installed on the server."""
+
+    default_code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class UnavailableError(NewsbriefError):
+    """UNAVAILABLE: the server is unreachable, not ready, overloaded or draining; retry later."""
+
+    default_code = grpc.StatusCode.UNAVAILABLE
+
+
+class ResourceExhaustedError(NewsbriefError):
+    """RESOURCE_EXHAUSTED: a quota or queue is full; see ``retry_delay``, ``quota_violations``."""
+
+    default_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class AuthenticationError(NewsbriefError):
+    """UNAUTHENTICATED: the API key is missing or wrong."""
+
+    default_code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDeniedError(NewsbriefError):
+    """PERMISSION_DENIED: the API key may not do this."""
+
+    default_code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class DeadlineExceededError(NewsbriefError):
+    """DEADLINE_EXCEEDED: the call's deadline passed."""
+
+    default_code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class NotFoundError(NewsbriefError):
+    """NOT_FOUND (e.g. an unknown service name in a health check)."""
+
+    default_code = grpc.StatusCode.NOT_FOUND
+
+
+class InternalError(NewsbriefError):
+    """INTERNAL, UNKNOWN and every other status."""
+
+    default_code = grpc.StatusCode.INTERNAL
+
+
+_CLASS_BY_CODE: dict[grpc.StatusCode, type[NewsbriefError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
+    grpc.StatusCode.OUT_OF_RANGE: InvalidArgumentError,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
+    grpc.StatusCode.UNAVAILABLE: UnavailableError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    grpc.StatusCode.UNAUTHENTICATED: AuthenticationError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
+    grpc.StatusCode.NOT_FOUND: NotFoundError,
+}
+
+_CODE_BY_NUMBER: dict[int, grpc.StatusCode] = {int(c.value[0]): c for c in grpc.StatusCode}
+
+
+def error_class(code: grpc.StatusCode) -> type[NewsbriefError]:
+    """The NewsbriefError subclass for a status code."""
+    return _CLASS_BY_CODE.get(code, InternalError)
+
+
+def status_code_from_number(number: int) -> grpc.StatusCode:
+    """``google.rpc.Code`` number -> ``grpc.StatusCode`` (UNKNOWN for numbers out of range)."""
+    return _CODE_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
+
+
+def make_error(
+    code: grpc.StatusCode,
+    message: str,
+    *,
+    field_violations: Sequence[tuple[str, str]] = (),
+    retry_delay: float | None = None,
+    quota_violations: Sequence[tuple[str, str]] = (),
+    precondition_violations: Sequence[tuple[str, str, str]] = (),
+    request_id: str | None = None,
+) -> NewsbriefError:
+    """Build the matching subclass for ``code``."""
+    return error_class(code)(
+        message,
+        code=code,
+        field_violations=field_violations,
+        retry_delay=retry_delay,
+        quota_violations=quota_violations,
+        precondition_violations=precondition_violations,
+        request_id=request_id,
+    )
+
+
+def _metadata_pairs(metadata: Any) -> list[tuple[str, Any]]:
+    if not metadata:
+        return []
+    pairs: list[tuple[str, Any]] = []
+    for item in metadata:
+        try:
+            key, value = item[0], item[1]
+        except (TypeError, IndexError, KeyError):
+            continue
+        pairs.append((str(key).lower(), value))
+    return pairs
+
+
+def _first(pairs: Iterable[tuple[str, Any]], key: str) -> Any:
+    for k, v in pairs:
+        if k == key:
+            return v
+    return None
+
+
+def _call(method: Any) -> Any:
+    try:
+        return method() if callable(method) else None
+    except Exception:  # a half-initialised error object: treat as absent
+        return None
+
+
+def from_rpc_error(error: grpc.RpcError) -> NewsbriefError:
+    """Convert a ``grpc.RpcError`` (sync or ``grpc.aio``) into the matching NewsbriefError."""
+    code = _call(getattr(error, "code", None))
+    if not isinstance(code, grpc.StatusCode):
+        code = grpc.StatusCode.UNKNOWN
+    message = _call(getattr(error, "details", None)) or ""
+    trailing = _metadata_pairs(_call(getattr(error, "trailing_metadata", None)))
+    initial = _metadata_pairs(_call(getattr(error, "initial_metadata", None)))
+    request_id = _first(trailing, REQUEST_ID_KEY) or _first(initial, REQUEST_ID_KEY)
+    if isinstance(request_id, bytes):
+        request_id = request_id.decode("utf-8", errors="replace")
+    details = _wire.StatusDetails()
+    raw = _first(trailing, STATUS_DETAILS_KEY)
+    if isinstance(raw, str):
+        raw = raw.encode("latin-1", errors="replace")
+    if isinstance(raw, bytes):
+        try:
+            details = _wire.decode_status(raw)
+        except _wire.WireError:
+            details = _wire.StatusDetails()
+        if not message and details.message:
+            message = details.message
+    return make_error(
+        code,
+        str(message),
+        field_violations=details.field_violations,
+        retry_delay=details.retry_delay,
+        quota_violations=details.quota_violations,
+        precondition_violations=details.precondition_violations,
+        request_id=str(request_id) if request_id is not None else None,
+    )

@@ -1,0 +1,363 @@
+"""Plain result types of the newsbrief client (frozen dataclasses; users never see protobuf).
+
+Each type has a ``from_pb`` classmethod; this module and ``client.py`` are the only places the
+client meets the generated messages. Repeated fields become tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from google.protobuf import json_format
+from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
+from newsbrief.v1 import newsbrief_pb2 as pb
+
+Length = Literal["short", "medium", "long"]
+Method = Literal["auto", "extractive", "abstractive"]
+
+LENGTHS: dict[str, int] = {
+    "short": pb.SUMMARY_LENGTH_SHORT,
+    "medium": pb.SUMMARY_LENGTH_MEDIUM,
+    "long": pb.SUMMARY_LENGTH_LONG,
+}
+METHODS: dict[str, int] = {
+    "auto": pb.SUMMARY_METHOD_AUTO,
+    "extractive": pb.SUMMARY_METHOD_EXTRACTIVE,
+    "abstractive": pb.SUMMARY_METHOD_ABSTRACTIVE,
+}
+
+
+@dataclass(frozen=True)
+class Brief:
+    headline: str = ""
+    summary: str = ""
+    key_points: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.Brief) -> Brief:
+        return cls(headline=msg.headline, summary=msg.summary, key_points=tuple(msg.key_points))
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    code: str = ""
+    confidence: float = 0.0
+    given: bool = False
+
+    @classmethod
+    def from_pb(cls, msg: pb.DetectedLanguage) -> DetectedLanguage:
+        return cls(code=msg.code, confidence=msg.confidence, given=msg.given)
+
+
+@dataclass(frozen=True)
+class Translation:
+    language: str = ""
+    brief: Brief = field(default_factory=Brief)
+
+    @classmethod
+    def from_pb(cls, msg: pb.Translation) -> Translation:
+        return cls(language=msg.language, brief=Brief.from_pb(msg.brief))
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    passed: bool = False
+    issues: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.Faithfulness) -> Faithfulness:
+        return cls(passed=msg.passed, issues=tuple(msg.issues))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    role: str = ""
+    id: str = ""
+    revision: str = ""
+    licence: str = ""
+    languages: tuple[str, ...] = ()
+    ready: bool = False
+    backend: str = ""
+    detail: str = ""
+
+    @classmethod
+    def from_pb(cls, msg: pb.ModelInfo) -> ModelInfo:
+        return cls(
+            role=msg.role,
+            id=msg.id,
+            revision=msg.revision,
+            licence=msg.licence,
+            languages=tuple(msg.languages),
+            ready=msg.ready,
+            backend=msg.backend,
+            detail=msg.detail,
+        )
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_pb(cls, msg: pb.Warning) -> Warning:
+        return cls(code=msg.code, message=msg.message)
+
+
+@dataclass(frozen=True)
+class Timings:
+    stages_ms: Mapping[str, float] = field(default_factory=dict, hash=False)
+    total_ms: float = 0.0
+
+    @classmethod
+    def from_pb(cls, msg: pb.Timings) -> Timings:
+        return cls(stages_ms=dict(msg.stages_ms), total_ms=msg.total_ms)
+
+
+@dataclass(frozen=True)
+class ArticleMetadata:
+    title: str = ""
+    byline: str = ""
+    date: str = ""
+    dateline: str = ""
+    characters: int = 0
+    sentences: int = 0
+    paragraphs: int = 0
+
+    @classmethod
+    def from_pb(cls, msg: pb.ArticleMetadata) -> ArticleMetadata:
+        return cls(
+            title=msg.title,
+            byline=msg.byline,
+            date=msg.date,
+            dateline=msg.dateline,
+            characters=msg.characters,
+            sentences=msg.sentences,
+            paragraphs=msg.paragraphs,
+        )
+
+
+def _to_dict(raw: bytes, message_type: Any) -> dict[str, Any]:
+    msg = message_type()
+    msg.ParseFromString(raw)
+    result: dict[str, Any] = json_format.MessageToDict(msg)
+    return result
+
+
+@dataclass(frozen=True)
+class SummarizeResult:
+    """The brief of one article (``newsbrief.v1.SummarizeResponse``)."""
+
+    brief: Brief = field(default_factory=Brief)
+    source_language: DetectedLanguage = field(default_factory=DetectedLanguage)
+    translations: tuple[Translation, ...] = ()
+    faithfulness: Faithfulness = field(default_factory=Faithfulness)
+    models: tuple[ModelInfo, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+    timings: Timings = field(default_factory=Timings)
+    cached: bool = False
+    client_reference: str = ""
+    method: str = ""
+    metadata: ArticleMetadata = field(default_factory=ArticleMetadata)
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The serialized response as received (for :meth:`to_dict`)."""
+
+    @classmethod
+    def from_pb(cls, msg: pb.SummarizeResponse) -> SummarizeResult:
+        return cls(
+            brief=Brief.from_pb(msg.brief),
+            source_language=DetectedLanguage.from_pb(msg.source_language),
+            translations=tuple(Translation.from_pb(t) for t in msg.translations),
+            faithfulness=Faithfulness.from_pb(msg.faithfulness),
+            models=tuple(ModelInfo.from_pb(m) for m in msg.models),
+            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            timings=Timings.from_pb(msg.timings),
+            cached=msg.cached,
+            client_reference=msg.client_reference,
+            method=msg.method,
+            metadata=ArticleMetadata.from_pb(msg.metadata),
+            raw=msg.SerializeToString(),
+        )
+
+    def translation(self, language: str) -> Brief | None:
+        """The brief in ``language``, or None when it was not asked for."""
+        for t in self.translations:
+            if t.language == language:
+                return t.brief
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.SummarizeResponse)
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    """The outcome of one article of :meth:`Client.summarize_many`: a result or an error."""
+
+    index: int
+    client_reference: str = ""
+    result: SummarizeResult | None = None
+    error: NewsbriefError | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @classmethod
+    def from_pb(cls, msg: pb.SummarizeStreamResponse) -> StreamItem:
+        status = msg.status
+        if status.code == 0:
+            return cls(
+                index=msg.index,
+                client_reference=msg.client_reference,
+                result=SummarizeResult.from_pb(msg.response),
+            )
+        error = make_error(
+            status_code_from_number(status.code),
+            status.message,
+            field_violations=[(v.field, v.description) for v in status.field_violations],
+        )
+        return cls(index=msg.index, client_reference=msg.client_reference, error=error)
+
+
+@dataclass(frozen=True)
+class TranslateResult:
+    """``newsbrief.v1.TranslateResponse``: ``translations`` maps language -> texts in order."""
+
+    source_language: DetectedLanguage = field(default_factory=DetectedLanguage)
+    translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    models: tuple[ModelInfo, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.TranslateResponse) -> TranslateResult:
+        return cls(
+            source_language=DetectedLanguage.from_pb(msg.source_language),
+            translations={t.language: tuple(t.texts) for t in msg.translations},
+            models=tuple(ModelInfo.from_pb(m) for m in msg.models),
+            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text_chars: int = 0
+    max_html_bytes: int = 0
+    max_target_languages: int = 0
+    max_message_bytes: int = 0
+    max_translate_texts: int = 0
+    max_title_chars: int = 0
+
+    @classmethod
+    def from_pb(cls, msg: pb.Limits) -> Limits:
+        return cls(
+            max_text_chars=msg.max_text_chars,
+            max_html_bytes=msg.max_html_bytes,
+            max_target_languages=msg.max_target_languages,
+            max_message_bytes=msg.max_message_bytes,
+            max_translate_texts=msg.max_translate_texts,
+            max_title_chars=msg.max_title_chars,
+        )
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str = ""
+    ready: bool = False
+    detail: str = ""
+
+    @classmethod
+    def from_pb(cls, msg: pb.Capability) -> Capability:
+        return cls(name=msg.name, ready=msg.ready, detail=msg.detail)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """``newsbrief.v1.GetServerInfoResponse``."""
+
+    version: str = ""
+    summary_languages: tuple[str, ...] = ()
+    translation_languages: tuple[str, ...] = ()
+    models: tuple[ModelInfo, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    capabilities: tuple[Capability, ...] = ()
+    raw: bytes = field(default=b"", repr=False, compare=False)
+
+    @classmethod
+    def from_pb(cls, msg: pb.GetServerInfoResponse) -> ServerInfo:
+        return cls(
+            version=msg.version,
+            summary_languages=tuple(msg.summary_languages),
+            translation_languages=tuple(msg.translation_languages),
+            models=tuple(ModelInfo.from_pb(m) for m in msg.models),
+            limits=Limits.from_pb(msg.limits),
+            capabilities=tuple(Capability.from_pb(c) for c in msg.capabilities),
+            raw=msg.SerializeToString(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.GetServerInfoResponse)
+
+
+@dataclass(frozen=True)
+class SummarizeRequest:
+    """One article for :meth:`Client.summarize_many` (a dict with these keys works too)."""
+
+    text: str | None = None
+    html: str | None = None
+    title: str = ""
+    source_language: str = ""
+    target_languages: Sequence[str] = ()
+    length: Length | None = None
+    max_sentences: int = 0
+    max_words: int = 0
+    method: Method = "auto"
+    client_reference: str = ""
+    max_key_points: int = 0
+
+    def to_pb(self) -> pb.SummarizeRequest:
+        """Validate the options and build the wire message (ValueError on bad options)."""
+        if (self.text is None) == (self.html is None):
+            raise ValueError("give exactly one of text or html")
+        msg = pb.SummarizeRequest(
+            title=self.title,
+            source_language=self.source_language,
+            target_languages=list(self.target_languages),
+            max_sentences=self.max_sentences,
+            max_words=self.max_words,
+            client_reference=self.client_reference,
+            max_key_points=self.max_key_points,
+        )
+        if isinstance(self.target_languages, str):
+            raise ValueError("target_languages must be a sequence of language codes, not a str")
+        if self.text is not None:
+            msg.text = self.text
+        else:
+            msg.html = self.html or ""
+        if self.length is not None:
+            try:
+                msg.length = LENGTHS[self.length]  # type: ignore[assignment]
+            except KeyError:
+                raise ValueError(
+                    f"length must be one of {', '.join(LENGTHS)}, not {self.length!r}"
+                ) from None
+        try:
+            msg.method = METHODS[self.method]  # type: ignore[assignment]
+        except KeyError:
+            raise ValueError(
+                f"method must be one of {', '.join(METHODS)}, not {self.method!r}"
+            ) from None
+        return msg
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> SummarizeRequest:
+        """Build from a dict with the keyword arguments of :meth:`Client.summarize`."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown request keys: {', '.join(sorted(unknown))}")
+        return cls(**dict(data))
