@@ -1,0 +1,665 @@
+"""``newsbrief``: the command-line client of the newsbrief service.
+
+``main(argv)`` returns the exit code, so it can run in-process. Expected errors are printed as
+``error: <STATUS>: <message>`` (plus field violations) on stderr, never as a traceback.
+
+``--json`` output is protobuf's standard proto3 JSON mapping (``json_format.MessageToJson`` with
+lowerCamelCase field names, e.g. ``keyPoints``, ``sourceLanguage``; fields at their default value
+are omitted), so ``json_format.Parse(output, SummarizeResponse())`` reads it back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+from google.protobuf import json_format
+from newsbrief.client.client import Client
+from newsbrief.client.errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    NewsbriefError,
+    UnavailableError,
+)
+from newsbrief.client.types import LENGTHS, METHODS, SummarizeRequest, SummarizeResult
+from newsbrief.v1 import newsbrief_pb2 as pb
+
+DEFAULT_TARGET = "localhost:50051"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html\b|<head\b|<body\b|<!--)", re.IGNORECASE)
+_HTML_TAGS = re.compile(r"<(p|div|article|br|h[1-6]|span|section|a)\b[^>]*>", re.IGNORECASE)
+
+
+class UsageError(Exception):
+    """A bad command line or input file (exit code 2)."""
+
+
+# --- output helpers --------------------------------------------------------------------------
+
+
+def _print_error(error: NewsbriefError, stream: TextIO) -> None:
+    print(f"error: {error.status_name}: {error.message}", file=stream)
+    for field, description in error.field_violations:
+        print(f"  {field}: {description}", file=stream)
+    for subject, description in error.quota_violations:
+        print(f"  quota {subject}: {description}", file=stream)
+    for kind, subject, description in error.precondition_violations:
+        print(f"  {kind} {subject}: {description}", file=stream)
+    if error.retry_delay is not None:
+        print(f"  retry after {error.retry_delay:g}s", file=stream)
+    if error.request_id:
+        print(f"  request id: {error.request_id}", file=stream)
+
+
+def _error_exit_code(error: NewsbriefError) -> int:
+    """Connection-level failures (unreachable, timed out, not authenticated) exit 2, others 1."""
+    if isinstance(error, UnavailableError | DeadlineExceededError | AuthenticationError):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def _message_json(raw: bytes, message_type: Any) -> str:
+    message = message_type()
+    message.ParseFromString(raw)
+    return str(json_format.MessageToJson(message, indent=2))
+
+
+def looks_like_html(content: str) -> bool:
+    """True when ``content`` starts like an HTML document or is mostly markup."""
+    if _HTML_START.match(content):
+        return True
+    return content.lstrip().startswith("<") and bool(_HTML_TAGS.search(content))
+
+
+def _print_result(result: SummarizeResult, out: TextIO) -> None:
+    brief = result.brief
+    if brief.headline:
+        print(brief.headline, file=out)
+        print("=" * min(len(brief.headline), 78), file=out)
+    if brief.summary:
+        print(brief.summary, file=out)
+    if brief.key_points:
+        print("\nKey points:", file=out)
+        for point in brief.key_points:
+            print(f"  - {point}", file=out)
+    lang = result.source_language
+    how = "given" if lang.given else f"confidence {lang.confidence:.2f}"
+    print(f"\nLanguage: {lang.code or 'und'} ({how})", file=out)
+    if result.method:
+        print(f"Method: {result.method}{' (cached)' if result.cached else ''}", file=out)
+    if result.faithfulness.issues:
+        print("Faithfulness issues:", file=out)
+        for issue in result.faithfulness.issues:
+            print(f"  ! {issue}", file=out)
+    if result.warnings:
+        print("Warnings:", file=out)
+        for warning in result.warnings:
+            print(f"  ! {warning.code}: {warning.message}", file=out)
+    for translation in result.translations:
+        print(f"\n[{translation.language}] {translation.brief.headline}", file=out)
+        if translation.brief.summary:
+            print(translation.brief.summary, file=out)
+        for point in translation.brief.key_points:
+            print(f"  - {point}", file=out)
+
+
+def _languages(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError("languages must be strings")
+    return tuple(value)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _make_client(args: argparse.Namespace) -> Client:
+    return Client(
+        args.target,
+        api_key=args.api_key or None,
+        timeout=args.timeout,
+        tls=args.tls,
+        root_certificates=args.ca,
+        private_key=args.key,
+        certificate_chain=args.cert,
+        retries=args.retries,
+    )
+
+
+def _read_input(path: str) -> str:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8: {exc}") from exc
+
+
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    content = _read_input(args.file)
+    is_html = args.html or (not args.text and looks_like_html(content))
+    with _make_client(args) as client:
+        result = client.summarize(
+            None if is_html else content,
+            html=content if is_html else None,
+            title=args.title,
+            source_language=args.lang,
+            target_languages=_languages(args.to),
+            length=args.length,
+            max_sentences=args.sentences,
+            max_words=args.words,
+            method=args.method,
+            max_key_points=args.key_points,
+            client_reference=args.reference,
+        )
+    if args.json:
+        print(_message_json(result.raw, pb.SummarizeResponse))
+    else:
+        _print_result(result, sys.stdout)
+    return EXIT_OK
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    with _make_client(args) as client:
+        info = client.server_info()
+    if args.json:
+        print(_message_json(info.raw, pb.GetServerInfoResponse))
+        return EXIT_OK
+    print(f"newsbrief server {info.version or '(unknown version)'}")
+    print(f"summary languages:     {', '.join(info.summary_languages) or '-'}")
+    print(f"translation languages: {', '.join(info.translation_languages) or '-'}")
+    if info.models:
+        print("models:")
+        for m in info.models:
+            state = "ready" if m.ready else f"NOT READY ({m.detail})" if m.detail else "NOT READY"
+            licence = f", licence {m.licence}" if m.licence else ""
+            print(f"  {m.role:<18} {m.id} [{m.backend or '?'}{licence}] {state}")
+    if info.capabilities:
+        print("capabilities:")
+        for c in info.capabilities:
+            state = "ready" if c.ready else "not ready"
+            print(f"  {c.name:<24} {state}{': ' + c.detail if c.detail else ''}")
+    lim = info.limits
+    print(
+        "limits: "
+        f"text {lim.max_text_chars} chars, html {lim.max_html_bytes} bytes, "
+        f"{lim.max_target_languages} target languages, {lim.max_translate_texts} texts/translate"
+    )
+    return EXIT_OK
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    with _make_client(args) as client:
+        status = client.health(args.service)
+    print(status)
+    return EXIT_OK if status == "SERVING" else EXIT_FAILED
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+
+def _id_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _error_record(
+    id_: Any, code: str, message: str, violations: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "error": {
+            "code": code,
+            "message": message,
+            "field_violations": [{"field": f, "description": d} for f, d in violations],
+        },
+    }
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_done(path: str, retry_errors: bool) -> dict[str, bool]:
+    """Read an existing OUT.jsonl: id key -> True (ok) / False (error).
+
+    A torn last line (a kill mid-write) and unreadable lines are dropped, and with
+    ``retry_errors`` so are error lines; when anything is dropped the file is rewritten
+    atomically (temporary file, fsync, rename), so appending afterwards never duplicates an id.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    done: dict[str, bool] = {}
+    keep: list[bytes] = []
+    changed = False
+    for line in data.splitlines(keepends=True):
+        record: Any = None
+        if line.endswith(b"\n"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+        if not (
+            isinstance(record, dict)
+            and "id" in record
+            and ("response" in record or "error" in record)
+        ):
+            changed = True  # torn or unreadable: the article is run again
+            continue
+        key = _id_key(record["id"])
+        ok = "response" in record
+        if key in done or (retry_errors and not ok):
+            changed = True
+            continue
+        done[key] = ok
+        keep.append(line)
+    if changed:
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(b"".join(keep))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path)
+    return done
+
+
+class _Output:
+    """Appends one JSON line per record, flushed and fsynced, so a kill leaves whole lines."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def write(self, record: dict[str, Any]) -> None:
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class Progress:
+    """A one-line progress bar on a stream (redrawn at most ten times a second)."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool, done: int = 0) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = enabled
+        self.ok = 0
+        self.failed = 0
+        self.start_done = done
+        self._started = time.monotonic()
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self.ok += 1
+            else:
+                self.failed += 1
+            self._draw(force=False)
+
+    def _draw(self, force: bool) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        done = self.start_done + self.ok + self.failed
+        total = max(self.total, done)
+        width = 30
+        filled = int(width * done / total) if total else width
+        rate = (self.ok + self.failed) / max(now - self._started, 1e-6)
+        line = (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+            f" ok {self.ok} failed {self.failed} {rate:.1f}/s"
+        )
+        self.stream.write(line)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            with self._lock:
+                self._draw(force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+_BATCH_KEYS = {
+    "id",
+    "text",
+    "html",
+    "title",
+    "lang",
+    "to",
+    "length",
+    "sentences",
+    "words",
+    "method",
+    "key_points",
+    "reference",
+}
+
+
+def batch_request(record: dict[str, Any], id_: Any) -> SummarizeRequest:
+    """One input line -> a request (ValueError with a field name prefix when wrong)."""
+
+    def text_field(name: str) -> str | None:
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name}: must be a string")
+        return value
+
+    def int_field(name: str) -> int:
+        value = record.get(name, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name}: must be a non-negative integer")
+        return value
+
+    unknown = set(record) - _BATCH_KEYS
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: unknown key")
+    text, html = text_field("text"), text_field("html")
+    if (text is None) == (html is None):
+        raise ValueError("text: give exactly one of text or html")
+    length = record.get("length")
+    if length is not None and length not in LENGTHS:
+        raise ValueError(f"length: must be one of {', '.join(LENGTHS)}")
+    method = record.get("method", "auto")
+    if method not in METHODS:
+        raise ValueError(f"method: must be one of {', '.join(METHODS)}")
+    try:
+        targets = _languages(record.get("to"))
+    except (TypeError, ValueError):
+        raise ValueError(
+            "to: must be a list of language codes or a comma-separated string"
+        ) from None
+    return SummarizeRequest(
+        text=text,
+        html=html,
+        title=text_field("title") or "",
+        source_language=text_field("lang") or "",
+        target_languages=targets,
+        length=length,
+        max_sentences=int_field("sentences"),
+        max_words=int_field("words"),
+        method=method,
+        max_key_points=int_field("key_points"),
+        client_reference=text_field("reference") or str(id_),
+    )
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    try:
+        with open(args.input, "rb") as fh:
+            total = sum(1 for line in fh if line.strip())
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from exc
+    done = load_done(args.output, args.retry_errors)
+    previous_failures = sum(1 for ok in done.values() if not ok)
+    progress = Progress(
+        total,
+        sys.stderr,
+        enabled=args.progress or sys.stderr.isatty(),
+        done=len(done),
+    )
+    output = _Output(args.output)
+    seen: set[str] = set()
+    sent_ids: list[Any] = []
+
+    def record_local_error(id_: Any, message: str, field: str = "") -> None:
+        violations = [(field, message)] if field else []
+        output.write(_error_record(id_, "INVALID_ARGUMENT", message, violations))
+        progress.add(ok=False)
+
+    def work() -> Iterator[tuple[Any, SummarizeRequest]]:
+        with open(args.input, encoding="utf-8", errors="replace") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    id_: Any = lineno
+                    if _id_key(id_) in done or _id_key(id_) in seen:
+                        continue
+                    seen.add(_id_key(id_))
+                    record_local_error(id_, f"line {lineno}: bad JSON: {exc}")
+                    continue
+                if not isinstance(record, dict):
+                    record = {"id": lineno, "_not_an_object": True}
+                id_ = record.get("id", lineno)
+                key = _id_key(id_)
+                if key in done:
+                    continue
+                if key in seen:
+                    print(f"warning: line {lineno}: duplicate id {key} skipped", file=sys.stderr)
+                    continue
+                seen.add(key)
+                if record.get("_not_an_object"):
+                    record_local_error(id_, f"line {lineno}: not a JSON object")
+                    continue
+                try:
+                    request = batch_request(record, id_)
+                except ValueError as exc:
+                    field, _, message = str(exc).partition(": ")
+                    record_local_error(id_, f"line {lineno}: {exc}", field if message else "")
+                    continue
+                yield id_, request
+
+    failures = 0
+    try:
+        items = work()
+        first = next(items, None)
+        if first is not None:
+
+            def requests() -> Iterator[SummarizeRequest]:
+                for id_, request in itertools.chain([first], items):
+                    sent_ids.append(id_)
+                    yield request
+
+            with _make_client(args) as client:
+                for item in client.summarize_many(
+                    requests(), timeout=args.stream_timeout, max_in_flight=args.concurrency
+                ):
+                    id_ = sent_ids[item.index]
+                    if item.result is not None:
+                        output.write({"id": id_, "response": item.result.to_dict()})
+                        progress.add(ok=True)
+                    else:
+                        err = item.error
+                        output.write(
+                            _error_record(
+                                id_,
+                                err.status_name if err else "UNKNOWN",
+                                err.message if err else "no result",
+                                err.field_violations if err else (),
+                            )
+                        )
+                        progress.add(ok=False)
+    finally:
+        progress.close()
+        output.close()
+    failures = previous_failures + progress.failed
+    print(
+        f"{progress.ok} ok, {progress.failed} failed"
+        f"{f', {len(done)} already done' if done else ''} -> {args.output}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def _add_connection_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--target",
+        default=default(os.environ.get("NEWSBRIEF_TARGET") or DEFAULT_TARGET),
+        help="server address HOST:PORT or dns:///HOST:PORT "
+        "(default: $NEWSBRIEF_TARGET or localhost:50051)",
+    )
+    group.add_argument(
+        "--api-key",
+        default=default(os.environ.get("NEWSBRIEF_API_KEY")),
+        help="API key sent as x-api-key (default: $NEWSBRIEF_API_KEY)",
+    )
+    group.add_argument("--tls", action="store_true", default=default(False), help="use TLS")
+    group.add_argument("--ca", metavar="FILE", default=default(None), help="CA certificate (PEM)")
+    group.add_argument(
+        "--cert", metavar="FILE", default=default(None), help="client certificate (mTLS)"
+    )
+    group.add_argument("--key", metavar="FILE", default=default(None), help="client key (mTLS)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        default=default(30.0),
+        help="deadline of each call in seconds (default 30)",
+    )
+    group.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        default=default(3),
+        help="retries when the server is unavailable (default 3)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbrief", description="Command-line client of the newsbrief service."
+    )
+    _add_connection_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("summarize", help="brief one article (text or HTML)")
+    s.add_argument("file", metavar="FILE", help="article file, or - for stdin")
+    kind = s.add_mutually_exclusive_group()
+    kind.add_argument("--html", action="store_true", help="the input is HTML (default: detect)")
+    kind.add_argument("--text", action="store_true", help="the input is plain text")
+    s.add_argument("--title", default="", help="title of the article")
+    s.add_argument("--lang", default="", help="language of the article (default: detect)")
+    s.add_argument("--to", default="", metavar="LANGS", help="translate into, e.g. ko,ms")
+    s.add_argument("--length", choices=list(LENGTHS), default=None)
+    s.add_argument("--sentences", type=int, default=0, metavar="N", help="sentence budget")
+    s.add_argument("--words", type=int, default=0, metavar="N", help="word budget")
+    s.add_argument("--key-points", type=int, default=0, metavar="N", help="max key points")
+    s.add_argument("--method", choices=list(METHODS), default="auto")
+    s.add_argument("--reference", default="", help="client reference echoed by the server")
+    s.add_argument("--json", action="store_true", help="print the response as JSON")
+    _add_connection_options(s, top=False)
+
+    b = sub.add_parser(
+        "batch",
+        help="brief a JSONL file of articles into a JSONL file (resumable)",
+        description='Each input line is {"id": ..., "text"|"html": ..., optional "title", '
+        '"lang", "to", "length", "sentences", "words", "method", "key_points"}. Output lines '
+        'are {"id", "response"} or {"id", "error"}; a re-run skips ids already in OUT.',
+    )
+    b.add_argument("input", metavar="IN.jsonl")
+    b.add_argument("output", metavar="OUT.jsonl")
+    b.add_argument("--concurrency", type=int, default=8, metavar="N", help="in flight (8)")
+    b.add_argument("--retry-errors", action="store_true", help="run failed ids again")
+    b.add_argument("--progress", action="store_true", help="progress bar even without a TTY")
+    b.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="deadline of the whole stream (default: none)",
+    )
+    _add_connection_options(b, top=False)
+
+    i = sub.add_parser("info", help="languages, models, limits and capabilities")
+    i.add_argument("--json", action="store_true", help="print the response as JSON")
+    _add_connection_options(i, top=False)
+
+    h = sub.add_parser("health", help="health status; exit 0 only when SERVING")
+    h.add_argument("--service", default="", help="service name (default: the whole server)")
+    _add_connection_options(h, top=False)
+    return parser
+
+
+_COMMANDS = {
+    "summarize": _cmd_summarize,
+    "batch": _cmd_batch,
+    "info": _cmd_info,
+    "health": _cmd_health,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 failed, 2 usage or connection error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NewsbriefError as exc:
+        _print_error(exc, sys.stderr)
+        if args.command == "health" and not isinstance(exc, UnavailableError):
+            return EXIT_USAGE if isinstance(exc, DeadlineExceededError) else EXIT_FAILED
+        return EXIT_USAGE if args.command == "batch" else _error_exit_code(exc)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
