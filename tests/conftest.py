@@ -30,7 +30,7 @@ def require_data(*parts: str) -> Path:
     return path
 
 
-def test_settings(**overrides: Any) -> Settings:
+def make_settings(**overrides: Any) -> Settings:
     base: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "drain_seconds": 0.0}
     base.update(overrides)
     return Settings(**base)
@@ -46,7 +46,7 @@ class RunningServer:
         pipeline: Pipeline | None = None,
         wait_ready: bool = True,
     ) -> None:
-        self.settings = settings or test_settings()
+        self.settings = settings or make_settings()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()

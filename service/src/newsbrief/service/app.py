@@ -45,7 +45,11 @@ class App:
             RequestInterceptor(access_log_enabled=s.logging.access_log)
         ]
         if s.auth.api_key_hashes:
-            interceptors.append(ApiKeyInterceptor(s.auth.api_key_hashes))
+            interceptors.append(
+                ApiKeyInterceptor(
+                    s.auth.api_key_hashes, requests_per_minute=s.auth.requests_per_minute
+                )
+            )
         server = grpc.aio.server(
             interceptors=interceptors,
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
@@ -86,6 +90,11 @@ class App:
         if wait_ready:
             await self._warmup
         return self.port
+
+    async def wait_ready(self) -> None:
+        """Until the pipeline is warm and health says SERVING (raises if warm-up failed)."""
+        assert self._warmup is not None, "start() first"
+        await asyncio.shield(self._warmup)
 
     async def _become_ready(self) -> None:
         await self.pipeline.start()

@@ -93,6 +93,9 @@ class AuthSettings(BaseModel):
         default_factory=list,
         description="SHA-256 hex digests of the accepted API keys (sent as 'x-api-key').",
     )
+    requests_per_minute: int = Field(
+        0, ge=0, description="Per-key request quota per minute (0 = unlimited)."
+    )
 
 
 class TLSSettings(BaseModel):

@@ -6,6 +6,7 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import inspect
@@ -18,7 +19,12 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.errors import NewsbriefError, Unauthenticated
+from newsbrief.service.errors import (
+    NewsbriefError,
+    PermissionDenied,
+    QuotaExceeded,
+    Unauthenticated,
+)
 from newsbrief.service.grpc.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
 
@@ -140,12 +146,34 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return _wrap(handler, before, on_error, after)
 
 
+class _MinuteQuota:
+    """Requests per key in a sliding one-minute window (bounded: one deque per configured key)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[str, collections.deque[float]] = {}
+
+    def take(self, key_hash: str) -> bool:
+        if self.per_minute <= 0:
+            return True
+        now = time.monotonic()
+        window = self._seen.setdefault(key_hash, collections.deque())
+        while window and now - window[0] >= 60.0:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return False
+        window.append(now)
+        return True
+
+
 class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
-    Keys are stored hashed; comparison is constant-time."""
+    Keys are stored hashed; comparison is constant-time. A missing key is UNAUTHENTICATED, an
+    unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure)."""
 
-    def __init__(self, key_hashes: list[str]) -> None:
+    def __init__(self, key_hashes: list[str], *, requests_per_minute: int = 0) -> None:
         self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
+        self._quota = _MinuteQuota(requests_per_minute)
 
     async def intercept_service(
         self,
@@ -162,7 +190,12 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 raise Unauthenticated("missing API key: send it in the 'x-api-key' metadata")
             digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
             if not any(hmac.compare_digest(digest, h) for h in self._hashes):
-                raise Unauthenticated("unknown API key")
+                raise PermissionDenied("the API key is not valid for this server")
+            if not self._quota.take(digest):
+                raise QuotaExceeded(
+                    f"api-key:{digest[:12]}",
+                    f"request quota of {self._quota.per_minute} per minute exceeded for this key",
+                )
 
         async def on_error(exc: BaseException, context: Any) -> None:
             raise exc

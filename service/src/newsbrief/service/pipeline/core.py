@@ -164,7 +164,13 @@ class Pipeline:
             prepared.title,
         )
         faithfulness = await self._timed(
-            timings, "guard", check_extractive, brief, prepared.text, prepared.title, lang
+            timings,
+            "guard",
+            check_extractive,
+            brief,
+            [x for p in prepared.paragraphs for x in p],
+            prepared.text,
+            prepared.title,
         )
         warnings = list(prepared.warnings)
         translations: list[Translation] = []
@@ -443,15 +449,24 @@ _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def check_extractive(brief: Brief, source: str, title: str, lang: str) -> Faithfulness:
-    """Every summary sentence and key point must be text of the article, and every word of the
-    headline a word of the article (or its title)."""
-    haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
+def check_extractive(
+    brief: Brief, sentences: list[str], source: str, title: str
+) -> Faithfulness:
+    """The extractive guarantee, checked rather than assumed: the summary is article sentences in
+    article order, every key point is text of the article, and every word of the headline is a
+    word of the article (or of its title)."""
     issues: list[str] = []
-    for part in [brief.summary, *brief.key_points]:
-        for piece in split_sentences(part, lang) if part else []:
-            if _SPACE.sub(" ", piece).casefold() not in haystack:
-                issues.append(f"not found in the article: {piece[:80]!r}")
+    remaining = _SPACE.sub(" ", brief.summary).strip()
+    for sentence in sentences:
+        piece = _SPACE.sub(" ", sentence).strip()
+        if piece and remaining.startswith(piece):
+            remaining = remaining[len(piece) :].lstrip()
+    if remaining:
+        issues.append(f"summary text not taken from the article: {remaining[:80]!r}")
+    haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
+    for point in brief.key_points:
+        if _SPACE.sub(" ", point).strip().casefold() not in haystack:
+            issues.append(f"key point not found in the article: {point[:80]!r}")
     words = set(_WORD.findall(haystack))
     unknown = [w for w in _WORD.findall(brief.headline.casefold()) if w not in words]
     if unknown:

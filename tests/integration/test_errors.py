@@ -1,0 +1,239 @@
+"""Every row of the error table (DESIGN.md §3), its status and details, over the wire; the server
+keeps serving after each."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from pathlib import Path
+
+import grpc
+import pytest
+
+from newsbrief.client import (
+    AuthenticationError,
+    Client,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
+from newsbrief.service.domain import Article, BriefOptions, BriefResult
+from newsbrief.service.pipeline.core import Pipeline
+from tests.conftest import RunningServer, make_settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ARTICLE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer) -> Client:
+    with Client(server.target, retries=0) as c:
+        yield c
+
+
+def _fields(err: InvalidArgumentError) -> list[str]:
+    return [field for field, _ in err.field_violations]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "   \n\t "}, "text"),
+        ({"text": "x" * 100_001}, "text"),
+        ({"html": ""}, "html"),
+        ({"text": ARTICLE, "source_language": "xx"}, "source_language"),
+        ({"text": ARTICLE, "source_language": "english"}, "source_language"),
+        ({"text": ARTICLE, "target_languages": ["zz"]}, "target_languages[0]"),
+        ({"text": ARTICLE, "target_languages": ["ko", "ko"]}, "target_languages[1]"),
+        ({"text": ARTICLE, "target_languages": ["ko", "ms", "en", "id", "ko"]}, "target_languages"),
+        ({"text": ARTICLE, "length": "short", "max_sentences": 2}, "length"),
+        ({"text": ARTICLE, "max_sentences": 500}, "max_sentences"),
+        ({"text": ARTICLE, "max_words": 100_000}, "max_words"),
+        ({"text": ARTICLE, "max_key_points": 99}, "max_key_points"),
+        ({"text": ARTICLE, "title": "t" * 1001}, "title"),
+        ({"text": ARTICLE, "client_reference": "r" * 300}, "client_reference"),
+        ({"text": "\u200b\u200b\ufeff"}, "text"),
+    ],
+)
+def test_bad_input_is_invalid_argument_with_a_field_violation(
+    client: Client, kwargs: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        client.summarize(**kwargs)  # type: ignore[arg-type]
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in _fields(info.value), info.value.field_violations
+    assert info.value.request_id
+    assert client.summarize(ARTICLE).brief.summary  # still serving
+
+
+def test_all_bad_fields_are_reported_at_once(client: Client) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        client.summarize("", source_language="xx", target_languages=["qq"])
+    assert {"text", "source_language", "target_languages[0]"} <= set(_fields(info.value))
+
+
+def test_translation_without_a_translator_is_failed_precondition(client: Client) -> None:
+    with pytest.raises(FailedPreconditionError) as info:
+        client.summarize(ARTICLE, target_languages=["ko", "ms"])
+    assert "translat" in info.value.message
+    assert info.value.precondition_violations
+    assert info.value.precondition_violations[0][1] == "translate"
+    with pytest.raises(FailedPreconditionError):
+        client.translate(["Hello there."], ["ko"])
+
+
+def test_abstractive_without_a_model_is_failed_precondition(client: Client) -> None:
+    with pytest.raises(FailedPreconditionError) as info:
+        client.summarize(ARTICLE, method="abstractive")
+    assert "abstractive" in info.value.message
+
+
+def test_translate_validates_before_it_looks_for_a_model(client: Client) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        client.translate([], ["xx"])
+    assert {"texts", "target_languages[0]"} <= set(_fields(info.value))
+
+
+class _ScriptedPipeline(Pipeline):
+    """The real pipeline with a gate on warm-up and hooks to make a brief slow or fail."""
+
+    def __init__(self) -> None:
+        super().__init__(make_settings())
+        self.warm = threading.Event()
+        self.fail_with: Exception | None = None
+        self.delay = 0.0
+        self.cancelled = threading.Event()
+
+    async def start(self) -> None:
+        while not self.warm.is_set():
+            await asyncio.sleep(0.01)
+        await super().start()
+
+    async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
+        if self.ready and self.delay:
+            try:
+                await asyncio.sleep(self.delay)
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+        if self.ready and self.fail_with is not None:
+            raise self.fail_with
+        return await super().brief(article, options)
+
+
+@pytest.fixture()
+def scripted() -> tuple[RunningServer, _ScriptedPipeline]:
+    pipeline = _ScriptedPipeline()
+    running = RunningServer(pipeline.settings, pipeline=pipeline, wait_ready=False)
+    try:
+        yield running, pipeline
+    finally:
+        pipeline.warm.set()
+        running.stop()
+
+
+def test_not_ready_is_unavailable_with_retry_info_then_serving(scripted) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = scripted
+    with Client(running.target, retries=0) as c:
+        assert c.health() == "NOT_SERVING"
+        with pytest.raises(UnavailableError) as info:
+            c.summarize(ARTICLE)
+        assert info.value.retry_delay is not None and info.value.retry_delay > 0
+        pipeline.warm.set()
+        for _ in range(500):
+            if c.health() == "SERVING":
+                break
+            threading.Event().wait(0.02)
+        assert c.health() == "SERVING"
+        assert c.summarize(ARTICLE).brief.summary
+
+
+def test_deadline_is_deadline_exceeded_and_the_work_is_cancelled(scripted) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = scripted
+    pipeline.warm.set()
+    running.call(running.app.wait_ready())  # wait until SERVING
+    pipeline.delay = 30.0
+    with Client(running.target, retries=0) as c:
+        with pytest.raises(DeadlineExceededError):
+            c.summarize(ARTICLE, timeout=0.3)
+        assert pipeline.cancelled.wait(10), "the brief kept running for nobody"
+        pipeline.delay = 0.0
+        assert c.summarize(ARTICLE).brief.summary
+
+
+def test_unexpected_error_is_internal_with_a_fixed_text(scripted, caplog) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = scripted
+    pipeline.warm.set()
+    running.call(running.app.wait_ready())
+    pipeline.fail_with = RuntimeError("secret stack detail /etc/passwd")
+    with Client(running.target, retries=0) as c:
+        with pytest.raises(InternalError) as info:
+            c.summarize(ARTICLE)
+        assert info.value.code == grpc.StatusCode.INTERNAL
+        assert "secret" not in info.value.message
+        assert info.value.request_id and info.value.request_id in info.value.message
+        assert any("secret stack detail" in str(r.exc_info) for r in caplog.records if r.exc_info)
+        pipeline.fail_with = None
+        assert c.summarize(ARTICLE).brief.summary
+
+
+def test_concurrency_limit_is_resource_exhausted(scripted) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = scripted
+    pipeline.warm.set()
+    running.call(running.app.wait_ready())
+    pipeline.delay = 2.0
+    limited = RunningServer(make_settings(max_concurrent_rpcs=1), pipeline=pipeline)
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with Client(limited.target, retries=0) as c, ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(c.summarize, ARTICLE) for _ in range(4)]
+            errors = [f.exception(30) for f in futures]
+        assert any(isinstance(e, ResourceExhaustedError) for e in errors), errors
+        assert any(e is None for e in errors)
+    finally:
+        pipeline.delay = 0.0
+        limited.stop()
+
+
+@pytest.fixture(scope="module")
+def keyed() -> RunningServer:
+    digest = hashlib.sha256(b"s3cret-key").hexdigest()
+    running = RunningServer(
+        make_settings(auth={"api_key_hashes": [digest], "requests_per_minute": 3})
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_missing_api_key_is_unauthenticated(keyed: RunningServer) -> None:
+    with Client(keyed.target, retries=0) as c:
+        with pytest.raises(AuthenticationError) as info:
+            c.summarize(ARTICLE)
+        assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
+        assert c.health() == "SERVING"  # probes need no key
+
+
+def test_wrong_api_key_is_permission_denied(keyed: RunningServer) -> None:
+    with Client(keyed.target, api_key="guess", retries=0) as c, pytest.raises(
+        PermissionDeniedError
+    ):
+        c.summarize(ARTICLE)
+
+
+def test_quota_per_key_is_resource_exhausted_with_quota_failure(keyed: RunningServer) -> None:
+    with Client(keyed.target, api_key="s3cret-key", retries=0) as c:
+        for _ in range(3):
+            assert c.summarize(ARTICLE).brief.summary
+        with pytest.raises(ResourceExhaustedError) as info:
+            c.summarize(ARTICLE)
+        assert info.value.quota_violations
+        assert "quota" in info.value.message
