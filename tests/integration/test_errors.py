@@ -111,8 +111,7 @@ class _ScriptedPipeline(Pipeline):
         self.cancelled = threading.Event()
 
     async def start(self) -> None:
-        while not self.warm.is_set():
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(self.warm.wait, 60)
         await super().start()
 
     async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
@@ -223,8 +222,9 @@ def test_missing_api_key_is_unauthenticated(keyed: RunningServer) -> None:
 
 
 def test_wrong_api_key_is_permission_denied(keyed: RunningServer) -> None:
-    with Client(keyed.target, api_key="guess", retries=0) as c, pytest.raises(
-        PermissionDeniedError
+    with (
+        Client(keyed.target, api_key="guess", retries=0) as c,
+        pytest.raises(PermissionDeniedError),
     ):
         c.summarize(ARTICLE)
 

@@ -6,13 +6,13 @@ import enum
 from dataclasses import dataclass, field
 
 
-class LengthPreset(str, enum.Enum):
+class LengthPreset(enum.StrEnum):
     SHORT = "short"
     MEDIUM = "medium"
     LONG = "long"
 
 
-class Method(str, enum.Enum):
+class Method(enum.StrEnum):
     AUTO = "auto"
     EXTRACTIVE = "extractive"
     ABSTRACTIVE = "abstractive"

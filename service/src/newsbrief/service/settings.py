@@ -27,13 +27,9 @@ class LimitsSettings(BaseModel):
     """Bounds on what one request may carry."""
 
     max_text_chars: int = Field(100_000, gt=0, description="Longest article text, in characters.")
-    max_html_bytes: int = Field(
-        2_000_000, gt=0, description="Largest HTML page, in UTF-8 bytes."
-    )
+    max_html_bytes: int = Field(2_000_000, gt=0, description="Largest HTML page, in UTF-8 bytes.")
     max_title_chars: int = Field(1_000, gt=0, description="Longest title, in characters.")
-    max_target_languages: int = Field(
-        4, gt=0, description="Most target languages in one request."
-    )
+    max_target_languages: int = Field(4, gt=0, description="Most target languages in one request.")
     max_translate_texts: int = Field(64, gt=0, description="Most texts in one Translate call.")
     max_client_reference_chars: int = Field(
         256, gt=0, description="Longest client_reference, in characters."
@@ -76,7 +72,7 @@ class LanguageSettings(BaseModel):
     )
     translation_targets: list[str] = Field(
         default_factory=lambda: ["en", "ko", "ms", "id"],
-        description="BCP-47 codes accepted as translation targets (a translator must be configured).",
+        description="BCP-47 codes accepted as translation targets (needs a translator).",
     )
     min_confidence: float = Field(
         0.5,

@@ -22,5 +22,5 @@ class Translator(Protocol):
         ...
 
     async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
-        """Translate ``texts`` (one batch) from ``source`` into ``target``; same order and length."""
+        """Translate ``texts`` (one batch) from ``source`` into ``target``, in the same order."""
         ...

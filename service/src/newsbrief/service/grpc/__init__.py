@@ -1,1 +1,1 @@
-"""The gRPC transport: converters, servicer, interceptors and server. No business rule lives here."""
+"""The gRPC transport: converters, servicer, interceptors. No business rule lives here."""

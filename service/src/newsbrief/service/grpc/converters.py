@@ -35,7 +35,7 @@ _METHODS = {
 def article_from_pb(request: pb.SummarizeRequest) -> tuple[Article, BriefOptions]:
     """A SummarizeRequest as the pipeline's Article and BriefOptions."""
     violations: list[FieldViolation] = []
-    length = _LENGTHS.get(request.length, None)
+    length = _LENGTHS.get(request.length)
     if request.length not in _LENGTHS:
         violations.append(FieldViolation("length", f"unknown value {request.length}"))
     method = _METHODS.get(request.method, Method.AUTO)

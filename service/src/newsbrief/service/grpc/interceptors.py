@@ -47,7 +47,12 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     return out
 
 
-def _wrap(handler: grpc.RpcMethodHandler, before: Callable[[Any], Awaitable[None]], on_error: Callable[[BaseException, Any], Awaitable[None]], after: Callable[[Any, BaseException | None], None]) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler,
+    before: Callable[[Any], Awaitable[None]],
+    on_error: Callable[[BaseException, Any], Awaitable[None]],
+    after: Callable[[Any, BaseException | None], None],
+) -> grpc.RpcMethodHandler:
     """Wrap every behaviour of ``handler``: ``before(context)``, then the behaviour; exceptions go
     to ``on_error(exc, context)`` (which aborts or re-raises); ``after(context, exc)`` always."""
 
@@ -87,7 +92,7 @@ def _wrap(handler: grpc.RpcMethodHandler, before: Callable[[Any], Awaitable[None
     return handler._replace(**replaced)
 
 
-class RequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class RequestInterceptor(grpc.aio.ServerInterceptor):
     """Outermost: a request id (the caller's ``x-request-id`` or a new one) in a context variable
     and in the response metadata; domain errors -> status with details; unknown errors ->
     INTERNAL with a fixed text (full error in the log); one access-log line per RPC."""
@@ -166,7 +171,7 @@ class _MinuteQuota:
         return True
 
 
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
     Keys are stored hashed; comparison is constant-time. A missing key is UNAUTHENTICATED, an
     unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure)."""

@@ -25,26 +25,22 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         self._pipeline = pipeline
         self._stream_concurrency = stream_concurrency
 
-    async def Summarize(  # noqa: N802 - gRPC method name
-        self, request: pb.SummarizeRequest, context: Any
-    ) -> pb.SummarizeResponse:
+    async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
         article, options = conv.article_from_pb(request)
         return conv.result_to_pb(await self._pipeline.brief(article, options))
 
-    async def Translate(  # noqa: N802
-        self, request: pb.TranslateRequest, context: Any
-    ) -> pb.TranslateResponse:
+    async def Translate(self, request: pb.TranslateRequest, context: Any) -> pb.TranslateResponse:
         result = await self._pipeline.translate(
             list(request.texts), request.source_language, list(request.target_languages)
         )
         return conv.translate_to_pb(result)
 
-    async def GetServerInfo(  # noqa: N802
+    async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
         return conv.info_to_pb(self._pipeline.info())
 
-    async def SummarizeStream(  # noqa: N802
+    async def SummarizeStream(
         self, request_iterator: AsyncIterator[pb.SummarizeStreamRequest], context: Any
     ) -> AsyncIterator[pb.SummarizeStreamResponse]:
         """Up to ``stream_concurrency`` articles are briefed at once; each result is sent as soon

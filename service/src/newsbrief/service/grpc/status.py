@@ -47,8 +47,8 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     code = code_for(exc)
     status = status_pb2.Status(code=code.value[0])
     if not isinstance(exc, e.NewsbriefError):
-        status.message = f"{INTERNAL_MESSAGE} (request id {request_id})" if request_id else (
-            INTERNAL_MESSAGE
+        status.message = (
+            f"{INTERNAL_MESSAGE} (request id {request_id})" if request_id else (INTERNAL_MESSAGE)
         )
         return status
     status.message = exc.message
@@ -56,7 +56,9 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     if isinstance(exc, e.InvalidArgument):
         detail = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
                 for v in exc.violations
             ]
         )
@@ -75,7 +77,9 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     elif isinstance(exc, e.QuotaExceeded):
         detail = error_details_pb2.QuotaFailure(
             violations=[
-                error_details_pb2.QuotaFailure.Violation(subject=exc.subject, description=exc.message)
+                error_details_pb2.QuotaFailure.Violation(
+                    subject=exc.subject, description=exc.message
+                )
             ]
         )
     if detail is not None:

@@ -418,7 +418,9 @@ class Pipeline:
             )
             raise CapabilityUnavailable("translate", f"translation is not available: {detail}")
         if source is not None:
-            missing = [t for t in targets if t != source and not self.translator.supports(source, t)]
+            missing = [
+                t for t in targets if t != source and not self.translator.supports(source, t)
+            ]
             if missing:
                 raise CapabilityUnavailable(
                     "translate",
@@ -449,9 +451,7 @@ _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def check_extractive(
-    brief: Brief, sentences: list[str], source: str, title: str
-) -> Faithfulness:
+def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
     """The extractive guarantee, checked rather than assumed: the summary is article sentences in
     article order, every key point is text of the article, and every word of the headline is a
     word of the article (or of its title)."""
