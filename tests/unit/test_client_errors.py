@@ -1,0 +1,117 @@
+"""grpc.RpcError -> NewsbriefError subclasses, with details from grpc-status-details-bin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from newsbrief.client import errors
+from newsbrief.client.errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NewsbriefError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnavailableError,
+    from_rpc_error,
+)
+
+
+class FakeRpcError(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode, details: str = "", trailing: Any = ()) -> None:
+        self._code, self._details, self._trailing = code, details, trailing
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> Any:
+        return self._trailing
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (grpc.StatusCode.INVALID_ARGUMENT, InvalidArgumentError),
+        (grpc.StatusCode.OUT_OF_RANGE, InvalidArgumentError),
+        (grpc.StatusCode.FAILED_PRECONDITION, FailedPreconditionError),
+        (grpc.StatusCode.UNAVAILABLE, UnavailableError),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, ResourceExhaustedError),
+        (grpc.StatusCode.UNAUTHENTICATED, AuthenticationError),
+        (grpc.StatusCode.PERMISSION_DENIED, PermissionDeniedError),
+        (grpc.StatusCode.DEADLINE_EXCEEDED, DeadlineExceededError),
+        (grpc.StatusCode.NOT_FOUND, NotFoundError),
+        (grpc.StatusCode.INTERNAL, InternalError),
+        (grpc.StatusCode.UNKNOWN, InternalError),
+        (grpc.StatusCode.CANCELLED, InternalError),
+        (grpc.StatusCode.DATA_LOSS, InternalError),
+    ],
+)
+def test_status_code_maps_to_subclass(code: grpc.StatusCode, cls: type) -> None:
+    error = from_rpc_error(FakeRpcError(code, "msg"))
+    assert type(error) is cls
+    assert isinstance(error, NewsbriefError)
+    assert error.code is code
+    assert error.message == "msg"
+    assert error.field_violations == [] and error.retry_delay is None and error.request_id is None
+
+
+def test_rich_details_and_request_id_are_decoded() -> None:
+    status = status_pb2.Status(code=3, message="bad request")
+    for detail in (
+        error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field="text", description="empty")
+            ]
+        ),
+        error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=3)),
+    ):
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    trailing = (
+        ("x-request-id", "abc-123"),
+        ("grpc-status-details-bin", status.SerializeToString()),
+    )
+    error = from_rpc_error(FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, "", trailing))
+    assert isinstance(error, InvalidArgumentError)
+    assert error.message == "bad request"  # taken from the Status when the call has none
+    assert error.field_violations == [("text", "empty")]
+    assert error.retry_delay == 3.0
+    assert error.request_id == "abc-123"
+    assert str(error) == "INVALID_ARGUMENT: bad request\n  text: empty"
+
+
+def test_malformed_details_do_not_break_conversion() -> None:
+    trailing = (("grpc-status-details-bin", b"\x0a\xff"),)
+    error = from_rpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "down", trailing))
+    assert isinstance(error, UnavailableError)
+    assert error.message == "down" and error.field_violations == []
+
+
+def test_error_without_code_method_is_internal_unknown() -> None:
+    error = from_rpc_error(grpc.RpcError())
+    assert isinstance(error, InternalError)
+    assert error.code is grpc.StatusCode.UNKNOWN
+
+
+def test_status_numbers_cover_google_rpc_codes() -> None:
+    assert errors.status_code_from_number(0) is grpc.StatusCode.OK
+    assert errors.status_code_from_number(3) is grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.status_code_from_number(14) is grpc.StatusCode.UNAVAILABLE
+    assert errors.status_code_from_number(999) is grpc.StatusCode.UNKNOWN
+
+
+def test_subclasses_have_default_codes() -> None:
+    assert UnavailableError("x").code is grpc.StatusCode.UNAVAILABLE
+    assert repr(NotFoundError("gone")) == "NotFoundError(code=NOT_FOUND, message='gone')"
