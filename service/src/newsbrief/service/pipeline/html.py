@@ -168,7 +168,8 @@ def _blocks(node: _Node, out: list[str]) -> None:
         if isinstance(child, str):
             loose.append(child)
             continue
-        if child.junk:
+        if child.junk or child.tag == "h1":  # the headline is the title, not body text
+            flush()
             continue
         if child.tag in _BLOCK_TAGS:
             flush()
@@ -269,7 +270,7 @@ def extract_html(html: str) -> ExtractedPage:
     return ExtractedPage(
         text="\n\n".join(blocks),
         title=title.strip(),
-        byline=" ".join(byline),
+        byline=" ".join(byline.split()),
         date=date.strip(),
         paragraphs=len(blocks),
     )

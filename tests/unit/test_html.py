@@ -1,0 +1,91 @@
+from newsbrief.service.pipeline.html import extract_html
+
+PAGE = """<!doctype html>
+<html><head>
+<title>Flood plan approved | Example News</title>
+<meta property="og:title" content="Council approves flood plan">
+<meta name="author" content="Jane Doe">
+<meta property="article:published_time" content="2024-03-05T10:00:00Z">
+<script>var tracking = "Buy now";</script><style>p { color: red }</style>
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>
+<div class="share-bar">Share on Facebook</div>
+<article>
+  <h1>Council approves flood plan</h1>
+  <p>The city council approved a new flood defence plan on Tuesday after months of debate.</p>
+  <figure><img src="x.jpg"><figcaption>The river in 2019. Photo: Reuters</figcaption></figure>
+  <p>The plan will raise the river walls by two metres &amp; build three pumping stations.</p>
+  <div class="ad-slot">Advertisement: cheap flights</div>
+  <h2>What residents say</h2>
+  <blockquote>We have waited years for this, said one resident of the riverside.</blockquote>
+  <ul><li>Work starts in spring.</li><li>It ends within four years.</li></ul>
+  <aside class="related">Related: Council elections next year</aside>
+  <div id="comments"><p>Great news, first comment!</p></div>
+</article>
+<footer><p>Copyright Example News</p></footer>
+</body></html>"""
+
+
+def test_main_text_without_chrome() -> None:
+    page = extract_html(PAGE)
+    assert page.text.split("\n\n") == [
+        "The city council approved a new flood defence plan on Tuesday after months of debate.",
+        "The plan will raise the river walls by two metres & build three pumping stations.",
+        "What residents say",
+        "We have waited years for this, said one resident of the riverside.",
+        "Work starts in spring.",
+        "It ends within four years.",
+    ]
+    assert page.paragraphs == 6
+    for junk in ("Home", "Share", "Photo", "Advertisement", "Related", "comment", "Copyright"):
+        assert junk not in page.text
+    assert "tracking" not in page.text
+
+
+def test_metadata() -> None:
+    page = extract_html(PAGE)
+    assert page.title == "Council approves flood plan"
+    assert page.byline == "Jane Doe"
+    assert page.date == "2024-03-05T10:00:00Z"
+
+
+def test_densest_container_without_article_and_fallback_metadata() -> None:
+    html = """<html><head><title>Harga minyak</title></head><body>
+    <div class="menu"><p>Utama</p></div>
+    <div class="content">
+      <h1>Harga minyak kekal</h1>
+      <a rel="author" href="/p/ali">Ali Ahmad</a> <time datetime="2024-01-02">2 Jan</time>
+      <div class="body">
+        <p>Kerajaan mengumumkan bahawa harga minyak akan dikekalkan sehingga hujung tahun.</p>
+        <p>Menteri Kewangan berkata keputusan itu dibuat selepas mesyuarat kabinet.</p>
+        <p>Langkah tersebut dijangka membantu rakyat yang terjejas akibat kos sara hidup.</p>
+      </div>
+    </div>
+    <div class="newsletter"><p>Langgan surat berita kami untuk berita terkini setiap hari.</p></div>
+    </body></html>"""
+    page = extract_html(html)
+    assert page.title == "Harga minyak kekal"
+    assert page.byline == "Ali Ahmad"
+    assert page.date == "2024-01-02"
+    assert page.text.startswith("Kerajaan mengumumkan")
+    assert "Langgan" not in page.text and "Utama" not in page.text
+    assert page.paragraphs == 3
+
+
+def test_text_between_line_breaks_and_broken_markup() -> None:
+    html = (
+        "<html><body><div id='text'>첫 번째 문단이다.<br><br>두 번째 문단이다.<br>"
+        "<p>unclosed paragraph one<p>unclosed paragraph two</div></body></html>"
+    )
+    page = extract_html(html)
+    assert page.text.split("\n\n") == [
+        "첫 번째 문단이다.",
+        "두 번째 문단이다.",
+        "unclosed paragraph one",
+        "unclosed paragraph two",
+    ]
+
+
+def test_empty_page() -> None:
+    page = extract_html("")
+    assert page.text == "" and page.paragraphs == 0 and page.title == ""
