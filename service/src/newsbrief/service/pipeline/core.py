@@ -163,6 +163,11 @@ class Pipeline:
             budget,
             prepared.title,
         )
+        brief = Brief(
+            headline=_squash(brief.headline),
+            summary=_squash(brief.summary),
+            key_points=tuple(_squash(k) for k in brief.key_points),
+        )
         faithfulness = await self._timed(
             timings,
             "guard",
@@ -449,6 +454,11 @@ class Pipeline:
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _squash(text: str) -> str:
+    """One line: hard-wrapped article lines are joined with single spaces."""
+    return _SPACE.sub(" ", text).strip()
 
 
 def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
