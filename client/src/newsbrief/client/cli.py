@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from google.protobuf import json_format
+
 from newsbrief.client.client import Client
 from newsbrief.client.errors import (
     AuthenticationError,

@@ -21,6 +21,7 @@ from typing import Any, TypeAlias
 
 import grpc
 import grpc.aio
+
 from newsbrief.client import _wire
 from newsbrief.client.errors import NewsbriefError, from_rpc_error
 from newsbrief.client.types import (

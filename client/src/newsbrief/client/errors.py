@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import grpc
+
 from newsbrief.client import _wire
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from google.protobuf import json_format
+
 from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
 from newsbrief.v1 import newsbrief_pb2 as pb
 
