@@ -42,8 +42,8 @@ buf-lint: node_modules/.bin/buf
 	node_modules/.bin/buf lint
 
 lint: install buf-lint
-	$(BIN)/ruff check client/src service/src tests bench scripts
-	$(BIN)/ruff format --check client/src service/src tests bench scripts
+	$(BIN)/ruff check client/src service/src tests scripts
+	$(BIN)/ruff format --check client/src service/src tests scripts
 	$(BIN)/mypy
 
 eval: install
