@@ -17,7 +17,7 @@ $(VENV)/.installed: client/pyproject.toml service/pyproject.toml requirements-de
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
 	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./client
-	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./service
+	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e './service[hf,ct2,eval]'
 	touch $@
 
 run: install

@@ -110,6 +110,61 @@ class LoggingSettings(BaseModel):
     access_log: bool = Field(True, description="Log one line per RPC.")
 
 
+class DecodingSettings(BaseModel):
+    """Decoding of a neural model; unset fields take the preset's defaults
+    (``newsbrief.service.backends.presets``). Deterministic unless sampling is added."""
+
+    num_beams: int | None = Field(None, gt=0, description="Beam size (1 = greedy).")
+    length_penalty: float | None = Field(None, description="Beam length penalty.")
+    no_repeat_ngram_size: int | None = Field(None, ge=0, description="Forbid repeated n-grams.")
+    max_new_tokens: int | None = Field(None, gt=0, description="Most tokens generated.")
+    min_new_tokens: int | None = Field(None, ge=0, description="Fewest tokens generated.")
+
+
+class ModelSlotSettings(BaseModel):
+    """One model role (summariser or translator): which preset, from where, on which engine."""
+
+    preset: str = Field(description="Preset name (see `newsbrief-server models list`); 'none' = off.")
+    path: str = Field(
+        "", description="Local model directory; overrides the preset's Hugging Face id."
+    )
+    revision: str = Field("", description="Hub revision; empty = the preset's pinned revision.")
+    engine: Literal["transformers", "ctranslate2"] = Field(
+        "transformers", description="Inference engine."
+    )
+    device: str = Field("cpu", description="'cpu' or 'cuda' (transformers engine).")
+    threads: int = Field(0, ge=0, description="Intra-op threads (0 = the number of cores).")
+    inter_threads: int = Field(
+        1, ge=1, description="Parallel batches (CTranslate2 inter_threads / worker count)."
+    )
+    compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)  # type: ignore[arg-type]
+
+
+class ModelsSettings(BaseModel):
+    """Neural models. Weights come from the Hugging Face cache (``newsbrief-server models
+    download``) or a local directory; a configured model that is absent leaves the server up,
+    serving what it can."""
+
+    summarizer: ModelSlotSettings = Field(
+        default_factory=lambda: ModelSlotSettings(preset="extractive"),
+        description="Summariser: 'extractive' (built in), 'distilbart-cnn', 'mt5-xlsum'.",
+    )
+    translator: ModelSlotSettings = Field(
+        default_factory=lambda: ModelSlotSettings(preset="m2m100-418m"),
+        description="Translator: 'm2m100-418m' (default), 'nllb-600m', or 'none'.",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Hugging Face cache directory (default: the hub's own default)."
+    )
+    ct2_dir: Path = Field(
+        Path("models/ct2"), description="Where converted CTranslate2 models are kept."
+    )
+    download_on_start: bool = Field(
+        False, description="Fetch missing weights at start-up (needs network access)."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one newsbrief server."""
 
@@ -151,6 +206,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
     tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
+    models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
 
     @field_validator("host")
     @classmethod
@@ -223,5 +279,3 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         return Settings(**merged)
     return Settings(**overrides)
 
-
-LogFormat = Literal["text", "json"]
