@@ -121,6 +121,52 @@ class DecodingSettings(BaseModel):
     min_new_tokens: int | None = Field(None, ge=0, description="Fewest tokens generated.")
 
 
+class BatchingSettings(BaseModel):
+    """Micro-batching of one model's calls across concurrent requests
+    (``newsbrief.service.batching``). Items of the same kind (e.g. one language pair) are grouped
+    into one model call; the number of batches run at once is the slot's ``inter_threads``."""
+
+    enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")
+    max_batch_size: int = Field(16, gt=0, description="Most items (texts) in one model call.")
+    max_wait_ms: float = Field(
+        5.0,
+        ge=0,
+        description="How long a partial batch waits for more items while a worker is free.",
+    )
+    max_batch_tokens: int = Field(
+        4096,
+        gt=0,
+        description="Token budget of one batch, counted padded: items x the longest item's "
+        "tokens. A single longer item still runs, alone.",
+    )
+    max_queue: int = Field(
+        512,
+        gt=0,
+        description="Items waiting for a worker; beyond it requests get RESOURCE_EXHAUSTED "
+        "with a retry delay.",
+    )
+    similar_lengths: bool = Field(
+        True, description="Batch items of similar length together (less padding)."
+    )
+    retry_after_s: float = Field(
+        1.0, ge=0, description="Retry delay suggested to callers refused because the queue is full."
+    )
+    shutdown_timeout_s: float = Field(
+        10.0, ge=0, description="On stop: how long running batches may take to finish."
+    )
+
+
+class CacheSettings(BaseModel):
+    """In-process LRU cache of whole results (``newsbrief.service.cache``): the key covers the
+    normalised input, every option that changes the output, and the models' ids and revisions."""
+
+    enabled: bool = Field(True, description="Serve repeated requests from the cache.")
+    max_entries: int = Field(1024, ge=0, description="Most results kept (0 = no cache).")
+    max_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Most bytes of results kept (serialised size)."
+    )
+
+
 class ModelSlotSettings(BaseModel):
     """One model role (summariser or translator): which preset, from where, on which engine."""
 
@@ -139,6 +185,7 @@ class ModelSlotSettings(BaseModel):
     )
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)  # type: ignore[arg-type]
+    batching: BatchingSettings = Field(default_factory=BatchingSettings)  # type: ignore[arg-type]
 
 
 class ModelsSettings(BaseModel):
@@ -207,6 +254,7 @@ class Settings(BaseSettings):
     tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
     models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
+    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
 
     @field_validator("host")
     @classmethod
