@@ -1,0 +1,522 @@
+"""Micro-batching of model calls across concurrent requests.
+
+A :class:`MicroBatcher` sits between the pipeline and one model. It wraps a *blocking* batch
+function ``fn(key, payloads) -> results`` (explicit composition: the engine knows nothing of it)
+and runs it on its own worker threads, never on the event loop. Coroutines ``await submit(key,
+payload, deadline=...)``; items with the same key (e.g. a language pair) are grouped into one call:
+
+- a batch closes at ``max_batch_size`` items, at ``max_batch_tokens`` padded tokens (items x the
+  longest item's cost), or ``max_wait_ms`` after its oldest item arrived, whichever comes first;
+  while every worker is busy, items simply accumulate (batches grow with the load);
+- the oldest waiting item always goes into the next batch of its key (no starvation), with the
+  items closest to it in length (less padding);
+- an item whose deadline (``time.monotonic()`` seconds) has passed never reaches the model: it
+  fails with :class:`~newsbrief.service.errors.DeadlineExceeded`; an item whose awaiting
+  coroutine was cancelled is dropped before it runs;
+- the queue is bounded (``max_queue`` items): beyond it ``submit`` raises
+  :class:`~newsbrief.service.errors.Overloaded` (RESOURCE_EXHAUSTED with ``RetryInfo``);
+- an exception in ``fn`` fails the items of that batch only, and the worker goes on;
+- ``close()`` stops accepting, runs (or fails) what is queued, and joins the workers.
+
+``workers`` threads run batches in parallel: with CTranslate2 this is the ``inter_threads`` of the
+translator (each call is served by one of its replicas); with torch, keep one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from newsbrief.service.domain import ModelInfo
+from newsbrief.service.errors import DeadlineExceeded, NewsbriefError, NotReady, Overloaded
+from newsbrief.service.settings import BatchingSettings
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+R = TypeVar("R")
+
+_IDLE_POLL_S = 1.0  # every wait is bounded; an idle worker re-checks this often
+
+
+class BatchError(RuntimeError):
+    """A model call failed; every item of that batch gets its own instance (cause chained)."""
+
+
+@dataclass
+class BatcherStats:
+    """Counters of one batcher (read them for metrics and benchmarks)."""
+
+    submitted: int = 0
+    rejected: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    batches: int = 0
+    items_run: int = 0
+    failed_batches: int = 0
+    busy_s: float = 0.0
+    batch_sizes: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def mean_batch_size(self) -> float:
+        return self.items_run / self.batches if self.batches else 0.0
+
+
+@dataclass(eq=False)
+class _Item(Generic[K, T, R]):
+    key: K
+    payload: T
+    cost: int
+    deadline: float | None
+    enqueued: float
+    seq: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[R]
+
+
+def _resolve(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _reject(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+def _unit_cost(_: object) -> int:
+    return 1
+
+
+class MicroBatcher(Generic[K, T, R]):
+    """Groups concurrent ``submit`` calls into batched calls of ``fn`` on worker threads."""
+
+    def __init__(
+        self,
+        fn: Callable[[K, list[T]], Sequence[R]],
+        *,
+        max_batch_size: int = 16,
+        max_wait_ms: float = 5.0,
+        max_batch_tokens: int = 4096,
+        max_queue: int = 512,
+        workers: int = 1,
+        cost: Callable[[T], int] | None = None,
+        similar_lengths: bool = True,
+        retry_after_s: float = 1.0,
+        shutdown_timeout_s: float = 10.0,
+        name: str = "model",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_batch_size < 1 or max_batch_tokens < 1 or max_queue < 1 or workers < 1:
+            raise ValueError("batch size, token budget, queue and workers must be at least 1")
+        self._fn = fn
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_ms / 1000.0
+        self.max_batch_tokens = max_batch_tokens
+        self.max_queue = max_queue
+        self.workers = workers
+        self._cost: Callable[[T], int] = cost or _unit_cost
+        self.similar_lengths = similar_lengths
+        self.retry_after_s = retry_after_s
+        self.shutdown_timeout_s = shutdown_timeout_s
+        self.name = name
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._pending: dict[K, list[_Item[K, T, R]]] = {}
+        self._queued = 0
+        self._running = 0
+        self._seq = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._drain = True
+        self.stats = BatcherStats()
+
+    @classmethod
+    def from_settings(
+        cls,
+        fn: Callable[[K, list[T]], Sequence[R]],
+        settings: BatchingSettings,
+        *,
+        workers: int = 1,
+        cost: Callable[[T], int] | None = None,
+        name: str = "model",
+    ) -> MicroBatcher[K, T, R]:
+        """A batcher with the limits of ``settings``; ``enabled=False`` gives batches of one."""
+        return cls(
+            fn,
+            max_batch_size=settings.max_batch_size if settings.enabled else 1,
+            max_wait_ms=settings.max_wait_ms if settings.enabled else 0.0,
+            max_batch_tokens=settings.max_batch_tokens,
+            max_queue=settings.max_queue,
+            workers=workers,
+            cost=cost,
+            similar_lengths=settings.similar_lengths,
+            retry_after_s=settings.retry_after_s,
+            shutdown_timeout_s=settings.shutdown_timeout_s,
+            name=name,
+        )
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker threads (``submit`` starts them on first use too)."""
+        with self._cond:
+            if self._closed:
+                raise NotReady(f"the {self.name} batcher is closed")
+            while len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._worker,
+                    name=f"newsbrief-{self.name}-{len(self._threads)}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def close(self, *, drain: bool = True, join_timeout: float | None = None) -> None:
+        """Stop accepting items. With ``drain`` the queued items still run (at once, without
+        waiting for fuller batches); without it they fail with NotReady. Waits up to
+        ``join_timeout`` (default ``shutdown_timeout_s``) for the workers to finish."""
+        with self._cond:
+            self._closed = True
+            self._drain = drain
+            if not drain or not self._threads:
+                for group in self._pending.values():
+                    for item in group:
+                        self._fail(item, NotReady(f"the {self.name} model is shutting down"))
+                self._pending.clear()
+                self._queued = 0
+            self._cond.notify_all()
+        limit = self.shutdown_timeout_s if join_timeout is None else join_timeout
+        end = time.monotonic() + limit
+        for thread in self._threads:
+            thread.join(max(0.0, end - time.monotonic()))
+        alive = [t.name for t in self._threads if t.is_alive()]
+        if alive:
+            log.warning("%s batcher: workers still busy after %.1f s: %s", self.name, limit, alive)
+
+    async def aclose(self, *, drain: bool = True, join_timeout: float | None = None) -> None:
+        """``close`` without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: self.close(drain=drain, join_timeout=join_timeout))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def queued(self) -> int:
+        """Items waiting for a worker."""
+        return self._queued
+
+    @property
+    def running(self) -> int:
+        """Batches in the model right now."""
+        return self._running
+
+    # ---- submitting ------------------------------------------------------------------------
+
+    async def submit(self, key: K, payload: T, *, deadline: float | None = None) -> R:
+        """The result of ``fn(key, [..., payload, ...])`` for this payload."""
+        return (await self.submit_many(key, [payload], deadline=deadline))[0]
+
+    async def submit_many(
+        self, key: K, payloads: Sequence[T], *, deadline: float | None = None
+    ) -> list[R]:
+        """Results for several payloads of one request, in order. They are admitted together
+        (all or none) and may share batches with other requests' items."""
+        if not payloads:
+            return []
+        loop = asyncio.get_running_loop()
+        now = self._clock()
+        if deadline is not None and now >= deadline:
+            with self._cond:
+                self.stats.expired += len(payloads)
+            raise DeadlineExceeded(f"the deadline passed before the {self.name} model was called")
+        items = [
+            _Item(
+                key=key,
+                payload=p,
+                cost=max(1, int(self._cost(p))),
+                deadline=deadline,
+                enqueued=now,
+                seq=0,
+                loop=loop,
+                future=loop.create_future(),
+            )
+            for p in payloads
+        ]
+        if not self._threads:
+            self.start()
+        with self._cond:
+            if self._closed:
+                raise NotReady(f"the {self.name} model is shutting down", self.retry_after_s)
+            if self._queued + len(items) > self.max_queue:
+                self.stats.rejected += len(items)
+                raise Overloaded(
+                    f"the {self.name} model is overloaded: {self._queued} items are waiting "
+                    f"(limit {self.max_queue}); retry later",
+                    self.retry_after_s,
+                )
+            group = self._pending.setdefault(key, [])
+            for item in items:
+                item.seq = next(self._seq)
+                group.append(item)
+            self._queued += len(items)
+            self.stats.submitted += len(items)
+            self._cond.notify()
+        futures = [item.future for item in items]
+        try:
+            if deadline is None:
+                return list(await asyncio.gather(*futures))
+            async with asyncio.timeout(max(0.0, deadline - self._clock())):
+                return list(await asyncio.gather(*futures))
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"the deadline passed while waiting for the {self.name} model"
+            ) from None
+        finally:
+            # Cancelled, timed out or failed: whatever has not run yet is dropped from the queue.
+            dropped = False
+            for f in futures:
+                if not f.done() or f.cancelled():
+                    f.cancel()
+                    dropped = True
+                else:
+                    f.exception()  # retrieved: no "exception was never retrieved" noise
+            if dropped:
+                self._discard(items)
+
+    def _discard(self, items: list[_Item[K, T, R]]) -> None:
+        with self._cond:
+            for item in items:
+                group = self._pending.get(item.key)
+                if group is not None and item in group:
+                    group.remove(item)
+                    self._queued -= 1
+                    self.stats.cancelled += 1
+                    if not group:
+                        del self._pending[item.key]
+
+    # ---- the workers -----------------------------------------------------------------------
+
+    def _worker(self) -> None:
+        while True:
+            with self._cond:
+                picked = self._next_batch_locked()
+                if picked is None:
+                    return
+                self._running += 1
+            key, items = picked
+            try:
+                self._run(key, items)
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def _next_batch_locked(self) -> tuple[K, list[_Item[K, T, R]]] | None:
+        while True:
+            now = self._clock()
+            self._purge_locked(now)
+            if not self._pending:
+                if self._closed:
+                    return None
+                self._cond.wait(_IDLE_POLL_S)
+                continue
+            best: K | None = None
+            best_seq = -1
+            wake = now + _IDLE_POLL_S
+            for key, group in self._pending.items():
+                oldest = group[0]
+                flush_at = oldest.enqueued + self.max_wait_s
+                full = (
+                    len(group) >= self.max_batch_size
+                    or len(group) * max(i.cost for i in group) >= self.max_batch_tokens
+                )
+                if self._closed or full or now >= flush_at:
+                    if best is None or oldest.seq < best_seq:
+                        best, best_seq = key, oldest.seq
+                else:
+                    wake = min(wake, flush_at)
+                for item in group:
+                    if item.deadline is not None:
+                        wake = min(wake, item.deadline)
+            if best is not None:
+                return best, self._take_locked(best)
+            self._cond.wait(max(0.0, wake - now))
+
+    def _purge_locked(self, now: float) -> None:
+        """Drop cancelled items and fail expired ones; they never reach the model."""
+        for key in list(self._pending):
+            keep: list[_Item[K, T, R]] = []
+            for item in self._pending[key]:
+                if item.future.cancelled():
+                    self.stats.cancelled += 1
+                elif item.deadline is not None and now >= item.deadline:
+                    self.stats.expired += 1
+                    self._fail(item, self._expired())
+                else:
+                    keep.append(item)
+            self._queued -= len(self._pending[key]) - len(keep)
+            if keep:
+                self._pending[key] = keep
+            else:
+                del self._pending[key]
+
+    def _take_locked(self, key: K) -> list[_Item[K, T, R]]:
+        """The oldest item of ``key`` plus the items nearest to it in cost, within the size and
+        padded-token limits."""
+        group = self._pending[key]
+        anchor = group[0]
+        rest = group[1:]
+        if self.similar_lengths:
+            rest = sorted(rest, key=lambda i: (abs(i.cost - anchor.cost), i.seq))
+        batch = [anchor]
+        longest = anchor.cost
+        for item in rest:
+            if len(batch) >= self.max_batch_size:
+                break
+            widest = max(longest, item.cost)
+            if widest * (len(batch) + 1) > self.max_batch_tokens:
+                continue
+            batch.append(item)
+            longest = widest
+        chosen = {id(i) for i in batch}
+        left = [i for i in group if id(i) not in chosen]
+        if left:
+            self._pending[key] = left
+        else:
+            del self._pending[key]
+        self._queued -= len(batch)
+        batch.sort(key=lambda i: i.seq)
+        return batch
+
+    def _run(self, key: K, items: list[_Item[K, T, R]]) -> None:
+        now = self._clock()
+        live: list[_Item[K, T, R]] = []
+        for item in items:  # a last look: the batch may have waited for this worker's lock
+            if item.future.cancelled():
+                self.stats.cancelled += 1
+            elif item.deadline is not None and now >= item.deadline:
+                self.stats.expired += 1
+                self._fail(item, self._expired())
+            else:
+                live.append(item)
+        if not live:
+            return
+        started = time.monotonic()
+        try:
+            results = list(self._fn(key, [item.payload for item in live]))
+            if len(results) != len(live):
+                raise BatchError(
+                    f"the {self.name} model returned {len(results)} results for {len(live)} inputs"
+                )
+        except Exception as exc:
+            log.error(
+                "%s batch of %d items (key %r) failed", self.name, len(live), key, exc_info=exc
+            )
+            with self._cond:
+                self.stats.failed_batches += 1
+            for item in live:
+                self._fail(item, self._batch_error(exc, len(live)))
+            return
+        finally:
+            with self._cond:
+                self.stats.batches += 1
+                self.stats.items_run += len(live)
+                self.stats.batch_sizes[len(live)] += 1
+                self.stats.busy_s += time.monotonic() - started
+        for item, result in zip(live, results, strict=True):
+            self._deliver(item, _resolve, result)
+
+    def _expired(self) -> DeadlineExceeded:
+        return DeadlineExceeded(f"the deadline passed before the {self.name} model was called")
+
+    def _batch_error(self, exc: Exception, size: int) -> Exception:
+        if isinstance(exc, NewsbriefError):
+            return exc
+        error = BatchError(f"the {self.name} model failed on a batch of {size}: {exc!r}")
+        error.__cause__ = exc
+        return error
+
+    def _fail(self, item: _Item[K, T, R], exc: BaseException) -> None:
+        self._deliver(item, _reject, exc)
+
+    @staticmethod
+    def _deliver(
+        item: _Item[K, T, R], how: Callable[[asyncio.Future[Any], Any], None], value: Any
+    ) -> None:
+        try:
+            item.loop.call_soon_threadsafe(how, item.future, value)
+        except RuntimeError:  # the event loop is closed: nobody is waiting any more
+            pass
+
+
+# ---- adapters: a batched engine behind the pipeline's Protocols ------------------------------
+
+
+class TranslationEngine(Protocol):
+    """What a blocking translation engine offers (``backends/hf_translate.py``, ``ct2.py``)."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def supports(self, source: str, target: str) -> bool: ...
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]: ...
+
+
+def approx_tokens(text: str) -> int:
+    """A cheap token estimate for batching: about 4 characters a token for spaced scripts, and
+    one a character for Hangul/CJK (which subword vocabularies split finely)."""
+    wide = sum(1 for ch in text if ord(ch) >= 0x1100)
+    return max(1, (len(text) - wide) // 4 + wide)
+
+
+class BatchedTranslator:
+    """The pipeline's ``Translator`` over a blocking engine, through a :class:`MicroBatcher`
+    keyed by language pair: one text is one item, so texts of concurrent requests share calls."""
+
+    def __init__(
+        self,
+        engine: TranslationEngine,
+        settings: BatchingSettings,
+        *,
+        workers: int = 1,
+        cost: Callable[[str], int] | None = None,
+    ) -> None:
+        self.engine = engine
+        count = getattr(engine, "count_tokens", None)
+        self.batcher: MicroBatcher[tuple[str, str], str, str] = MicroBatcher.from_settings(
+            self._call,
+            settings,
+            workers=workers,
+            cost=cost or count or approx_tokens,
+            name="translator",
+        )
+
+    def _call(self, key: tuple[str, str], texts: list[str]) -> list[str]:
+        return self.engine.translate_batch(texts, key[0], key[1])
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.engine.info
+
+    def supports(self, source: str, target: str) -> bool:
+        return self.engine.supports(source, target)
+
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> list[str]:
+        return await self.batcher.submit_many((source, target), texts, deadline=deadline)
+
+    def close(self) -> None:
+        self.batcher.close()

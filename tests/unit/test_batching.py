@@ -1,0 +1,367 @@
+"""The micro-batcher with fake batch functions: grouping, max wait, lengths, token budget,
+deadlines, cancellation, overload, failing batches, shutdown. No timing assertions: a gate holds
+the worker while items queue up, so the batches formed are deterministic."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from google.rpc import code_pb2, error_details_pb2
+
+from newsbrief.service.batching import BatchedTranslator, BatchError, MicroBatcher, approx_tokens
+from newsbrief.service.domain import ModelInfo
+from newsbrief.service.errors import DeadlineExceeded, NotReady, Overloaded
+from newsbrief.service.grpc.status import to_status
+from newsbrief.service.settings import BatchingSettings
+
+GATE = "gate"
+
+
+class Recorder:
+    """A fake blocking batch function: records each call; the key ``gate`` blocks the worker
+    until ``release()``; a payload ``"bad"`` makes its batch raise."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, list[Any]]] = []
+        self.gate = threading.Event()
+        self.in_gate = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, key: Any, payloads: list[Any]) -> list[Any]:
+        with self.lock:
+            self.calls.append((key, list(payloads)))
+        if key == GATE:
+            self.in_gate.set()
+            assert self.gate.wait(10), "gate never released"
+        if "bad" in payloads:
+            raise ValueError("model exploded")
+        return [f"{key}:{p}" for p in payloads]
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def seen(self) -> list[Any]:
+        return [p for key, batch in self.calls if key != GATE for p in batch]
+
+    def batches(self) -> list[tuple[Any, list[Any]]]:
+        return [(k, b) for k, b in self.calls if k != GATE]
+
+
+@pytest.fixture
+def rec() -> Iterator[Recorder]:
+    recorder = Recorder()
+    yield recorder
+    recorder.release()
+
+
+def size(payload: Any) -> int:
+    return payload if isinstance(payload, int) else 1
+
+
+def make(rec: Recorder, **kw: Any) -> MicroBatcher[Any, Any, Any]:
+    kw.setdefault("max_wait_ms", 0.0)
+    return MicroBatcher(rec, **kw)
+
+
+async def hold_worker(b: MicroBatcher[Any, Any, Any], rec: Recorder) -> asyncio.Task[Any]:
+    """Occupy the (single) worker with a gated batch; returns the task awaiting it."""
+    task = asyncio.create_task(b.submit(GATE, "hold"))
+    await until(rec.in_gate.is_set)
+    return task
+
+
+async def until(cond: Callable[[], bool], limit: float = 10.0) -> None:
+    end = time.monotonic() + limit
+    while not cond():
+        assert time.monotonic() < end, "condition never became true"
+        await asyncio.sleep(0.001)
+
+
+@pytest.mark.asyncio
+async def test_groups_by_key_and_size(rec: Recorder) -> None:
+    b = make(rec, max_batch_size=4)
+    try:
+        hold = await hold_worker(b, rec)
+        a = [asyncio.create_task(b.submit("a", i)) for i in range(5)]
+        bb = [asyncio.create_task(b.submit("b", i)) for i in range(3)]
+        await until(lambda: b.queued == 8)
+        rec.release()
+        assert await asyncio.gather(*a) == [f"a:{i}" for i in range(5)]
+        assert await asyncio.gather(*bb) == [f"b:{i}" for i in range(3)]
+        await hold
+        # Oldest first; a batch never mixes keys nor exceeds the size.
+        assert rec.batches() == [("a", [0, 1, 2, 3]), ("a", [4]), ("b", [0, 1, 2])]
+        assert b.stats.batch_sizes == {1: 2, 4: 1, 3: 1}  # the gate batch counts too
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_max_wait_flushes_a_partial_batch(rec: Recorder) -> None:
+    b = make(rec, max_batch_size=8, max_wait_ms=200)
+    try:
+        results = await asyncio.gather(*(b.submit("k", i) for i in range(3)))
+        assert results == ["k:0", "k:1", "k:2"]
+        assert rec.batches() == [("k", [0, 1, 2])]  # three items, not eight: the wait ended it
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_similar_lengths_are_batched_together(rec: Recorder) -> None:
+    b = make(rec, max_batch_size=3, cost=size)
+    try:
+        hold = await hold_worker(b, rec)
+        sizes = [1, 50, 2, 52, 3, 51]
+        tasks = [asyncio.create_task(b.submit("k", n)) for n in sizes]
+        await until(lambda: b.queued == len(sizes))
+        rec.release()
+        await asyncio.gather(hold, *tasks)
+        assert [sorted(batch) for _, batch in rec.batches()] == [[1, 2, 3], [50, 51, 52]]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_token_budget_counts_padding_and_a_long_item_runs_alone(rec: Recorder) -> None:
+    b = make(rec, max_batch_size=8, max_batch_tokens=100, cost=size)
+    try:
+        hold = await hold_worker(b, rec)
+        tasks = [asyncio.create_task(b.submit("k", n)) for n in (40, 41, 42, 500)]
+        await until(lambda: b.queued == 4)
+        rec.release()
+        assert await asyncio.gather(*tasks) == ["k:40", "k:41", "k:42", "k:500"]
+        await hold
+        batches = [batch for _, batch in rec.batches()]
+        assert all(len(x) * max(x) <= 100 for x in batches if len(x) > 1)
+        assert [500] in batches
+        assert sorted(p for x in batches for p in x) == [40, 41, 42, 500]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_expired_deadline_at_submit_never_reaches_the_model(rec: Recorder) -> None:
+    b = make(rec)
+    try:
+        with pytest.raises(DeadlineExceeded):
+            await b.submit("k", "late", deadline=time.monotonic() - 0.001)
+        assert await b.submit("k", "ok") == "k:ok"
+        assert rec.seen() == ["ok"]
+        assert b.stats.expired == 1
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_item_expiring_in_the_queue_never_reaches_the_model(rec: Recorder) -> None:
+    b = make(rec)
+    try:
+        hold = await hold_worker(b, rec)
+        with pytest.raises(DeadlineExceeded):
+            await b.submit("k", "late", deadline=time.monotonic() + 0.05)
+        assert b.queued == 0
+        rec.release()
+        await hold
+        assert await b.submit("k", "after") == "k:after"
+        assert "late" not in rec.seen()
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_worker_fails_items_whose_deadline_passed_while_queued(rec: Recorder) -> None:
+    now = [1000.0]
+    b = make(rec, clock=lambda: now[0])
+    try:
+        hold = await hold_worker(b, rec)
+        late = asyncio.create_task(b.submit("k", "late", deadline=1000.5))
+        fresh = asyncio.create_task(b.submit("k", "fresh", deadline=2000.0))
+        await until(lambda: b.queued == 2)
+        now[0] = 1001.0  # the late item's deadline passes while it waits for the worker
+        rec.release()
+        with pytest.raises(DeadlineExceeded):
+            await late
+        assert await fresh == "k:fresh"
+        await hold
+        assert rec.seen() == ["fresh"]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_cancelled_request_is_dropped_before_it_runs(rec: Recorder) -> None:
+    b = make(rec)
+    try:
+        hold = await hold_worker(b, rec)
+        doomed = asyncio.create_task(b.submit_many("k", ["x1", "x2"]))
+        kept = asyncio.create_task(b.submit("k", "y"))
+        await until(lambda: b.queued == 3)
+        doomed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        assert b.queued == 1
+        rec.release()
+        assert await kept == "k:y"
+        await hold
+        assert rec.seen() == ["y"]
+        assert b.stats.cancelled == 2
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_full_queue_is_overloaded_with_retry_info(rec: Recorder) -> None:
+    b = make(rec, max_queue=2, retry_after_s=1.5)
+    try:
+        hold = await hold_worker(b, rec)
+        queued = [asyncio.create_task(b.submit("k", i)) for i in range(2)]
+        await until(lambda: b.queued == 2)
+        with pytest.raises(Overloaded) as info:
+            await b.submit("k", 99)
+        with pytest.raises(Overloaded):  # admission is all or none
+            await b.submit_many("other", [1])
+        assert b.stats.rejected == 2
+        status = to_status(info.value)
+        assert status.code == code_pb2.RESOURCE_EXHAUSTED
+        retry = error_details_pb2.RetryInfo()
+        assert status.details[0].Unpack(retry)
+        assert retry.retry_delay.seconds == 1 and retry.retry_delay.nanos == 500_000_000
+        rec.release()
+        assert await asyncio.gather(*queued) == ["k:0", "k:1"]
+        await hold
+        assert 99 not in rec.seen()
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_a_failing_batch_fails_only_its_own_items(rec: Recorder) -> None:
+    b = make(rec)
+    try:
+        hold = await hold_worker(b, rec)
+        bad = asyncio.create_task(b.submit_many("x", ["bad", "innocent"]))
+        good = asyncio.create_task(b.submit_many("y", ["fine", "also"]))
+        await until(lambda: b.queued == 4)
+        rec.release()
+        with pytest.raises(BatchError) as info:
+            await bad
+        assert isinstance(info.value.__cause__, ValueError)
+        assert await good == ["y:fine", "y:also"]
+        await hold
+        assert await b.submit("x", "next") == "x:next"  # the worker goes on
+        assert b.stats.failed_batches == 1
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_wrong_number_of_results_is_an_error() -> None:
+    b: MicroBatcher[str, str, str] = MicroBatcher(lambda key, xs: xs[:-1], max_wait_ms=0)
+    try:
+        with pytest.raises(BatchError, match="returned 1 results for 2 inputs"):
+            await b.submit_many("k", ["a", "b"])
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_workers_run_batches_in_parallel(rec: Recorder) -> None:
+    b = make(rec, workers=2)
+    try:
+        hold = await hold_worker(b, rec)  # one worker is held; the other still serves
+        assert await b.submit("k", "free") == "k:free"
+        rec.release()
+        await hold
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_close_drains_or_fails_the_queue_and_joins_workers(rec: Recorder) -> None:
+    b = make(rec, max_wait_ms=60_000, max_batch_size=100)  # only the close flushes them
+    drained = [asyncio.create_task(b.submit("k", i)) for i in range(3)]
+    await until(lambda: b.queued == 3)
+    await b.aclose(drain=True)
+    assert await asyncio.gather(*drained) == ["k:0", "k:1", "k:2"]
+    assert rec.batches() == [("k", [0, 1, 2])]
+    assert b.closed and b.running == 0
+    with pytest.raises(NotReady):
+        await b.submit("k", "after close")
+
+    rec2 = Recorder()
+    b2 = make(rec2)
+    hold2 = await hold_worker(b2, rec2)
+    failed = asyncio.create_task(b2.submit("k", "queued"))
+    await until(lambda: b2.queued == 1)
+    closing = asyncio.create_task(b2.aclose(drain=False))
+    with pytest.raises(NotReady):
+        await failed
+    rec2.release()
+    await closing
+    await hold2
+    assert "queued" not in rec2.seen()
+
+
+def test_from_settings_uses_every_limit() -> None:
+    s = BatchingSettings(
+        max_batch_size=3, max_wait_ms=7, max_batch_tokens=99, max_queue=5, retry_after_s=2
+    )
+    b: MicroBatcher[str, str, str] = MicroBatcher.from_settings(lambda k, x: x, s, workers=2)
+    assert (b.max_batch_size, b.max_wait_s, b.max_batch_tokens, b.max_queue, b.workers) == (
+        3,
+        0.007,
+        99,
+        5,
+        2,
+    )
+    assert b.retry_after_s == 2
+    off = MicroBatcher.from_settings(lambda k, x: x, BatchingSettings(enabled=False))
+    assert off.max_batch_size == 1
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], str, str]] = []
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(role="translator", id="fake")
+
+    def supports(self, source: str, target: str) -> bool:
+        return target != "xx"
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        self.calls.append((list(texts), source, target))
+        return [f"[{target}] {t}" for t in texts]
+
+
+@pytest.mark.asyncio
+async def test_batched_translator_shares_calls_across_requests() -> None:
+    engine = FakeEngine()
+    translator = BatchedTranslator(engine, BatchingSettings(max_wait_ms=200, max_batch_size=8))
+    try:
+        one, two, other = await asyncio.gather(
+            translator.translate(["a", "b"], "en", "ko"),
+            translator.translate(["c"], "en", "ko"),
+            translator.translate(["d"], "en", "ms"),
+        )
+        assert one == ["[ko] a", "[ko] b"] and two == ["[ko] c"] and other == ["[ms] d"]
+        assert sorted((sorted(t), s, g) for t, s, g in engine.calls) == [
+            (["a", "b", "c"], "en", "ko"),
+            (["d"], "en", "ms"),
+        ]
+        assert translator.info.id == "fake" and not translator.supports("en", "xx")
+    finally:
+        translator.close()
+
+
+def test_approx_tokens() -> None:
+    assert approx_tokens("") == 1
+    assert approx_tokens("a" * 40) == 10
+    assert approx_tokens("한국어") == 3
