@@ -2,7 +2,8 @@
 
 ``python -m newsbrief.service.evaluate --data ../shared/data [--out reports/]`` scores the
 extractive brief against a Lead-3 baseline computed in the same run (ROUGE-1/2/L F1, stemming on,
-per data set), the HTML extractor (median token F1), and language detection (accuracy), prints a
+per data set), the HTML extractor (median token F1), language detection (accuracy) and the
+faithfulness guard (precision/recall on FRANK, :mod:`.evaluate_guard`), prints a
 markdown table and writes ``eval.json`` and ``eval.md`` to ``--out``.
 """
 
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .domain import Budget
+from .evaluate_guard import evaluate_guard
+from .evaluate_guard import to_markdown as guard_markdown
 from .pipeline.extractive import ExtractiveSummarizer
 from .pipeline.html import extract_html
 from .pipeline.language import LanguageDetector
@@ -162,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         "summaries": evaluate_summaries(data, BriefSettings()),  # type: ignore[call-arg]
         "html": evaluate_html(data),
         "language": evaluate_language(data, LanguageSettings()),  # type: ignore[call-arg]
+        "guard": evaluate_guard(data),
     }
-    markdown = to_markdown(report)
+    markdown = to_markdown(report) + "\n" + guard_markdown(report["guard"])
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,472 @@
+"""Faithfulness guard for abstractive briefs: every number, date, name and quotation of the
+headline, summary and key points must be found in the source.
+
+What is checked, after normalisation of both sides:
+
+* **numbers**: digits with thousands separators or decimals ("1,000" = "1000", "3.50" = "3.5"),
+  percentages ("3.5%" = "3.5 percent" = "3.5 per cent"), scales ("1.5 million" = "1,500,000"),
+  ordinals ("21st" = "21") and simple number words ("three" = "3", two to twenty, the tens,
+  "dozen"); "one" is too common to check;
+* **dates**: month names (any case, abbreviations such as "Jan." too) and weekdays must occur in the
+  source; Korean "3월 5일" is covered by the number check;
+* **names**: capitalised words that do not open a sentence, and runs of capitalised words
+  ("Wulong International Kite Festival"): every word of the name must be a word of the source. A
+  name made of source words in a new order ("John Kerry" from "John Smith" and "Kerry Jones") is
+  not caught. All-lowercase text has no capitals to find names by, and Hangul has no case at all:
+  for Korean text names are **not** checked (numbers, dates and quotations are), and
+  :attr:`GuardResult.notes` says so;
+* **quotations**: text between quotation marks ("...", “...”, '...', 「...」) must be found in the
+  source, ignoring case, punctuation and spacing.
+
+The verdict is "unfaithful" when at least one fact is missing (:data:`DEFAULT_MAX_ISSUES` = 0
+tolerated).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from newsbrief.service.domain import Brief, Faithfulness
+
+DEFAULT_MAX_ISSUES = 0
+"""Issues tolerated before a brief is judged unfaithful."""
+
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "dozen": 12,
+    # Malay / Indonesian
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "lapan": 8,
+    "delapan": 8,
+    "sembilan": 9,
+    "sepuluh": 10,
+}
+_SOURCE_ONLY_WORDS = {"one": 1, "satu": 1, "first": 1, "second": 2, "third": 3}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "juta": 1e6,
+    "bilion": 1e9,
+    "miliar": 1e9,
+    "ribu": 1e3,
+}
+_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+    # Malay / Indonesian
+    "januari": 1,
+    "februari": 2,
+    "mac": 3,
+    "maret": 3,
+    "mei": 5,
+    "julai": 7,
+    "juli": 7,
+    "ogos": 8,
+    "agustus": 8,
+    "oktober": 10,
+    "disember": 12,
+    "desember": 12,
+}
+_WEEKDAYS = {
+    "monday": 1,
+    "tuesday": 2,
+    "wednesday": 3,
+    "thursday": 4,
+    "friday": 5,
+    "saturday": 6,
+    "sunday": 7,
+    "isnin": 1,
+    "selasa": 2,
+    "rabu": 3,
+    "khamis": 4,
+    "kamis": 4,
+    "jumaat": 5,
+    "jumat": 5,
+    "sabtu": 6,
+    "ahad": 7,
+}
+# Month names that are also ordinary words ("may", "march") are only dates next to a number.
+_AMBIGUOUS_MONTHS = {"may", "march", "mar", "jun", "dec", "sep", "sept", "mac", "mei", "jan"}
+
+_NUM = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+    r"(?:(st|nd|rd|th)\b)?"
+    r"(\s*(?:%|per\s*cent\b|percent\b|peratus\b|persen\b))?"
+    r"(?:\s*(thousand|million|billion|trillion|juta|bilion|miliar|ribu|mn|bn|m|b|k)\b)?",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_QUOTE = re.compile(
+    r"\"([^\"]{3,300})\"|\u201c([^\u201d]{3,300})\u201d|``\s*(.{3,300}?)\s*''"
+    # single quotes: not a possessive ("the swans ' draw", tokenised), no sentence end inside
+    r"|(?:^|(?<=[^s\W]\s)|(?<=[\s(\[]))(?<!s\s)[`'\u2018]\s*(\w(?:[^'\u2019`.!?]|[.!?](?!\s)|(?<=\w)['\u2019](?=\w)){2,200}?)"
+    r"\s*['\u2019](?![\w])"
+    r"|\u300c([^\u300d]{2,300})\u300d"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\u2026\"'`\u201c\u201d\u2018(\[]\s*|\n)\s*$")
+_CONNECTORS = {"of", "de", "la", "van", "von", "der", "al", "bin", "binti", "the", "and", "&"}
+_HONORIFICS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sir",
+    "dame",
+    "president",
+    "minister",
+    "datuk",
+    "dato",
+    "tan",
+    "sri",
+    "encik",
+    "puan",
+}
+# Capitalised words that are not names: sentence openers after a colon or dash, pronouns.
+_NOT_NAMES = {"i", "i'm", "i've", "i'd", "i'll", "tv", "ok"}
+
+
+def _number_value(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _key(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One checkable fact of the brief."""
+
+    kind: str  # number, date, name, quote
+    text: str  # as written in the brief
+    field: str  # headline, summary, key_points[i]
+
+
+@dataclass
+class GuardResult:
+    """The guard's verdict: the facts missing from the source, and what it could not check."""
+
+    issues: list[str] = field(default_factory=list)
+    checked: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return len(self.issues) <= DEFAULT_MAX_ISSUES
+
+    def faithfulness(self) -> Faithfulness:
+        return Faithfulness(passed=self.passed, issues=tuple(self.issues))
+
+
+class SourceIndex:
+    """What the source says, normalised for look-ups: numbers (with scaled values), words,
+    months, weekdays, and a punctuation-free text for quotations."""
+
+    def __init__(self, source: str, lang: str = "") -> None:
+        self.lang = lang
+        self.numbers: set[str] = set()
+        self.words: set[str] = set()
+        self.months: set[int] = set()
+        self.weekdays: set[int] = set()
+        for m in _NUM.finditer(source):
+            for value in _numbers_of(m):
+                self.numbers.add(_key(value))
+        folded = source.casefold()
+        for w in _WORD.findall(folded):
+            self.words.add(w)
+            self.words.add(_strip_possessive(w))
+            if w in _NUMBER_WORDS:
+                self.numbers.add(_key(_NUMBER_WORDS[w]))
+            if w in _SOURCE_ONLY_WORDS:
+                self.numbers.add(_key(_SOURCE_ONLY_WORDS[w]))
+            if w in _MONTHS:
+                self.months.add(_MONTHS[w])
+            if w in _WEEKDAYS:
+                self.weekdays.add(_WEEKDAYS[w])
+        # "1.5m" / "£2bn" / "tens of millions": accept the scale's bare value too
+        self.flat = _flat(source)
+
+
+def _strip_possessive(word: str) -> str:
+    for suffix in ("'s", "\u2019s", "s'", "'"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            return word[: -len(suffix)] if suffix != "s'" else word[:-1]
+    return word
+
+
+def _flat(text: str) -> str:
+    """Case-folded words joined by single spaces: punctuation and spacing do not count."""
+    return " " + " ".join(_WORD.findall(text.casefold().replace("\u2019", "'"))) + " "
+
+
+def _numbers_of(m: re.Match[str]) -> list[float]:
+    """The values a number match stands for: as written, and scaled ("1.5 million")."""
+    whole, frac, _ordinal, _percent, scale = m.groups()
+    value = _number_value(whole + ("." + frac if frac else ""))
+    if value is None:
+        return []
+    out = [value]
+    if scale:
+        out.append(value * _SCALES[scale.lower()])
+    return out
+
+
+def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
+    """The numbers, dates, names and quotations of one field of a brief."""
+    facts: list[Fact] = []
+    for m in _NUM.finditer(text):
+        facts.append(Fact("number", m.group(0).strip(), field_name))
+    words = list(_WORD.finditer(text))
+    for m in words:
+        w = m.group(0).casefold()
+        if w in _NUMBER_WORDS and w not in ("hundred", "thousand"):
+            facts.append(Fact("number", m.group(0), field_name))
+        elif _is_date_word(w, text, m):
+            facts.append(Fact("date", m.group(0), field_name))
+    if not _HANGUL.search(text):
+        facts.extend(Fact("name", n, field_name) for n in _names(text))
+    for q in _QUOTE.finditer(text):
+        inner = next(g for g in q.groups() if g is not None).strip()
+        if len(_WORD.findall(inner)) >= 1:
+            facts.append(Fact("quote", inner, field_name))
+    return facts
+
+
+def _is_date_word(word: str, text: str, m: re.Match[str]) -> bool:
+    if word in _WEEKDAYS:
+        return True
+    return word in _MONTHS and (word not in _AMBIGUOUS_MONTHS or _next_to_number(text, m))
+
+
+def _next_to_number(text: str, m: re.Match[str]) -> bool:
+    before = text[max(0, m.start() - 4) : m.start()]
+    after = text[m.end() : m.end() + 4]
+    return bool(re.search(r"\d\s*$", before) or re.match(r"\.?\s*\d", after))
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words and runs of them that do not merely open a sentence."""
+    out: list[str] = []
+    words = list(_WORD.finditer(text))
+    run: list[re.Match[str]] = []
+
+    def flush() -> None:
+        while run and run[-1].group(0).casefold() in _CONNECTORS:
+            run.pop()
+        if not run:
+            return
+        first = run[0]
+        opens = bool(_SENTENCE_START.search(text[: first.start()]))
+        names = [w for w in run if w.group(0).casefold() not in _CONNECTORS]
+        if opens and len(names) == 1:
+            run.clear()
+            return  # a lone capitalised sentence opener is not a name
+        if opens and first.group(0).casefold() not in _HONORIFICS:
+            # "The Wulong Festival", "Police in Paris": drop the opener unless it joins the name
+            keep = run[1:] if len(names) > 1 and _is_common_opener(first.group(0)) else run
+        else:
+            keep = run
+        phrase = text[keep[0].start() : keep[-1].end()] if keep else ""
+        plain = [w.casefold() for w in _WORD.findall(phrase)]
+        if plain and all(w in _NOT_NAMES or w in _MONTHS or w in _WEEKDAYS for w in plain):
+            phrase = ""  # a date, not a name: checked as a date
+        if phrase:
+            out.append(phrase)
+        run.clear()
+
+    for i, m in enumerate(words):
+        w = m.group(0)
+        gap = text[words[i - 1].end() : m.start()] if i else ""
+        continues = bool(run) and gap.strip() in ("", "-", "&") and "\n" not in gap
+        if _capitalised(w) or (run and continues and w.casefold() in _CONNECTORS):
+            if run and not continues:
+                flush()
+            run.append(m)
+        else:
+            flush()
+    flush()
+    return out
+
+
+_COMMON_OPENERS = {
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "for",
+    "from",
+    "by",
+    "with",
+    "as",
+    "after",
+    "before",
+    "but",
+    "and",
+    "police",
+    "officials",
+    "former",
+    "new",
+    "this",
+    "that",
+    "when",
+    "while",
+    "if",
+}
+
+
+def _is_common_opener(word: str) -> bool:
+    return word.casefold() in _COMMON_OPENERS
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and not any(ch.isdigit() for ch in word)
+
+
+def check_brief(
+    brief: Brief, source: str, title: str = "", lang: str = "", index: SourceIndex | None = None
+) -> GuardResult:
+    """Check every fact of ``brief`` against ``source`` (and the caller's ``title``)."""
+    fields: list[tuple[str, str]] = [("headline", brief.headline), ("summary", brief.summary)]
+    fields += [(f"key_points[{i}]", p) for i, p in enumerate(brief.key_points)]
+    return check_texts(fields, f"{title}\n{source}", lang, index)
+
+
+def check_texts(
+    fields: Iterable[tuple[str, str]],
+    source: str,
+    lang: str = "",
+    index: SourceIndex | None = None,
+) -> GuardResult:
+    """Check ``(field name, text)`` pairs against ``source``."""
+    idx = index or SourceIndex(source, lang)
+    result = GuardResult()
+    seen: set[tuple[str, str]] = set()
+    korean = lang == "ko"
+    for name, text in fields:
+        if not text:
+            continue
+        if korean or _HANGUL.search(text):
+            note = "names in Hangul are not checked (no case marks them); numbers, dates and "
+            note += "quotations are"
+            if note not in result.notes:
+                result.notes.append(note)
+        for fact in extract_facts(text, name, lang):
+            result.checked += 1
+            problem = _missing(fact, idx)
+            if problem and (fact.kind, fact.text.casefold()) not in seen:
+                seen.add((fact.kind, fact.text.casefold()))
+                result.issues.append(f"{fact.field}: {problem}")
+    return result
+
+
+def _missing(fact: Fact, idx: SourceIndex) -> str:
+    """Why ``fact`` is not supported by the source ("" when it is)."""
+    if fact.kind == "number":
+        word = fact.text.casefold()
+        if word in _NUMBER_WORDS:
+            value = _NUMBER_WORDS[word]
+            if _key(value) in idx.numbers or word in idx.words:
+                return ""
+            return f"number {fact.text!r} is not in the article"
+        m = _NUM.match(fact.text)
+        if m is None:
+            return ""
+        values = _numbers_of(m)
+        if any(_key(v) in idx.numbers for v in values):
+            return ""
+        # "45m" written as "45 million" or "45,000,000" in the article: matched above; a bare
+        # "2015" that the article writes as "'15" is not.
+        return f"number {fact.text!r} is not in the article"
+    if fact.kind == "date":
+        word = fact.text.casefold().rstrip(".")
+        if word in _WEEKDAYS and _WEEKDAYS[word] not in idx.weekdays:
+            return f"day {fact.text!r} is not in the article"
+        if word in _MONTHS and _MONTHS[word] not in idx.months:
+            return f"month {fact.text!r} is not in the article"
+        return ""
+    if fact.kind == "name":
+        missing = [
+            w
+            for w in _WORD.findall(fact.text.casefold())
+            if w not in _CONNECTORS
+            and w not in _HONORIFICS
+            and w not in idx.words
+            and _strip_possessive(w) not in idx.words
+        ]
+        return f"name {fact.text!r} is not in the article" if missing else ""
+    if fact.kind == "quote":
+        flat = _flat(fact.text)
+        if flat.strip() and flat not in idx.flat:
+            return f"quotation {fact.text[:80]!r} is not in the article"
+        return ""
+    return ""
