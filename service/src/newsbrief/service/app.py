@@ -30,7 +30,11 @@ class App:
 
     def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self.pipeline = pipeline or Pipeline(settings)
+        if pipeline is None:
+            from newsbrief.service.backends.loader import build_translator
+
+            pipeline = Pipeline(settings, translator=build_translator(settings))
+        self.pipeline = pipeline
         self.health = health_aio.HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from newsbrief.service.domain import ModelInfo
+from newsbrief.service.domain import ModelInfo, Warning
+
+
+class TranslationBatch(list[str]):
+    """The translations of one batch, in input order, plus what the engine had to do to them
+    (``warnings``: an input truncated, an output cut at the length limit). Any ``list[str]`` is a
+    valid translation result; this one also carries warnings."""
+
+    def __init__(self, texts: Iterable[str] = (), warnings: Iterable[Warning] = ()) -> None:
+        super().__init__(texts)
+        self.warnings: list[Warning] = list(warnings)
 
 
 @runtime_checkable
@@ -22,5 +33,17 @@ class Translator(Protocol):
         ...
 
     async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
-        """Translate ``texts`` (one batch) from ``source`` into ``target``, in the same order."""
+        """Translate ``texts`` (one batch) from ``source`` into ``target``, in the same order
+        (a :class:`TranslationBatch` when there are warnings)."""
         ...
+
+
+@runtime_checkable
+class ManagedModel(Protocol):
+    """A backend that loads its model at start-up (in its own worker, before SERVING) and
+    releases it at shutdown. ``start`` never raises for a missing model: the backend reports
+    itself not ready, with the reason, in ``info``."""
+
+    async def start(self) -> None: ...
+
+    def close(self) -> None: ...
