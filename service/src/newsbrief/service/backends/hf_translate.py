@@ -162,7 +162,9 @@ class HFTranslationEngine:
             texts = [f"{self.codes[target]} {t}" for t in texts]
             forced = None
         else:
-            tok.src_lang = self.codes[source]
+            code = self.codes[source]
+            # M2M100Tokenizer takes the bare code ("en"); NllbTokenizer the token ("eng_Latn")
+            tok.src_lang = code.strip("_") if self.family == "m2m100" else code
             forced = self.language_ids[target]
         lengths = [len(ids) for ids in tok(list(texts))["input_ids"]]
         truncated = [i for i, n in enumerate(lengths) if n > self.max_input_tokens]

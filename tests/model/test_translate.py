@@ -1,0 +1,191 @@
+"""The transformers translation engine on tiny checkpoints of the real classes (M2M100 model with
+NllbTokenizer and with M2M100Tokenizer), loaded through ``from_pretrained`` as in production.
+Random weights: assertions are about language tokens, counts, batching and errors, never text."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from newsbrief.service.backends.base import TranslationBatch
+from newsbrief.service.backends.hf_translate import (
+    HFTranslationEngine,
+    HFTranslator,
+    ModelLoadError,
+)
+from newsbrief.service.backends.presets import PRESETS, Decoding
+from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+
+GREEDY = Decoding(num_beams=1, max_new_tokens=8)
+TEXTS = [
+    "The council approved a new park on Tuesday.",
+    "It will cost 45 million dollars, said mayor Lee.",
+    "Residents welcomed the plan.",
+]
+
+
+def _engine(path: Path, preset: str, decoding: Decoding = GREEDY) -> HFTranslationEngine:
+    p = PRESETS[preset]
+    return HFTranslationEngine.load(
+        path,
+        family=p.family,
+        codes={lang: p.code(lang) or "" for lang in p.languages},
+        decoding=decoding,
+        max_input_tokens=p.max_input_tokens,
+    )
+
+
+@pytest.fixture(scope="module")
+def nllb(nllb_checkpoint: Path) -> HFTranslationEngine:
+    return _engine(nllb_checkpoint, "nllb-600m")
+
+
+@pytest.fixture(scope="module")
+def m2m100(m2m100_checkpoint: Path) -> HFTranslationEngine:
+    return _engine(m2m100_checkpoint, "m2m100-418m")
+
+
+@pytest.fixture(params=["nllb", "m2m100"])
+def engine(request: pytest.FixtureRequest) -> HFTranslationEngine:
+    return request.getfixturevalue(request.param)
+
+
+def test_language_codes_map_to_real_tokens(engine: HFTranslationEngine) -> None:
+    tok = engine.tokenizer
+    assert set(engine.language_ids) == {"en", "ko", "ms", "id"}
+    for lang, token_id in engine.language_ids.items():
+        assert token_id != tok.unk_token_id
+        assert tok.convert_ids_to_tokens(token_id) == engine.codes[lang]
+    assert len(set(engine.language_ids.values())) == 4
+
+
+@pytest.mark.parametrize("target", ["ko", "ms"])
+def test_forced_target_language_token_is_the_first_generated_token(
+    engine: HFTranslationEngine, target: str
+) -> None:
+    prepared = engine.prepare(TEXTS, "en", target)
+    # the source language token leads every input (NLLB non-legacy and M2M100 alike)
+    assert (prepared.inputs["input_ids"][:, 0] == engine.language_ids["en"]).all()
+    assert prepared.forced_token_id == engine.language_ids[target]
+    output = engine.generate(prepared)
+    start = engine.model.config.decoder_start_token_id
+    assert (output[:, 0] == start).all()
+    assert (output[:, 1] == engine.language_ids[target]).all()
+    assert output.shape[0] == len(TEXTS)
+    assert output.shape[1] <= 1 + GREEDY.max_new_tokens
+
+
+def test_one_translation_per_text_and_empty_texts_stay_empty(engine: HFTranslationEngine) -> None:
+    out = engine.translate_batch(["", *TEXTS, "  "], "en", "ko")
+    assert isinstance(out, TranslationBatch)
+    assert len(out) == len(TEXTS) + 2
+    assert out[0] == "" and out[-1] == ""
+    assert all(isinstance(t, str) for t in out)
+    assert not any(t.startswith(("kor_Hang", "__ko__")) for t in out)
+
+
+def test_batch_and_single_results_are_equal(engine: HFTranslationEngine) -> None:
+    batch = engine.translate_batch(TEXTS, "en", "ms")
+    single = [engine.translate_batch([t], "en", "ms")[0] for t in TEXTS]
+    assert list(batch) == single
+
+
+def test_deterministic(engine: HFTranslationEngine) -> None:
+    assert engine.translate_batch(TEXTS, "en", "ko") == engine.translate_batch(TEXTS, "en", "ko")
+
+
+def test_beam_search_decoding_from_settings(m2m100_checkpoint: Path) -> None:
+    beams = _engine(m2m100_checkpoint, "m2m100-418m", Decoding(num_beams=3, max_new_tokens=6))
+    output = beams.generate(beams.prepare(TEXTS[:2], "en", "ko"))
+    assert (output[:, 1] == beams.language_ids["ko"]).all()
+    assert output.shape[1] <= 7
+
+
+def test_long_input_is_truncated_with_a_warning(m2m100: HFTranslationEngine) -> None:
+    long_text = " ".join(["The council approved a new park."] * 200)
+    out = m2m100.translate_batch([TEXTS[0], long_text], "en", "ko")
+    codes = {w.code: w.message for w in out.warnings}
+    assert "TRANSLATION_INPUT_TRUNCATED" in codes
+    assert "text(s) 1 " in codes["TRANSLATION_INPUT_TRUNCATED"]
+
+
+def test_unknown_language_code_fails_the_load(nllb_checkpoint: Path) -> None:
+    with pytest.raises(ModelLoadError, match="xxx_Fake"):
+        HFTranslationEngine.load(
+            nllb_checkpoint,
+            family="nllb",
+            codes={"en": "eng_Latn", "ko": "xxx_Fake"},
+            decoding=GREEDY,
+            max_input_tokens=64,
+        )
+
+
+def test_nllb_tokenizer_without_its_codes_is_caught(nllb_checkpoint: Path, tmp_path: Path) -> None:
+    """The trap of MODELS.md: a folder with only the sentencepiece model has no (usable) codes."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        shutil.copy(nllb_checkpoint / name, bare / name)
+    shutil.copy(nllb_checkpoint / "sentencepiece.bpe.model", bare / "sentencepiece.bpe.model")
+    (bare / "tokenizer_config.json").write_text('{"tokenizer_class": "NllbTokenizer"}')
+    with pytest.raises(ModelLoadError, match="language codes"):
+        _engine(bare, "nllb-600m")
+
+
+def _slot(path: Path, preset: str) -> ModelSlotSettings:
+    return ModelSlotSettings(
+        preset=preset,
+        path=str(path),
+        threads=1,
+        decoding={"num_beams": 1, "max_new_tokens": 8},  # type: ignore[arg-type]
+    )
+
+
+def test_translator_loads_on_its_own_worker_and_reports_itself(nllb_checkpoint: Path) -> None:
+    translator = HFTranslator(_slot(nllb_checkpoint, "nllb-600m"), ModelsSettings())
+    assert not translator.info.ready
+
+    async def run() -> tuple[list[str], list[str]]:
+        seen: list[str] = []
+        engine_call = HFTranslationEngine.translate_batch
+
+        def spy(self: HFTranslationEngine, *args: object) -> TranslationBatch:
+            seen.append(threading.current_thread().name)
+            return engine_call(self, *args)  # type: ignore[arg-type]
+
+        await translator.start()
+        HFTranslationEngine.translate_batch = spy  # type: ignore[method-assign]
+        try:
+            out = await translator.translate(TEXTS, "en", "ko")
+        finally:
+            HFTranslationEngine.translate_batch = engine_call  # type: ignore[method-assign]
+        return out, seen
+
+    try:
+        out, threads = asyncio.run(run())
+    finally:
+        translator.close()
+    info = translator.info
+    assert info.ready, info.detail
+    assert info.id == str(nllb_checkpoint)
+    assert info.licence.startswith("CC BY-NC")
+    assert info.languages == ("en", "ko", "ms", "id")
+    assert info.backend == "transformers"
+    assert len(out) == len(TEXTS)
+    assert threads and all(name.startswith("newsbrief-nllb-600m") for name in threads)
+    assert translator.supports("en", "ms") and not translator.supports("en", "fr")
+
+
+def test_translator_with_a_broken_directory_is_not_ready(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    translator = HFTranslator(_slot(tmp_path, "m2m100-418m"), ModelsSettings())
+    try:
+        asyncio.run(translator.start())
+    finally:
+        translator.close()
+    assert not translator.info.ready
+    assert "failed to load" in translator.info.detail
