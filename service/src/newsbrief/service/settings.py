@@ -80,6 +80,51 @@ class LanguageSettings(BaseModel):
         le=1,
         description="Below this the language is reported as 'und' with a warning.",
     )
+    mixed_threshold: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="A text whose main language holds less than this share of its letters is "
+        "'mixed': reported as 'und' with a LANGUAGE_MIXED warning.",
+    )
+    min_letters: int = Field(
+        4,
+        ge=1,
+        description="Texts with fewer letters than this (a word or two) are 'und': too short to "
+        "tell (Korean text counts its syllables).",
+    )
+    malay_prior: float = Field(
+        0.15,
+        ge=0,
+        le=0.5,
+        description="Lean towards Malay when nothing in the text tells Malay from Indonesian "
+        "(added to Malay's share of their joint score).",
+    )
+
+
+class IntakeSettings(BaseModel):
+    """Article intake: removal of page furniture from scraped text and extracted HTML."""
+
+    clean_text: bool = Field(
+        True,
+        description="Remove page furniture (repeated headline, captions, UI words, timestamps, "
+        "promotions, comments) and the stories listed after the main one from plain text.",
+    )
+    clean_html: bool = Field(
+        True, description="Apply the same cleaning to the main text extracted from HTML."
+    )
+    min_kept_chars: int = Field(
+        80,
+        ge=0,
+        description="When cleaning would leave fewer letters than this, the original text is "
+        "kept (with a BOILERPLATE_KEPT warning).",
+    )
+    min_kept_ratio: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="... or less than this share of the original's letters.",
+    )
 
 
 class AuthSettings(BaseModel):
@@ -250,6 +295,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)  # type: ignore[arg-type]
     brief: BriefSettings = Field(default_factory=BriefSettings)  # type: ignore[arg-type]
     language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)  # type: ignore[arg-type]
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
     tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]

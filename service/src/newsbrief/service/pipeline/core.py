@@ -44,9 +44,14 @@ from newsbrief.service.errors import (
 )
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
 from newsbrief.service.pipeline.html import extract_html
-from newsbrief.service.pipeline.language import LanguageDetector, canonical_code
+from newsbrief.service.pipeline.language import (
+    LanguageAnalysis,
+    LanguageDetector,
+    canonical_code,
+)
 from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
+from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
 from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -355,13 +360,16 @@ class Pipeline:
 
     def _prepare(self, article: Article) -> _Prepared:
         warnings: list[Warning] = []
+        intake = self.settings.intake
         title = normalize_text(article.title)
-        byline = date = ""
+        byline = date = dateline = ""
+        clean = intake.clean_text
         if article.html is not None:
             page = extract_html(article.html)
             text = normalize_text(page.text)
             title = title or normalize_text(page.title)
             byline, date = page.byline, page.date
+            clean = intake.clean_html
             if not text:
                 raise InvalidArgument(
                     FieldViolation("html", "no article text was found in the page")
@@ -370,19 +378,27 @@ class Pipeline:
             text = normalize_text(article.text or "")
             if not text:
                 raise InvalidArgument(FieldViolation("text", "contains no readable text"))
+        if clean:
+            cleaned = clean_scraped_text(
+                text,
+                title,
+                min_kept_chars=intake.min_kept_chars,
+                min_kept_ratio=intake.min_kept_ratio,
+            )
+            text = cleaned.text
+            title = title or cleaned.headline
+            byline = byline or cleaned.byline
+            dateline = cleaned.dateline
+            warning = boilerplate_warning(cleaned)
+            if warning is not None:
+                warnings.append(Warning(*warning))
         if article.source_language:
             language = DetectedLanguage(article.source_language, 1.0, given=True)
         else:
-            language = self._detect(text)
-            if language.code == "und":
-                warnings.append(
-                    Warning(
-                        "LANGUAGE_UNDETERMINED",
-                        f"the language could not be detected with confidence "
-                        f"(best guess confidence {language.confidence:.2f}); "
-                        "generic sentence rules were used",
-                    )
-                )
+            analysis = self._analyse(text)
+            language = analysis.language
+            if analysis.status != "ok":
+                warnings.append(Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message()))
         lang = language.code
         paragraphs = [
             sentences
@@ -393,11 +409,17 @@ class Pipeline:
             title=title,
             byline=byline,
             date=date,
+            dateline=dateline,
             characters=len(text),
             sentences=sum(len(p) for p in paragraphs),
             paragraphs=len(paragraphs),
         )
         return _Prepared(text, title, paragraphs, language, metadata, warnings)
+
+    def _analyse(self, text: str) -> LanguageAnalysis:
+        if self._detector is None:
+            raise NotReady("the language detector is still loading")
+        return self._detector.analyse(text)
 
     def _detect(self, text: str) -> DetectedLanguage:
         if self._detector is None:

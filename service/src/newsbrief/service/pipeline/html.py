@@ -1,9 +1,14 @@
 """Main text of a news page from its HTML, with the standard library only.
 
-A deliberately simple extractor (a later issue replaces it with trafilatura): drop the page's
-chrome (scripts, navigation, share bars, related links, comments, captions, ads), take the
-``<article>`` element or else the container with the most paragraph text, and collect its
-paragraph-level blocks.
+Drop the page's chrome (scripts, navigation, share bars, related links and lists of links,
+comments, captions, ads, hidden elements), take the ``<article>`` element or else the container
+with the most paragraph text, and collect its paragraph-level blocks. The intake then runs
+:func:`newsbrief.service.pipeline.scraped.clean_scraped_text` over the text (furniture inside the
+article body: "Advertisement", bylines, credits, newsletter prompts).
+
+Measured against trafilatura 2.3.1 (default settings) on the 17 pages of the shared
+scrapinghub benchmark sample, with the benchmark's own scoring (``make eval``), this extractor
+plus that cleaning scores higher (median and minimum F1) and needs no lxml, so it stays.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ _JUNK_WORDS = _words(
     "share sharing social related comment comments promo promotion newsletter subscribe "
     "caption ad ads advert advertisement sponsor sponsored banner sidebar breadcrumb "
     "breadcrumbs cookie cookies popup modal outbrain taboola recommended trending "
-    "more-stories byline tags"
+    "more-stories byline tags carousel playlist slate endslate"
 )
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # the page's frame is never dropped for its class names ("sidebar-first" on <body>)
 _NEVER_JUNK = _words("html body main article")
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
@@ -68,6 +74,8 @@ def _is_junk(tag: str, attrs: dict[str, str]) -> bool:
     if tag in _NEVER_JUNK:
         return False
     if attrs.get("hidden") is not None or attrs.get("aria-hidden") == "true":
+        return True
+    if _HIDDEN_STYLE.search(attrs.get("style", "")):
         return True
     names = f"{attrs.get('class', '')} {attrs.get('id', '')}".casefold()
     if not names.strip():
@@ -176,12 +184,28 @@ def _blocks(node: _Node, out: list[str]) -> None:
             text = _clean(_text(child))
             if text:
                 out.append(text.replace("\n", " ") if child.tag != "pre" else text)
+        elif child.tag in ("ul", "ol") and _link_density(child) >= 0.8:
+            flush()  # a list of links: related stories, navigation, tags
         elif child.tag in _BREAKING:
             flush()
             _blocks(child, out)
         else:  # inline: a, span, b, em, strong, ...
             loose.append(_text(child))
     flush()
+
+
+def _link_text(node: _Node) -> int:
+    total = 0
+    for child in node.children:
+        if isinstance(child, _Node) and not child.junk:
+            total += len(_text(child).strip()) if child.tag == "a" else _link_text(child)
+    return total
+
+
+def _link_density(node: _Node) -> float:
+    """Share of ``node``'s text that is link text (1.0 for a list of headlines to click)."""
+    total = len(_clean(_text(node)))
+    return _link_text(node) / total if total else 0.0
 
 
 def _walk(node: _Node) -> list[_Node]:

@@ -8,6 +8,8 @@ one of the supported languages with a confidence.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from itertools import pairwise
 
 from lingua import Language, LanguageDetectorBuilder
 
@@ -62,8 +64,11 @@ def canonical_code(code: str) -> str | None:
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[a-z]+")
+_CHUNK_SPLIT = re.compile(r"\n\s*\n|\n|(?<=[.!?\u3002])\s+")
 
-# Spelling and vocabulary that tell Malay from Indonesian (lingua alone confuses them).
+# Spelling and vocabulary that tell Malay from Indonesian (lingua alone confuses them). Only
+# words that the other language does not use in the same sense: "rumah", "saja", "setelah" and
+# "minggu" are both Malay and Indonesian and are left out.
 
 
 def _words(text: str) -> frozenset[str]:
@@ -72,19 +77,82 @@ def _words(text: str) -> frozenset[str]:
 
 _MALAY_MARKERS = _words(
     "bahawa kerana boleh selepas iaitu sahaja wang mahu kerajaan beliau daripada kelmarin "
-    "semalam kenyataan menerusi ialah jabatan sebarang kakitangan pesakit sebahagian cuba "
+    "kenyataan menerusi ialah jabatan sebarang kakitangan pesakit sebahagian cuba "
     "manakala ringgit akhbar syarikat percuma baharu setiausaha sepatutnya peratus ahad "
-    "khamis jumaat polis teksi pangsapuri kewangan akaun perkara semasa rakan dijangka "
-    "mahkamah undi siri digelar seketika mendedahkan tentng hospital pekerja bilangan "
-    "bagaimanapun walau tuntutan memandangkan dilaporkan mengumumkan"
+    "khamis jumaat isnin polis teksi pangsapuri kewangan akaun perkara semasa dijangka "
+    "mahkamah undi siri digelar seketika mendedahkan hospital bilangan "
+    "bagaimanapun walau tuntutan memandangkan mengumumkan berfikir berfikiran fikir fikiran "
+    "pejabat kenderaan cukai bomba doktor kempen projek belia kanak bapa lelaki faham "
+    "berjaya cuti dianggarkan seramai awak pasal cerewet hendak sejuk nafas tersilap silap "
+    "pawagam telefon bimbit kualiti universiti komuniti aktiviti kemudahan lebuhraya "
+    "ogos julai disember mac jun dipercayai sempena terbabit tiada "
+    "menjejaskan"
 )
 _INDONESIAN_MARKERS = _words(
-    "bahwa karena bisa setelah yaitu saja uang mau pemerintah kemarin nggak enggak rupiah "
-    "jakarta perusahaan serikat mobil gratis kebijakan sekretaris kantor senin kamis jumat "
-    "minggu polisi kepolisian taksi apartemen keuangan akun persen pengadilan karyawan "
-    "ujar ujarnya jelasnya diperkirakan rumah sakit hingga sejumlah tim lewat banget "
-    "sih dong bilang"
+    "bahwa karena bisa yaitu uang mau pemerintah kemarin nggak enggak gak rupiah "
+    "jakarta perusahaan mobil kebijakan sekretaris kantor senin kamis jumat "
+    "polisi kepolisian taksi apartemen keuangan akun persen pengadilan karyawan "
+    "ujar ujarnya jelasnya diperkirakan tim lewat banget sih dong bilang aja udah "
+    "bandara pemilu proyek kampanye dokter kendaraan pajak pria bapak paham pikir "
+    "berhasil libur napas maret juni juli agustus desember bioskop ponsel telepon "
+    "kualitas universitas aktivitas komunitas kapasitas mayoritas identitas realitas "
+    "prioritas fasilitas kayak gimana"
 )
+_MALAY_BIGRAMS = frozenset({"pilihan raya", "dewan rakyat", "ibu bapa", "kanak kanak"})
+_INDONESIAN_BIGRAMS = frozenset({"rumah sakit", "kereta api", "anak anak", "sepak bola"})
+_LATIN_CODES = ("en", "ms", "id")
+
+# Function words, for short texts where lingua's character models are least sure.
+_ENGLISH_FUNCTION = _words(
+    "the a an of to in on at is are was were be been it its this that these those and or but "
+    "with for from by as not no do does did how what who why where when which you your i me my "
+    "he she they we our their his her has have had will would can could should there here"
+)
+_MALAY_FUNCTION = _words(
+    "yang dan di ke dari pada untuk dengan ini itu adalah ialah akan telah sudah oleh dalam "
+    "tidak tak juga atau kepada ia dia mereka kami kita saya anda lagi pun sebab kalau bila"
+)
+
+
+@dataclass(frozen=True)
+class LanguageAnalysis:
+    """What :meth:`LanguageDetector.analyse` found: the answer and why."""
+
+    language: DetectedLanguage
+    status: str = "ok"
+    """``ok``; ``mixed`` (no language holds most of the text); ``undetermined`` (no letters, or
+    no language above the confidence threshold); ``ambiguous`` (Malay or Indonesian, and the
+    text does not say which: reported as the preferred one)."""
+    shares: dict[str, float] = field(default_factory=dict)
+    """Share of the text's letters per language, where the text was looked at in parts."""
+
+    def message(self) -> str:
+        """A sentence for the caller when the status is not ``ok``."""
+        lang = self.language
+        if self.status == "mixed":
+            parts = ", ".join(
+                f"{LANGUAGE_NAMES.get(c, c)} {share:.0%}"
+                for c, share in sorted(self.shares.items(), key=lambda kv: -kv[1])
+                if share >= 0.05
+            )
+            return (
+                f"the text mixes languages ({parts}); no language holds most of it, so it is "
+                "reported as 'und' and generic sentence rules were used; give source_language "
+                "to choose one"
+            )
+        if self.status == "undetermined":
+            return (
+                "the language could not be detected with confidence (best guess confidence "
+                f"{lang.confidence:.2f}); it is reported as 'und' and generic sentence rules "
+                "were used; give source_language to choose one"
+            )
+        if self.status == "ambiguous":
+            return (
+                "the text is Malay or Indonesian and does not show which (no spelling or word "
+                f"that only one of them uses); reported as {lang.code!r} with confidence "
+                f"{lang.confidence:.2f}; give source_language to choose"
+            )
+        return ""
 
 
 class LanguageDetector:
@@ -100,6 +168,9 @@ class LanguageDetector:
                 codes.append(code)
         self.supported: tuple[str, ...] = tuple(codes)
         self.min_confidence = settings.min_confidence
+        self.mixed_threshold = settings.mixed_threshold
+        self.malay_prior = settings.malay_prior
+        self.min_letters = settings.min_letters
         languages = [_LINGUA[c] for c in codes]
         builder = (
             LanguageDetectorBuilder.from_languages(*languages)
@@ -110,43 +181,157 @@ class LanguageDetector:
         self._code_of = {lang: code for code, lang in _LINGUA.items()}
 
     def detect(self, text: str) -> DetectedLanguage:
-        """Detect the language of ``text``; ``"und"`` when unsure or when it has no letters."""
+        """Detect the language of ``text``; ``"und"`` when unsure, mixed or without letters."""
+        return self.analyse(text).language
+
+    def analyse(self, text: str) -> LanguageAnalysis:
+        """The language of ``text`` with its confidence, and whether it is mixed or unsure.
+
+        Long texts are looked at in parts (paragraphs, or sentences): when no language holds
+        ``mixed_threshold`` of the letters (Korean syllables count 2.5 letters each, as they
+        carry more), the answer is ``und`` with status ``mixed``. Malay and Indonesian count as
+        one language for that purpose.
+        """
         sample = text[:5000]
+        if not _LETTER.search(sample):
+            return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
+        shares = self._shares(sample)
+        if shares:
+            family: dict[str, float] = {}
+            for code, share in shares.items():
+                key = "ms" if code in ("ms", "id") else code
+                family[key] = family.get(key, 0.0) + share
+            top = max(family.values())
+            if top < self.mixed_threshold:
+                return LanguageAnalysis(
+                    DetectedLanguage(UNDETERMINED, round(top, 4)), "mixed", shares
+                )
+            # detect on the dominant part only: a Korean story with an English quote is Korean
+            main = max(family, key=lambda c: family[c])
+            if main == "ko":
+                sample = " ".join(c for c in _chunks(sample) if _hangul_share(c) >= 0.5) or sample
+        result = self._detect_whole(sample)
+        if shares and result.status == "ok":
+            return LanguageAnalysis(result.language, result.status, shares)
+        return result
+
+    def _detect_whole(self, sample: str) -> LanguageAnalysis:
         letters = _LETTER.findall(sample)
-        if not letters:
-            return DetectedLanguage(UNDETERMINED, 0.0)
         if "ko" in self.supported:
             hangul = sum(1 for ch in letters if _HANGUL.match(ch))
             if hangul / len(letters) >= 0.5:
-                return DetectedLanguage("ko", round(min(1.0, 0.5 + hangul / len(letters) / 2), 4))
+                conf = round(min(1.0, 0.5 + hangul / len(letters) / 2), 4)
+                return LanguageAnalysis(DetectedLanguage("ko", conf))
+        if len(letters) < self.min_letters:
+            return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
         values = self._detector.compute_language_confidence_values(sample)
         scores = {
             self._code_of[v.language]: float(v.value) for v in values if v.language in self._code_of
         }
-        if "ms" in scores and "id" in scores:
-            scores = _resolve_malay_indonesian(sample, scores)
         if not scores:
-            return DetectedLanguage(UNDETERMINED, 0.0)
+            return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
+        if len(letters) < 200:
+            scores = _function_word_vote(sample, scores)
+        status = "ok"
+        if "ms" in scores and "id" in scores:
+            scores, decided = _resolve_malay_indonesian(sample, scores, self.malay_prior)
+            pool = scores["ms"] + scores["id"]
+            other = max((v for c, v in scores.items() if c not in ("ms", "id")), default=0.0)
+            if pool >= self.min_confidence and pool - other >= 0.2:
+                best = "ms" if scores["ms"] >= scores["id"] else "id"
+                if not decided:
+                    status = "ambiguous"
+                # the confidence that it is this language (the family is surer than that)
+                return LanguageAnalysis(DetectedLanguage(best, round(scores[best], 4)), status)
         best = max(scores, key=lambda c: scores[c])
         confidence = max(0.0, min(1.0, scores[best]))
         if confidence < self.min_confidence:
-            return DetectedLanguage(UNDETERMINED, round(confidence, 4))
-        return DetectedLanguage(best, round(confidence, 4))
+            return LanguageAnalysis(
+                DetectedLanguage(UNDETERMINED, round(confidence, 4)), "undetermined"
+            )
+        return LanguageAnalysis(DetectedLanguage(best, round(confidence, 4)), status)
+
+    def _shares(self, sample: str) -> dict[str, float]:
+        """Letter-weighted share of each language over the parts of a long text ({} if short)."""
+        chunks = [c for c in _chunks(sample) if len(_LETTER.findall(c)) >= 20]
+        if len(chunks) < 2:
+            return {}
+        weights: dict[str, float] = {}
+        total = 0.0
+        for chunk in chunks:
+            letters = _LETTER.findall(chunk)
+            hangul = sum(1 for ch in letters if _HANGUL.match(ch))
+            weight = len(letters) + 1.5 * hangul
+            total += weight
+            if hangul / len(letters) >= 0.5 and "ko" in self.supported:
+                code = "ko"
+            else:
+                code = self._detect_whole(chunk).language.code
+            weights[code] = weights.get(code, 0.0) + weight
+        known = {c: w for c, w in weights.items() if c != UNDETERMINED}
+        if sum(known.values()) < 0.5 * total:
+            return {}  # mostly short or unsure parts: judge the text as a whole
+        return {c: round(w / total, 4) for c, w in weights.items()}
 
 
-def _resolve_malay_indonesian(text: str, scores: dict[str, float]) -> dict[str, float]:
-    """Split the Malay + Indonesian mass by marker words when they decide it clearly."""
+def _chunks(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split("\n") if p.strip()]
+    if len(parts) >= 2:
+        return parts
+    return [p.strip() for p in _CHUNK_SPLIT.split(text) if p.strip()]
+
+
+def _hangul_share(text: str) -> float:
+    letters = _LETTER.findall(text)
+    return sum(1 for ch in letters if _HANGUL.match(ch)) / len(letters) if letters else 0.0
+
+
+def _function_word_vote(text: str, scores: dict[str, float]) -> dict[str, float]:
+    """Short Latin texts: move lingua's mass between English and Malay/Indonesian when the
+    function words clearly say which (lingua's character n-grams are weakest there)."""
     words = _WORD.findall(text.casefold())
-    ms = sum(1 for w in words if w in _MALAY_MARKERS)
-    idn = sum(1 for w in words if w in _INDONESIAN_MARKERS)
-    if ms == idn:
+    en = sum(1 for w in words if w in _ENGLISH_FUNCTION)
+    ms = sum(1 for w in words if w in _MALAY_FUNCTION)
+    if "en" not in scores or en == ms or max(en, ms) < 2:
         return scores
-    pool = scores["ms"] + scores["id"]
-    # Laplace-smoothed share of the markers, mixed with lingua's own split.
-    share_ms = (ms + 0.5) / (ms + idn + 1.0)
-    lingua_ms = scores["ms"] / pool if pool > 0 else 0.5
-    mixed = 0.75 * share_ms + 0.25 * lingua_ms if ms + idn >= 2 else 0.5 * (share_ms + lingua_ms)
     out = dict(scores)
-    out["ms"] = pool * mixed
-    out["id"] = pool * (1.0 - mixed)
+    malayic = out.get("ms", 0.0) + out.get("id", 0.0)
+    pool = out["en"] + malayic
+    en_share = (en + 0.5) / (en + ms + 1.0)
+    target_en = pool * (0.5 * en_share + 0.5 * (out["en"] / pool if pool else 0.5))
+    if malayic > 0:
+        scale = (pool - target_en) / malayic
+        for code in ("ms", "id"):
+            if code in out:
+                out[code] *= scale
+    out["en"] = target_en
     return out
+
+
+def _resolve_malay_indonesian(
+    text: str, scores: dict[str, float], malay_prior: float
+) -> tuple[dict[str, float], bool]:
+    """Split the Malay + Indonesian mass by marker words and spellings; returns the scores and
+    whether the text decided it (markers on one side). Without markers lingua's split is kept,
+    leaned towards Malay by ``malay_prior`` (lingua leans to Indonesian on short Malay)."""
+    words = _WORD.findall(text.casefold())
+    bigrams = {f"{a} {b}" for a, b in pairwise(words)}
+    ms = sum(1 for w in words if w in _MALAY_MARKERS or (len(w) >= 6 and w.endswith("iti")))
+    idn = sum(1 for w in words if w in _INDONESIAN_MARKERS or (len(w) >= 7 and w.endswith("itas")))
+    ms += len(bigrams & _MALAY_BIGRAMS)
+    idn += len(bigrams & _INDONESIAN_BIGRAMS)
+    pool = scores["ms"] + scores["id"]
+    lingua_ms = scores["ms"] / pool if pool > 0 else 0.5
+    if ms == idn:
+        share = min(1.0, lingua_ms + malay_prior)
+        decided = abs(share - 0.5) >= 0.25
+    else:
+        # Laplace-smoothed share of the markers, weighed over lingua's own split
+        markers = (ms + 0.5) / (ms + idn + 1.0)
+        weight = 0.9 if ms + idn >= 2 else 0.75
+        share = weight * markers + (1 - weight) * lingua_ms
+        decided = True
+    out = dict(scores)
+    out["ms"] = pool * share
+    out["id"] = pool * (1.0 - share)
+    return out, decided

@@ -1,0 +1,627 @@
+"""Main story of scraped plain text: page furniture and the stories listed after it removed.
+
+Text copied or scraped from a news page carries the article together with its furniture: the
+headline twice, photo captions, share and subscribe buttons, "time 32 minutes ago" lines, app
+and newsletter promotions, comment boxes and, after the story, the first paragraphs of other
+stories (each with its own headline, dateline and source). :func:`clean_scraped_text` finds the
+main story and drops the rest, paragraph by paragraph, and says what it removed (counts per kind)
+so that the caller can tell the editor. It works on text without markup; HTML intake runs it over
+the extracted main text too.
+
+Rules are language-aware for English, Korean and Malay/Indonesian and never rewrite a paragraph
+they keep, except that a dateline ("SEOUL, June 7 --") is taken off the story's first paragraph
+and returned as metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .segment import _line_continues, split_paragraphs, split_sentences
+
+# Kinds of removed text, as reported to callers.
+HEADLINE = "repeated headline"
+CAPTION = "caption"
+UI = "UI text"
+TIMESTAMP = "timestamp"
+PROMO = "promotion"
+COMMENTS = "comments"
+BYLINE = "byline"
+SOURCE = "source line"
+RELATED = "following stories"
+DUPLICATE = "duplicate paragraph"
+NAVIGATION = "navigation"
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
+    r"Januari|Februari|Mac|Mei|Julai|Ogos|Oktober|Disember|Agustus|Desember)\.?"
+)
+_AGENCIES = (
+    r"(?:Reuters|AP|AFP|Bernama|Yonhap|CNN|UPI|dpa|ANI|PTI|IANS|Xinhua|Kyodo|"
+    r"AP Photo|Associated Press|Agence France-Presse|Antara)"
+)
+_CITY = r"(?:[A-Z][A-Za-z.'\u2019\-]+(?: [A-Z][A-Za-z.'\u2019\-]+){0,3})"
+_CAPS_CITY = r"(?:[A-Z][A-Z.'\u2019\-]{2,}(?: [A-Z][A-Z.'\u2019\-]+){0,3})"
+_DASH = r"(?:\u2014|\u2013|--|-)"
+_DATELINE = re.compile(
+    rf"""^(?P<dl>
+      \(\s*[^()\n=]{{1,20}}=\s*[^()\n]{{1,20}}\)\s*
+        (?:[^\s=]{{1,12}}\s+(?:[^\s=]{{1,12}}\s+)?기자\s*=\s*)?
+    | {_CAPS_CITY}(?:,\ {_CITY})?(?:,?\ {_MONTHS}\ \d{{1,2}}(?:,\ \d{{4}})?)?
+        (?:\ ?\({_AGENCIES}\))?\ ?{_DASH}\ ?
+    | {_CITY}(?:,\ {_CITY})?,?\ {_MONTHS}\ \d{{1,2}}(?:,\ \d{{4}})?
+        (?:\ ?\({_AGENCIES}\))?\ ?{_DASH}\ ?
+    | {_CITY}(?:,\ {_CITY})?\ ?\({_AGENCIES}\)\ ?{_DASH}?\ ?
+    | \({_AGENCIES}\)\ ?{_DASH}\ ?
+    | {_CAPS_CITY}:\ (?=[A-Z])
+    )""",
+    re.VERBOSE,
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_SENTENCE_END = re.compile(r"(?:[.!?\u2026\u3002]|[.!?\u2026][\"'\u201d\u2019)\]]+|다|요)$")
+
+
+def _norm(text: str) -> str:
+    """Case-folded words of ``text`` joined by single spaces (for comparing lines)."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _phrases(text: str) -> frozenset[str]:
+    return frozenset(_norm(p) for p in text.split("|") if p.strip())
+
+
+# Whole paragraphs that are buttons, labels or links of the page's furniture.
+_UI_PHRASES = _phrases(
+    """share|shares|share this|share this article|share this story|share on facebook|
+    share on twitter|share via email|tweet|email|print|save|copy link|link copied|comment|comments|
+    subscribe|subscribe now|sign in|sign up|log in|login|register|menu|search|close|home|
+    skip to content|skip to main content|back to top|next|previous|next article|previous article|
+    read more|read full article|read the full story|see more|show more|load more|more|
+    continue reading|continue reading the main story|advertisement|sponsored|ad|
+    replay|just watched|must watch|more videos|watch|video|photo|photos|gallery|listen|
+    play|pause|explore further|view all|view comments|view gallery|expand|collapse|
+    facebook|twitter|whatsapp|linkedin|telegram|instagram|youtube|reddit|pinterest|x|
+    like|follow|following|bookmark|top|toggle navigation|image|enlarge this image|
+    hide caption|toggle caption|show caption|font size|text size|a a|
+    kongsi|kongsi artikel|baca lagi|baca juga|iklan|langgan|log masuk|daftar|tutup|
+    lihat semua|komen|bagikan|selengkapnya|
+    공유|공유하기|구독|구독하기|댓글|좋아요|광고|프린트|스크랩|더보기|기사 더보기|
+    닫기|메뉴|검색|로그인|글자크기|글씨 크기|목록|이전|다음|맨위로|맨 위로|기사 공유|페이스북|
+    트위터|카카오톡|카카오스토리|네이버밴드|url 복사|링크 복사"""
+)
+_UI_WORDS = frozenset(w for p in _UI_PHRASES for w in p.split())
+_COUNTED_UI = re.compile(r"^\(?\d+\s*(?:videos?|photos?|images?|comments?|shares?)\)?$", re.I)
+
+# Headings that open the list of other stories (everything after them goes).
+_RELATED_HEADINGS = _phrases(
+    """related|related articles|related article|related stories|related story|related news|
+    related content|related coverage|related topics|related links|read next|
+    more from|more stories|more news|more on this story|more on this|more like this|
+    you may also like|you might also like|you may be interested in|recommended|
+    recommended for you|recommended stories|most read|most popular|most viewed|trending|
+    trending now|top stories|latest news|latest stories|also read|see also|what to read next|
+    editor s picks|from around the web|up next|more top stories|other news|in other news|
+    berita berkaitan|artikel berkaitan|berita lain|berita terkini|artikel lain|baca juga|
+    berita pilihan|terpopular|paling popular|berita terkait|artikel terkait|
+    관련기사|관련 기사|관련뉴스|관련 뉴스|많이 본 뉴스|많이 본 기사|인기기사|인기 기사|
+    주요뉴스|주요 뉴스|최신기사|최신 기사|다른 기사|이 시각 주요뉴스|추천 기사|함께 볼만한 기사"""
+)
+_RELATED_PREFIX = re.compile(
+    r"^(?:more from|more on|more stories from|related to|read more on|most read in|"
+    r"more in|latest from|berita lain dari|관련)\b",
+    re.I,
+)
+# Headings that open a comment section (runs until a related-stories heading or the end).
+_COMMENT_HEADINGS = _phrases(
+    """comments|comment|leave a comment|leave a reply|add a comment|add your comment|
+    post a comment|join the conversation|join the discussion|reader comments|show comments|
+    view comments|comments are closed|sort by|newest first|oldest first|most liked|
+    komen|ulasan|tinggalkan komen|komentar|tulis komentar|
+    댓글|댓글쓰기|댓글 쓰기|댓글 보기|전체 댓글|댓글 달기|의견쓰기"""
+)
+_COMMENT_COUNT = re.compile(
+    r"^\(?\d+\)?\s*(?:comments?|replies|komen|komentar|개의 댓글)$|^댓글\s*\d+$", re.I
+)
+
+# Promotions: these always are; the weak words only with a word that addresses the reader.
+_PROMO = re.compile(
+    r"""(?ix)
+    \bapp\s*store\b|\bgoogle\s*play\b|\bdownload\s+(?:the|our)\b.{0,30}\bapp\b|\bget\s+the\s+app\b|
+    \bin\s+your\s+inbox\b|\bmeet\s+your\s+inbox\b|\bdelivered\s+(?:to\s+your|weekday|daily|every)\b|
+    \bfollow\s+(?:us|@?[\w.]+(?:\s+[\w.]+){0,6}\s+on)\s+(?:on\s+)?
+        (?:facebook|twitter|instagram|x|youtube|tiktok|whatsapp|telegram|linkedin)\b|
+    \bchat\s+with\s+us\b|\bclick\s+here\b|\blike\s+us\s+on\s+facebook\b|\bsponsored\s+content\b|
+    \bpaid\s+(?:content|partner)\b|\bsupport\s+(?:our|independent)\s+journalism\b|
+    \bbecome\s+a\s+(?:member|subscriber)\b|\bdisable\s+your\s+ad\s*blocker\b|
+    \blisten\s+to\s+\w+\s+live\b|\bmuat\s+turun\b|\bikuti\s+kami\b|\bsertai\s+saluran\b|
+    \bsaluran\s+telegram\b|\bwhatsapp\s+channel\b|
+    앱\s*다운로드|앱\s*설치|구독\s*하기|구독하세요|뉴스레터|카카오톡\s*채널|친구\s*추가|
+    네이버\s*채널|기사제보|제보하기|무단\s*전재|재배포\s*금지
+    """
+)
+_PROMO_WEAK = re.compile(
+    r"(?i)\bnewsletters?\b|\bsign\s+up\b|\bsubscribe\b|\bsubscription\b|\blanggan\b|\baplikasi\b|"
+    r"\bregister\b|\bdaftar\b"
+)
+_ADDRESSES_READER = re.compile(
+    r"(?i)\b(?:our|us|you|your|here|now|free|today|kami|anda|sekarang|percuma|di sini)\b"
+)
+_CAPTION = re.compile(
+    r"""(?x)
+      ^(?:photo|photograph|picture|image|file\s+photo|caption|pic|foto|gambar|video|watch|
+          image\s+copyright|image\s+caption|media\s+caption|getty\s+images)\b\s*[:|/\u2013\u2014-]
+    | ^(?:image|photo)\s+(?:copyright|caption|credit)\b
+    | ^\[?\s*(?:사진|그래픽|영상|자료사진|연합뉴스\s*자료사진)\s*[=:\]]
+    | \(\s*(?:photo|picture|image|pic|foto|gambar|사진)\b[^)]{0,60}\)\s*$
+    | \b(?:photo|picture|image|credit)s?\s*:\s*[A-Z][^.]{0,60}$
+    | (?:^|\s)(?:REUTERS|AFP|AP\ Photo|Getty\ Images|EPA|EPA-EFE|Bernama|Yonhap)
+        (?:\s*/\s*[A-Z][\w .'-]{0,40})?\s*$
+    | \[[^\]]{0,40}(?:제공|사진)\]\s*$
+    """
+)
+_CAPTION_CREDIT = re.compile(
+    rf"\((?:{_AGENCIES}|EPA|Getty Images|연합뉴스|뉴스1|뉴시스)"
+    rf"(?:\s*(?:/|photo|file)[^)]{{0,30}})?\)\s*$"
+)
+_SOURCE_LINE = re.compile(
+    rf"""(?ix)
+      ^(?:source|sources|sumber|출처)\s*:\s*\S.{{0,60}}$
+    | ^[\u2014\u2013-]+\s*{_AGENCIES}\s*$
+    | ^\(?{_AGENCIES}\)?\.?$
+    | ^(?:\(c\)|\u00a9|copyright\b).{{0,120}}$
+    | ^(?:all\ rights\ reserved|hak\ cipta\ terpelihara).{{0,80}}$
+    | ^(?:reporting|additional\ reporting|writing|editing)\ by\ .{{0,200}}$
+    | ^(?:our\ standards\s*:).{{0,80}}$
+    | ^citation\s*:?\s*$
+    | ^this\ (?:document|article|story|material)\ (?:is\ subject\ to|may\ not\ be)\b.{{0,300}}$
+    | ^<?\s*저작권자.{{0,80}}$
+    | ^(?:연합뉴스|뉴스1|뉴시스|yonhap)\s*$
+    | ^[\w.+-]+@[\w-]+\.[\w.]+\s*$
+    """
+)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:by|oleh|reported by|written by|words by|story by|text by)\s+(?=\S)", re.IGNORECASE
+)
+_BYLINE_KO = re.compile(
+    r"""(?x)
+      ^[\uac00-\ud7a3]{2,4}\s*(?:기자|특파원|객원기자|인턴기자|선임기자|논설위원|칼럼니스트)
+        (?:\s*[\w.+-]+@[\w.-]+)?\s*$
+    | ^(?:글|written)\s*[=:|]?\s*[\uac00-\ud7a3]{2,4}(?:\s*[(\[][^)\]]{1,30}[)\]])?\s*$
+    """
+)
+_NAME_PARTICLES = frozenset(
+    [
+        "and",
+        "&",
+        "dan",
+        "bin",
+        "binti",
+        "de",
+        "da",
+        "van",
+        "der",
+        "von",
+        "la",
+        "le",
+        "al",
+        "el",
+        "di",
+        "du",
+    ]
+)
+_NAME_SPLIT = re.compile(r"\s*(?:,|\||\band\b|&|\bdan\b)\s*")
+
+
+def _is_byline(raw: str) -> bool:
+    """ "By Jane Doe and John Roe, CNN", "Oleh Ahmad Ali", "홍길동 기자": names, not a sentence."""
+    if _BYLINE_KO.match(raw):
+        return True
+    m = _BYLINE_PREFIX.match(raw)
+    if not m:
+        return False
+    rest = raw[m.end() :].strip().rstrip(".,")
+    parts = [p for p in _NAME_SPLIT.split(rest) if p]
+    if not parts or len(parts) > 5:
+        return False
+    for part in parts:
+        words = part.split()
+        if not 1 <= len(words) <= 5:
+            return False
+        if not all(w[0].isupper() or w.casefold() in _NAME_PARTICLES for w in words):
+            return False
+    return True
+
+
+_TIME_WORDS = _phrases(
+    """time|updated|update|published|retrieved|posted|last updated|first published|modified|
+    ago|just now|
+    minute|minutes|min|mins|hour|hours|hr|hrs|day|days|week|weeks|month|months|year|years|
+    second|seconds|sec|secs|am|pm|a m|p m|gmt|utc|bst|est|edt|pst|pdt|kst|myt|wib|sgt|cet|
+    at|on|the|of|by|and|st|nd|rd|th|jan|january|feb|february|mar|march|apr|april|may|
+    jun|june|jul|july|aug|august|sep|sept|september|oct|october|nov|november|dec|december|
+    mon|monday|tue|tues|tuesday|wed|wednesday|thu|thurs|thursday|fri|friday|sat|saturday|
+    sun|sunday|today|yesterday|dikemas kini|dikemaskini|diterbitkan|kemaskini|lalu|yang|
+    minit|jam|hari|minggu|bulan|tahun|saat|tadi|semalam|januari|februari|mac|mei|julai|ogos|
+    oktober|disember|agustus|desember|isnin|selasa|rabu|khamis|jumaat|sabtu|ahad|
+    pagi|petang|malam|senin|kamis|jumat|minggu|wib|
+    입력|수정|승인|발행|업데이트|등록|기사입력|최종수정|송고|분|시간|초|일|주|개월|년|월|전|방금|
+    오전|오후|어제|오늘"""
+)
+_TIME_WORD_SET = frozenset(w for p in _TIME_WORDS for w in p.split())
+_BREADCRUMB = re.compile(r"\s(?:>|\u00bb|/|\u203a)\s")
+_TIMEISH = re.compile(
+    r"\d|\bretrieved\b|\bago\b|\bjust now\b|\blalu\b|방금|\byesterday\b|\btoday\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    """What :func:`clean_scraped_text` kept and removed."""
+
+    text: str
+    """The main story, paragraphs separated by blank lines (the original if nothing was safe)."""
+    removed: dict[str, int] = field(default_factory=dict)
+    """Paragraphs removed, per kind (``"caption"``, ``"UI text"``, ...)."""
+    related_stories: int = 0
+    """How many stories listed after the main one were dropped."""
+    headline: str = ""
+    """The story's headline where the text started with one (removed from the body)."""
+    dateline: str = ""
+    """The story's dateline ("SEOUL, June 7 --"), taken off its first paragraph."""
+    byline: str = ""
+    """A byline line found in the text ("By Jane Doe"), removed from the body."""
+    kept_original: bool = False
+    """True when cleaning would have left too little, so the original text was returned."""
+
+    @property
+    def removed_total(self) -> int:
+        return sum(self.removed.values())
+
+    def describe(self) -> str:
+        """One line for editors: what was removed, kind by kind."""
+        parts = []
+        for kind, n in sorted(self.removed.items(), key=lambda kv: (-kv[1], kv[0])):
+            label = f"{n} {kind}" if kind != RELATED else f"{n} paragraphs of following stories"
+            if kind == RELATED and self.related_stories:
+                label += f" ({self.related_stories} stories)"
+            parts.append(label)
+        return ", ".join(parts)
+
+
+def split_dateline(paragraph: str) -> tuple[str, str]:
+    """``("SEOUL, June 7 --", rest)`` when ``paragraph`` opens with a news dateline, else
+    ``("", paragraph)``. The rest must still read as a sentence (a letter or a quote first)."""
+    m = _DATELINE.match(paragraph)
+    if not m:
+        return "", paragraph
+    dateline = m.group("dl")
+    rest = paragraph[m.end() :].lstrip()
+    if len(rest) < 20 or not (rest[0].isalnum() or rest[0] in "\"'\u201c\u2018("):
+        return "", paragraph
+    return dateline.strip(), rest
+
+
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
+def _is_korean(text: str) -> bool:
+    letters = _letters(text)
+    return letters > 0 and len(_HANGUL.findall(text)) / letters > 0.5
+
+
+def _size(text: str) -> int:
+    """Length in words (Korean: characters / 3)."""
+    if _is_korean(text):
+        return max(1, _letters(text) // 3)
+    return len(text.split())
+
+
+def is_body(paragraph: str) -> bool:
+    """Whether ``paragraph`` reads as article prose: long enough and ending as a sentence."""
+    text = paragraph.strip()
+    size = _size(text)
+    if size >= 30:
+        return True
+    return size >= 8 and bool(_SENTENCE_END.search(text))
+
+
+def _is_headline_like(paragraph: str) -> bool:
+    """A short line that does not end as a sentence: a headline, a section label, a teaser."""
+    text = paragraph.strip()
+    size = _size(text)
+    return 2 <= size <= 25 and not text.endswith((".", "!", "\u3002", "다.", ":", ","))
+
+
+def _is_ui(norm: str, raw: str) -> bool:
+    if not norm:
+        return bool(raw.strip()) and not any(ch.isalnum() for ch in raw)  # "|", "...", "•"
+    if norm in _UI_PHRASES or _COUNTED_UI.match(raw.strip()):
+        return True
+    words = norm.split()
+    # a row of buttons: "Share Tweet Email", "Facebook Twitter WhatsApp"
+    return len(words) <= 8 and all(w in _UI_WORDS or w.isdigit() for w in words)
+
+
+def _is_timestamp(norm: str, raw: str) -> bool:
+    if not norm or not _TIMEISH.search(raw) or _size(raw) > 14:
+        return False
+    rest = [
+        w
+        for w in norm.split()
+        if w not in _TIME_WORD_SET and not w.isdigit() and not re.fullmatch(r"\d+[a-z가-힣]*", w)
+    ]
+    # "time 32 minutes ago", "Nov. 19, 2019, 8:41 AM UTC", "입력 2019.11.19 08:41",
+    # "Updated 3 hours ago | Reuters" (one source word allowed)
+    return len(rest) <= 1 and len(norm.split()) > len(rest)
+
+
+def _is_related_heading(norm: str, raw: str) -> bool:
+    if norm in _RELATED_HEADINGS:
+        return True
+    return _size(raw) <= 8 and not _SENTENCE_END.search(raw) and bool(_RELATED_PREFIX.match(norm))
+
+
+_BARE_COMMENT_LABELS = _phrases("comment|comments|komen|komentar|댓글|ulasan")
+
+
+def _is_comment_heading(paragraphs: list[str], i: int) -> bool:
+    """A heading that opens the comments. A bare "Comments" (also a button label) counts only
+    when what follows is not article prose (a user name, a count, a sort order)."""
+    raw = paragraphs[i].strip()
+    norm = _norm(raw)
+    if not (norm in _COMMENT_HEADINGS or _COMMENT_COUNT.match(raw)):
+        return False
+    if norm not in _BARE_COMMENT_LABELS:
+        return True
+    nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
+    return not is_body(nxt)
+
+
+def _furniture(paragraph: str) -> str | None:
+    """The kind of furniture ``paragraph`` is, or None for article text."""
+    raw = paragraph.strip()
+    norm = _norm(raw)
+    if _is_ui(norm, raw):
+        return UI
+    if _is_timestamp(norm, raw):
+        return TIMESTAMP
+    if _size(raw) <= 40 and _is_byline(raw):
+        return BYLINE
+    if _size(raw) <= 40 and _SOURCE_LINE.match(raw):
+        return SOURCE
+    if _size(raw) <= 40 and _CAPTION.search(raw):
+        return CAPTION
+    if _size(raw) <= 25 and _CAPTION_CREDIT.search(raw) and len(split_sentences(raw, "")) <= 2:
+        return CAPTION  # "Commuters wait for a bus in Seoul. (Yonhap)"
+    if _size(raw) <= 45 and _PROMO.search(raw):
+        return PROMO
+    if _size(raw) <= 30 and _PROMO_WEAK.search(raw):
+        first = _PROMO_WEAK.match(raw.lstrip(" *>-\u2022"))
+        if first or _ADDRESSES_READER.search(raw):
+            return PROMO
+    if _size(raw) <= 8 and _BREADCRUMB.search(raw) and not _SENTENCE_END.search(raw):
+        return UI
+    return None
+
+
+def clean_scraped_text(
+    text: str,
+    title: str = "",
+    *,
+    min_kept_chars: int = 80,
+    min_kept_ratio: float = 0.05,
+) -> CleanedText:
+    """The main story of ``text`` (scraped or copied from a news page) and what was removed.
+
+    Paragraphs (blank-line or line separated, hard wraps joined) are classified; furniture goes,
+    and so does everything from the first sign of a following story on: a related-stories
+    heading, a second dateline, or a headline followed by a source/time line. When what is left
+    has fewer than ``min_kept_chars`` letters or ``min_kept_ratio`` of the original's, the
+    original text is returned unchanged with ``kept_original`` set.
+    """
+    paragraphs = _paragraphs(text)
+    if not paragraphs:
+        return CleanedText(text=text)
+    removed: Counter[str] = Counter()
+    kept: list[str] = []
+    seen: set[str] = set()
+    title_norm = _norm(title)
+    headline = ""
+    byline = ""
+    dateline = ""
+    body_seen = 0  # body paragraphs of the main story so far
+    related_stories = 0
+    in_comments = False
+    i = 0
+    n = len(paragraphs)
+    while i < n:
+        para = paragraphs[i]
+        norm = _norm(para)
+        # ---- the end of the main story ----------------------------------------------------
+        if body_seen and _is_related_heading(norm, para):
+            rest = paragraphs[i:]
+            removed[RELATED] += len(rest)
+            related_stories += max(1, _count_stories(rest[1:]))
+            break
+        if body_seen >= 1 and _starts_next_story(paragraphs, i, body_seen):
+            rest = paragraphs[i:]
+            removed[RELATED] += len(rest)
+            related_stories += max(1, _count_stories(rest))
+            break
+        if body_seen and _is_comment_heading(paragraphs, i):
+            in_comments = True
+            removed[COMMENTS] += 1
+            i += 1
+            continue
+        if in_comments:
+            removed[COMMENTS] += 1
+            i += 1
+            continue
+        # ---- furniture inside the story ---------------------------------------------------
+        if norm and (norm == title_norm or (norm == _norm(headline) and headline)):
+            removed[HEADLINE] += 1
+            if not body_seen and kept:  # a logo and section labels above the headline
+                removed[NAVIGATION] += len(kept)
+                kept.clear()
+            i += 1
+            continue
+        kind = _furniture(para)
+        if kind is not None:
+            if kind == BYLINE and not byline:
+                byline = _byline_name(para)
+            removed[kind] += 1
+            i += 1
+            continue
+        if norm and norm in seen and _size(para) >= 3:
+            removed[DUPLICATE] += 1
+            i += 1
+            continue
+        if not body_seen and not headline and not title_norm and _is_headline_like(para):
+            # the first headline-like line before the story is its headline
+            nxt = _next_content(paragraphs, i + 1, norm)
+            if nxt is not None and is_body(nxt):
+                headline = para.strip()
+                seen.add(norm)
+                if kept:
+                    removed[NAVIGATION] += len(kept)
+                    kept.clear()
+                i += 1
+                continue
+        if not body_seen and is_body(para):
+            found, rest = split_dateline(para)
+            if found:
+                dateline = found
+                para = rest
+        if is_body(para):
+            body_seen += 1
+        if norm:
+            seen.add(norm)
+        kept.append(para.strip())
+        i += 1
+    cleaned = "\n\n".join(kept)
+    original_letters = _letters(text)
+    if removed and (
+        _letters(cleaned) < min_kept_chars
+        or _letters(cleaned) < min_kept_ratio * original_letters
+        or not body_seen
+    ):
+        return CleanedText(
+            text=text,
+            removed=dict(removed),
+            related_stories=related_stories,
+            kept_original=True,
+        )
+    return CleanedText(
+        text=cleaned if removed or dateline or headline else text,
+        removed=dict(removed),
+        related_stories=related_stories,
+        headline=headline,
+        dateline=dateline,
+        byline=byline,
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Paragraphs of scraped text: blank lines and line breaks separate them; a line joins the
+    one before only when that one is long and breaks mid-sentence (a hard wrap), and the line is
+    not furniture of its own ("time 32 minutes ago" under a headline)."""
+    out: list[str] = []
+    for block in split_paragraphs(text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        current = ""
+        for line in lines:
+            if (
+                current
+                and len(current.rsplit("\n", 1)[-1]) >= 40
+                and _line_continues(current, line)
+                and _furniture(line) is None
+            ):
+                current += "\n" + line
+                continue
+            if current:
+                out.append(current)
+            current = line
+        if current:
+            out.append(current)
+    return out
+
+
+def _byline_name(paragraph: str) -> str:
+    return _BYLINE_PREFIX.sub("", paragraph.strip().rstrip(".,"))
+
+
+def _next_content(paragraphs: list[str], start: int, skip: str = "") -> str | None:
+    """The next paragraph that is not furniture (nor a repeat of ``skip``)."""
+    for para in paragraphs[start:]:
+        if _furniture(para) is None and _norm(para) != skip:
+            return para
+    return None
+
+
+def _starts_next_story(paragraphs: list[str], i: int, body_seen: int) -> bool:
+    """Whether a story other than the main one starts at paragraph ``i``."""
+    para = paragraphs[i]
+    found = split_dateline(para)[0]
+    if found and is_body(para):
+        # a second dateline: "SEOUL, June 7 -- ..."; "KUALA LUMPUR: ..." (also "UPDATE: ...")
+        # only right after a headline-like line
+        return not found.endswith(":") or (i > 0 and _is_headline_like(paragraphs[i - 1]))
+    if not _is_headline_like(para) or _furniture(para) is not None:
+        return False
+    # a headline followed by its own dateline, or by its source, byline or time line and then
+    # a teaser paragraph
+    tagged = False
+    for j in range(i + 1, min(len(paragraphs), i + 5)):
+        nxt = paragraphs[j]
+        kind = _furniture(nxt)
+        if kind in (TIMESTAMP, SOURCE, BYLINE):
+            tagged = True
+            continue
+        if kind in (UI, CAPTION, PROMO):
+            continue
+        if split_dateline(nxt)[0] and is_body(nxt):
+            return True
+        return tagged and is_body(nxt)
+    return False
+
+
+def _count_stories(paragraphs: list[str]) -> int:
+    """Stories in a list of teasers: headlines followed by body, or datelined paragraphs."""
+    count = 0
+    prev_headline = False
+    for para in paragraphs:
+        if _furniture(para) is not None:
+            continue
+        if split_dateline(para)[0] and is_body(para):
+            if not prev_headline:
+                count += 1
+            prev_headline = False
+        elif _is_headline_like(para):
+            count += 1
+            prev_headline = True
+        else:
+            prev_headline = False
+    return count
+
+
+def boilerplate_warning(cleaned: CleanedText) -> tuple[str, str] | None:
+    """``(code, message)`` of the warning that tells the caller what cleaning did, or None."""
+    if not cleaned.removed:
+        return None
+    if cleaned.kept_original:
+        return (
+            "BOILERPLATE_KEPT",
+            f"the text looks like a scraped page ({cleaned.describe()}), but removing that "
+            "would have left too little of an article, so the text was used as sent",
+        )
+    return (
+        "BOILERPLATE_REMOVED",
+        f"removed {cleaned.removed_total} paragraphs that were not part of the article: "
+        f"{cleaned.describe()}",
+    )
