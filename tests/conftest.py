@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +31,18 @@ def require_data(*parts: str) -> Path:
     return path
 
 
+#: A Hugging Face cache that holds nothing: test servers never pick up models a developer
+#: downloaded (the default translator preset is then reported not installed, quickly).
+EMPTY_HF_CACHE = Path(tempfile.gettempdir()) / "newsbrief-tests-empty-hf-cache"
+
+
 def make_settings(**overrides: Any) -> Settings:
-    base: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "drain_seconds": 0.0}
+    base: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "drain_seconds": 0.0,
+        "models": {"cache_dir": str(EMPTY_HF_CACHE)},
+    }
     base.update(overrides)
     return Settings(**base)
 

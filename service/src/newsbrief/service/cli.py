@@ -23,6 +23,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the server (the default)")
     sub.add_parser("config", help="print the effective settings as JSON and exit")
+    models = sub.add_parser(
+        "models", help="list the model presets or download them (see `models --help`)"
+    )
+    msub = models.add_subparsers(dest="models_command", required=True)
+    msub.add_parser("list", help="presets with licence, languages and whether installed")
+    download = msub.add_parser(
+        "download",
+        help="fetch presets from the Hugging Face Hub at their pinned revision (needs network)",
+    )
+    download.add_argument(
+        "presets",
+        nargs="*",
+        metavar="PRESET",
+        help="preset names (default: the presets the settings configure)",
+    )
+    download.add_argument("--revision", default="", help="override the pinned revision")
     return p
 
 
@@ -48,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         print(json.dumps(settings.model_dump(mode="json"), indent=2))
         return 0
+    if args.command == "models":
+        from newsbrief.service.model_cli import download_models, list_models
+
+        if args.models_command == "list":
+            return list_models(settings, sys.stdout)
+        return download_models(settings, args.presets, args.revision, sys.stdout, sys.stderr)
 
     from newsbrief.service.observability import configure_logging
 

@@ -1,0 +1,186 @@
+"""Presets, code tables, slot resolution and ``newsbrief-server models`` without torch and
+without the network (``HF_HUB_OFFLINE=1``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsbrief.service.backends.loader import (
+    configured_presets,
+    engine_detail,
+    resolve_slot,
+)
+from newsbrief.service.backends.presets import (
+    LANGUAGE_CODES,
+    PRESETS,
+    Decoding,
+    backend_code,
+    get_preset,
+)
+from newsbrief.service.settings import DecodingSettings, ModelSlotSettings, ModelsSettings
+from tests.conftest import make_settings
+
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    return snapshot
+
+
+def test_presets_follow_the_design_table() -> None:
+    assert PRESETS["m2m100-418m"].hub_id == "facebook/m2m100_418M"
+    assert PRESETS["m2m100-418m"].licence == "MIT"
+    assert PRESETS["nllb-600m"].licence.startswith("CC BY-NC 4.0")
+    assert not PRESETS["nllb-600m"].commercial_use
+    assert PRESETS["mt5-xlsum"].licence.startswith("CC BY-NC-SA 4.0")
+    assert PRESETS["distilbart-cnn"].languages == ("en",)
+    for preset in PRESETS.values():
+        assert preset.revision == "main" or len(preset.revision) == 40
+        assert all(backend_code(preset.family, lang) for lang in preset.languages)
+    with pytest.raises(KeyError, match="known presets"):
+        get_preset("gpt-9")
+
+
+def test_one_code_table_per_family() -> None:
+    assert LANGUAGE_CODES["m2m100"]["ko"] == "__ko__"
+    assert LANGUAGE_CODES["nllb"]["ko"] == "kor_Hang"
+    assert LANGUAGE_CODES["nllb"]["ms"] == "zsm_Latn"
+    assert LANGUAGE_CODES["nllb"]["en"] == "eng_Latn"
+    assert LANGUAGE_CODES["nllb"]["id"] == "ind_Latn"
+    assert backend_code("nllb", "fr") is None
+
+
+def test_decoding_is_deterministic_and_settings_override_the_preset() -> None:
+    base = PRESETS["distilbart-cnn"].decoding
+    merged = base.merged(DecodingSettings(num_beams=2, max_new_tokens=40))  # type: ignore[call-arg]
+    assert (merged.num_beams, merged.max_new_tokens) == (2, 40)
+    assert merged.no_repeat_ngram_size == base.no_repeat_ngram_size
+    kwargs = merged.generate_kwargs()
+    assert kwargs["do_sample"] is False
+    assert Decoding(num_beams=1).generate_kwargs().get("length_penalty") is None
+
+
+def test_absent_preset_says_how_to_install_it(tmp_path: Path) -> None:
+    slot = ModelSlotSettings(preset="m2m100-418m")  # type: ignore[call-arg]
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    assert not resolution.ok
+    assert resolution.detail == (
+        "model facebook/m2m100_418M is not installed: run "
+        "`newsbrief-server models download m2m100-418m` (or `make models`)"
+    )
+
+
+def test_preset_found_in_the_hf_cache_at_its_pinned_revision(tmp_path: Path) -> None:
+    preset = PRESETS["nllb-600m"]
+    snapshot = fake_snapshot(tmp_path, preset.hub_id, preset.revision)
+    slot = ModelSlotSettings(preset="nllb-600m")  # type: ignore[call-arg]
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    assert resolution.ok and resolution.path == snapshot
+    assert (resolution.model_id, resolution.revision) == (preset.hub_id, preset.revision)
+    # another revision is another model: not installed
+    other = ModelSlotSettings(preset="nllb-600m", revision="0" * 40)  # type: ignore[call-arg]
+    assert not resolve_slot(other, ModelsSettings(cache_dir=tmp_path), "translator").ok  # type: ignore[call-arg]
+
+
+def test_explicit_path(tmp_path: Path) -> None:
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path / "nope"))  # type: ignore[call-arg]
+    resolution = resolve_slot(slot, ModelsSettings(), "translator")  # type: ignore[call-arg]
+    assert not resolution.ok and "models.translator.path" in resolution.detail
+    (tmp_path / "config.json").write_text("{}")
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path))  # type: ignore[call-arg]
+    assert resolve_slot(slot, ModelsSettings(), "translator").path == tmp_path  # type: ignore[call-arg]
+
+
+def test_missing_engine_modules_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    detail = engine_detail("transformers")
+    assert "torch" in detail and "install the hf extra" in detail
+
+
+def test_configured_presets() -> None:
+    settings = make_settings(
+        models={"summarizer": {"preset": "distilbart-cnn"}, "translator": {"preset": "none"}}
+    )
+    assert [p.name for p in configured_presets(settings)] == ["distilbart-cnn"]
+    assert [p.name for p in configured_presets(make_settings())] == ["m2m100-418m"]
+
+
+def _server_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsbrief.service.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or OFFLINE,
+    )
+
+
+def test_models_list_shows_licences_and_what_is_installed(tmp_path: Path) -> None:
+    fake_snapshot(tmp_path, "facebook/m2m100_418M", PRESETS["m2m100-418m"].revision)
+    env = {**OFFLINE, "NEWSBRIEF_MODELS__CACHE_DIR": str(tmp_path)}
+    out = _server_cli("models", "list", env=env)
+    assert out.returncode == 0, out.stderr
+    rows = {
+        line.split()[1 if line.startswith("*") else 0]: line
+        for line in out.stdout.splitlines()
+        if line.strip()
+    }
+    assert "MIT" in rows["m2m100-418m"] and rows["m2m100-418m"].rstrip().endswith("yes")
+    assert rows["m2m100-418m"].startswith("*")  # the default translator
+    assert "CC BY-NC 4.0" in rows["nllb-600m"] and rows["nllb-600m"].rstrip().endswith("no")
+    assert "unpinned" in rows["mt5-xlsum"]
+
+
+def test_models_download_without_network_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**OFFLINE, "NEWSBRIEF_MODELS__CACHE_DIR": str(tmp_path)}
+    out = _server_cli("models", "download", "nllb-600m", env=env)
+    assert out.returncode == 1
+    assert "could not download facebook/nllb-200-distilled-600M" in out.stderr
+    assert "network access" in out.stderr
+    out = _server_cli("models", "download", "no-such-model", env=env)
+    assert out.returncode == 2 and "known presets" in out.stderr
+
+
+def test_models_commands_and_help_import_no_torch() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from newsbrief.service.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['models', 'list'])\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'transformers') if m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json\n" + code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=OFFLINE,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []
