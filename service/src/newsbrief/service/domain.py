@@ -82,6 +82,8 @@ class ModelInfo:
     ready: bool = True
     backend: str = "builtin"
     detail: str = ""
+    # settings that shape the output (decoding of a neural model), as name/value pairs
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from newsbrief.service import __version__
 from newsbrief.service.backends.base import ManagedModel, Translator
+from newsbrief.service.backends.summarizer import Summarizer, Summary
 from newsbrief.service.domain import (
     Article,
     ArticleMetadata,
@@ -42,7 +43,8 @@ from newsbrief.service.errors import (
     InvalidArgument,
     NotReady,
 )
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
+from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, shorten
+from newsbrief.service.pipeline.guard import check_brief
 from newsbrief.service.pipeline.html import extract_html
 from newsbrief.service.pipeline.language import (
     LanguageAnalysis,
@@ -98,6 +100,7 @@ class Pipeline:
         settings: Settings,
         *,
         translator: Translator | None = None,
+        summarizer: Summarizer | None = None,
         executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.settings = settings
@@ -108,6 +111,11 @@ class Pipeline:
         )
         self._detector: LanguageDetector | None = None
         self._summarizer = ExtractiveSummarizer(settings.brief)
+        if summarizer is None and settings.models.summarizer.preset not in ("extractive", "none"):
+            from newsbrief.service.backends.hf_summarize import build_summarizer
+
+            summarizer = build_summarizer(settings.models.summarizer, settings.models)
+        self.summarizer = summarizer
         self._ready = False
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -120,6 +128,9 @@ class Pipeline:
         """Load the language models and warm every stage up with one small brief."""
         started = time.monotonic()
         self._detector = await self._run(LanguageDetector, self.settings.language)
+        start_summarizer = getattr(self.summarizer, "start", None)
+        if start_summarizer is not None:
+            await start_summarizer()  # on its own worker; a missing model is not fatal
         if isinstance(self.translator, ManagedModel):
             await self.translator.start()  # on its own worker; a missing model is not fatal
         self._ready = True
@@ -135,6 +146,9 @@ class Pipeline:
 
     def close(self) -> None:
         self._ready = False
+        close_summarizer = getattr(self.summarizer, "close", None)
+        if close_summarizer is not None:
+            close_summarizer()
         if isinstance(self.translator, ManagedModel):
             self.translator.close()
         if self._own_executor:
@@ -151,13 +165,7 @@ class Pipeline:
         targets, _ = validate_target_languages(
             options.target_languages, self.settings, field_name="target_languages"
         )
-        if options.method is Method.ABSTRACTIVE:
-            raise CapabilityUnavailable(
-                "summarize.abstractive",
-                "method=abstractive needs a neural summariser and none is configured on this "
-                "server; use method=auto or method=extractive",
-                how_to_fix="use method=auto or method=extractive",
-            )
+        neural = self._neural_summarizer(options.method)
         if targets:
             self._require_translator(targets, article.source_language or None)
 
@@ -190,6 +198,52 @@ class Pipeline:
         warnings = list(prepared.warnings)
         translations: list[Translation] = []
         models = [EXTRACTIVE_MODEL]
+        method = "extractive"
+        if neural is not None and not neural.supports(lang):
+            if options.method is Method.ABSTRACTIVE:
+                raise CapabilityUnavailable(
+                    "summarize.abstractive",
+                    f"the configured summariser {neural.name} does not summarise {lang!r} "
+                    f"(it serves: {', '.join(neural.info.languages) or 'none'}); use "
+                    "method=auto or method=extractive",
+                )
+            neural = None  # method=auto: the extractive brief serves this language
+        if neural is not None:
+            t0 = time.monotonic()
+            summary = await neural.summarize(prepared.text, lang)
+            timings["abstractive"] = (time.monotonic() - t0) * 1000
+            if summary.chunked:
+                warnings.append(Warning("INPUT_CHUNKED", summary.describe()))
+            candidate = self._abstractive_brief(
+                summary, brief, prepared.title, lang, budget.key_points
+            )
+            t0 = time.monotonic()
+            verdict = await self._run(check_brief, candidate, prepared.text, prepared.title, lang)
+            timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
+            if not summary.text.strip():
+                verdict.issues.append("summary: the summariser returned an empty summary")
+            warnings.extend(Warning("GUARD_LIMITED", note) for note in verdict.notes)
+            if verdict.passed:
+                brief, faithfulness = candidate, verdict.faithfulness()
+                models, method = [neural.info], neural.name
+            else:
+                # the extractive brief is served; the issues say why the model's was not
+                faithfulness = Faithfulness(
+                    passed=faithfulness.passed,
+                    issues=(
+                        *(f"rejected {neural.name} brief: {x}" for x in verdict.issues),
+                        *faithfulness.issues,
+                    ),
+                )
+                warnings.append(
+                    Warning(
+                        "ABSTRACTIVE_REJECTED",
+                        f"the {neural.name} summary was replaced by the extractive brief: "
+                        f"{len(verdict.issues)} fact(s) not found in the article "
+                        "(see faithfulness.issues)",
+                    )
+                )
+                models = [EXTRACTIVE_MODEL, neural.info]
         if targets:
             if lang == "und":
                 raise InvalidArgument(
@@ -208,7 +262,7 @@ class Pipeline:
         return BriefResult(
             brief=brief,
             language=prepared.language,
-            method="extractive",
+            method=method,
             faithfulness=faithfulness,
             translations=translations,
             models=models,
@@ -318,12 +372,17 @@ class Pipeline:
                 backend="builtin",
             ),
         ]
+        if self.summarizer is not None:
+            models.append(self.summarizer.info)
         if self.translator is not None:
             models.append(self.translator.info)
+        abstractive_ready = self.summarizer is not None and self.summarizer.info.ready
         capabilities = (
             Capability("summarize.extractive", self._ready),
             Capability(
-                "summarize.abstractive", False, "no neural summariser is configured on this server"
+                "summarize.abstractive",
+                abstractive_ready,
+                "" if abstractive_ready else self._no_summarizer_detail(),
             ),
             Capability("html", self._ready),
             Capability(
@@ -465,6 +524,53 @@ class Pipeline:
                 )
             )
         return out, warnings
+
+    def _neural_summarizer(self, method: Method) -> Summarizer | None:
+        """The neural summariser to use for ``method``: for auto, the configured one when it is
+        ready (the language is checked once known); for extractive, none; for abstractive, the
+        configured one, or FAILED_PRECONDITION naming the model and how to install it."""
+        if method is Method.EXTRACTIVE:
+            return None
+        ready = self.summarizer is not None and self.summarizer.info.ready
+        if method is Method.ABSTRACTIVE and not ready:
+            raise CapabilityUnavailable(
+                "summarize.abstractive",
+                f"method=abstractive is not available: {self._no_summarizer_detail()}",
+                how_to_fix=self._no_summarizer_detail(),
+            )
+        return self.summarizer if ready else None
+
+    def _no_summarizer_detail(self) -> str:
+        if self.summarizer is None:
+            return (
+                "no neural summariser is configured on this server (models.summarizer.preset="
+                f"{self.settings.models.summarizer.preset}); set it to distilbart-cnn or "
+                "mt5-xlsum and run `newsbrief-server models download PRESET`, or use "
+                "method=auto or method=extractive"
+            )
+        info = self.summarizer.info
+        return info.detail or f"the summariser {info.id} is loading"
+
+    def _abstractive_brief(
+        self, summary: Summary, extractive: Brief, title: str, lang: str, want: int
+    ) -> Brief:
+        """The brief of a model summary: the headline is the title when given, else the summary's
+        first sentence shortened; the summary is the model's; the key points are the summary's
+        sentences when it has as many as asked, else the extractive brief's key points (taken
+        from the article)."""
+        text = _squash(summary.text)
+        sentences = split_sentences(text, lang) if text else []
+        limit = self.settings.brief.headline_max_words
+        if title.strip():
+            headline = shorten(title, limit, lang)
+        else:
+            first = shorten(sentences[0], limit, lang) if sentences else ""
+            headline = first.rstrip(".") if not first.endswith("..") else first
+        if want and len(sentences) >= want:
+            points = tuple(_squash(s) for s in sentences[:want])
+        else:
+            points = extractive.key_points if want else ()
+        return Brief(headline=_squash(headline), summary=text, key_points=points)
 
     def _require_translator(self, targets: tuple[str, ...], source: str | None) -> None:
         if self.translator is None or not self.translator.info.ready:

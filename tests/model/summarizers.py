@@ -1,0 +1,165 @@
+"""Tiny summarisation checkpoints of the real classes, built once per test session, offline.
+
+- ``bart_checkpoint``: ``BartForConditionalGeneration`` with a byte-level BPE ``BartTokenizer``
+  whose vocabulary and merges are trained here (``tokenizers``) on generated news-like text;
+- ``mt5_checkpoint``: ``MT5ForConditionalGeneration`` with a ``T5Tokenizer`` built from a unigram
+  sentencepiece model (pad=0, eos=1, unk=2; ``hard_vocab_limit=False``: the small corpus caps
+  the vocabulary) on generated English/Korean/Indonesian text.
+
+Both are written with ``save_pretrained`` and loaded by the engine through the production
+``from_pretrained`` path. Their inputs are short (64 and 48 tokens) so that chunking is cheap to
+exercise; decoding is shortened by settings. Random weights summarise into junk: tests assert
+structure, counts, chunking and errors, never text.
+
+Import the fixtures into a test module (``from tests.model.summarizers import bart_checkpoint``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BART_MAX_INPUT = 64
+MT5_MAX_INPUT = 48
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_EN = _words(
+    "the council approved a new park on tuesday it will cost million dollars said mayor lee "
+    "residents welcomed the plan which includes trees paths and a playground near the river city"
+)
+_KO = _words("시의회는 화요일 새 공원을 승인했다 비용은 달러라고 시장이 말했다 주민들은 환영했다")
+_ID = _words("dewan kota menyetujui taman baru pada hari selasa biaya sebesar juta dolar kata wali")
+
+
+def sentences(n: int, seed: int = 0, words: list[str] | None = None) -> list[str]:
+    """``n`` generated sentences (capitalised, with a number now and then, full stop)."""
+    rng = random.Random(seed)
+    pool = words or _EN
+    out = []
+    for i in range(n):
+        body = " ".join(rng.choice(pool) for _ in range(rng.randint(6, 12)))
+        number = f" {rng.randint(2, 90)}" if i % 3 == 0 else ""
+        out.append(body.capitalize() + number + ".")
+    return out
+
+
+def _corpus(lines: int = 1500) -> list[str]:
+    rng = random.Random(1)
+    out = []
+    for _ in range(lines):
+        words = rng.choice([_EN, _KO, _ID])
+        out.append(" ".join(sentences(3, seed=rng.randint(0, 10**6), words=words)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BART summariser directory (random weights, trained byte-level BPE)."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer
+
+    folder = tmp_path_factory.mktemp("bart")
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        _corpus(),
+        vocab_size=500,
+        min_frequency=2,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        show_progress=False,
+    )
+    bpe.save_model(str(folder))
+    vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    merges = [
+        tuple(line.split())
+        for line in (folder / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
+        if line.strip()
+    ]
+    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=BART_MAX_INPUT)
+    config = BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_bos_token_id=tokenizer.bos_token_id,
+    )
+    model = _seeded(BartForConditionalGeneration, config)
+    out = folder / "model"
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def mt5_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny mT5 summariser directory (random weights, trained unigram sentencepiece)."""
+    import sentencepiece as spm
+    from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
+
+    folder = tmp_path_factory.mktemp("mt5")
+    out = folder / "model"
+    out.mkdir()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_corpus()),
+        model_prefix=str(out / "spiece"),
+        vocab_size=400,
+        model_type="unigram",
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        minloglevel=2,
+    )
+    (out / "spiece.vocab").unlink()
+    (out / "tokenizer_config.json").write_text(
+        json.dumps(
+            {"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "model_max_length": MT5_MAX_INPUT}
+        ),
+        encoding="utf-8",
+    )
+    tokenizer = T5Tokenizer.from_pretrained(out)
+    config = MT5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    model = _seeded(MT5ForConditionalGeneration, config)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def _seeded(cls: Any, config: Any) -> Any:
+    import torch
+
+    torch.manual_seed(0)
+    return cls(config)
