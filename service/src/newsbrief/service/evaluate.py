@@ -2,19 +2,18 @@
 
 ``python -m newsbrief.service.evaluate --data ../shared/data [--out reports/]`` scores the
 extractive brief against a Lead-3 baseline computed in the same run (ROUGE-1/2/L F1, stemming on,
-per data set), the HTML extractor (median token F1), language detection (accuracy) and the
-faithfulness guard (precision/recall on FRANK, :mod:`.evaluate_guard`), prints a
-markdown table and writes ``eval.json`` and ``eval.md`` to ``--out``.
+per data set), the intake (:mod:`.evaluate_intake`: main-text extraction beside trafilatura,
+language detection, properties of Korean and Malay briefs) and the faithfulness guard
+(precision/recall on FRANK, :mod:`.evaluate_guard`), prints markdown tables and
+writes ``eval.json`` and ``eval.md`` to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,12 @@ from typing import Any
 from .domain import Budget
 from .evaluate_guard import evaluate_guard
 from .evaluate_guard import to_markdown as guard_markdown
+from .evaluate_intake import evaluate_intake
+from .evaluate_intake import to_markdown as intake_markdown
 from .pipeline.extractive import ExtractiveSummarizer
-from .pipeline.html import extract_html
-from .pipeline.language import LanguageDetector
 from .pipeline.normalize import normalize_text
 from .pipeline.segment import split_paragraphs, split_sentences
-from .settings import BriefSettings, LanguageSettings
+from .settings import BriefSettings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
@@ -76,49 +75,6 @@ def evaluate_summaries(data: Path, settings: BriefSettings) -> dict[str, dict[st
     }
 
 
-def token_f1(predicted: str, expected: str) -> float:
-    """Bag-of-tokens F1 between two texts (word characters, case-folded)."""
-    a = Counter(re.findall(r"\w+", predicted.casefold()))
-    b = Counter(re.findall(r"\w+", expected.casefold()))
-    overlap = sum((a & b).values())
-    if overlap == 0:
-        return 0.0
-    p = overlap / sum(a.values())
-    r = overlap / sum(b.values())
-    return 2 * p * r / (p + r)
-
-
-def evaluate_html(data: Path) -> dict[str, Any]:
-    """Median and mean token F1 of :func:`extract_html` against the expected main text."""
-    root = data / "boilerplate"
-    scores: list[float] = []
-    for row in _jsonl(root / "index.jsonl"):
-        html = (root / row["html_path"]).read_text(encoding="utf-8", errors="replace")
-        expected = row.get("expected_text") or (root / row["expected_path"]).read_text("utf-8")
-        scores.append(token_f1(extract_html(html).text, expected))
-    return {
-        "n": len(scores),
-        "median_f1": round(statistics.median(scores), 4) if scores else 0.0,
-        "mean_f1": round(statistics.fmean(scores), 4) if scores else 0.0,
-    }
-
-
-def evaluate_language(data: Path, settings: LanguageSettings) -> dict[str, Any]:
-    """Accuracy of language detection on whole articles and on NTREX sentences."""
-    detector = LanguageDetector(settings)
-    out: dict[str, Any] = {}
-    rows = list(_jsonl(data / "non_english" / "ko_ms_news.jsonl"))
-    hits = [detector.detect(r["text"]).code == r["lang"] for r in rows]
-    out["articles"] = {"n": len(hits), "accuracy": round(sum(hits) / max(1, len(hits)), 4)}
-    for path in sorted((data / "translation").glob("ntrex_*.jsonl")):
-        hits = []
-        for r in _jsonl(path):
-            hits.append(detector.detect(r["src"]).code == r["src_lang"])
-            hits.append(detector.detect(r["ref"]).code == r["tgt_lang"])
-        out[path.stem] = {"n": len(hits), "accuracy": round(sum(hits) / max(1, len(hits)), 4)}
-    return out
-
-
 def to_markdown(report: dict[str, Any]) -> str:
     lines = [
         "| data set | n | system | ROUGE-1 | ROUGE-2 | ROUGE-L |",
@@ -131,14 +87,6 @@ def to_markdown(report: dict[str, Any]) -> str:
                 + " | ".join(f"{r[f'{system}.{k}']:.2f}" for k in ROUGE_TYPES)
                 + " |"
             )
-    lines += ["", "| check | n | value |", "|---|---|---|"]
-    h = report["html"]
-    lines.append(
-        f"| HTML extraction token F1 (median / mean) | {h['n']} | "
-        f"{h['median_f1']:.3f} / {h['mean_f1']:.3f} |"
-    )
-    for name, r in report["language"].items():
-        lines.append(f"| language detection accuracy: {name} | {r['n']} | {r['accuracy']:.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -163,11 +111,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = {
         "summaries": evaluate_summaries(data, BriefSettings()),  # type: ignore[call-arg]
-        "html": evaluate_html(data),
-        "language": evaluate_language(data, LanguageSettings()),  # type: ignore[call-arg]
+        "intake": evaluate_intake(data),
         "guard": evaluate_guard(data),
     }
-    markdown = to_markdown(report) + "\n" + guard_markdown(report["guard"])
+    markdown = (
+        to_markdown(report)
+        + "\n"
+        + intake_markdown(report["intake"])
+        + "\n"
+        + guard_markdown(report["guard"])
+    )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -494,10 +494,10 @@ def clean_scraped_text(
                 i += 1
                 continue
         if not body_seen and is_body(para):
-            found, rest = split_dateline(para)
+            found, after = split_dateline(para)
             if found:
                 dateline = found
-                para = rest
+                para = after
         if is_body(para):
             body_seen += 1
         if norm:

@@ -100,6 +100,9 @@ def _is_boundary(text: str, m: re.Match[str], lang: str, seg_start: int) -> bool
         nxt = rest[0]
         if punct == "." and prev_char.isdigit() and nxt.isdigit():
             return False  # 3.5, 1.000
+        if nxt in "\u201c\u2018\u00ab" and len(rest) > 1:
+            # an opening curly quote after a full stop starts the next sentence: menang.\u201cKami
+            return rest[1].isupper() or bool(_HANGUL.match(rest[1]))
         if _HANGUL.match(nxt):
             # 했다.그는 -> two sentences; "그렇다."라고 -> a quotation inside one sentence.
             return not quoted and bool(_HANGUL.match(prev_char))
@@ -157,6 +160,11 @@ def split_sentences(text: str, lang: str) -> list[str]:
     for m in _TERMINAL.finditer(text):
         if m.start() < start:
             continue
+        cut = _opening_quote_cut(text, m, start)
+        if cut is not None:
+            boundaries.append(cut)
+            start = cut
+            continue
         if _is_boundary(text, m, "", start):
             boundaries.append(m.end())
             start = m.end()
@@ -171,6 +179,25 @@ def split_sentences(text: str, lang: str) -> list[str]:
             pass  # stray punctuation between sentences
         start = cut
     return out
+
+
+def _opening_quote_cut(text: str, m: re.Match[str], seg_start: int) -> int | None:
+    """Where to cut when a straight double quote right after a full stop opens the next
+    sentence (``Pinang."Bahagian itu ...`` in the Malay crawl, ``했다."우리는``): the quote is
+    an opening one when the sentence so far holds no open quotation (an even number of ``"``)
+    and a letter follows it without a space. Returns the offset before the quote, or None."""
+    closing = m.group(1)
+    if not closing.startswith('"'):
+        return None
+    end = m.end()
+    if end >= len(text) or not text[end].isalpha():
+        return None
+    prev_char = text[m.start() - 1] if m.start() > 0 else ""
+    if not (prev_char.isalpha() or prev_char in ")]"):
+        return None
+    if text[seg_start : m.start()].count('"') % 2:
+        return None  # closes a quotation that this sentence opened
+    return m.end() - len(closing)
 
 
 def _line_cuts(text: str) -> list[int]:
