@@ -34,8 +34,14 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from newsbrief.service.domain import ModelInfo
-from newsbrief.service.errors import DeadlineExceeded, NewsbriefError, NotReady, Overloaded
+from newsbrief.service.domain import ModelInfo, Warning
+from newsbrief.service.errors import (
+    CapabilityUnavailable,
+    DeadlineExceeded,
+    NewsbriefError,
+    NotReady,
+    Overloaded,
+)
 from newsbrief.service.settings import BatchingSettings
 
 log = logging.getLogger(__name__)
@@ -463,15 +469,15 @@ class MicroBatcher(Generic[K, T, R]):
 # ---- adapters: a batched engine behind the pipeline's Protocols ------------------------------
 
 
-class TranslationEngine(Protocol):
-    """What a blocking translation engine offers (``backends/hf_translate.py``, ``ct2.py``)."""
+class TranslationBackend(Protocol):
+    """What :class:`BatchedTranslator` wraps: a translator with a blocking batch method, either
+    its own ``translate_batch(texts, source, target)`` or its loaded ``engine``'s
+    (``backends/hf_translate.py``, ``backends/ct2.py``); ``start``/``close`` when it has them."""
 
     @property
     def info(self) -> ModelInfo: ...
 
     def supports(self, source: str, target: str) -> bool: ...
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]: ...
 
 
 def approx_tokens(text: str) -> int:
@@ -481,42 +487,70 @@ def approx_tokens(text: str) -> int:
     return max(1, (len(text) - wide) // 4 + wide)
 
 
+_Translated = tuple[str, tuple[Warning, ...]]
+
+
 class BatchedTranslator:
-    """The pipeline's ``Translator`` over a blocking engine, through a :class:`MicroBatcher`
-    keyed by language pair: one text is one item, so texts of concurrent requests share calls."""
+    """The pipeline's ``Translator`` over a blocking backend, through a :class:`MicroBatcher`
+    keyed by language pair: one text is one item, so texts of concurrent requests share calls.
+    It is a managed model: ``start`` loads the backend, ``close`` stops the workers."""
 
     def __init__(
         self,
-        engine: TranslationEngine,
+        backend: TranslationBackend,
         settings: BatchingSettings,
         *,
         workers: int = 1,
         cost: Callable[[str], int] | None = None,
     ) -> None:
-        self.engine = engine
-        count = getattr(engine, "count_tokens", None)
-        self.batcher: MicroBatcher[tuple[str, str], str, str] = MicroBatcher.from_settings(
+        self.backend = backend
+        self.batcher: MicroBatcher[tuple[str, str], str, _Translated] = MicroBatcher.from_settings(
             self._call,
             settings,
             workers=workers,
-            cost=cost or count or approx_tokens,
+            cost=cost or approx_tokens,
             name="translator",
         )
 
-    def _call(self, key: tuple[str, str], texts: list[str]) -> list[str]:
-        return self.engine.translate_batch(texts, key[0], key[1])
+    def _call(self, key: tuple[str, str], texts: list[str]) -> list[_Translated]:
+        fn = getattr(self.backend, "translate_batch", None)
+        if fn is None:
+            engine = getattr(self.backend, "engine", None)
+            if engine is None:
+                raise CapabilityUnavailable(
+                    "translate", f"translation is not available: {self.backend.info.detail}"
+                )
+            fn = engine.translate_batch
+        batch = fn(texts, key[0], key[1])
+        # An engine's warnings describe its whole batch; each request sharing it gets them.
+        warnings = tuple(getattr(batch, "warnings", ()))
+        return [(text, warnings) for text in batch]
 
     @property
     def info(self) -> ModelInfo:
-        return self.engine.info
+        return self.backend.info
 
     def supports(self, source: str, target: str) -> bool:
-        return self.engine.supports(source, target)
+        return self.backend.supports(source, target)
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
     ) -> list[str]:
-        return await self.batcher.submit_many((source, target), texts, deadline=deadline)
+        """Translations of ``texts`` in order (a ``TranslationBatch`` carrying the warnings)."""
+        from newsbrief.service.backends.base import TranslationBatch
+
+        pairs = await self.batcher.submit_many((source, target), texts, deadline=deadline)
+        warnings = list(dict.fromkeys(w for _, ws in pairs for w in ws))
+        return TranslationBatch([text for text, _ in pairs], warnings)
+
+    async def start(self) -> None:
+        start = getattr(self.backend, "start", None)
+        if start is not None:
+            await start()
+        self.batcher.start()
 
     def close(self) -> None:
-        self.batcher.close()
+        self.batcher.close(drain=False)
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()

@@ -171,6 +171,15 @@ def build_translator(settings: Settings) -> Translator | None:
     slot = settings.models.translator
     if slot.preset == "none":
         return None
+    from newsbrief.service.batching import BatchedTranslator
+
+    if slot.engine == "ctranslate2":
+        from newsbrief.service.backends.ct2 import CT2Translator
+
+        # CTranslate2 runs ``inter_threads`` batches at once; a transformers model one.
+        return BatchedTranslator(
+            CT2Translator(slot, settings.models), slot.batching, workers=slot.inter_threads
+        )
     from newsbrief.service.backends.hf_translate import HFTranslator
 
-    return HFTranslator(slot, settings.models)
+    return BatchedTranslator(HFTranslator(slot, settings.models), slot.batching, workers=1)

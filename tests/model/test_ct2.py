@@ -1,0 +1,275 @@
+"""The CTranslate2 engine on the tiny checkpoints (M2M100 model with NllbTokenizer and with
+M2M100Tokenizer), converted at test time. float32 greedy output equals transformers greedy output
+token for token; int8 is compared on structure only (it may change a greedy token, MODELS.md).
+Serving a converted model imports neither torch nor transformers (checked in a subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsbrief.service.backends.base import TranslationBatch
+from newsbrief.service.backends.ct2 import (
+    TOKENIZER_DIR,
+    CT2TranslationEngine,
+    CT2Translator,
+    PieceTokenizer,
+    convert_checkpoint,
+    convert_preset,
+    ct2_model_dir,
+    is_ct2_dir,
+)
+from newsbrief.service.backends.presets import PRESETS, Decoding
+from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+
+pytest.importorskip("ctranslate2", reason="the CTranslate2 tests need the ct2 extra")
+
+MAX_NEW = 10
+GREEDY = Decoding(num_beams=1, max_new_tokens=MAX_NEW)
+TEXTS = [
+    "The council approved a new park on Tuesday.",
+    "It will cost 45 million dollars, said mayor Lee.",
+    "Residents welcomed the plan.",
+    "시의회는 화요일 새 공원을 승인했다.",
+]
+PRESET_OF = {"nllb": "nllb-600m", "m2m100": "m2m100-418m"}
+
+
+@pytest.fixture(scope="module", params=["nllb", "m2m100"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(kind: str, request: pytest.FixtureRequest) -> Path:
+    return Path(request.getfixturevalue(f"{kind}_checkpoint"))
+
+
+@pytest.fixture(scope="module")
+def converted(checkpoint: Path, kind: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """float32 and int8 conversions of the checkpoint, made once per module."""
+    out = tmp_path_factory.mktemp(f"ct2-{kind}")
+    return {
+        q: convert_checkpoint(checkpoint, out / q, quantization=q, meta={"preset": kind})
+        for q in ("float32", "int8")
+    }
+
+
+def _engine(model_dir: Path, kind: str, compute_type: str) -> CT2TranslationEngine:
+    p = PRESETS[PRESET_OF[kind]]
+    return CT2TranslationEngine.load(
+        model_dir,
+        family=p.family,
+        codes={lang: p.code(lang) or "" for lang in p.languages},
+        decoding=GREEDY,
+        max_input_tokens=p.max_input_tokens,
+        compute_type=compute_type,
+        intra_threads=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def hf(checkpoint: Path) -> Any:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(checkpoint)).eval()
+    return tokenizer, model
+
+
+def _set_source(tokenizer: Any, kind: str, code: str | None) -> None:
+    assert code is not None
+    tokenizer.src_lang = code.strip("_") if kind == "m2m100" else code
+
+
+def test_conversion_layout(converted: dict[str, Path], kind: str) -> None:
+    for q, path in converted.items():
+        assert is_ct2_dir(path)
+        meta = json.loads((path / "newsbrief.json").read_text())
+        assert meta["quantization"] == q and meta["preset"] == kind
+        assert any((path / TOKENIZER_DIR).glob("*.model"))
+        assert (path / TOKENIZER_DIR / "config.json").is_file()
+    with pytest.raises(FileExistsError):
+        convert_checkpoint(Path("unused"), converted["int8"])
+
+
+def test_tokens_equal_the_hf_tokenizer(converted: dict[str, Path], hf: Any, kind: str) -> None:
+    tokenizer, _ = hf
+    p = PRESETS[PRESET_OF[kind]]
+    ours = PieceTokenizer(converted["int8"] / TOKENIZER_DIR, p.family)
+    for lang, text in [("en", t) for t in TEXTS[:3]] + [("ko", TEXTS[3])]:
+        _set_source(tokenizer, kind, p.code(lang))
+        ids = tokenizer(text)["input_ids"]
+        assert ours.source(text, p.code(lang))[0] == tokenizer.convert_ids_to_tokens(ids)
+
+
+@pytest.mark.parametrize("target", ["ko", "ms"])
+def test_float32_greedy_equals_transformers(
+    converted: dict[str, Path], hf: Any, kind: str, target: str
+) -> None:
+    import torch
+
+    tokenizer, model = hf
+    p = PRESETS[PRESET_OF[kind]]
+    engine = _engine(converted["float32"], kind, "float32")
+    code = p.code(target)
+    assert code is not None
+    forced = tokenizer.convert_tokens_to_ids(code)
+    source = "ko" if target == "ms" else "en"
+    texts = [TEXTS[3]] if source == "ko" else TEXTS[:3]
+    prepared = engine.prepare(texts, source, target)
+    hypotheses = engine.generate(prepared)
+    for text, hyp in zip(texts, hypotheses, strict=True):
+        _set_source(tokenizer, kind, p.code(source))
+        inputs = tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            out = model.generate(
+                **inputs,
+                forced_bos_token_id=forced,
+                num_beams=1,
+                do_sample=False,
+                max_new_tokens=MAX_NEW,
+            )
+        row = out[0].tolist()
+        assert row[0] == model.config.decoder_start_token_id
+        row = row[1:]
+        if row and row[-1] == tokenizer.eos_token_id:
+            row = row[:-1]
+        assert tokenizer.convert_tokens_to_ids(hyp) == row  # token for token
+        assert hyp[0] == code
+
+
+@pytest.mark.parametrize("target", ["ko", "ms", "id"])
+def test_int8_structure_and_forced_language(
+    converted: dict[str, Path], kind: str, target: str
+) -> None:
+    engine = _engine(converted["int8"], kind, "int8")
+    code = PRESETS[PRESET_OF[kind]].code(target)
+    hypotheses = engine.generate(engine.prepare(TEXTS, "en", target))
+    assert len(hypotheses) == len(TEXTS)
+    for hyp in hypotheses:
+        assert hyp[0] == code  # the forced target-language token
+        assert 1 <= len(hyp) <= MAX_NEW
+    batch = engine.translate_batch(["", *TEXTS, "  "], "en", target)
+    assert isinstance(batch, TranslationBatch)
+    assert len(batch) == len(TEXTS) + 2 and batch[0] == "" and batch[-1] == ""
+    assert all(isinstance(t, str) and code not in t for t in batch)
+    assert engine.translate_batch(TEXTS[:1], "en", "en") == TEXTS[:1]
+    with pytest.raises(ValueError):
+        engine.translate_batch(TEXTS[:1], "en", "xx")
+
+
+def test_long_input_is_cut_with_a_warning(converted: dict[str, Path], kind: str) -> None:
+    engine = _engine(converted["int8"], kind, "int8")
+    engine.max_input_tokens = 12
+    batch = engine.translate_batch([TEXTS[0] * 5, TEXTS[2]], "en", "ko")
+    codes = [w.code for w in batch.warnings]
+    assert "TRANSLATION_INPUT_TRUNCATED" in codes
+    prepared = engine.prepare([TEXTS[0] * 5], "en", "ko")
+    assert len(prepared.sources[0]) == 12 and prepared.sources[0][-1] == "</s>"
+    assert prepared.truncated == [0]
+
+
+def _slot(kind: str, path: Path | str = "", **extra: Any) -> ModelSlotSettings:
+    return ModelSlotSettings(
+        preset=PRESET_OF[kind],
+        path=str(path),
+        engine="ctranslate2",
+        threads=1,
+        decoding={"num_beams": 1, "max_new_tokens": 8},
+        **extra,
+    )
+
+
+def test_convert_preset_from_a_local_path(checkpoint: Path, kind: str, tmp_path: Path) -> None:
+    models = ModelsSettings(ct2_dir=tmp_path / "ct2")
+    slot = _slot(kind, checkpoint)
+    out = convert_preset(PRESET_OF[kind], models, slot=slot)
+    assert out == ct2_model_dir(slot, models) and is_ct2_dir(out)
+    assert out.parent == tmp_path / "ct2" and out.name.endswith("-int8")
+    assert convert_preset(PRESET_OF[kind], models, slot=slot) == out  # already there
+    meta = json.loads((out / "newsbrief.json").read_text())
+    assert meta["model_id"] == str(checkpoint) and meta["family"] == PRESETS[PRESET_OF[kind]].family
+
+
+def test_ct2_translator_lifecycle(converted: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    async def run() -> None:
+        translator = CT2Translator(_slot(kind, converted["int8"]), ModelsSettings())
+        try:
+            await translator.start()
+            info = translator.info
+            assert info.ready and info.backend == "ctranslate2", info.detail
+            out = await translator.translate(TEXTS[:2], "en", "ms")
+            assert len(out) == 2
+        finally:
+            translator.close()
+
+        absent = CT2Translator(_slot(kind), ModelsSettings(ct2_dir=tmp_path / "none"))
+        try:
+            await absent.start()
+            assert not absent.info.ready
+            assert f"newsbrief-server models convert {PRESET_OF[kind]}" in absent.info.detail
+        finally:
+            absent.close()
+
+    asyncio.run(run())
+
+
+SERVE_WITHOUT_TORCH = textwrap.dedent(
+    """
+    import asyncio, sys
+    from newsbrief.service.app import App
+    from newsbrief.service.domain import Article, BriefOptions
+    from newsbrief.service.settings import Settings
+
+    async def main():
+        app = App(Settings(host="127.0.0.1", port=0, drain_seconds=0))
+        await app.start()
+        result = await app.pipeline.brief(
+            Article(text="The council approved a new park on Tuesday. It will cost 45 million "
+                    "dollars, said mayor Lee. Residents welcomed the plan."),
+            BriefOptions(target_languages=("ko", "ms")),
+        )
+        assert [t.language for t in result.translations] == ["ko", "ms"], result
+        assert any(m.backend == "ctranslate2" and m.ready for m in result.models), result.models
+        await app.stop(grace=0)
+        heavy = [m for m in ("torch", "transformers") if m in sys.modules]
+        print("HEAVY", heavy)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_server_with_only_ct2_models_never_imports_torch(
+    converted: dict[str, Path], kind: str
+) -> None:
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": PRESET_OF[kind],
+        "NEWSBRIEF_MODELS__TRANSLATOR__ENGINE": "ctranslate2",
+        "NEWSBRIEF_MODELS__TRANSLATOR__PATH": str(converted["int8"]),
+        "NEWSBRIEF_MODELS__TRANSLATOR__THREADS": "1",
+        "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": "1",
+        "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__MAX_NEW_TOKENS": "8",
+        "NEWSBRIEF_MODELS__SUMMARIZER__PRESET": "extractive",
+        "NEWSBRIEF_LOGGING__ACCESS_LOG": "false",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_TORCH],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr[-3000:]
