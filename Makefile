@@ -8,7 +8,7 @@ PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check clean
+.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,12 @@ $(VENV)/.installed: client/pyproject.toml service/pyproject.toml requirements-de
 
 run: install
 	$(BIN)/newsbrief-server
+
+# Model weights from the Hugging Face Hub at the presets' pinned revisions (needs network):
+# the presets the settings configure (NEWSBRIEF_MODELS__... or CONFIG=file), or PRESETS="a b".
+PRESETS ?=
+models: install
+	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
 test: install
 	$(PY) -m pytest -q tests

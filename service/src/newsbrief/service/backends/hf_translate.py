@@ -21,6 +21,7 @@ import contextvars
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -278,6 +279,7 @@ class HFTranslator:
             )
         self.decoding = self.preset.decoding.merged(slot.decoding)
         self.engine: HFTranslationEngine | None = None
+        self._thread_state = threading.local()
         self._executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"newsbrief-{self.preset.name}"
         )
@@ -393,10 +395,16 @@ class HFTranslator:
         )
 
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
-        """Blocking batch translation, for a micro-batcher's worker thread."""
+        """Blocking batch translation, for a micro-batcher's worker thread (torch's intra-op
+        threads are set in each calling thread once)."""
         engine = self.engine
         if engine is None:
             raise CapabilityUnavailable(
                 "translate", f"translation is not available: {self._info.detail}"
             )
+        if not getattr(self._thread_state, "threads_set", False):
+            import torch
+
+            torch.set_num_threads(_threads(self.slot))
+            self._thread_state.threads_set = True
         return engine.translate_batch(texts, source, target)
