@@ -204,3 +204,22 @@ def test_absent_model_is_failed_precondition_offline(tmp_path: Path) -> None:
         assert "newsbrief-server models download distilbart-cnn" in message
         caps = {c.name: c for c in client.server_info().capabilities}
         assert not caps["summarize.abstractive"].ready
+
+
+def test_decoding_parameters_reach_the_client(
+    bart_checkpoint: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    settings = _settings(slot("distilbart-cnn", bart_checkpoint), tmp_path)
+    article = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+    with RunningServer(settings) as server, Client(server.target, retries=0) as client:
+        result = client.summarize(article, method="abstractive")
+        neural = [m for m in result.models if m.backend == "transformers"]
+        assert len(neural) == 1
+        assert neural[0].parameters["num_beams"] == "2"
+        assert neural[0].parameters["no_repeat_ngram_size"] == "3"
+        assert result.method in ("distilbart-cnn", "extractive")
+        assert any(w.code == "INPUT_CHUNKED" for w in result.warnings)
+        info = {m.role + ":" + m.backend: m for m in client.server_info().models}
+        assert info["summarizer:transformers"].ready
+        assert info["summarizer:transformers"].parameters["preset"] == "distilbart-cnn"

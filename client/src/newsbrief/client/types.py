@@ -82,6 +82,7 @@ class ModelInfo:
     ready: bool = False
     backend: str = ""
     detail: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)  # e.g. decoding settings
 
     @classmethod
     def from_pb(cls, msg: pb.ModelInfo) -> ModelInfo:
@@ -94,6 +95,7 @@ class ModelInfo:
             ready=msg.ready,
             backend=msg.backend,
             detail=msg.detail,
+            parameters=dict(msg.parameters),
         )
 
 

@@ -92,7 +92,14 @@ class Faithfulness(_message.Message):
     def __init__(self, passed: _Optional[bool] = ..., issues: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("role", "id", "revision", "licence", "languages", "ready", "backend", "detail")
+    __slots__ = ("role", "id", "revision", "licence", "languages", "ready", "backend", "detail", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ROLE_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +108,7 @@ class ModelInfo(_message.Message):
     READY_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     role: str
     id: str
     revision: str
@@ -109,7 +117,8 @@ class ModelInfo(_message.Message):
     ready: bool
     backend: str
     detail: str
-    def __init__(self, role: _Optional[str] = ..., id: _Optional[str] = ..., revision: _Optional[str] = ..., licence: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., ready: _Optional[bool] = ..., backend: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    parameters: _containers.ScalarMap[str, str]
+    def __init__(self, role: _Optional[str] = ..., id: _Optional[str] = ..., revision: _Optional[str] = ..., licence: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., ready: _Optional[bool] = ..., backend: _Optional[str] = ..., detail: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Warning(_message.Message):
     __slots__ = ("code", "message")

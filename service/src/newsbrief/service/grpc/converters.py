@@ -82,6 +82,7 @@ def model_to_pb(model: ModelInfo) -> pb.ModelInfo:
         ready=model.ready,
         backend=model.backend,
         detail=model.detail,
+        parameters=dict(model.parameters),
     )
 
 
