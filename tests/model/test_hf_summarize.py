@@ -223,3 +223,19 @@ def test_decoding_parameters_reach_the_client(
         info = {m.role + ":" + m.backend: m for m in client.server_info().models}
         assert info["summarizer:transformers"].ready
         assert info["summarizer:transformers"].parameters["preset"] == "distilbart-cnn"
+
+
+def test_a_batcher_can_take_over_the_batches_of_parts(bart: HFSummarizer) -> None:
+    seen: list[int] = []
+
+    async def submit(texts: list[str], lang: str) -> list[str]:
+        seen.append(len(texts))
+        return await bart.summarize_texts(texts, lang)
+
+    bart.submit = submit
+    try:
+        text = " ".join(sentences(24, seed=5))
+        summary = run(bart.summarize(text, "en"))
+    finally:
+        bart.submit = None
+    assert seen[0] == summary.parts > 1 and len(seen) == summary.rounds

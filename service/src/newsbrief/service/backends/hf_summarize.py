@@ -20,7 +20,7 @@ import contextvars
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -84,6 +84,11 @@ class HFSummarizer:
                 f"is {slot.engine!r})"
             )
         self._worker: ThreadPoolExecutor | None = None
+        #: How :meth:`summarize` runs a batch of texts that fit. By default
+        #: :meth:`summarize_texts` (this model's worker); a micro-batcher may set it to its own
+        #: ``submit`` over :meth:`summarize_batch` so that parts of concurrent articles share
+        #: ``generate`` calls.
+        self.submit: Callable[[list[str], str], Awaitable[list[str]]] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -285,7 +290,8 @@ class HFSummarizer:
         rounds = 0
         while True:
             rounds += 1
-            summaries = await self.summarize_texts(pieces, lang)
+            submit = self.submit or self.summarize_texts
+            summaries = await submit(pieces, lang)
             if len(summaries) == 1:
                 out = summaries[0]
                 break
