@@ -89,3 +89,21 @@ def test_text_between_line_breaks_and_broken_markup() -> None:
 def test_empty_page() -> None:
     page = extract_html("")
     assert page.text == "" and page.paragraphs == 0 and page.title == ""
+
+
+def test_lists_of_links_and_hidden_elements_are_dropped() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of the story says something long enough to be article text.</p>"
+        for i in range(6)
+    )
+    html = f"""<html><body><article><h1>Story</h1>{body}
+    <h4>More:</h4>
+    <ul><li><a href="/a">Afghan talks resume in Doha</a></li>
+        <li><a href="/b">China invites Taliban officials</a></li></ul>
+    <div style="display: none">191119052250266</div>
+    <ul><li>Work starts in spring.</li><li>It ends within four years.</li></ul>
+    </article></body></html>"""
+    text = extract_html(html).text
+    assert "Doha" not in text and "Taliban" not in text
+    assert "191119052250266" not in text
+    assert "Work starts in spring." in text  # a list of prose stays

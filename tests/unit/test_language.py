@@ -86,3 +86,80 @@ def test_low_confidence_is_undetermined() -> None:
 def test_rejects_unknown_supported_language() -> None:
     with pytest.raises(ValueError):
         LanguageDetector(LanguageSettings(supported=["en", "xx"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Good morning everyone", "en"),
+        ("How far is it from Osaka to Kyoto?", "en"),
+        ("서울", "ko"),
+        ("비가 온다.", "ko"),
+        ("Dia sibuk, tetapi dia datang untuk membantu kami.", "ms"),
+        ("Scherzer mahu bermain saja-saja melawan Rockies", "ms"),
+        ("Bintang Game of Thrones, Kit Harington membidas maskuliniti toksik", "ms"),
+        ("Saya tidak faham kenapa dia pergi ke pejabat pada hari Ahad.", "ms"),
+        ("Saya tidak paham kenapa dia pergi ke kantor pada hari Minggu, ujarnya.", "id"),
+    ],
+)
+def test_short_inputs(detector: LanguageDetector, text: str, code: str) -> None:
+    assert detector.detect(text).code == code
+
+
+@pytest.mark.parametrize("text", ["ok", "Seoul", "RM5", "?!"])
+def test_too_short_or_unclear_is_undetermined(detector: LanguageDetector, text: str) -> None:
+    analysis = detector.analyse(text)
+    assert analysis.language.code == "und"
+    assert analysis.status == "undetermined"
+    assert "could not be detected" in analysis.message()
+
+
+def test_mixed_text_is_undetermined_with_the_shares(detector: LanguageDetector) -> None:
+    text = (
+        "The central bank raised interest rates for the third time this year.\n"
+        "Officials said inflation had stayed above the target for most of the year.\n"
+        "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n"
+        "예산안은 지난해보다 3% 늘어난 규모로 복지 지출이 크게 늘었다.\n"
+    )
+    analysis = detector.analyse(text)
+    assert analysis.language.code == "und"
+    assert analysis.status == "mixed"
+    assert set(analysis.shares) == {"en", "ko"}
+    assert "mixes languages" in analysis.message()
+    assert "English" in analysis.message() and "Korean" in analysis.message()
+
+
+def test_a_quote_in_another_language_does_not_make_a_text_mixed(
+    detector: LanguageDetector,
+) -> None:
+    text = (
+        "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n"
+        "예산안은 지난해보다 3% 늘어난 규모로 복지 지출이 크게 늘었다.\n"
+        "기획재정부 관계자는 경기 회복을 위해 지출을 늘렸다고 설명했다.\n"
+        'He said: "We will do our best."\n'
+    )
+    analysis = detector.analyse(text)
+    assert analysis.language.code == "ko"
+    assert analysis.status == "ok"
+    assert analysis.shares["ko"] > 0.7
+
+
+def test_malay_without_telling_words_is_reported_as_ambiguous(
+    detector: LanguageDetector,
+) -> None:
+    analysis = detector.analyse("Saya suka makan nasi.")
+    assert analysis.language.code == "ms"
+    assert analysis.status == "ambiguous"
+    assert 0.5 <= analysis.language.confidence < 1.0
+    assert "Malay or Indonesian" in analysis.message()
+
+
+def test_confidence_is_reported(detector: LanguageDetector) -> None:
+    long_malay = (
+        "Kerajaan berkata bahawa harga minyak akan dikaji semula selepas mesyuarat kabinet "
+        "kerana ramai rakyat tidak berpuas hati dengan kenaikan tersebut. " * 3
+    )
+    short = detector.detect("Dia sibuk, tetapi dia datang untuk membantu kami.")
+    long = detector.detect(long_malay)
+    assert long.code == short.code == "ms"
+    assert 0.5 <= short.confidence < long.confidence <= 1.0

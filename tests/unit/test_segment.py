@@ -115,3 +115,27 @@ def test_newline_ends_a_sentence_of_a_heading() -> None:
         "Breaking news",
         "The vote passed.",
     ]
+
+
+def test_an_opening_quote_after_a_full_stop_starts_the_next_sentence() -> None:
+    text = (
+        'Ia berlaku di Pulau Pinang."Bahagian itu sedang disiasat," katanya. '
+        'Dia berkata: "Kami akan menang."Semua orang bersorak. '
+        "Dia menang.\u201cKami gembira,\u201d katanya."
+    )
+    assert split_sentences(text, "ms") == [
+        "Ia berlaku di Pulau Pinang.",
+        '"Bahagian itu sedang disiasat," katanya.',
+        'Dia berkata: "Kami akan menang."',
+        "Semua orang bersorak.",
+        "Dia menang.",
+        "\u201cKami gembira,\u201d katanya.",
+    ]
+
+
+def test_korean_opening_quote_after_a_full_stop() -> None:
+    text = '정부는 오늘 발표했다."우리는 최선을 다할 것"이라고 말했다.'
+    assert split_sentences(text, "ko") == [
+        "정부는 오늘 발표했다.",
+        '"우리는 최선을 다할 것"이라고 말했다.',
+    ]

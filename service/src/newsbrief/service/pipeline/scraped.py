@@ -41,10 +41,10 @@ _MONTHS = (
 )
 _AGENCIES = (
     r"(?:Reuters|AP|AFP|Bernama|Yonhap|CNN|UPI|dpa|ANI|PTI|IANS|Xinhua|Kyodo|"
-    r"AP Photo|Associated Press|Agence France-Presse|Antara)"
+    r"AP[ ]Photo|Associated[ ]Press|Agence[ ]France-Presse|Antara)"
 )
-_CITY = r"(?:[A-Z][A-Za-z.'\u2019\-]+(?: [A-Z][A-Za-z.'\u2019\-]+){0,3})"
-_CAPS_CITY = r"(?:[A-Z][A-Z.'\u2019\-]{2,}(?: [A-Z][A-Z.'\u2019\-]+){0,3})"
+_CITY = r"(?:[A-Z][A-Za-z.'\u2019\-]+(?:[ ][A-Z][A-Za-z.'\u2019\-]+){0,3})"
+_CAPS_CITY = r"(?:[A-Z][A-Z'\u2019\-]+\.?(?:[ ][A-Z][A-Z.'\u2019\-]+){0,3})"
 _DASH = r"(?:\u2014|\u2013|--|-)"
 _DATELINE = re.compile(
     rf"""^(?P<dl>
@@ -153,9 +153,9 @@ _ADDRESSES_READER = re.compile(
 )
 _CAPTION = re.compile(
     r"""(?x)
-      ^(?:photo|photograph|picture|image|file\s+photo|caption|pic|foto|gambar|video|watch|
+      ^(?i:photo|photograph|picture|image|file\s+photo|caption|pic|foto|gambar|video|watch|
           image\s+copyright|image\s+caption|media\s+caption|getty\s+images)\b\s*[:|/\u2013\u2014-]
-    | ^(?:image|photo)\s+(?:copyright|caption|credit)\b
+    | ^(?i:image|photo)\s+(?i:copyright|caption|credit)\b
     | ^\[?\s*(?:사진|그래픽|영상|자료사진|연합뉴스\s*자료사진)\s*[=:\]]
     | \(\s*(?:photo|picture|image|pic|foto|gambar|사진)\b[^)]{0,60}\)\s*$
     | \b(?:photo|picture|image|credit)s?\s*:\s*[A-Z][^.]{0,60}$
@@ -596,7 +596,7 @@ def _count_stories(paragraphs: list[str]) -> int:
     count = 0
     prev_headline = False
     for para in paragraphs:
-        if _furniture(para) is not None:
+        if _furniture(para) is not None or _is_related_heading(_norm(para), para):
             continue
         if split_dateline(para)[0] and is_body(para):
             if not prev_headline:
