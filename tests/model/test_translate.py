@@ -189,3 +189,20 @@ def test_translator_with_a_broken_directory_is_not_ready(tmp_path: Path) -> None
         translator.close()
     assert not translator.info.ready
     assert "failed to load" in translator.info.detail
+
+
+def test_generation_config_max_length_does_not_warn_on_every_call(
+    nllb_checkpoint: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """MODELS.md trap 7: real NLLB ships max_length=200; beside max_new_tokens it warns."""
+    import json
+
+    folder = tmp_path / "nllb-max-length"
+    shutil.copytree(nllb_checkpoint, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**config, "max_length": 200}))
+    engine = _engine(folder, "nllb-600m", Decoding(num_beams=1, max_new_tokens=12))
+    capfd.readouterr()
+    output = engine.generate(engine.prepare(TEXTS[:1], "en", "ko"))
+    assert output.shape[1] <= 13
+    assert "max_length" not in capfd.readouterr().err

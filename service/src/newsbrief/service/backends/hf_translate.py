@@ -33,7 +33,7 @@ from newsbrief.service.backends.base import TranslationBatch
 from newsbrief.service.backends.loader import engine_detail, resolve_slot
 from newsbrief.service.backends.presets import FORCING, Decoding, Preset, get_preset
 from newsbrief.service.domain import ModelInfo, Warning
-from newsbrief.service.errors import CapabilityUnavailable
+from newsbrief.service.errors import CapabilityUnavailable, DeadlineExceeded
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,8 @@ class HFTranslationEngine:
         if device != "cpu":
             model.to(torch.device(device))
         # A max_length in the checkpoint's generation config (real NLLB: 200) next to our
-        # max_new_tokens makes generate() warn on every call; ours wins.
-        if getattr(model.generation_config, "max_length", None) not in (None, 20):
-            model.generation_config.max_length = 20
+        # max_new_tokens makes generate() warn on every call; max_new_tokens is the limit.
+        model.generation_config.max_length = None
         model_max = getattr(tokenizer, "model_max_length", None) or max_input_tokens
         engine = cls(
             model=model,
@@ -382,12 +381,16 @@ class HFTranslator:
 
     # ---- inference -------------------------------------------------------------------------
 
-    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> list[str]:
         engine = self.engine
         if engine is None:
             raise CapabilityUnavailable(
                 "translate", f"translation is not available: {self._info.detail}"
             )
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceeded("the deadline passed before the translator was called")
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # the request id follows into the worker's logs
         return await loop.run_in_executor(
