@@ -66,6 +66,9 @@ def test_the_preset_resolves_from_the_hf_cache_and_is_reported(tiny_server: Runn
     assert translator.licence == "MIT"
     assert {"en", "ko", "ms"} <= set(translator.languages)
     assert translator.ready and translator.backend == "transformers"
+    assert translator.parameters["num_beams"] == "1"  # decoding from settings, recorded
+    assert translator.parameters["max_new_tokens"] == "8"
+    assert translator.parameters["do_sample"] == "false"
     assert {"ko", "ms"} <= set(info.translation_languages)
 
 

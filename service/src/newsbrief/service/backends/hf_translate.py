@@ -291,11 +291,27 @@ class HFTranslator:
             ready=False,
             backend=slot.engine,
             detail=f"model {self.preset.hub_id} is loading",
+            parameters=self.parameters(),
         )
 
     @property
     def info(self) -> ModelInfo:
         return self._info
+
+    def parameters(self, max_input_tokens: int | None = None) -> tuple[tuple[str, str], ...]:
+        """Decoding settings and input size, recorded in every response's model info."""
+        d = self.decoding
+        return (
+            ("preset", self.preset.name),
+            ("num_beams", str(d.num_beams)),
+            ("length_penalty", str(d.length_penalty)),
+            ("no_repeat_ngram_size", str(d.no_repeat_ngram_size)),
+            ("max_new_tokens", str(d.max_new_tokens)),
+            ("min_new_tokens", str(d.min_new_tokens)),
+            ("do_sample", "false"),
+            ("max_input_tokens", str(max_input_tokens or self.preset.max_input_tokens)),
+            ("device", self.slot.device),
+        )
 
     def supports(self, source: str, target: str) -> bool:
         langs = self._info.languages
@@ -351,7 +367,12 @@ class HFTranslator:
             )
             return
         self.engine = engine
-        self._info = replace(self._info, ready=True, detail="")
+        self._info = replace(
+            self._info,
+            ready=True,
+            detail="",
+            parameters=self.parameters(engine.max_input_tokens),
+        )
         log.info(
             "translator %s (%s@%s) ready in %.1f s on %s, %d thread(s), %s",
             self.preset.name,
