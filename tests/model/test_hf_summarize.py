@@ -4,6 +4,7 @@ the pipeline's choice between it and the extractive brief. Random weights: struc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,22 @@ def test_a_batcher_can_take_over_the_batches_of_parts(bart: HFSummarizer) -> Non
     finally:
         bart.submit = None
     assert seen[0] == summary.parts > 1 and len(seen) == summary.rounds
+
+
+def test_settings_decide_the_length_not_the_checkpoint_defaults(bart: HFSummarizer) -> None:
+    """The tiny BART's generation config says min_length=56 like the real checkpoint's. With the
+    end-of-sequence token made the model's favourite, the summary must end at once (settings:
+    no minimum), not be held open by the checkpoint's minimum."""
+    model: Any = bart._model
+    eos = model.config.eos_token_id
+    bias = model.final_logits_bias
+    bias[..., eos] += 100.0
+    decoding = bart.decoding
+    bart.decoding = dataclasses.replace(decoding, min_new_tokens=0)
+    try:
+        batch = bart._prepare([" ".join(sentences(2, seed=7))])
+        ids = bart._generate(batch)
+    finally:
+        bias[..., eos] -= 100.0
+        bart.decoding = decoding
+    assert ids.shape[1] <= 3  # decoder start, forced BOS, EOS

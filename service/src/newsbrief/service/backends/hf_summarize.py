@@ -162,6 +162,13 @@ class HFSummarizer:
         model = AutoModelForSeq2SeqLM.from_pretrained(str(path), local_files_only=True)
         model.eval()
         model.to(self.slot.device)
+        # The checkpoint's own generation defaults (distilbart-cnn: min_length 56, max_length
+        # 142, no_repeat_ngram_size 3) would silently override ours, and a max_length beside
+        # max_new_tokens warns on every call: the decoding settings alone decide.
+        generation = model.generation_config
+        generation.min_length = 0
+        generation.max_length = 20  # transformers' default: "unset"
+        generation.no_repeat_ngram_size = 0
         self._torch = torch
         self._tokenizer = tokenizer
         self._model = model
