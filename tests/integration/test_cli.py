@@ -89,9 +89,11 @@ def test_health_fails_when_nothing_listens() -> None:
 class _SlowPipeline(Pipeline):
     """The real pipeline, slowed down so a batch can be killed half-way."""
 
-    async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
+    async def brief(
+        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+    ) -> BriefResult:
         await asyncio.sleep(0.05)
-        return await super().brief(article, options)
+        return await super().brief(article, options, deadline=deadline)
 
 
 def test_batch_killed_and_resumed_loses_and_duplicates_nothing(tmp_path: Path) -> None:

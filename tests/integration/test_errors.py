@@ -114,7 +114,9 @@ class _ScriptedPipeline(Pipeline):
         await asyncio.to_thread(self.warm.wait, 60)
         await super().start()
 
-    async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
+    async def brief(
+        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+    ) -> BriefResult:
         if self.ready and self.delay:
             try:
                 await asyncio.sleep(self.delay)
@@ -123,7 +125,7 @@ class _ScriptedPipeline(Pipeline):
                 raise
         if self.ready and self.fail_with is not None:
             raise self.fail_with
-        return await super().brief(article, options)
+        return await super().brief(article, options, deadline=deadline)
 
 
 @pytest.fixture()

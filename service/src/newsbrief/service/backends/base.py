@@ -32,9 +32,13 @@ class Translator(Protocol):
         """Whether this engine translates from ``source`` into ``target`` (BCP-47)."""
         ...
 
-    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> list[str]:
         """Translate ``texts`` (one batch) from ``source`` into ``target``, in the same order
-        (a :class:`TranslationBatch` when there are warnings)."""
+        (a :class:`TranslationBatch` when there are warnings). ``deadline`` is the caller's
+        (``time.monotonic()`` seconds): a text that has not reached the model by then never
+        does (``DeadlineExceeded``)."""
         ...
 
 

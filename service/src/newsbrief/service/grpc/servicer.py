@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,11 +28,15 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
 
     async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
         article, options = conv.article_from_pb(request)
-        return conv.result_to_pb(await self._pipeline.brief(article, options))
+        result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
+        return conv.result_to_pb(result)
 
     async def Translate(self, request: pb.TranslateRequest, context: Any) -> pb.TranslateResponse:
         result = await self._pipeline.translate(
-            list(request.texts), request.source_language, list(request.target_languages)
+            list(request.texts),
+            request.source_language,
+            list(request.target_languages),
+            deadline=deadline_of(context),
         )
         return conv.translate_to_pb(result)
 
@@ -54,7 +59,7 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
             reference = item.request.client_reference
             try:
                 article, options = conv.article_from_pb(item.request)
-                result = await self._pipeline.brief(article, options)
+                result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
                 out = pb.SummarizeStreamResponse(
                     client_reference=reference,
                     index=index,
@@ -93,6 +98,12 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
             reading.cancel()
             for task in list(tasks):
                 task.cancel()
+
+
+def deadline_of(context: Any) -> float | None:
+    """The RPC's deadline as a ``time.monotonic()`` time (None: the caller set none)."""
+    remaining = context.time_remaining() if hasattr(context, "time_remaining") else None
+    return None if remaining is None else time.monotonic() + remaining
 
 
 def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStreamResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import re
 import time
@@ -20,6 +21,7 @@ from typing import TypeVar
 from newsbrief.service import __version__
 from newsbrief.service.backends.base import ManagedModel, Translator
 from newsbrief.service.backends.summarizer import Summarizer, Summary
+from newsbrief.service.cache import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
     ArticleMetadata,
@@ -116,6 +118,11 @@ class Pipeline:
 
             summarizer = build_summarizer(settings.models.summarizer, settings.models)
         self.summarizer = summarizer
+        self.cache = ResultCache(settings.cache)
+        self._cache_salt = json.dumps(
+            [__version__, settings.brief.model_dump(mode="json"), settings.language.model_dump()],
+            sort_keys=True,
+        )
         self._ready = False
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -156,8 +163,11 @@ class Pipeline:
 
     # ---- RPC entry points ------------------------------------------------------------------
 
-    async def brief(self, article: Article, options: BriefOptions) -> BriefResult:
-        """The brief of one article, with the translations asked for."""
+    async def brief(
+        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+    ) -> BriefResult:
+        """The brief of one article, with the translations asked for. ``deadline`` is the
+        caller's (``time.monotonic()`` seconds): model work not started by then is not done."""
         self._check_ready()
         started = time.monotonic()
         timings: dict[str, float] = {}
@@ -168,6 +178,9 @@ class Pipeline:
         neural = self._neural_summarizer(options.method)
         if targets:
             self._require_translator(targets, article.source_language or None)
+        cache_key = self._cache_key(article, options, targets)
+        if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
+            return hit
 
         prepared = await self._timed(timings, "ingest", self._prepare, article)
         budget = resolve_budget(options, self.settings)
@@ -254,27 +267,35 @@ class Pipeline:
                     )
                 )
             t0 = time.monotonic()
-            translations, more = await self._translate_brief(brief, lang, targets)
+            translations, more = await self._translate_brief(brief, lang, targets, deadline)
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
             assert self.translator is not None
             models.append(self.translator.info)
-        return BriefResult(
-            brief=brief,
-            language=prepared.language,
-            method=method,
-            faithfulness=faithfulness,
-            translations=translations,
-            models=models,
-            warnings=warnings,
-            timings_ms=timings,
-            total_ms=(time.monotonic() - started) * 1000,
-            client_reference=article.client_reference,
-            metadata=prepared.metadata,
+        return self._remember(
+            cache_key,
+            BriefResult(
+                brief=brief,
+                language=prepared.language,
+                method=method,
+                faithfulness=faithfulness,
+                translations=translations,
+                models=models,
+                warnings=warnings,
+                timings_ms=timings,
+                total_ms=(time.monotonic() - started) * 1000,
+                client_reference=article.client_reference,
+                metadata=prepared.metadata,
+            ),
         )
 
     async def translate(
-        self, texts: list[str], source_language: str, target_languages: list[str]
+        self,
+        texts: list[str],
+        source_language: str,
+        target_languages: list[str],
+        *,
+        deadline: float | None = None,
     ) -> TranslateResult:
         """Translate editor-written texts into each target language."""
         self._check_ready()
@@ -337,7 +358,9 @@ class Pipeline:
             if target == language.code:
                 out[target] = list(clean)
                 continue
-            translated = await self.translator.translate(clean, language.code, target)
+            translated = await self.translator.translate(
+                clean, language.code, target, deadline=deadline
+            )
             out[target] = list(translated)
             warnings.extend(getattr(translated, "warnings", ()))
             labels = [f"text {i + 1}" for i in range(len(clean))]
@@ -486,7 +509,11 @@ class Pipeline:
         return self._detector.detect(text)
 
     async def _translate_brief(
-        self, brief: Brief, source: str, targets: tuple[str, ...]
+        self,
+        brief: Brief,
+        source: str,
+        targets: tuple[str, ...],
+        deadline: float | None = None,
     ) -> tuple[list[Translation], list[Warning]]:
         """Each target gets one batch holding headline, summary sentences and key points, so a
         name is rendered the same way in every field. Numbers, dates and quoted names of each
@@ -505,7 +532,7 @@ class Pipeline:
             if target == source:
                 out.append(Translation(target, brief))
                 continue
-            translated = await self.translator.translate(batch, source, target)
+            translated = await self.translator.translate(batch, source, target, deadline=deadline)
             if len(translated) != len(batch):
                 raise RuntimeError(
                     f"translator returned {len(translated)} texts for a batch of {len(batch)}"
@@ -571,6 +598,36 @@ class Pipeline:
         else:
             points = extractive.key_points if want else ()
         return Brief(headline=_squash(headline), summary=text, key_points=points)
+
+    # ---- result cache ----------------------------------------------------------------------
+
+    def _cache_key(self, article: Article, options: BriefOptions, targets: tuple[str, ...]) -> str:
+        """The cache key of a validated request ("" with the cache off): every model that may
+        take part is in it, with its revision, readiness and decoding parameters."""
+        if not self.cache.enabled:
+            return ""
+        models = [EXTRACTIVE_MODEL]
+        if self.summarizer is not None and options.method is not Method.EXTRACTIVE:
+            models.append(self.summarizer.info)
+        if targets and self.translator is not None:
+            models.append(self.translator.info)
+        return brief_key(article, options, targets=targets, models=models, salt=self._cache_salt)
+
+    def _cache_hit(self, key: str, article: Article, started: float) -> BriefResult | None:
+        result = self.cache.get(key)
+        if result is None:
+            return None
+        elapsed = (time.monotonic() - started) * 1000
+        result.cached = True
+        result.client_reference = article.client_reference
+        result.timings_ms = {"cache": elapsed}
+        result.total_ms = elapsed
+        return result
+
+    def _remember(self, key: str, result: BriefResult) -> BriefResult:
+        if key:
+            self.cache.put(key, result)
+        return result
 
     def _require_translator(self, targets: tuple[str, ...], source: str | None) -> None:
         if self.translator is None or not self.translator.info.ready:
