@@ -8,7 +8,7 @@ PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models clean
+.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed
 
@@ -48,12 +48,17 @@ buf-lint: node_modules/.bin/buf
 	node_modules/.bin/buf lint
 
 lint: install buf-lint
-	$(BIN)/ruff check client/src service/src tests scripts
-	$(BIN)/ruff format --check client/src service/src tests scripts
+	$(BIN)/ruff check client/src service/src tests scripts bench
+	$(BIN)/ruff format --check client/src service/src tests scripts bench
 	$(BIN)/mypy
 
 eval: install
 	$(PY) -m newsbrief.service.evaluate --data $(DATA)
+
+# The side-by-side benchmark of issue 5 (random-weight real-size models, real server over gRPC):
+# writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
+bench: install
+	$(PY) -m bench.run
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py

@@ -1,0 +1,146 @@
+"""Row 2: one engine, alone in its own process, so its peak RSS is honest.
+
+``python -m bench.engine_probe --engine torch|ct2 --model DIR --new-tokens N`` loads the model,
+runs newsbrief's engine for it (``HFTranslationEngine`` fp32 or ``CT2TranslationEngine`` int8),
+translates the same English sentences into Korean at batch 1 and at batch 8 with the decode length
+forced (exactly N new tokens, the forced language token included), and prints one JSON object:
+load time, tokens/s and seconds per batch, and the peak RSS after each phase (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+SENTENCES = [
+    "The city council on Tuesday approved a plan to turn the disused riverside freight yard "
+    "into a 12-hectare public park, ending a two-year debate over the site.",
+    "The plan, backed by 9 of the 13 councillors, sets aside 45 million dollars for the first "
+    "phase of construction, which is due to start in March.",
+    "Mayor Helen Ortiz said the park would give residents of the eastern districts their "
+    "first large green space.",
+    "Opponents had argued that the land should be used for affordable housing.",
+    "The first phase includes walking paths, a playground and a flood-control wetland "
+    "designed to protect nearby streets during heavy rain.",
+    "Construction is expected to take three years, and the council will vote on the second "
+    "phase next spring.",
+    "Councillor David Brennan, who voted against the plan, said the city was choosing lawns "
+    "over homes.",
+    "This is the biggest change to the riverfront in a generation, she said.",
+]
+
+
+def memory_kb() -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of this process, in KiB, from /proc."""
+    out: dict[str, int] = {}
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                out[key] = int(value.split()[0])
+    return out
+
+
+def _engine_args(new_tokens: int) -> dict[str, Any]:
+    from newsbrief.service.backends.presets import Decoding, get_preset
+
+    preset = get_preset("m2m100-418m")
+    return {
+        "family": preset.family,
+        "codes": {lang: preset.code(lang) or "" for lang in preset.languages},
+        "decoding": Decoding(num_beams=1, max_new_tokens=new_tokens, min_new_tokens=new_tokens),
+        "max_input_tokens": preset.max_input_tokens,
+    }
+
+
+class TorchEngine:
+    """newsbrief's transformers engine (``HFTranslationEngine``), fp32."""
+
+    def __init__(self, model_dir: Path, threads: int, new_tokens: int) -> None:
+        import torch
+
+        from newsbrief.service.backends.hf_translate import HFTranslationEngine
+
+        torch.set_num_threads(threads)
+        self.engine = HFTranslationEngine.load(model_dir, **_engine_args(new_tokens))
+
+    def run(self, texts: list[str]) -> int:
+        """Translate en -> ko; returns the number of generated tokens (forced token included)."""
+        output = self.engine.generate(self.engine.prepare(texts, "en", "ko"))
+        self.engine.finish(output)
+        return int(output.shape[0] * (output.shape[1] - 1))  # minus the decoder start token
+
+
+class CT2Engine:
+    """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported."""
+
+    def __init__(self, model_dir: Path, threads: int, new_tokens: int) -> None:
+        from newsbrief.service.backends.ct2 import CT2TranslationEngine
+
+        self.engine = CT2TranslationEngine.load(
+            model_dir,
+            **_engine_args(new_tokens),
+            compute_type="int8",
+            inter_threads=1,
+            intra_threads=threads,
+        )
+
+    def run(self, texts: list[str]) -> int:
+        hypotheses = self.engine.generate(self.engine.prepare(texts, "en", "ko"))
+        self.engine.finish(hypotheses)
+        return sum(len(h) for h in hypotheses)
+
+
+def probe(engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int) -> dict[str, Any]:
+    t0 = time.monotonic()
+    runner: TorchEngine | CT2Engine = (
+        TorchEngine(model_dir, threads, new_tokens)
+        if engine == "torch"
+        else CT2Engine(model_dir, threads, new_tokens)
+    )
+    import sys
+
+    result: dict[str, Any] = {
+        "engine": engine,
+        "torch_imported": "torch" in sys.modules,
+        "threads": threads,
+        "load_s": time.monotonic() - t0,
+        "rss_after_load_kb": memory_kb()["VmRSS"],
+    }
+    runner.run(SENTENCES[:2])  # warm-up: first-call allocations
+    for batch in (1, 8):
+        texts = (SENTENCES * 2)[:batch]
+        tokens = 0
+        started = time.monotonic()
+        for i in range(reps if batch == 1 else 1):
+            tokens += runner.run(texts if batch > 1 else [SENTENCES[i % len(SENTENCES)]])
+        seconds = time.monotonic() - started
+        mem = memory_kb()
+        result[f"b{batch}"] = {
+            "batch": batch,
+            "batches": reps if batch == 1 else 1,
+            "tokens": tokens,
+            "seconds": seconds,
+            "tokens_per_s": tokens / seconds,
+            "tokens_per_seq": tokens / (batch * (reps if batch == 1 else 1)),
+            "peak_rss_kb": mem["VmHWM"],
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("torch", "ct2"), required=True)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=2, help="batch-1 translations to time")
+    args = parser.parse_args()
+    print(json.dumps(probe(args.engine, args.model, args.new_tokens, args.threads, args.reps)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Random-weight checkpoints with the real shapes of the default presets, for the benchmark.
+
+No weights can be fetched here, so the benchmark measures speed on the published architectures
+with random weights: ``facebook/m2m100_418M``'s config (12+12 layers, d_model 1024, FFN 4096,
+16 heads, vocabulary 128,112). The tokenizer is a small BPE sentencepiece model trained in a
+second on generated English/Korean/Malay text; its ``vocab.json`` is padded with filler entries
+so that, with the 100 registered ``__xx__`` language tokens and the 8 made-up words, the
+tokenizer's vocabulary is exactly the model's (MODELS.md traps 3 and 4). Output is junk; the
+decode length is forced (min = max new tokens) so every engine does the same work.
+
+``python -m bench.models`` builds what is missing under ``bench/out/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BENCH_DIR = Path(__file__).resolve().parent
+OUT_DIR = BENCH_DIR / "out"
+REPO = BENCH_DIR.parent
+
+# facebook/m2m100_418M config.json (published hyper-parameters).
+M2M100_418M = {
+    "vocab_size": 128112,
+    "d_model": 1024,
+    "encoder_layers": 12,
+    "decoder_layers": 12,
+    "encoder_attention_heads": 16,
+    "decoder_attention_heads": 16,
+    "encoder_ffn_dim": 4096,
+    "decoder_ffn_dim": 4096,
+    "max_position_embeddings": 1024,
+    "activation_function": "relu",
+    "scale_embedding": True,
+    "dropout": 0.1,
+    "attention_dropout": 0.1,
+    "activation_dropout": 0.0,
+    "encoder_layerdrop": 0.05,
+    "decoder_layerdrop": 0.05,
+    "init_std": 0.02,
+    "pad_token_id": 1,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+    "decoder_start_token_id": 2,
+    "tie_word_embeddings": True,
+}
+NUM_LANGUAGE_TOKENS = 100  # M2M100Tokenizer's "m2m100" language code table
+NUM_MADEUP_WORDS = 8
+SPM_VOCAB = 1000
+SEED = 1234
+
+
+@dataclass(frozen=True)
+class BenchModels:
+    """Where the benchmark checkpoints are."""
+
+    hf_dir: Path
+    ct2_dir: Path | None
+    parameters: int
+    build_s: float
+    convert_s: float
+    ct2_note: str
+
+
+def _words(text: str) -> list[str]:
+    return text.split(" ")
+
+
+def _corpus() -> list[str]:
+    """Generated English, Korean and Malay sentences plus the test fixtures."""
+    rng = random.Random(SEED)
+    lines: list[str] = []
+    fixtures = REPO / "tests" / "fixtures"
+    for name in ("en_article.txt", "ko_article.txt", "ms_article.txt"):
+        path = fixtures / name
+        if path.is_file():
+            lines += [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    en = _words(
+        "the council approved a new park plan on Tuesday after a long debate officials said "
+        "the budget of 45 million dollars would cover the first phase residents police court "
+        "minister election market price river school report"
+    )
+    ko = _words("시의회는 화요일 새 공원 계획을 승인했다 예산 정부 장관 선거 시장 가격 학교 보고서")
+    ms = _words("majlis bandaraya meluluskan pelan taman baharu pada hari Selasa kerajaan menteri")
+    for _ in range(3000):
+        words = rng.choice((en, ko, ms))
+        lines.append(" ".join(rng.choice(words) for _ in range(rng.randint(6, 18))) + ".")
+    return lines
+
+
+def build_tokenizer(out: Path, vocab_size: int) -> Path:
+    """Train the sentencepiece model and write ``vocab.json`` padded to the model's size."""
+    import sentencepiece as spm
+
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = out / "corpus.txt"
+    corpus.write_text("\n".join(_corpus()) + "\n", encoding="utf-8")
+    prefix = out / "spm"
+    spm.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(prefix),
+        vocab_size=SPM_VOCAB,
+        model_type="bpe",
+        character_coverage=1.0,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    proc = spm.SentencePieceProcessor(model_file=f"{prefix}.model")
+    vocab: dict[str, int] = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for i in range(proc.get_piece_size()):
+        piece = proc.id_to_piece(i)
+        if piece not in vocab and piece not in ("<unk>", "<s>", "</s>"):
+            vocab[piece] = len(vocab)
+    # Pad: encoder entries + 100 language tokens + 8 made-up words = the model's vocabulary.
+    target = vocab_size - NUM_LANGUAGE_TOKENS - NUM_MADEUP_WORDS
+    n = 0
+    while len(vocab) < target:
+        vocab[f"<filler_{n}>"] = len(vocab)
+        n += 1
+    hf = out / "hf"
+    hf.mkdir(exist_ok=True)
+    (hf / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(f"{prefix}.model", hf / "sentencepiece.bpe.model")
+    return hf
+
+
+def build_m2m100(root: Path = OUT_DIR / "m2m100-418m") -> tuple[Path, int, float]:
+    """Build (once) the random-weight M2M100-418M checkpoint; returns (dir, params, seconds)."""
+    hf = root / "hf"
+    marker = hf / ".complete"
+    if marker.is_file():
+        info = json.loads(marker.read_text())
+        return hf, int(info["parameters"]), 0.0
+    started = time.monotonic()
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+
+    torch.manual_seed(SEED)
+    build_tokenizer(root, M2M100_418M["vocab_size"])
+    from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+
+    tokenizer = M2M100Tokenizer(
+        vocab_file=str(hf / "vocab.json"),
+        additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
+        spm_file=str(hf / "sentencepiece.bpe.model"),
+        src_lang="en",
+        tgt_lang="ko",
+        num_madeup_words=NUM_MADEUP_WORDS,
+    )
+    for code in ("en", "ko", "ms", "id"):
+        token_id = tokenizer.get_lang_id(code)
+        if token_id == tokenizer.unk_token_id:
+            raise RuntimeError(f"language token __{code}__ is not registered")
+    if len(tokenizer) + NUM_MADEUP_WORDS != M2M100_418M["vocab_size"]:
+        raise RuntimeError(
+            f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
+            f"model vocabulary {M2M100_418M['vocab_size']}"
+        )
+    tokenizer.save_pretrained(hf)
+    config = M2M100Config(**M2M100_418M)
+    with torch.no_grad():
+        model = M2M100ForConditionalGeneration(config).eval()
+    model.generation_config.max_length = None
+    model.save_pretrained(hf)
+    params = sum(p.numel() for p in model.parameters())
+    seconds = time.monotonic() - started
+    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
+    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
+    return hf, params, seconds
+
+
+def convert_ct2(hf: Path, out: Path, quantization: str = "int8") -> tuple[Path, float, str]:
+    """Convert to CTranslate2 (once), with the project's converter when it has one."""
+    marker = out / ".complete"
+    if marker.is_file():
+        return out, 0.0, json.loads(marker.read_text()).get("how", "")
+    if out.exists():
+        shutil.rmtree(out)
+    started = time.monotonic()
+    try:
+        from newsbrief.service.backends.ct2 import convert_checkpoint
+
+        convert_checkpoint(hf, out, quantization=quantization, force=True)
+        how = "newsbrief.service.backends.ct2.convert_checkpoint"
+    except ImportError as exc:
+        log.info("project converter not available (%s): using ctranslate2's converter", exc)
+        from ctranslate2.converters import TransformersConverter
+
+        TransformersConverter(str(hf)).convert(str(out), quantization=quantization, force=True)
+        tokenizer_dir = out / "tokenizer"
+        tokenizer_dir.mkdir()
+        for name in ("vocab.json", "sentencepiece.bpe.model", "tokenizer_config.json"):
+            if (hf / name).is_file():
+                shutil.copy(hf / name, tokenizer_dir / name)
+        how = "ctranslate2.converters.TransformersConverter"
+    seconds = time.monotonic() - started
+    marker.write_text(json.dumps({"convert_s": seconds, "how": how}))
+    return out, seconds, how
+
+
+def ensure_models(with_ct2: bool = True) -> BenchModels:
+    hf, params, build_s = build_m2m100()
+    ct2_dir: Path | None = None
+    convert_s = 0.0
+    note = ""
+    if with_ct2:
+        try:
+            ct2_dir, convert_s, note = convert_ct2(hf, hf.parent / "ct2-int8")
+        except Exception as exc:  # the benchmark reports what it could not build
+            note = f"CTranslate2 conversion failed: {exc}"
+            log.warning(note)
+    return BenchModels(hf, ct2_dir, params, build_s, convert_s, note)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-ct2", action="store_true", help="skip the CTranslate2 conversion")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    models = ensure_models(with_ct2=not args.no_ct2)
+    print(json.dumps({k: str(v) for k, v in models.__dict__.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

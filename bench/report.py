@@ -1,0 +1,327 @@
+"""Turn one run's measurements into ``results.json`` and ``RESULTS.md`` (ratios and targets)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+ENGINE_LABEL = {
+    "naive": "naive baseline (generate() per text, torch fp32)",
+    "torch": "newsbrief, torch fp32 engine",
+    "ct2": "newsbrief, CTranslate2 int8 engine",
+}
+
+
+def _get(data: Any, *path: Any) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _num(x: Any) -> float | None:
+    if isinstance(x, int | float) and not (isinstance(x, float) and math.isnan(x)):
+        return float(x)
+    return None
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    a, b = _num(a), _num(b)
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def _f(x: Any, digits: int = 2, suffix: str = "") -> str:
+    v = _num(x)
+    if v is None:
+        return "n/a"
+    return f"{v:,.{digits}f}{suffix}"
+
+
+def _mib(kb: Any) -> str:
+    v = _num(kb)
+    return "n/a" if v is None else f"{v / 1024:,.0f} MiB"
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 5 with its measured value and whether it is met (None: not measured)."""
+    out: list[dict[str, Any]] = []
+    row1 = results.get("row1", {})
+    naive16 = _get(row1, "naive", "c16", "throughput_rps")
+    naive4_p95 = _get(row1, "naive", "c4", "p95_ms")
+    for engine in ("torch", "ct2"):
+        if engine not in row1:
+            continue
+        ratio = _ratio(_get(row1, engine, "c16", "throughput_rps"), naive16)
+        out.append(
+            {
+                "target": f"throughput at 16 clients >= 10x naive ({engine})",
+                "measured": f"{_f(ratio)}x",
+                "met": None if ratio is None else ratio >= 10,
+            }
+        )
+        p95 = _num(_get(row1, engine, "c16", "p95_ms"))
+        base = _num(naive4_p95)
+        out.append(
+            {
+                "target": f"p95 at 16 clients <= naive p95 at 4 ({engine})",
+                "measured": f"{_f(p95, 0)} ms vs {_f(base, 0)} ms",
+                "met": None if p95 is None or base is None else p95 <= base,
+            }
+        )
+    row2 = results.get("row2", {})
+    speed = _ratio(
+        _get(row2, "ct2", "b1", "tokens_per_s"), _get(row2, "torch", "b1", "tokens_per_s")
+    )
+    out.append(
+        {
+            "target": "CT2 int8 vs torch fp32, batch 1: >= 2x tokens/s",
+            "measured": f"{_f(speed)}x",
+            "met": None if speed is None else speed >= 2,
+        }
+    )
+    rss = _ratio(_get(row2, "ct2", "b1", "peak_rss_kb"), _get(row2, "torch", "b1", "peak_rss_kb"))
+    out.append(
+        {
+            "target": "CT2 int8 vs torch fp32, batch 1: peak RSS <= 0.5x",
+            "measured": f"{_f(rss)}x",
+            "met": None if rss is None else rss <= 0.5,
+        }
+    )
+    over = overhead(results)
+    out.append(
+        {
+            "target": "service overhead p50 (no-op backend) < 3 ms",
+            "measured": f"{_f(over['overhead_ms'])} ms",
+            "met": None if over["overhead_ms"] is None else over["overhead_ms"] < 3,
+        }
+    )
+    for engine, share in over["shares"].items():
+        out.append(
+            {
+                "target": f"overhead < 5% of the backend time of a translated brief ({engine})",
+                "measured": f"{_f(share * 100 if share is not None else None)}%",
+                "met": None if share is None else share < 0.05,
+            }
+        )
+    hit = _num(_get(results, "row4", "cache", "p50_ms"))
+    hits = _get(results, "row4", "cache", "hits")
+    out.append(
+        {
+            "target": "cache hit p50 < 2 ms through gRPC",
+            "measured": f"{_f(hit)} ms ({hits if hits is not None else 'n/a'} hits)",
+            "met": None if hit is None or not hits else hit < 2,
+        }
+    )
+    return out
+
+
+def overhead(results: dict[str, Any]) -> dict[str, Any]:
+    """Server p50 minus bare-pipeline p50 with the no-op translator; and that overhead as a share
+    of each engine's translate stage (server-reported, p50 at 1 client)."""
+    server = _num(_get(results, "row3", "server", "p50_ms"))
+    bare = _num(_get(results, "row3", "bare", "p50_ms"))
+    over = None if server is None or bare is None else max(server - bare, 0.0)
+    shares: dict[str, float | None] = {}
+    for engine in ("torch", "ct2"):
+        if engine in results.get("row1", {}):
+            backend = _num(_get(results, "row1", engine, "c1", "translate_stage_p50_ms"))
+            shares[engine] = None if over is None or not backend else over / backend
+    return {"server_ms": server, "bare_ms": bare, "overhead_ms": over, "shares": shares}
+
+
+def _share(entry: dict[str, Any]) -> str:
+    """The share of all cores' time that other processes used during a measurement."""
+    share = _num(_get(entry, "cpu", "foreign_share"))
+    return "n/a" if share is None else f"{share * 100:.0f}%"
+
+
+def _yes(met: bool | None) -> str:
+    return {True: "**met**", False: "**not met**", None: "not measured"}[met]
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results.get("machine", {})
+    plan = results.get("plan", {})
+    models = results.get("models", {})
+    versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
+    lines: list[str] = [
+        "# newsbrief benchmark (issue 5)",
+        "",
+        f"Generated by `make bench` (`python -m bench.run`), started {results.get('started_utc')}, "
+        f"wall time {_f(results.get('wall_s'), 0)} s (model build/convert "
+        f"{_f(models.get('setup_s'), 0)} s of it). All rows come from this one run on this "
+        "machine; compare ratios, not absolute figures (the machine is shared: single figures "
+        "vary by 20-50%).",
+        "",
+        "## Machine and set-up",
+        "",
+        f"- CPU: {m.get('cpu_model')} ({m.get('cores')} cores visible, {m.get('affinity')} usable;"
+        f" SIMD: {', '.join(m.get('simd', []))}); memory {m.get('memory_gib')} GiB; "
+        f"Python {m.get('python')}; {versions}.",
+        f"- Model: {models.get('architecture')}, {_f(models.get('parameters'), 0)} parameters, "
+        "RANDOM weights (no weights can be fetched here), vocabulary "
+        f"{_get(models, 'config', 'vocab_size')}; tokenizer: a small BPE sentencepiece model with "
+        "the 100 `__xx__` language tokens registered and `vocab.json` padded to the model's "
+        f"vocabulary. CTranslate2 int8 conversion by {models.get('ct2_converter') or 'n/a'}.",
+        f"- Forced decode length: exactly {plan.get('new_tokens')} new tokens per text "
+        "(min = max new tokens; the forced `__ko__` token counts as one), greedy, for every "
+        "engine. Each request briefs a unique English article (the test fixture naming a "
+        f"different district) with {results.get('brief_options')}: 3 texts to translate "
+        "(headline, 1 summary sentence, 1 key point), source 25-35 tokens each.",
+        f"- Threads: torch {plan.get('torch_threads')} intra-op; newsbrief CTranslate2 server "
+        f"inter_threads {plan.get('ct2_inter_threads')} x intra_threads "
+        f"{plan.get('ct2_intra_threads')}; row 2 engines use 2 threads (CT2: inter 1 x intra 2). "
+        f"Micro-batcher: max batch {plan.get('max_batch_size')} texts, max wait "
+        f"{plan.get('max_wait_ms')} ms. Result cache off for rows 1 and 3.",
+        f"- Requests per load run (clients: requests): {plan.get('requests')}; each run capped at "
+        f"{_f(plan.get('load_cap_s'), 0)} s. Closed loop: each client sends its next request "
+        "when the previous one is answered. Every server runs alone in its own process on "
+        "127.0.0.1; the load generator shares the same 2 cores.",
+        "- *other load*: the share of all cores' time used by processes outside the benchmark "
+        "during that measurement (this machine is shared with other engineers' test runs); "
+        "*server CPU s/req*: CPU seconds the server process spent per request. A figure taken "
+        "under high other load is slowed by it; the CPU columns show by how much.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+    ]
+    for t in targets(results):
+        lines.append(f"| {t['target']} | {t['measured']} | {_yes(t['met'])} |")
+
+    lines += [
+        "",
+        "## 1. Brief + Korean translation over gRPC: throughput and latency",
+        "",
+        "| engine | clients | done/requested | req/s | x naive | p50 ms | p95 ms | "
+        "translate stage p50 ms | server CPU s/req | other load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    row1 = results.get("row1", {})
+    for engine, entry in row1.items():
+        if entry.get("error") and not any(k.startswith("c") and k[1:].isdigit() for k in entry):
+            lines.append(
+                f"| {ENGINE_LABEL.get(engine, engine)} | - | - | - | - | - | - | "
+                f"not run: {entry['error']} |"
+            )
+            continue
+        for c in plan.get("concurrencies", (1, 4, 16)):
+            r = entry.get(f"c{c}")
+            if not r:
+                continue
+            ratio = _ratio(r.get("throughput_rps"), _get(row1, "naive", f"c{c}", "throughput_rps"))
+            errors = f" ({r['errors']} errors)" if r.get("errors") else ""
+            lines.append(
+                f"| {ENGINE_LABEL.get(engine, engine)} | {c} | {r['completed']}/{r['requested']}"
+                f"{errors} | {_f(r.get('throughput_rps'), 3)} | {_f(ratio)}x | "
+                f"{_f(r.get('p50_ms'), 0)} | {_f(r.get('p95_ms'), 0)} | "
+                f"{_f(r.get('translate_stage_p50_ms'), 0)} | "
+                f"{_f(r.get('server_cpu_s_per_request'), 2)} | {_share(r)} |"
+            )
+    lines += [
+        "",
+        "## 2. CTranslate2 int8 vs torch fp32, the engine alone (own process each)",
+        "",
+        "| engine | batch | tokens/s | x torch | s per batch | tokens per text | peak RSS | "
+        "x torch RSS | other load |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    row2 = results.get("row2", {})
+    for engine in ("torch", "ct2"):
+        e = row2.get(engine)
+        if not e:
+            continue
+        if "error" in e:
+            lines.append(f"| {engine} | - | - | - | - | - | - | failed: {e['error']} |")
+            continue
+        for b in ("b1", "b8"):
+            r = e.get(b, {})
+            per_batch = _ratio(r.get("seconds"), r.get("batches"))
+            lines.append(
+                f"| {'torch fp32' if engine == 'torch' else 'CT2 int8'} | {r.get('batch')} | "
+                f"{_f(r.get('tokens_per_s'), 1)} | "
+                f"{_f(_ratio(r.get('tokens_per_s'), _get(row2, 'torch', b, 'tokens_per_s')))}x | "
+                f"{_f(per_batch)} | {_f(r.get('tokens_per_seq'), 0)} | "
+                f"{_mib(r.get('peak_rss_kb'))} | "
+                f"{_f(_ratio(r.get('peak_rss_kb'), _get(row2, 'torch', b, 'peak_rss_kb')))}x | "
+                f"{_share(e)} |"
+            )
+    over = overhead(results)
+    r3 = results.get("row3", {})
+    lines += [
+        "",
+        "## 3. Service overhead (no-op translator: returns its input)",
+        "",
+        "| measurement | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| server over gRPC, 1 client, brief + ko | {_f(_get(r3, 'server', 'p50_ms'), 3)} | "
+        f"{_f(_get(r3, 'server', 'p95_ms'), 3)} |",
+        f"| bare `Pipeline.brief` call, same input | {_f(_get(r3, 'bare', 'p50_ms'), 3)} | "
+        f"{_f(_get(r3, 'bare', 'p95_ms'), 3)} |",
+        f"| **overhead** (difference of p50s) | **{_f(over['overhead_ms'], 3)}** | |",
+        "",
+    ]
+    for engine, share in over["shares"].items():
+        backend = _get(results, "row1", engine, "c1", "translate_stage_p50_ms")
+        lines.append(
+            f"- As a share of the {ENGINE_LABEL[engine]}'s translate stage for a brief "
+            f"({_f(backend, 0)} ms p50 at 1 client): {_f(share * 100 if share else None, 3)}%."
+        )
+    if r3.get("error"):
+        lines.append(f"- Server run failed: {r3['error']}")
+    r4 = results.get("row4", {})
+    ex = r4.get("extractive", {})
+    cache = r4.get("cache", {})
+    lines += [
+        "",
+        "## 4. Extractive briefs and cache hits through the server",
+        "",
+        f"- Extractive briefs (default length, unique articles): {_f(ex.get('throughput_rps'), 1)} "
+        f"briefs/s at {ex.get('concurrency')} clients ({ex.get('completed')}/{ex.get('requested')}"
+        f" done, {ex.get('errors')} errors); p50 {_f(ex.get('p50_ms'), 2)} ms, p95 "
+        f"{_f(ex.get('p95_ms'), 2)} ms.",
+        f"- Cache hits (the same request {cache.get('requests')} times, one at a time): "
+        f"{cache.get('hits')} reported `cached`; p50 {_f(cache.get('p50_ms'), 3)} ms, p95 "
+        f"{_f(cache.get('p95_ms'), 3)} ms.",
+    ]
+    if r4.get("error"):
+        lines.append(f"- Failed: {r4['error']}")
+    lines += [
+        "",
+        "## 5. Start-up and memory",
+        "",
+        "| server | start to SERVING s | RSS at SERVING | RSS after the load | peak RSS | "
+        "model's share (RSS after load - extractive) |",
+        "|---|---|---|---|---|---|",
+        f"| extractive only (no translator) | {_f(r4.get('serving_s'))} | "
+        f"{_mib(r4.get('rss_serving_kb'))} | {_mib(r4.get('rss_after_load_kb'))} | n/a | - |",
+    ]
+    base = _num(r4.get("rss_after_load_kb"))
+    for engine, entry in row1.items():
+        after = _num(entry.get("rss_after_load_kb"))
+        share = None if after is None or base is None else after - base
+        lines.append(
+            f"| {ENGINE_LABEL.get(engine, engine)} | {_f(entry.get('serving_s'))} | "
+            f"{_mib(entry.get('rss_serving_kb'))} | {_mib(entry.get('rss_after_load_kb'))} | "
+            f"{_mib(entry.get('peak_rss_kb'))} | {_mib(share)} |"
+        )
+    notes = results.get("notes") or []
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = dict(results)
+    results["targets"] = targets(results)
+    (out_dir / "results.json").write_text(
+        json.dumps(results, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
+    )
+    (out_dir / "RESULTS.md").write_text(render(results), encoding="utf-8")

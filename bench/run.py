@@ -1,0 +1,481 @@
+"""The side-by-side benchmark of issue 5: ``make bench`` or ``python -m bench.run``.
+
+Builds the random-weight M2M100-418M checkpoint (and its CTranslate2 int8 conversion), then, in
+one run on this machine, measures:
+
+1. throughput and p50/p95 latency of a brief translated into Korean at 1, 4 and 16 concurrent
+   clients over gRPC: newsbrief (torch engine; CTranslate2 int8 engine) against a naive baseline
+   (the same server with a translator that calls ``generate()`` once per text, fp32);
+2. CTranslate2 int8 against torch fp32 at batch 1 and batch 8 (tokens/s, peak RSS), each engine
+   alone in its own process;
+3. service overhead: the server with a no-op translator against the bare pipeline call;
+4. extractive briefs per second through the server, and cache-hit latency;
+5. time from start to SERVING and resident memory per loaded model.
+
+Every server runs in its own process (one at a time) on 127.0.0.1; the load generator here is
+bounded in requests and in time. Writes ``bench/RESULTS.md`` and ``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.loadgen import LoadResult, percentile, run_load
+from bench.models import M2M100_418M, ensure_models
+from bench.server import (
+    ForeignLoad,
+    ServerProcess,
+    bench_server_argv,
+    newsbrief_server_argv,
+    process_cpu_s,
+)
+from newsbrief.client import AsyncClient
+
+log = logging.getLogger("bench")
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+OUT = BENCH_DIR / "out"
+ARTICLE = (REPO / "tests" / "fixtures" / "en_article.txt").read_text(encoding="utf-8")
+
+
+@dataclass
+class Plan:
+    """What one run does; the defaults keep ``make bench`` well under 20 minutes on 2 cores."""
+
+    new_tokens: int = 16
+    concurrencies: tuple[int, ...] = (1, 4, 16)
+    requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 32})
+    load_cap_s: float = 240.0
+    call_timeout_s: float = 300.0
+    probe_reps: int = 2
+    overhead_requests: int = 200
+    extractive_requests: int = 300
+    extractive_concurrency: int = 8
+    cache_requests: int = 200
+    engines: tuple[str, ...] = ("naive", "torch", "ct2")
+    torch_threads: int = 2
+    ct2_intra_threads: int = 1
+    ct2_inter_threads: int = 2
+    max_batch_size: int = 48
+    max_wait_ms: float = 5.0
+
+
+def article(i: int) -> str:
+    """The English fixture made unique (so no cache or sentence reuse can hide work): the
+    headline, summary sentence and key point of its 1-sentence brief all name district ``i``."""
+    return ARTICLE.replace(
+        "The city council on Tuesday", f"The city council of district {i} on Tuesday", 1
+    ).replace(
+        "for the first phase of construction",
+        f"for the first phase of construction in district {i}",
+        1,
+    )
+
+
+BRIEF_OPTIONS: dict[str, Any] = {"max_sentences": 1, "max_key_points": 1}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    flags: set[str] = set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name") and not model:
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            mem_kb = int(fh.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    versions: dict[str, str] = {}
+    for name in ("torch", "transformers", "ctranslate2", "grpc"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version("grpcio" if name == "grpc" else name)
+        except Exception:
+            versions[name] = "absent"
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
+        "simd": sorted(f for f in flags if f.startswith(("avx512_vnni", "avx512f", "avx2", "amx"))),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+# ---- row 2: engines alone ------------------------------------------------------------------
+
+
+def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.engine_probe",
+        "--engine",
+        engine,
+        "--model",
+        str(model_dir),
+        "--new-tokens",
+        str(plan.new_tokens),
+        "--threads",
+        "2",
+        "--reps",
+        str(plan.probe_reps),
+    ]
+    env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
+    load = ForeignLoad([os.getpid()], children=True)
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    if done.returncode != 0:
+        return {"engine": engine, "error": done.stderr.strip().splitlines()[-5:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1])) | {"cpu": load.result()}
+
+
+# ---- servers ---------------------------------------------------------------------------------
+
+
+def translator_env(engine: str, plan: Plan, hf_dir: Path, ct2_dir: Path | None) -> dict[str, str]:
+    """Settings of a newsbrief server whose translator is the benchmark checkpoint."""
+    t = "NEWSBRIEF_MODELS__TRANSLATOR__"
+    env = {
+        f"{t}PRESET": "m2m100-418m",
+        f"{t}PATH": str(hf_dir),
+        f"{t}DECODING__NUM_BEAMS": "1",
+        f"{t}DECODING__MAX_NEW_TOKENS": str(plan.new_tokens),
+        f"{t}DECODING__MIN_NEW_TOKENS": str(plan.new_tokens),
+        f"{t}BATCHING__MAX_BATCH_SIZE": str(plan.max_batch_size),
+        f"{t}BATCHING__MAX_WAIT_MS": str(plan.max_wait_ms),
+        "NEWSBRIEF_CACHE__ENABLED": "false",
+    }
+    if engine == "torch":
+        env |= {
+            f"{t}ENGINE": "transformers",
+            f"{t}THREADS": str(plan.torch_threads),
+            f"{t}INTER_THREADS": "1",
+        }
+    else:
+        env |= {
+            f"{t}ENGINE": "ctranslate2",
+            f"{t}PATH": str(ct2_dir),  # a converted directory is used as it is
+            f"{t}COMPUTE_TYPE": "int8",
+            f"{t}THREADS": str(plan.ct2_intra_threads),
+            f"{t}INTER_THREADS": str(plan.ct2_inter_threads),
+        }
+    return env
+
+
+async def summarize_load(
+    target: str, plan: Plan, concurrency: int, requests: int, *, offset: int, languages: list[str]
+) -> tuple[LoadResult, list[float]]:
+    """Drive ``requests`` briefs (unique articles) at ``concurrency``; also returns the
+    server-reported translate stage times (ms)."""
+    translate_ms: list[float] = []
+    async with AsyncClient(target, retries=0, timeout=plan.call_timeout_s) as client:
+
+        async def call(i: int) -> None:
+            result = await client.summarize(
+                article(offset + i), target_languages=languages, **BRIEF_OPTIONS
+            )
+            if languages and len(result.translations) != len(languages):
+                raise RuntimeError(f"{len(result.translations)} translations")
+            stage = result.timings.stages_ms.get("translate")
+            if stage is not None:
+                translate_ms.append(stage)
+
+        # one unmeasured call first: connection set-up is not part of the load
+        await call(10_000_000 + offset)
+        translate_ms.clear()
+        result = await run_load(
+            call,
+            requests=requests,
+            concurrency=concurrency,
+            max_seconds=plan.load_cap_s,
+            call_timeout_s=plan.call_timeout_s,
+        )
+    return result, translate_ms
+
+
+async def translator_ready(target: str) -> tuple[bool, str, dict[str, Any]]:
+    async with AsyncClient(target, retries=0, timeout=10) as client:
+        info = await client.server_info()
+    for cap in info.capabilities:
+        if cap.name == "translate":
+            model = next((m for m in info.models if m.role == "translator"), None)
+            return (
+                cap.ready,
+                cap.detail,
+                {"id": model.id, "backend": model.backend} if model else {},
+            )
+    return False, "no translate capability", {}
+
+
+async def row1_engine(
+    name: str,
+    server: ServerProcess,
+    plan: Plan,
+    results: dict[str, Any],
+) -> None:
+    """Start one translator server, measure start-up and memory, run the three loads."""
+    entry: dict[str, Any] = {"name": name}
+    results["row1"][name] = entry
+    try:
+        entry["serving_s"] = await server.start()
+        entry["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+        ready, detail, model = await translator_ready(server.target)
+        entry["model"] = model
+        if not ready:
+            entry["error"] = f"translator not ready: {detail}"
+            return
+        assert server.proc is not None
+        for k, c in enumerate(plan.concurrencies):
+            foreign = ForeignLoad([os.getpid(), server.proc.pid])
+            server_cpu0 = process_cpu_s(server.proc.pid)
+            load, stages = await summarize_load(
+                server.target,
+                plan,
+                c,
+                plan.requests[c],
+                offset=100_000 * (k + 1),
+                languages=["ko"],
+            )
+            server_cpu = process_cpu_s(server.proc.pid) - server_cpu0
+            entry[f"c{c}"] = load.summary() | {
+                "translate_stage_p50_ms": round(percentile(stages, 50), 3) if stages else None,
+                "server_cpu_s_per_request": round(server_cpu / max(load.completed, 1), 3),
+                "cpu": foreign.result(),
+            }
+            log.info("row1 %s c=%d: %s", name, c, entry[f"c{c}"])
+        mem = server.memory_kb()
+        entry["rss_after_load_kb"] = mem.get("VmRSS")
+        entry["peak_rss_kb"] = mem.get("VmHWM")
+    except Exception as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row1 %s failed", name)
+    finally:
+        server.stop()
+
+
+async def row3_bare_pipeline(plan: Plan) -> dict[str, Any]:
+    """The bare pipeline call (no gRPC), with the no-op translator, in this process."""
+    from bench.translators import NoopTranslator
+    from newsbrief.service.domain import Article, BriefOptions
+    from newsbrief.service.pipeline.core import Pipeline
+    from newsbrief.service.settings import Settings
+
+    pipeline = Pipeline(Settings(), translator=NoopTranslator())
+    await pipeline.start()
+    options = BriefOptions(target_languages=("ko",), **BRIEF_OPTIONS)
+    latencies: list[float] = []
+    foreign = ForeignLoad([os.getpid()])
+    try:
+        for i in range(plan.overhead_requests + 5):
+            t0 = time.monotonic()
+            await pipeline.brief(Article(text=article(500_000 + i)), options)
+            if i >= 5:
+                latencies.append((time.monotonic() - t0) * 1000)
+    finally:
+        pipeline.close()
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "cpu": foreign.result(),
+    }
+
+
+async def run(plan: Plan, results: dict[str, Any]) -> None:
+    logs = OUT / "logs"
+    t0 = time.monotonic()
+    models = ensure_models(with_ct2="ct2" in plan.engines)
+    results["models"] = {
+        "architecture": "M2M100ForConditionalGeneration (facebook/m2m100_418M config)",
+        "config": M2M100_418M,
+        "parameters": models.parameters,
+        "hf_dir": str(models.hf_dir.relative_to(REPO)),
+        "ct2_dir": str(models.ct2_dir.relative_to(REPO)) if models.ct2_dir else None,
+        "build_s": round(models.build_s, 1),
+        "convert_s": round(models.convert_s, 1),
+        "ct2_converter": models.ct2_note,
+        "setup_s": round(time.monotonic() - t0, 1),
+    }
+
+    # row 2: engines alone, each in its own process
+    results["row2"] = {"torch": probe_engine("torch", models.hf_dir, plan)}
+    if models.ct2_dir is not None:
+        results["row2"]["ct2"] = probe_engine("ct2", models.ct2_dir, plan)
+    log.info("row2: %s", results["row2"])
+
+    # rows 4 and 5: extractive-only server (the real newsbrief-server, no translator)
+    extractive = ServerProcess(
+        "extractive",
+        newsbrief_server_argv(),
+        {"NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none"},
+        logs / "extractive.log",
+    )
+    row4: dict[str, Any] = {}
+    results["row4"] = row4
+    try:
+        row4["serving_s"] = await extractive.start()
+        row4["rss_serving_kb"] = extractive.memory_kb().get("VmRSS")
+        assert extractive.proc is not None
+        foreign = ForeignLoad([os.getpid(), extractive.proc.pid])
+        load, _ = await summarize_load(
+            extractive.target,
+            plan,
+            plan.extractive_concurrency,
+            plan.extractive_requests,
+            offset=1_000_000,
+            languages=[],
+        )
+        row4["extractive"] = load.summary() | {"cpu": foreign.result()}
+        row4["cache"] = await cache_hits(extractive.target, plan)
+        row4["rss_after_load_kb"] = extractive.memory_kb().get("VmRSS")
+    except Exception as exc:
+        row4["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row4 failed")
+    finally:
+        extractive.stop()
+    log.info("row4: %s", row4)
+
+    # row 3: no-op translator server vs bare pipeline
+    row3: dict[str, Any] = {}
+    results["row3"] = row3
+    noop = ServerProcess(
+        "noop",
+        bench_server_argv("noop"),
+        {"NEWSBRIEF_CACHE__ENABLED": "false", "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none"},
+        logs / "noop.log",
+    )
+    try:
+        await noop.start()
+        assert noop.proc is not None
+        foreign = ForeignLoad([os.getpid(), noop.proc.pid])
+        load, _ = await summarize_load(
+            noop.target, plan, 1, plan.overhead_requests, offset=2_000_000, languages=["ko"]
+        )
+        row3["server"] = load.summary() | {"cpu": foreign.result()}
+    except Exception as exc:
+        row3["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row3 failed")
+    finally:
+        noop.stop()
+    row3["bare"] = await row3_bare_pipeline(plan)
+    log.info("row3: %s", row3)
+
+    # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8
+    results["row1"] = {}
+    for engine in plan.engines:
+        if engine == "naive":
+            server = ServerProcess(
+                "naive",
+                bench_server_argv(
+                    "naive",
+                    "--model",
+                    str(models.hf_dir),
+                    "--new-tokens",
+                    str(plan.new_tokens),
+                    "--threads",
+                    str(plan.torch_threads),
+                ),
+                {
+                    "NEWSBRIEF_CACHE__ENABLED": "false",
+                    "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
+                },
+                logs / "naive.log",
+            )
+        elif engine == "ct2" and models.ct2_dir is None:
+            results["row1"]["ct2"] = {"name": "ct2", "error": models.ct2_note}
+            continue
+        else:
+            server = ServerProcess(
+                engine,
+                newsbrief_server_argv(),
+                translator_env(engine, plan, models.hf_dir, models.ct2_dir),
+                logs / f"{engine}.log",
+            )
+        await row1_engine(engine, server, plan, results)
+    results["wall_s"] = round(time.monotonic() - t0, 1)
+
+
+async def cache_hits(target: str, plan: Plan) -> dict[str, Any]:
+    """The same request again and again, one at a time: every call after the first is a hit."""
+    async with AsyncClient(target, retries=0, timeout=30) as client:
+        text = article(3_000_000)
+        first = await client.summarize(text, **BRIEF_OPTIONS)
+        hits = 0
+        latencies: list[float] = []
+        for _ in range(plan.cache_requests):
+            t0 = time.monotonic()
+            result = await client.summarize(text, **BRIEF_OPTIONS)
+            latencies.append((time.monotonic() - t0) * 1000)
+            hits += bool(result.cached)
+    return {
+        "requests": len(latencies),
+        "first_cached": first.cached,
+        "hits": hits,
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--new-tokens", type=int, default=Plan.new_tokens)
+    parser.add_argument(
+        "--engines", default="naive,torch,ct2", help="comma-separated: naive,torch,ct2"
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
+    args = parser.parse_args(argv)
+    plan = Plan(new_tokens=args.new_tokens, engines=tuple(args.engines.split(",")))
+    if args.quick:
+        plan.requests = {1: 2, 4: 4, 16: 16}
+        plan.overhead_requests = 50
+        plan.extractive_requests = 50
+        plan.cache_requests = 50
+        plan.probe_reps = 1
+    return plan, args
+
+
+def main(argv: list[str] | None = None) -> None:
+    plan, args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "plan": plan.__dict__ | {"requests": {str(k): v for k, v in plan.requests.items()}},
+        "brief_options": BRIEF_OPTIONS | {"target_languages": ["ko"]},
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        asyncio.run(run(plan, results))
+    finally:
+        report.write(results, args.out)
+        log.info("wrote %s and %s", args.out / "RESULTS.md", args.out / "results.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The benchmark's load generator and report writer on fakes (no models, no timing asserts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from bench.loadgen import percentile, run_load
+from bench.report import targets, write
+
+
+def test_percentile_interpolates() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([], 50) != percentile([], 50)  # NaN
+
+
+def test_load_generator_counts_calls_and_errors() -> None:
+    seen: list[int] = []
+
+    async def call(i: int) -> None:
+        seen.append(i)
+        await asyncio.sleep(0)
+        if i % 5 == 4:
+            raise RuntimeError("boom")
+
+    result = asyncio.run(
+        run_load(call, requests=20, concurrency=4, max_seconds=30, call_timeout_s=5)
+    )
+    assert sorted(seen) == list(range(20))
+    assert result.completed == 16 and len(result.errors) == 4 and result.skipped == 0
+    summary = result.summary()
+    assert summary["requested"] == 20 and summary["errors"] == 4
+
+
+def test_load_generator_stops_at_its_time_cap() -> None:
+    async def call(i: int) -> None:
+        await asyncio.sleep(0)
+
+    result = asyncio.run(
+        run_load(call, requests=1000, concurrency=2, max_seconds=0, call_timeout_s=5)
+    )
+    assert result.completed == 0 and result.skipped == 1000
+
+
+def test_load_generator_cuts_slow_calls() -> None:
+    async def call(i: int) -> None:
+        await asyncio.sleep(10)
+
+    result = asyncio.run(
+        run_load(call, requests=2, concurrency=2, max_seconds=30, call_timeout_s=0.01)
+    )
+    assert result.completed == 0 and len(result.errors) == 2
+
+
+def _fake_results() -> dict[str, object]:
+    def load(rps: float, p95: float, stage: float) -> dict[str, object]:
+        return {
+            "concurrency": 1,
+            "requested": 4,
+            "completed": 4,
+            "errors": 0,
+            "throughput_rps": rps,
+            "p50_ms": p95 / 2,
+            "p95_ms": p95,
+            "translate_stage_p50_ms": stage,
+            "cpu": {"foreign_share": 0.1},
+        }
+
+    return {
+        "machine": {"cpu_model": "fake", "cores": 2},
+        "plan": {"new_tokens": 16, "concurrencies": [1, 4, 16]},
+        "row1": {
+            "naive": {"c1": load(1, 100, 90), "c4": load(1, 400, 90), "c16": load(1, 1600, 90)},
+            "ct2": {"c1": load(2, 50, 40), "c4": load(8, 60, 40), "c16": load(12, 300, 40)},
+            "torch": {"name": "torch", "error": "translator not ready: absent"},
+        },
+        "row2": {
+            "torch": {"b1": {"batch": 1, "tokens_per_s": 10, "peak_rss_kb": 2000}},
+            "ct2": {"b1": {"batch": 1, "tokens_per_s": 25, "peak_rss_kb": 900}},
+        },
+        "row3": {"server": {"p50_ms": 4.0}, "bare": {"p50_ms": 2.5}},
+        "row4": {"cache": {"p50_ms": 1.0, "hits": 10}},
+    }
+
+
+def test_targets_are_judged_from_the_measurements() -> None:
+    verdicts = {t["target"]: t["met"] for t in targets(_fake_results())}
+    assert verdicts["throughput at 16 clients >= 10x naive (ct2)"] is True
+    assert verdicts["p95 at 16 clients <= naive p95 at 4 (ct2)"] is True
+    assert verdicts["CT2 int8 vs torch fp32, batch 1: >= 2x tokens/s"] is True
+    assert verdicts["CT2 int8 vs torch fp32, batch 1: peak RSS <= 0.5x"] is True
+    assert verdicts["service overhead p50 (no-op backend) < 3 ms"] is True
+    assert verdicts["cache hit p50 < 2 ms through gRPC"] is True
+    assert verdicts["throughput at 16 clients >= 10x naive (torch)"] is None
+
+
+def test_report_writer_writes_markdown_and_json(tmp_path: Path) -> None:
+    write(_fake_results(), tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert "## Targets" in text and "## 1." in text and "not run: translator not ready" in text
+    assert data["targets"] and data["row1"]["ct2"]["c16"]["throughput_rps"] == 12
