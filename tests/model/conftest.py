@@ -8,7 +8,9 @@ Malay text; from it:
   ``save_pretrained`` does not write it);
 - ``m2m100_checkpoint``: the same model class with an ``M2M100Tokenizer`` (vocab.json + the
   sentencepiece model) with every ``__xx__`` language token registered, so ``len(tokenizer)``
-  counts them and the model is sized to fit.
+  counts them and the model is sized to fit;
+- ``madlad_checkpoint``: ``T5ForConditionalGeneration`` + ``T5Tokenizer`` (unigram model) whose
+  ``<2xx>`` target tags are pieces, as in MADLAD-400.
 
 Both are written with ``save_pretrained`` and loaded by the tests through the same
 ``from_pretrained`` path as production. Random weights translate into junk: tests assert
@@ -35,6 +37,7 @@ pytest.importorskip("transformers", reason="model tests need the hf extra (trans
 pytest.importorskip("sentencepiece", reason="model tests need sentencepiece")
 
 NLLB_CODES = ["eng_Latn", "kor_Hang", "zsm_Latn", "ind_Latn"]
+MADLAD_TAGS = ["<2en>", "<2ko>", "<2ms>", "<2id>"]
 
 
 def _words(text: str) -> list[str]:
@@ -156,6 +159,50 @@ def m2m100_checkpoint(spm_bpe: Path, tmp_path_factory: pytest.TempPathFactory) -
     assert tokenizer.convert_tokens_to_ids("__ko__") == tokenizer.get_lang_id("ko")
     model = _tiny_m2m100(len(tokenizer) + tokenizer.num_madeup_words, tokenizer.pad_token_id)
     model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A MADLAD-400-style checkpoint: ``T5ForConditionalGeneration`` + ``T5Tokenizer`` on a
+    unigram sentencepiece model (pad=0, eos=1, unk=2) whose ``<2xx>`` target tags are pieces."""
+    import sentencepiece as spm
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-madlad")
+    corpus = folder / "corpus.txt"
+    corpus.write_text(_corpus(), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(folder / "spiece"),
+        vocab_size=500,
+        model_type="unigram",
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        user_defined_symbols=MADLAD_TAGS,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    corpus.unlink()
+    tokenizer = T5Tokenizer.from_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=16,
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
+    T5ForConditionalGeneration(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 

@@ -49,7 +49,12 @@ def m2m100(m2m100_checkpoint: Path) -> HFTranslationEngine:
     return _engine(m2m100_checkpoint, "m2m100-418m")
 
 
-@pytest.fixture(params=["nllb", "m2m100"])
+@pytest.fixture(scope="module")
+def madlad(madlad_checkpoint: Path) -> HFTranslationEngine:
+    return _engine(madlad_checkpoint, "madlad400-3b")
+
+
+@pytest.fixture(params=["nllb", "m2m100", "madlad"])
 def engine(request: pytest.FixtureRequest) -> HFTranslationEngine:
     return request.getfixturevalue(request.param)
 
@@ -65,8 +70,13 @@ def test_language_codes_map_to_real_tokens(engine: HFTranslationEngine) -> None:
 
 @pytest.mark.parametrize("target", ["ko", "ms"])
 def test_forced_target_language_token_is_the_first_generated_token(
-    engine: HFTranslationEngine, target: str
+    nllb: HFTranslationEngine, m2m100: HFTranslationEngine, target: str
 ) -> None:
+    for engine in (nllb, m2m100):
+        _check_forced_token(engine, target)
+
+
+def _check_forced_token(engine: HFTranslationEngine, target: str) -> None:
     prepared = engine.prepare(TEXTS, "en", target)
     # the source language token leads every input (NLLB non-legacy and M2M100 alike)
     assert (prepared.inputs["input_ids"][:, 0] == engine.language_ids["en"]).all()
@@ -79,13 +89,22 @@ def test_forced_target_language_token_is_the_first_generated_token(
     assert output.shape[1] <= 1 + GREEDY.max_new_tokens
 
 
+@pytest.mark.parametrize("target", ["ko", "ms"])
+def test_madlad_target_tag_leads_the_source(madlad: HFTranslationEngine, target: str) -> None:
+    prepared = madlad.prepare(TEXTS, "en", target)
+    assert prepared.forced_token_id is None
+    assert (prepared.inputs["input_ids"][:, 0] == madlad.language_ids[target]).all()
+    output = madlad.generate(prepared)
+    assert output.shape[0] == len(TEXTS) and output.shape[1] <= 1 + GREEDY.max_new_tokens
+
+
 def test_one_translation_per_text_and_empty_texts_stay_empty(engine: HFTranslationEngine) -> None:
     out = engine.translate_batch(["", *TEXTS, "  "], "en", "ko")
     assert isinstance(out, TranslationBatch)
     assert len(out) == len(TEXTS) + 2
     assert out[0] == "" and out[-1] == ""
     assert all(isinstance(t, str) for t in out)
-    assert not any(t.startswith(("kor_Hang", "__ko__")) for t in out)
+    assert not any(t.startswith(("kor_Hang", "__ko__", "<2ko>")) for t in out)
 
 
 def test_batch_and_single_results_are_equal(engine: HFTranslationEngine) -> None:

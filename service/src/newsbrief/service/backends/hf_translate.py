@@ -137,6 +137,9 @@ class HFTranslationEngine:
             )
             if ok and self.family == "m2m100" and hasattr(tok, "get_lang_id"):
                 ok = tok.get_lang_id(code.strip("_")) == token_id
+            if ok and self.forcing == "source_prefix":
+                # the tag must reach the model as one token at the start of the source
+                ok = tok(f"{code} x")["input_ids"][0] == token_id
             if ok:
                 ids[language] = int(token_id)
             else:
