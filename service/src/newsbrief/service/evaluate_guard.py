@@ -61,12 +61,18 @@ def evaluate_guard(data: Path, label_below: float = 1.0) -> dict[str, Any]:
     """Run the guard on every FRANK system summary; score its verdict against the humans'."""
     groups: dict[str, list[tuple[bool, bool]]] = {}
     examples: list[dict[str, Any]] = []
+    references = [0, 0]  # flagged, n: the human reference summaries, for comparison
     for row in _jsonl(data / "summarisation" / "en_news_summaries.jsonl"):
         summaries = row.get("model_summaries") or []
         if not summaries:
             continue
         source = normalize_text(row["text"])
         index = SourceIndex(f"\n{source}", "en")
+        if row["dataset"] == "cnn_dailymail":  # cased; XSum references are lowercased
+            reference = normalize_text(row["summary"])
+            verdict = check_brief(Brief(headline="", summary=reference), source, "", "en", index)
+            references[0] += not verdict.passed
+            references[1] += 1
         for item in summaries:
             summary = normalize_text(item["summary"])
             result = check_brief(Brief(headline="", summary=summary), source, "", "en", index)
@@ -94,6 +100,7 @@ def evaluate_guard(data: Path, label_below: float = 1.0) -> dict[str, Any]:
         "label": f"human_factuality < {label_below}",
         "verdict": "unfaithful when >= 1 fact is missing from the article",
         "groups": {k: _scores(groups[k]) for k in keys},
+        "cnn_dailymail_references": {"n": references[1], "flagged": references[0]},
         "examples": examples,
     }
 
@@ -111,6 +118,13 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| {name} | {r['n']} | {r['unfaithful']} | {r['flagged']} | "
             f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |"
         )
+    ref = report.get("cnn_dailymail_references")
+    if ref:
+        lines += [
+            "",
+            f"The guard also flags {ref['flagged']} of {ref['n']} human-written CNN/DailyMail "
+            "reference highlights (they often carry facts that are not in the article text).",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -429,6 +429,16 @@ def check_texts(
     return result
 
 
+def _known_word(word: str, idx: SourceIndex) -> bool:
+    """``word`` or a simple inflection of it (possessive, plural) is a word of the source."""
+    forms = {word, _strip_possessive(word), word + "s"}
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    return any(f in idx.words for f in forms)
+
+
 def _missing(fact: Fact, idx: SourceIndex) -> str:
     """Why ``fact`` is not supported by the source ("" when it is)."""
     if fact.kind == "number":
@@ -458,10 +468,7 @@ def _missing(fact: Fact, idx: SourceIndex) -> str:
         missing = [
             w
             for w in _WORD.findall(fact.text.casefold())
-            if w not in _CONNECTORS
-            and w not in _HONORIFICS
-            and w not in idx.words
-            and _strip_possessive(w) not in idx.words
+            if w not in _CONNECTORS and w not in _HONORIFICS and not _known_word(w, idx)
         ]
         return f"name {fact.text!r} is not in the article" if missing else ""
     if fact.kind == "quote":
