@@ -282,3 +282,17 @@ def test_split_dateline(paragraph: str, dateline: str) -> None:
         assert paragraph.endswith(rest) and rest[0].isalnum()
     else:
         assert rest == paragraph
+
+
+def test_figures_and_agency_sign_offs_stay() -> None:
+    article = [
+        "The unemployment rate fell for the third month in a row, the statistics office said.",
+        "12%",
+        "\u201cThere is no alternative to a two-state solution,\u201d he said. \u2013 AFP",
+    ]
+    text = "\n\n".join(article)
+    cleaned = clean_scraped_text(text)
+    assert cleaned.removed == {}
+    assert cleaned.text == text
+    caption = "Protesters march in Hong Kong on Sunday. REUTERS/Tyrone Siu"
+    assert clean_scraped_text(f"{text}\n\n{caption}").removed == {CAPTION: 1}

@@ -77,7 +77,8 @@ def _phrases(text: str) -> frozenset[str]:
 
 # Whole paragraphs that are buttons, labels or links of the page's furniture.
 _UI_PHRASES = _phrases(
-    """share|shares|share this|share this article|share this story|share on facebook|
+    """share|shares|share this|share this article|media playback is unsupported on your device|
+    share this story|share on facebook|
     share on twitter|share via email|tweet|email|print|save|copy link|link copied|comment|comments|
     subscribe|subscribe now|sign in|sign up|log in|login|register|menu|search|close|home|
     skip to content|skip to main content|back to top|next|previous|next article|previous article|
@@ -159,7 +160,7 @@ _CAPTION = re.compile(
     | ^\[?\s*(?:사진|그래픽|영상|자료사진|연합뉴스\s*자료사진)\s*[=:\]]
     | \(\s*(?:photo|picture|image|pic|foto|gambar|사진)\b[^)]{0,60}\)\s*$
     | \b(?:photo|picture|image|credit)s?\s*:\s*[A-Z][^.]{0,60}$
-    | (?:^|\s)(?:REUTERS|AFP|AP\ Photo|Getty\ Images|EPA|EPA-EFE|Bernama|Yonhap)
+    | (?:^|[^\s\u2013\u2014-]\s)(?:REUTERS|AFP|AP\ Photo|Getty\ Images|EPA|EPA-EFE|Bernama|Yonhap)
         (?:\s*/\s*[A-Z][\w .'-]{0,40})?\s*$
     | \[[^\]]{0,40}(?:제공|사진)\]\s*$
     """
@@ -253,6 +254,7 @@ _TIME_WORDS = _phrases(
     오전|오후|어제|오늘"""
 )
 _TIME_WORD_SET = frozenset(w for p in _TIME_WORDS for w in p.split())
+_CLOCK_OR_DATE = re.compile(r"\d{1,2}:\d{2}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
 _BREADCRUMB = re.compile(r"\s(?:>|\u00bb|/|\u203a)\s")
 _TIMEISH = re.compile(
     r"\d|\bretrieved\b|\bago\b|\bjust now\b|\blalu\b|방금|\byesterday\b|\btoday\b", re.I
@@ -345,7 +347,11 @@ def _is_ui(norm: str, raw: str) -> bool:
         return True
     words = norm.split()
     # a row of buttons: "Share Tweet Email", "Facebook Twitter WhatsApp"
-    return len(words) <= 8 and all(w in _UI_WORDS or w.isdigit() for w in words)
+    return (
+        len(words) <= 8
+        and all(w in _UI_WORDS or w.isdigit() for w in words)
+        and not all(w.isdigit() for w in words)  # "12%" is a figure, not a button
+    )
 
 
 def _is_timestamp(norm: str, raw: str) -> bool:
@@ -358,7 +364,9 @@ def _is_timestamp(norm: str, raw: str) -> bool:
     ]
     # "time 32 minutes ago", "Nov. 19, 2019, 8:41 AM UTC", "입력 2019.11.19 08:41",
     # "Updated 3 hours ago | Reuters" (one source word allowed)
-    return len(rest) <= 1 and len(norm.split()) > len(rest)
+    words = norm.split()
+    has_time = any(w in _TIME_WORD_SET for w in words) or bool(_CLOCK_OR_DATE.search(raw))
+    return has_time and len(rest) <= 1 and len(words) > len(rest)
 
 
 def _is_related_heading(norm: str, raw: str) -> bool:
