@@ -296,3 +296,19 @@ def test_figures_and_agency_sign_offs_stay() -> None:
     assert cleaned.text == text
     caption = "Protesters march in Hong Kong on Sunday. REUTERS/Tyrone Siu"
     assert clean_scraped_text(f"{text}\n\n{caption}").removed == {CAPTION: 1}
+
+
+def test_subheadings_inside_the_story_do_not_end_it() -> None:
+    article = [
+        MAIN[0],
+        "What residents say",
+        MAIN[1],
+        "More on the budget",
+        MAIN[2],
+        "관련 법안 통과 전망",
+        MAIN[3],
+    ]
+    text = "\n\n".join(article)
+    cleaned = clean_scraped_text(text)
+    assert cleaned.removed == {}
+    assert cleaned.text == text

@@ -113,8 +113,8 @@ _RELATED_HEADINGS = _phrases(
     주요뉴스|주요 뉴스|최신기사|최신 기사|다른 기사|이 시각 주요뉴스|추천 기사|함께 볼만한 기사"""
 )
 _RELATED_PREFIX = re.compile(
-    r"^(?:more from|more on|more stories from|related to|read more on|most read in|"
-    r"more in|latest from|berita lain dari|관련)\b",
+    r"^(?:more from|more stories from|read more on|most read in|latest from|"
+    r"berita lain dari|관련\s*(?:기사|뉴스))\b",
     re.I,
 )
 # Headings that open a comment section (runs until a related-stories heading or the end).
