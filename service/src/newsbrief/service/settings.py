@@ -215,7 +215,9 @@ class CacheSettings(BaseModel):
 class ModelSlotSettings(BaseModel):
     """One model role (summariser or translator): which preset, from where, on which engine."""
 
-    preset: str = Field(description="Preset name (see `newsbrief-server models list`); 'none' = off.")
+    preset: str = Field(
+        description="Preset name (see `newsbrief-server models list`); 'none' = off."
+    )
     path: str = Field(
         "", description="Local model directory; overrides the preset's Hugging Face id."
     )
@@ -239,12 +241,12 @@ class ModelsSettings(BaseModel):
     serving what it can."""
 
     summarizer: ModelSlotSettings = Field(
-        default_factory=lambda: ModelSlotSettings(preset="extractive"),
+        default_factory=lambda: ModelSlotSettings.model_validate({"preset": "extractive"}),
         description="Summariser: 'extractive' (built in), 'distilbart-cnn', 'mt5-xlsum'.",
     )
     translator: ModelSlotSettings = Field(
-        default_factory=lambda: ModelSlotSettings(preset="m2m100-418m"),
-        description="Translator: 'm2m100-418m' (default), 'nllb-600m', or 'none'.",
+        default_factory=lambda: ModelSlotSettings.model_validate({"preset": "m2m100-418m"}),
+        description="Translator: 'm2m100-418m' (default), 'nllb-600m', 'madlad400-3b', 'none'.",
     )
     cache_dir: Path | None = Field(
         None, description="Hugging Face cache directory (default: the hub's own default)."
@@ -372,4 +374,3 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         merged = {**file_data, **overrides}
         return Settings(**merged)
     return Settings(**overrides)
-
