@@ -184,3 +184,62 @@ def test_models_commands_and_help_import_no_torch() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def _start(translator: object) -> None:
+    import asyncio
+
+    from newsbrief.service.backends.hf_translate import HFTranslator
+
+    assert isinstance(translator, HFTranslator)
+    try:
+        asyncio.run(translator.start())
+    finally:
+        translator.close()
+
+
+def test_translator_without_the_hf_extra_says_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    from newsbrief.service.backends.hf_translate import HFTranslator
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "transformers" else real(name, *a),
+    )
+    translator = HFTranslator(
+        ModelSlotSettings(preset="m2m100-418m"),  # type: ignore[call-arg]
+        ModelsSettings(cache_dir=tmp_path),  # type: ignore[call-arg]
+    )
+    _start(translator)
+    assert not translator.info.ready
+    assert "install the hf extra" in translator.info.detail
+    assert "transformers" in translator.info.detail
+
+
+def test_download_on_start_without_network_leaves_it_not_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from huggingface_hub import constants
+
+    from newsbrief.service.backends.hf_translate import HFTranslator
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    translator = HFTranslator(
+        ModelSlotSettings(preset="nllb-600m"),  # type: ignore[call-arg]
+        ModelsSettings(cache_dir=tmp_path, download_on_start=True),  # type: ignore[call-arg]
+    )
+    _start(translator)
+    assert not translator.info.ready
+    assert translator.info.detail.startswith("model facebook/nllb-200-distilled-600M is not")
+
+
+def test_a_summariser_preset_is_not_a_translator() -> None:
+    from newsbrief.service.backends.hf_translate import HFTranslator
+
+    with pytest.raises(ValueError, match="summarizer preset"):
+        HFTranslator(ModelSlotSettings(preset="distilbart-cnn"), ModelsSettings())  # type: ignore[call-arg]
