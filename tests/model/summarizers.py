@@ -104,10 +104,6 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         forced_bos_token_id=tokenizer.bos_token_id,
     )
     model = _seeded(BartForConditionalGeneration, config)
-    # generation defaults like the real distilbart-cnn checkpoint's: the engine must override them
-    model.generation_config.update(
-        max_length=142, min_length=56, no_repeat_ngram_size=3, num_beams=4, length_penalty=2.0
-    )
     out = folder / "model"
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

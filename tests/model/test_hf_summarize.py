@@ -4,7 +4,8 @@ the pipeline's choice between it and the extractive brief. Random weights: struc
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -242,20 +243,38 @@ def test_a_batcher_can_take_over_the_batches_of_parts(bart: HFSummarizer) -> Non
     assert seen[0] == summary.parts > 1 and len(seen) == summary.rounds
 
 
-def test_settings_decide_the_length_not_the_checkpoint_defaults(bart: HFSummarizer) -> None:
-    """The tiny BART's generation config says min_length=56 like the real checkpoint's. With the
-    end-of-sequence token made the model's favourite, the summary must end at once (settings:
-    no minimum), not be held open by the checkpoint's minimum."""
-    model: Any = bart._model
+@pytest.fixture(scope="module")
+def bart_real_defaults(
+    bart_checkpoint: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[HFSummarizer]:
+    """The tiny BART with generation defaults like the real distilbart-cnn checkpoint's."""
+    folder = tmp_path_factory.mktemp("bart-real-defaults") / "model"
+    shutil.copytree(bart_checkpoint, folder)
+    path = folder / "generation_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config.update(
+        max_length=142, min_length=56, no_repeat_ngram_size=3, num_beams=4, length_penalty=2.0
+    )
+    path.write_text(json.dumps(config), encoding="utf-8")
+    engine = HFSummarizer(slot("distilbart-cnn", folder, min_new_tokens=0), ModelsSettings())
+    run(engine.start())
+    yield engine
+    engine.close()
+
+
+def test_settings_decide_the_length_not_the_checkpoint_defaults(
+    bart_real_defaults: HFSummarizer,
+) -> None:
+    """The checkpoint says min_length=56; the settings set no minimum. With the end-of-sequence
+    token made the model's favourite, the summary must end at once, not be held open."""
+    engine = bart_real_defaults
+    model: Any = engine._model
     eos = model.config.eos_token_id
     bias = model.final_logits_bias
     bias[..., eos] += 100.0
-    decoding = bart.decoding
-    bart.decoding = dataclasses.replace(decoding, min_new_tokens=0)
     try:
-        batch = bart._prepare([" ".join(sentences(2, seed=7))])
-        ids = bart._generate(batch)
+        ids = engine._generate(engine._prepare([" ".join(sentences(2, seed=7))]))
     finally:
         bias[..., eos] -= 100.0
-        bart.decoding = decoding
     assert ids.shape[1] <= 3  # decoder start, forced BOS, EOS
