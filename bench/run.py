@@ -115,6 +115,7 @@ def machine() -> dict[str, Any]:
         except Exception:
             versions[name] = "absent"
     return {
+        "memory_bandwidth_gbs": memory_bandwidth_gbs(),
         "cpu_model": model,
         "cores": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)),
@@ -124,6 +125,30 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "versions": versions,
     }
+
+
+def memory_bandwidth_gbs(mib: int = 256, reps: int = 5) -> float | None:
+    """Best of ``reps`` copies of a ``mib`` MiB array, bytes read + written per second (GB/s)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    a = np.ones(mib * 1024 * 1024 // 8)
+    b = np.empty_like(a)
+    best = 0.0
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = max(best, 2 * a.nbytes / (time.perf_counter() - t0) / 1e9)
+    return round(best, 1)
+
+
+def decode_step_weights(config: dict[str, Any]) -> int:
+    """Weights read per greedy decode step of an M2M100-style decoder: per layer self-attention
+    (4 d^2), cross-attention Q and O (2 d^2: K/V of the encoder output are cached) and the FFN
+    (2 d ffn), plus the output projection (vocab x d)."""
+    d, ffn = config["d_model"], config["decoder_ffn_dim"]
+    return int(config["decoder_layers"] * (6 * d * d + 2 * d * ffn) + config["vocab_size"] * d)
 
 
 # ---- row 2: engines alone ------------------------------------------------------------------
@@ -279,14 +304,25 @@ async def row1_engine(
         server.stop()
 
 
-async def row3_bare_pipeline(plan: Plan) -> dict[str, Any]:
-    """The bare pipeline call (no gRPC), with the no-op translator, in this process."""
-    from bench.translators import NoopTranslator
+async def row3_bare_pipeline(
+    plan: Plan, batched: bool, max_wait_ms: float | None = None
+) -> dict[str, Any]:
+    """The bare pipeline call (no gRPC) in this process, with the no-op backend behind the
+    micro-batcher (as the server has it) or the no-op translator called directly."""
+    from bench.translators import NoopBackend, NoopTranslator
+    from newsbrief.service.batching import BatchedTranslator
     from newsbrief.service.domain import Article, BriefOptions
     from newsbrief.service.pipeline.core import Pipeline
     from newsbrief.service.settings import Settings
 
-    pipeline = Pipeline(Settings(), translator=NoopTranslator())
+    settings = Settings(cache={"enabled": False})  # type: ignore[arg-type]
+    batching = settings.models.translator.batching
+    if max_wait_ms is not None:
+        batching = batching.model_copy(update={"max_wait_ms": max_wait_ms})
+    translator = (
+        BatchedTranslator(NoopBackend(), batching, workers=1) if batched else NoopTranslator()
+    )
+    pipeline = Pipeline(settings, translator=translator)
     await pipeline.start()
     options = BriefOptions(target_languages=("ko",), **BRIEF_OPTIONS)
     latencies: list[float] = []
@@ -315,6 +351,7 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         "architecture": "M2M100ForConditionalGeneration (facebook/m2m100_418M config)",
         "config": M2M100_418M,
         "parameters": models.parameters,
+        "decode_step_weights": decode_step_weights(M2M100_418M),
         "hf_dir": str(models.hf_dir.relative_to(REPO)),
         "ct2_dir": str(models.ct2_dir.relative_to(REPO)) if models.ct2_dir else None,
         "build_s": round(models.build_s, 1),
@@ -364,26 +401,34 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     # row 3: no-op translator server vs bare pipeline
     row3: dict[str, Any] = {}
     results["row3"] = row3
-    noop = ServerProcess(
-        "noop",
-        bench_server_argv("noop"),
-        {"NEWSBRIEF_CACHE__ENABLED": "false", "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none"},
-        logs / "noop.log",
-    )
-    try:
-        await noop.start()
-        assert noop.proc is not None
-        foreign = ForeignLoad([os.getpid(), noop.proc.pid])
-        load, _ = await summarize_load(
-            noop.target, plan, 1, plan.overhead_requests, offset=2_000_000, languages=["ko"]
-        )
-        row3["server"] = load.summary() | {"cpu": foreign.result()}
-    except Exception as exc:
-        row3["error"] = f"{type(exc).__name__}: {exc}"
-        log.exception("row3 failed")
-    finally:
-        noop.stop()
-    row3["bare"] = await row3_bare_pipeline(plan)
+    for suffix, wait in (("", None), ("_wait0", 0.0)):
+        env = {"NEWSBRIEF_CACHE__ENABLED": "false", "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none"}
+        if wait is not None:
+            env["NEWSBRIEF_MODELS__TRANSLATOR__BATCHING__MAX_WAIT_MS"] = str(wait)
+        noop = ServerProcess(f"noop{suffix}", bench_server_argv("noop"), env, logs / "noop.log")
+        try:
+            await noop.start()
+            assert noop.proc is not None
+            foreign = ForeignLoad([os.getpid(), noop.proc.pid])
+            load, _ = await summarize_load(
+                noop.target, plan, 1, plan.overhead_requests, offset=2_000_000, languages=["ko"]
+            )
+            row3[f"server{suffix}"] = load.summary() | {"cpu": foreign.result()}
+        except Exception as exc:
+            row3[f"server{suffix}"] = {"error": f"{type(exc).__name__}: {exc}"}
+            log.exception("row3 server%s failed", suffix)
+        finally:
+            noop.stop()
+    for key, batched, wait in (
+        ("bare", False, None),
+        ("bare_batched", True, None),
+        ("bare_batched_wait0", True, 0.0),
+    ):
+        try:
+            row3[key] = await row3_bare_pipeline(plan, batched, wait)
+        except Exception as exc:
+            row3[key] = {"error": f"{type(exc).__name__}: {exc}"}
+            log.exception("row3 %s failed", key)
     log.info("row3: %s", row3)
 
     # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8
@@ -469,6 +514,18 @@ def main(argv: list[str] | None = None) -> None:
         "plan": plan.__dict__ | {"requests": {str(k): v for k, v in plan.requests.items()}},
         "brief_options": BRIEF_OPTIONS | {"target_languages": ["ko"]},
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "notes": [
+            "Translator only: the default preset's shape (M2M100-418M). NLLB-600M is not run "
+            "(its shape differs by the 256k vocabulary; MODELS.md has its figures), and the "
+            "summariser rows use the built-in extractive brief: neural summarisers are not "
+            "benchmarked here.",
+            "The naive baseline is the same server and pipeline with a translator that runs "
+            "`model.generate()` once per text, one request after another on one worker thread "
+            "(torch fp32, the same threads): no batching across or within requests.",
+            "Random weights: outputs are junk, so only speed and memory are measured; the "
+            "forced decode length makes every engine generate the same number of tokens "
+            "(checked: tokens per text in row 2).",
+        ],
     }
     try:
         asyncio.run(run(plan, results))

@@ -14,8 +14,9 @@ import logging
 import signal
 from pathlib import Path
 
-from bench.translators import NaiveTranslator, NoopTranslator
+from bench.translators import NaiveTranslator, NoopBackend
 from newsbrief.service.app import App
+from newsbrief.service.batching import BatchedTranslator
 from newsbrief.service.observability import configure_logging
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import load_settings
@@ -26,13 +27,15 @@ log = logging.getLogger("bench.serve")
 async def _serve(translator_kind: str, model: Path | None, new_tokens: int, threads: int) -> None:
     settings = load_settings()
     configure_logging(settings.logging.level, settings.logging.json_lines)
-    translator: NaiveTranslator | NoopTranslator
+    translator: NaiveTranslator | BatchedTranslator
     if translator_kind == "naive":
         assert model is not None, "--model is needed for the naive translator"
         translator = NaiveTranslator(model, new_tokens=new_tokens, threads=threads)
         translator.warm_up()
-    else:
-        translator = NoopTranslator()
+    else:  # the no-op backend served like the real engines: through the micro-batcher
+        translator = BatchedTranslator(
+            NoopBackend(), settings.models.translator.batching, workers=1
+        )
     app = App(settings, pipeline=Pipeline(settings, translator=translator))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

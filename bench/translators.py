@@ -3,7 +3,9 @@
 - :class:`NaiveTranslator`: the baseline of issue 5, a loop that calls ``generate()`` once per
   text of each request, fp32 torch, on one worker thread (no batching across requests, none
   within a request).
-- :class:`NoopTranslator`: returns its input; measures what the service costs around a backend.
+- :class:`NoopBackend`: a blocking backend that returns its input, served like the real engines
+  through the micro-batcher (``BatchedTranslator``); :class:`NoopTranslator` returns its input
+  with no batcher at all. Together they measure what the service costs around a backend.
 """
 
 from __future__ import annotations
@@ -21,19 +23,35 @@ log = logging.getLogger(__name__)
 M2M100_LANGS = ("en", "ko", "ms", "id")
 
 
+def _noop_info() -> ModelInfo:
+    return ModelInfo(
+        role="translator",
+        id="noop",
+        revision="bench",
+        licence="n/a",
+        languages=M2M100_LANGS,
+        ready=True,
+        backend="noop",
+    )
+
+
+class NoopBackend:
+    """A blocking translation backend that returns its input (for ``BatchedTranslator``)."""
+
+    info = _noop_info()
+
+    def supports(self, source: str, target: str) -> bool:
+        return source in M2M100_LANGS and target in M2M100_LANGS
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        return list(texts)
+
+
 class NoopTranslator:
-    """Returns the texts unchanged, at once."""
+    """Returns the texts unchanged, at once (no batcher, no worker)."""
 
     def __init__(self) -> None:
-        self._info = ModelInfo(
-            role="translator",
-            id="noop",
-            revision="bench",
-            licence="n/a",
-            languages=M2M100_LANGS,
-            ready=True,
-            backend="noop",
-        )
+        self._info = _noop_info()
 
     @property
     def info(self) -> ModelInfo:
@@ -42,7 +60,9 @@ class NoopTranslator:
     def supports(self, source: str, target: str) -> bool:
         return source in M2M100_LANGS and target in M2M100_LANGS
 
-    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> list[str]:
         return list(texts)
 
     def close(self) -> None:
@@ -105,7 +125,10 @@ class NaiveTranslator:
     def _loop(self, texts: list[str], source: str, target: str) -> list[str]:
         return [self._generate_one(t, source, target) for t in texts]
 
-    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> list[str]:
+        """The naive loop ignores deadlines: it does what it is given, in order."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, self._loop, texts, source, target)
 
