@@ -278,3 +278,33 @@ def test_settings_decide_the_length_not_the_checkpoint_defaults(
     finally:
         bias[..., eos] -= 100.0
     assert ids.shape[1] <= 3  # decoder start, forced BOS, EOS
+
+
+@pytest.fixture(scope="module")
+def mt5_pipeline(
+    mt5_checkpoint: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    settings = _settings(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
+    pipeline = Pipeline(settings)
+    run(pipeline.start())
+    yield pipeline
+    pipeline.close()
+
+
+def test_mt5_briefs_korean_and_leaves_malay_to_the_extractive_brief(
+    mt5_pipeline: Pipeline,
+) -> None:
+    korean = (FIXTURES / "ko_article.txt").read_text(encoding="utf-8")
+    result = _brief(mt5_pipeline, korean, Method.ABSTRACTIVE)
+    codes = [w.code for w in result.warnings]
+    assert result.language.code == "ko"
+    assert "mt5-xlsum" in [dict(m.parameters).get("preset") for m in result.models]
+    if result.method == "mt5-xlsum":
+        assert result.faithfulness.passed
+    else:  # random weights: often an empty summary, which is rejected
+        assert result.method == "extractive" and "ABSTRACTIVE_REJECTED" in codes
+    malay = (FIXTURES / "ms_article.txt").read_text(encoding="utf-8")
+    result = _brief(mt5_pipeline, malay, Method.AUTO)
+    assert result.language.code == "ms"
+    assert result.method == "extractive" and [m.id for m in result.models] == ["extractive"]
