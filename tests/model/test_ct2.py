@@ -29,6 +29,10 @@ from newsbrief.service.backends.ct2 import (
 )
 from newsbrief.service.backends.presets import PRESETS, Decoding
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+from tests.model.summarizers import (  # noqa: F401  (session fixtures)
+    bart_checkpoint,
+    mt5_checkpoint,
+)
 
 pytest.importorskip("ctranslate2", reason="the CTranslate2 tests need the ct2 extra")
 
@@ -273,3 +277,166 @@ def test_server_with_only_ct2_models_never_imports_torch(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+# ---- the models convert command ----------------------------------------------------------------
+
+
+def test_models_convert_command(
+    m2m100_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from newsbrief.service.cli import main
+
+    monkeypatch.setenv("NEWSBRIEF_MODELS__CT2_DIR", str(tmp_path / "ct2"))
+    monkeypatch.setenv("NEWSBRIEF_MODELS__TRANSLATOR__PRESET", "m2m100-418m")
+    monkeypatch.setenv("NEWSBRIEF_MODELS__TRANSLATOR__ENGINE", "ctranslate2")
+    monkeypatch.setenv("NEWSBRIEF_MODELS__TRANSLATOR__PATH", str(m2m100_checkpoint))
+    assert main(["models", "convert"]) == 0  # the slot configured with engine=ctranslate2
+    out = capsys.readouterr().out
+    assert "m2m100-418m: CTranslate2 model in" in out
+    assert any(is_ct2_dir(p) for p in (tmp_path / "ct2").iterdir())
+    assert main(["models", "convert", "no-such-preset"]) == 2
+    # a preset with no local model: the message names the command that fetches it
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert main(["models", "convert", "nllb-600m"]) == 1
+    assert "newsbrief-server models download nllb-600m" in capsys.readouterr().err
+
+
+# ---- MADLAD (T5, target tag in the source) -----------------------------------------------------
+
+
+def test_madlad_float32_greedy_equals_transformers(madlad_checkpoint: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    out = convert_checkpoint(madlad_checkpoint, tmp_path / "madlad", quantization="float32")
+    p = PRESETS["madlad400-3b"]
+    engine = CT2TranslationEngine.load(
+        out,
+        family=p.family,
+        codes={lang: p.code(lang) or "" for lang in p.languages},
+        decoding=GREEDY,
+        max_input_tokens=p.max_input_tokens,
+        compute_type="float32",
+        intra_threads=1,
+    )
+    tokenizer = AutoTokenizer.from_pretrained(str(madlad_checkpoint))
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(madlad_checkpoint)).eval()
+    prepared = engine.prepare(TEXTS[:2], "en", "ko")
+    for text, source, hyp in zip(
+        TEXTS[:2], prepared.sources, engine.generate(prepared), strict=True
+    ):
+        ids = tokenizer(f"<2ko> {text}")["input_ids"]
+        assert source == tokenizer.convert_ids_to_tokens(ids)
+        with torch.inference_mode():
+            row = model.generate(
+                input_ids=torch.tensor([ids]), num_beams=1, do_sample=False, max_new_tokens=MAX_NEW
+            )[0].tolist()
+        row = row[1:]
+        if row and row[-1] == tokenizer.eos_token_id:
+            row = row[:-1]
+        assert tokenizer.convert_tokens_to_ids(hyp) == row
+
+
+# ---- summarisers: BART and mT5 -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["bart", "mt5"])
+def summariser(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    family = str(request.param)
+    checkpoint = Path(request.getfixturevalue(f"{family}_checkpoint"))
+    out = convert_checkpoint(
+        checkpoint, tmp_path_factory.mktemp(f"ct2-{family}") / "f32", quantization="float32"
+    )
+    return family, checkpoint, out
+
+
+SUMMARY_TEXTS = [
+    "The council approved a new park on Tuesday. It will cost 45 million dollars.",
+    "Residents welcomed the plan, which includes trees and paths.",
+]
+
+
+def test_summariser_float32_greedy_and_scores_equal_transformers(summariser: Any) -> None:
+    """Token parity and log-prob parity: the mT5 tying trap (MODELS.md) shows in the scores."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from newsbrief.service.backends.ct2 import CT2SummarizationEngine
+
+    family, checkpoint, out = summariser
+    engine = CT2SummarizationEngine.load(
+        out, family=family, decoding=GREEDY, max_input_tokens=512, compute_type="float32"
+    )
+    tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(checkpoint)).eval()
+    for text in SUMMARY_TEXTS:
+        ids = tokenizer(text)["input_ids"]
+        source = engine.tokenizer.source(text)[0]
+        assert source == tokenizer.convert_ids_to_tokens(ids)
+        result = engine.translator.translate_batch(
+            [source],
+            target_prefix=[engine.prefix] if engine.prefix else None,
+            beam_size=1,
+            max_decoding_length=MAX_NEW,
+            min_decoding_length=0,
+            return_scores=True,
+        )[0]
+        with torch.inference_mode():
+            gen = model.generate(
+                input_ids=torch.tensor([ids]),
+                num_beams=1,
+                do_sample=False,
+                max_new_tokens=MAX_NEW,
+                min_new_tokens=0,
+                no_repeat_ngram_size=0,
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+        row = gen.sequences[0].tolist()[1:]
+        steps = model.compute_transition_scores(gen.sequences, gen.scores, normalize_logits=True)
+        log_probs = steps[0].tolist()
+        if row and row[-1] == tokenizer.eos_token_id:
+            row, log_probs = row[:-1], log_probs  # the eos step counts in both scores
+        hyp = result.hypotheses[0]
+        assert tokenizer.convert_tokens_to_ids(hyp) == row
+        total = sum(log_probs)
+        assert result.scores[0] == pytest.approx(total, abs=1e-3) or result.scores[
+            0
+        ] == pytest.approx(total / len(log_probs), abs=1e-3)
+
+
+def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
+    from newsbrief.service.backends.ct2 import CT2Summarizer
+    from newsbrief.service.backends.hf_summarize import build_summarizer
+    from tests.model.summarizers import sentences
+
+    family, _, out = summariser
+    slot = ModelSlotSettings(
+        preset="distilbart-cnn" if family == "bart" else "mt5-xlsum",
+        path=str(out),
+        engine="ctranslate2",
+        compute_type="float32",
+        threads=1,
+        decoding={"num_beams": 1, "max_new_tokens": 6, "min_new_tokens": 0},
+    )
+    summarizer = build_summarizer(slot, ModelsSettings())
+    assert isinstance(summarizer, CT2Summarizer)
+
+    async def run() -> None:
+        try:
+            await summarizer.start()
+            info = summarizer.info
+            assert info.ready and info.backend == "ctranslate2", info.detail
+            long_text = " ".join(sentences(40))
+            summary = await summarizer.summarize(long_text, "en")
+            assert summary.chunked and summary.parts > 1  # longer than the tiny model's input
+            assert isinstance(summary.text, str)
+            assert summarizer.summarize_batch(["Short one.", "Another."], "en") == [
+                summarizer.summarize_batch(["Short one."], "en")[0],
+                summarizer.summarize_batch(["Another."], "en")[0],
+            ]
+        finally:
+            summarizer.close()
+
+    asyncio.run(run())

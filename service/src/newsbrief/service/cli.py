@@ -39,6 +39,21 @@ def _parser() -> argparse.ArgumentParser:
         help="preset names (default: the presets the settings configure)",
     )
     download.add_argument("--revision", default="", help="override the pinned revision")
+    convert = msub.add_parser(
+        "convert",
+        help="convert downloaded presets for the CTranslate2 engine (int8 by default; needs the "
+        "hf and ct2 extras)",
+    )
+    convert.add_argument(
+        "presets",
+        nargs="*",
+        metavar="PRESET",
+        help="preset names (default: the slots configured with engine=ctranslate2)",
+    )
+    convert.add_argument(
+        "--compute-type", default="", help="quantization (default: the slot's compute_type)"
+    )
+    convert.add_argument("--force", action="store_true", help="convert again if converted")
     return p
 
 
@@ -69,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.models_command == "list":
             return list_models(settings, sys.stdout)
+        if args.models_command == "convert":
+            from newsbrief.service.backends.ct2 import convert_models
+
+            return convert_models(
+                settings, args.presets, args.compute_type, args.force, sys.stdout, sys.stderr
+            )
         return download_models(settings, args.presets, args.revision, sys.stdout, sys.stderr)
 
     from newsbrief.service.observability import configure_logging

@@ -36,16 +36,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from newsbrief.service.backends.base import TranslationBatch
 from newsbrief.service.backends.hf_summarize import HFSummarizer, InputTooLong, clean_output
 from newsbrief.service.backends.hf_translate import WARMUP_TEXT, HFTranslator, ModelLoadError
 from newsbrief.service.backends.loader import resolve_slot
-from newsbrief.service.backends.presets import FORCING, Decoding, Preset, get_preset
+from newsbrief.service.backends.presets import FORCING, PRESETS, Decoding, Preset, get_preset
 from newsbrief.service.domain import ModelInfo, Warning
 from newsbrief.service.errors import CapabilityUnavailable
-from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,11 @@ def convert_checkpoint(
                 # says so (never for mT5); the converter reads ``tie_word_embeddings``, which
                 # MT5Config forces to True. Make it say what transformers does.
                 config.tie_word_embeddings = bool(getattr(config, "scale_decoder_outputs", False))
+            if getattr(config, "model_type", "") == "bart" and not hasattr(
+                config, "normalize_before"
+            ):
+                # transformers 5 dropped the field the converter reads; BART is post-norm
+                config.normalize_before = False
             return model
 
     source = Path(source)
@@ -218,6 +223,47 @@ def convert_preset(
     )
 
 
+def convert_models(
+    settings: Settings,
+    names: list[str],
+    compute_type: str,
+    force: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``newsbrief-server models convert [PRESET...]``: convert the named presets (default: the
+    slots configured with ``engine=ctranslate2``), each with its slot's path, revision and
+    compute type when a slot uses it. Exit code 0 when all are converted, 1 when one failed,
+    2 for an unknown name."""
+    slots = [settings.models.summarizer, settings.models.translator]
+    if not names:
+        names = [s.preset for s in slots if s.engine == "ctranslate2" and s.preset in PRESETS]
+        if not names:
+            print("no model slot is configured with engine=ctranslate2; name a preset", file=out)
+            return 0
+    unknown = [n for n in names if n not in PRESETS]
+    if unknown:
+        print(
+            f"newsbrief-server: unknown preset(s) {', '.join(unknown)}; known presets: "
+            f"{', '.join(sorted(PRESETS))}",
+            file=err,
+        )
+        return 2
+    failed = 0
+    for name in names:
+        slot = next((s for s in slots if s.preset == name), None)
+        try:
+            path = convert_preset(
+                name, settings.models, slot=slot, compute_type=compute_type or None, force=force
+            )
+        except Exception as exc:  # absent model, missing extra, disk: report, go on
+            failed += 1
+            print(f"newsbrief-server: could not convert {name}: {exc}", file=err)
+            continue
+        print(f"{name}: CTranslate2 model in {path}", file=out)
+    return 1 if failed else 0
+
+
 # ---- tokenisation without torch ----------------------------------------------------------------
 
 _BASE_SPECIALS = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")
@@ -277,27 +323,29 @@ class PieceTokenizer:
         self.specials = frozenset(specials)
 
     def pieces(self, text: str) -> list[str]:
-        if self._sp is not None:
-            return list(self._sp.encode(text, out_type=str))
+        if self._sp is not None:  # via ids: a character the model lacks becomes "<unk>"
+            return [self._sp.id_to_piece(i) for i in self._sp.encode(text)]
         return list(self._tok.encode(text, add_special_tokens=False).tokens)
 
-    def source(
-        self, text: str, src_code: str | None = None, limit: int = 0
-    ) -> tuple[list[str], bool]:
+    def source(self, text: str, lead: str | None = None, limit: int = 0) -> tuple[list[str], bool]:
         """The source tokens of ``text`` with the family's special tokens, cut to ``limit``
-        tokens (0 = no limit); and whether it was cut."""
+        tokens (0 = no limit), and whether it was cut. ``lead`` is a language token put first:
+        the source language of M2M100/NLLB, the target tag of MADLAD (a tag in front of the text
+        is one token, as the Hugging Face tokenizer makes it)."""
         pieces = self.pieces(text)
-        if self.family in ("m2m100", "nllb"):
-            head, tail = ([src_code] if src_code else []), ["</s>"]
-        elif self.family == "bart":
-            head, tail = ["<s>"], ["</s>"]
-        else:
-            head, tail = [], ["</s>"]
+        head = [lead] if lead else (["<s>"] if self.family == "bart" else [])
+        tail = ["</s>"]
         room = limit - len(head) - len(tail)
         cut = bool(limit) and len(pieces) > room
         if cut:
             pieces = pieces[: max(0, room)]
         return [*head, *pieces, *tail], cut
+
+    def token(self, token_id: int) -> str:
+        """The token string of a vocabulary id."""
+        if self._sp is not None:
+            return str(self._sp.id_to_piece(token_id))
+        return str(self._tok.id_to_token(token_id))
 
     def decode(self, tokens: Sequence[str]) -> str:
         kept = [t for t in tokens if t not in self.specials and not _EXTRA_ID.match(t)]
@@ -342,7 +390,7 @@ def _decode_kwargs(decoding: Decoding) -> dict[str, Any]:
         "length_penalty": decoding.length_penalty,
         "no_repeat_ngram_size": decoding.no_repeat_ngram_size,
         "max_decoding_length": decoding.max_new_tokens,
-        "min_decoding_length": max(1, decoding.min_new_tokens),
+        "min_decoding_length": decoding.min_new_tokens,
         "max_input_length": 0,  # inputs are cut (with a warning) or chunked before this
     }
 
@@ -438,15 +486,14 @@ class CT2TranslationEngine:
         sources: list[list[str]] = []
         truncated: list[int] = []
         prefixes: list[list[str]] | None
-        if self.forcing == "source_prefix":
-            texts = [f"{self.codes[target]} {t}" for t in texts]
+        if self.forcing == "source_prefix":  # MADLAD: "<2ko> text"
             prefixes = None
-            src_code = None
-        else:
+            lead = self.codes[target]
+        else:  # M2M100, NLLB: "[src] text </s>", the target token forced first
             prefixes = [[self.codes[target]] for _ in texts]
-            src_code = self.codes[source]
+            lead = self.codes[source]
         for i, text in enumerate(texts):
-            tokens, cut = self.tokenizer.source(text, src_code, self.max_input_tokens)
+            tokens, cut = self.tokenizer.source(text, lead, self.max_input_tokens)
             sources.append(tokens)
             if cut:
                 truncated.append(i)
@@ -631,11 +678,29 @@ class CT2SummarizationEngine:
             )
         except (OSError, ValueError):
             config = {}
-        if config.get("forced_bos_token_id") is not None and family == "bart":
-            prefix = ["<s>"]
-        positions = config.get("max_position_embeddings") or config.get("n_positions")
-        if isinstance(positions, int) and positions > 0:
-            max_input_tokens = min(max_input_tokens, positions)
+        try:
+            generation = json.loads(
+                (model_dir / TOKENIZER_DIR / "generation_config.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValueError):
+            generation = {}
+        forced = generation.get("forced_bos_token_id", config.get("forced_bos_token_id"))
+        if forced is not None and family == "bart":
+            prefix = [tokenizer.token(int(forced))]
+        try:
+            tokenizer_config = json.loads(
+                (model_dir / TOKENIZER_DIR / "tokenizer_config.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValueError):
+            tokenizer_config = {}
+        # the input limit as the transformers engine computes it: the preset's, the tokenizer's
+        # model_max_length, the model's positions
+        for limit in (
+            tokenizer_config.get("model_max_length"),
+            config.get("max_position_embeddings") or config.get("n_positions"),
+        ):
+            if isinstance(limit, int) and 0 < limit < 1_000_000:
+                max_input_tokens = min(max_input_tokens, limit)
         return cls(
             translator=_load_translator(
                 model_dir,

@@ -335,4 +335,8 @@ def build_summarizer(slot: ModelSlotSettings, models: ModelsSettings) -> HFSumma
     loaded here: ``await summarizer.start()`` loads it (or reports why it cannot)."""
     if slot.preset in ("extractive", "none"):
         return None
+    if slot.engine == "ctranslate2":
+        from newsbrief.service.backends.ct2 import CT2Summarizer
+
+        return CT2Summarizer(slot, models)
     return HFSummarizer(slot, models)
