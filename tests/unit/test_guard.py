@@ -200,3 +200,21 @@ def test_pipeline_uses_extractive_key_points_when_the_summary_is_short() -> None
 def test_method_extractive_never_calls_the_model() -> None:
     result, calls = _pipeline_brief("Springfield approved a park.", Method.EXTRACTIVE)
     assert result.method == "extractive" and calls == 1  # the warm-up brief only
+
+
+@pytest.mark.parametrize(
+    ("summary", "passed"),
+    [
+        ("Twenty-five people came.", True),
+        ("25 people came.", True),
+        ("The plan costs three million dollars.", True),
+        ("Two hundred cars were sold.", True),
+        ("Twenty-six people came.", False),
+        ("It cost four million dollars.", False),
+        ("One man was hurt.", True),  # a lone "one" is not checked
+    ],
+)
+def test_spelled_out_numbers(summary: str, passed: bool) -> None:
+    source = "Twenty-five people came. It cost $3m. Some 200 cars were sold. A man was hurt."
+    result = check_texts([("summary", summary)], source)
+    assert result.passed is passed, result.issues

@@ -5,8 +5,8 @@ What is checked, after normalisation of both sides:
 
 * **numbers**: digits with thousands separators or decimals ("1,000" = "1000", "3.50" = "3.5"),
   percentages ("3.5%" = "3.5 percent" = "3.5 per cent"), scales ("1.5 million" = "1,500,000"),
-  ordinals ("21st" = "21") and simple number words ("three" = "3", two to twenty, the tens,
-  "dozen"); "one" is too common to check;
+  ordinals ("21st" = "21") and English number words ("three" = "3", "twenty-five" = "25",
+  "three million" = "3m", "dozen"; Malay "tiga" = "3"); a lone "one" is too common to check;
 * **dates**: month names (any case, abbreviations such as "Jan." too) and weekdays must occur in the
   source; Korean "3월 5일" is covered by the number check;
 * **names**: capitalised words that do not open a sentence, and runs of capitalised words
@@ -76,6 +76,35 @@ _NUMBER_WORDS = {
     "sepuluh": 10,
 }
 _SOURCE_ONLY_WORDS = {"one": 1, "satu": 1, "first": 1, "second": 2, "third": 3}
+_UNIT_WORDS = "one|two|three|four|five|six|seven|eight|nine"
+_TEEN_WORDS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TEN_WORDS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+# English number words as one number: "twenty-five", "three million", "two hundred"
+_WORD_NUM = re.compile(
+    rf"\b(?:(?P<tens>{_TEN_WORDS})(?:[-\s](?P<unit2>{_UNIT_WORDS}))?|(?P<teen>{_TEEN_WORDS})"
+    rf"|(?P<unit>{_UNIT_WORDS}))(?:\s+(?P<scale>hundred|thousand|million|billion|trillion))?\b",
+    re.IGNORECASE,
+)
+_WORD_VALUES = {w: i + 1 for i, w in enumerate(_UNIT_WORDS.split("|"))}
+_WORD_VALUES.update({w: i + 10 for i, w in enumerate(_TEEN_WORDS.split("|"))})
+_WORD_VALUES.update({w: (i + 2) * 10 for i, w in enumerate(_TEN_WORDS.split("|"))})
+
+
+def _word_number(m: re.Match[str]) -> float | None:
+    """The value of a :data:`_WORD_NUM` match; None for a lone "one" (too common to check)."""
+    groups = {k: (v or "").casefold() for k, v in m.groupdict().items()}
+    if groups["unit"] == "one" and not groups["scale"]:
+        return None
+    value = float(
+        _WORD_VALUES[groups["tens"]] + (_WORD_VALUES[groups["unit2"]] if groups["unit2"] else 0)
+        if groups["tens"]
+        else _WORD_VALUES[groups["teen"] or groups["unit"]]
+    )
+    if groups["scale"]:
+        value *= 100 if groups["scale"] == "hundred" else _SCALES[groups["scale"]]
+    return value
+
+
 _SCALES = {
     "thousand": 1e3,
     "k": 1e3,
@@ -239,6 +268,10 @@ class SourceIndex:
         for m in _NUM.finditer(source):
             for value in _numbers_of(m):
                 self.numbers.add(_key(value))
+        for m in _WORD_NUM.finditer(source):
+            spelled = _word_number(m)
+            if spelled is not None:
+                self.numbers.add(_key(spelled))
         folded = source.casefold()
         for w in _WORD.findall(folded):
             self.words.add(w)
@@ -284,9 +317,16 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
     facts: list[Fact] = []
     for m in _NUM.finditer(text):
         facts.append(Fact("number", m.group(0).strip(), field_name))
+    spans: list[tuple[int, int]] = []
+    for m in _WORD_NUM.finditer(text):
+        if _word_number(m) is not None:
+            facts.append(Fact("number", m.group(0), field_name))
+            spans.append(m.span())
     words = list(_WORD.finditer(text))
     for m in words:
         w = m.group(0).casefold()
+        if any(a <= m.start() < b for a, b in spans):
+            continue
         if w in _NUMBER_WORDS and w not in ("hundred", "thousand"):
             facts.append(Fact("number", m.group(0), field_name))
         elif _is_date_word(w, text, m):
@@ -443,6 +483,12 @@ def _missing(fact: Fact, idx: SourceIndex) -> str:
     """Why ``fact`` is not supported by the source ("" when it is)."""
     if fact.kind == "number":
         word = fact.text.casefold()
+        spelled = _WORD_NUM.fullmatch(fact.text)
+        if spelled is not None:
+            value = _word_number(spelled)
+            if value is None or _key(value) in idx.numbers or _flat(fact.text) in idx.flat:
+                return ""
+            return f"number {fact.text!r} is not in the article"
         if word in _NUMBER_WORDS:
             value = _NUMBER_WORDS[word]
             if _key(value) in idx.numbers or word in idx.words:
