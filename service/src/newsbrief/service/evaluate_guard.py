@@ -114,9 +114,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in report["groups"].items():
+        precision = f"{r['precision']:.3f}" if r["flagged"] else "n/a (none flagged)"
         lines.append(
             f"| {name} | {r['n']} | {r['unfaithful']} | {r['flagged']} | "
-            f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |"
+            f"{precision} | {r['recall']:.3f} | {r['f1']:.3f} |"
         )
     ref = report.get("cnn_dailymail_references")
     if ref:
