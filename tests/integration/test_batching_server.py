@@ -1,0 +1,138 @@
+"""The micro-batcher behind the real server: the gRPC deadline reaches it (a request whose
+deadline passes while the model is busy fails with DEADLINE_EXCEEDED and its texts never reach
+the model), a full queue is RESOURCE_EXHAUSTED with a retry delay, and concurrent requests share
+model calls. The model is a fake blocking engine held by a gate: no timing assertions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
+from newsbrief.service.batching import BatchedTranslator
+from newsbrief.service.domain import ModelInfo
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.settings import BatchingSettings
+from tests.conftest import RunningServer, make_settings
+
+TEXT = (
+    "The council approved a new park on Tuesday. It will cost 45 million dollars, said mayor "
+    "Lee. Residents welcomed the plan, which includes trees, paths and a playground."
+)
+
+
+class GatedEngine:
+    """A blocking translation engine; while ``hold`` is set, each call waits for ``gate``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], str]] = []
+        self.hold = threading.Event()
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.lock = threading.Lock()
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"), ready=True)
+
+    def supports(self, source: str, target: str) -> bool:
+        return True
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        with self.lock:
+            self.calls.append((list(texts), target))
+        if self.hold.is_set():
+            self.entered.set()
+            assert self.gate.wait(30), "gate never opened"
+        return [f"[{target}] {t}" for t in texts]
+
+    def seen(self) -> list[str]:
+        return [t for texts, _ in self.calls for t in texts]
+
+
+def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
+    settings = make_settings(cache={"enabled": False})
+    translator = BatchedTranslator(engine, BatchingSettings(max_wait_ms=20, **batching), workers=1)
+    return RunningServer(settings, pipeline=Pipeline(settings, translator=translator))
+
+
+def _wait(event: threading.Event) -> None:
+    assert event.wait(30), "the engine was never entered"
+
+
+def test_deadline_reaches_the_batcher_and_expired_texts_never_reach_the_model() -> None:
+    engine = GatedEngine()
+    with _server(engine) as server, Client(server.target, timeout=60, retries=0) as client:
+        with ThreadPoolExecutor(1) as pool:
+            engine.hold.set()
+            busy = pool.submit(client.translate, ["Busy text."], ["ko"], source_language="en")
+            _wait(engine.entered)  # the only worker is now inside the model
+            with pytest.raises(DeadlineExceededError):
+                client.translate(["Too late."], ["ms"], source_language="en", timeout=0.3)
+            engine.hold.clear()
+            engine.gate.set()
+            assert busy.result(30).translations["ko"] == ("[ko] Busy text.",)
+        assert client.translate(["After."], ["ms"], source_language="en").translations["ms"] == (
+            "[ms] After.",
+        )
+    assert "Too late." not in engine.seen()
+
+
+def test_full_queue_is_resource_exhausted_with_retry_delay() -> None:
+    engine = GatedEngine()
+    with (
+        _server(engine, max_queue=1, retry_after_s=2.0) as server,
+        Client(server.target, timeout=60, retries=0) as client,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        engine.hold.set()
+        busy = pool.submit(client.translate, ["Busy."], ["ko"], source_language="en")
+        _wait(engine.entered)
+        queued = pool.submit(client.translate, ["Queued."], ["ko"], source_language="en")
+        end = time.monotonic() + 30
+        while server.app.pipeline.translator.batcher.queued < 1:  # type: ignore[union-attr]
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        with pytest.raises(ResourceExhaustedError) as info:
+            client.translate(["One too many."], ["ko"], source_language="en")
+        assert info.value.retry_delay == pytest.approx(2.0)
+        engine.hold.clear()
+        engine.gate.set()
+        assert busy.result(30).translations["ko"] == ("[ko] Busy.",)
+        assert queued.result(30).translations["ko"] == ("[ko] Queued.",)
+    assert "One too many." not in engine.seen()
+
+
+def test_concurrent_briefs_share_model_calls() -> None:
+    engine = GatedEngine()
+    with (
+        _server(engine) as server,
+        Client(server.target, timeout=60) as client,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        client.summarize(TEXT, target_languages=["ko"])  # how many texts one brief sends
+        per_brief = len(engine.calls[-1][0])
+        engine.calls.clear()
+        engine.hold.set()
+        first = pool.submit(client.translate, ["Hold."], ["ko"], source_language="en")
+        _wait(engine.entered)
+        briefs = [
+            pool.submit(client.summarize, TEXT, target_languages=["ko"], client_reference=str(i))
+            for i in range(3)
+        ]
+        end = time.monotonic() + 30
+        translator = server.app.pipeline.translator
+        while translator.batcher.queued < 3 * per_brief:  # type: ignore[union-attr]
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        engine.hold.clear()
+        engine.gate.set()
+        first.result(30)
+        results = [b.result(30) for b in briefs]
+    assert all(r.translations and r.translations[0].language == "ko" for r in results)
+    # the three briefs' texts waited behind the held call, then shared model calls
+    assert len(engine.calls) < 1 + 3
