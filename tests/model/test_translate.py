@@ -129,7 +129,7 @@ def test_long_input_is_truncated_with_a_warning(m2m100: HFTranslationEngine) -> 
     out = m2m100.translate_batch([TEXTS[0], long_text], "en", "ko")
     codes = {w.code: w.message for w in out.warnings}
     assert "TRANSLATION_INPUT_TRUNCATED" in codes
-    assert "text(s) 1 " in codes["TRANSLATION_INPUT_TRUNCATED"]
+    assert "text(s) 2 of 2 " in codes["TRANSLATION_INPUT_TRUNCATED"]  # 1-based, like Translate
 
 
 def test_unknown_language_code_fails_the_load(nllb_checkpoint: Path) -> None:

@@ -243,3 +243,15 @@ def test_a_summariser_preset_is_not_a_translator() -> None:
 
     with pytest.raises(ValueError, match="summarizer preset"):
         HFTranslator(ModelSlotSettings(preset="distilbart-cnn"), ModelsSettings())  # type: ignore[call-arg]
+
+
+def test_a_slot_set_only_through_the_environment_keeps_its_role_preset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSBRIEF_MODELS__TRANSLATOR__PATH", "/models/m2m100")
+    monkeypatch.setenv("NEWSBRIEF_MODELS__SUMMARIZER__THREADS", "2")
+    from newsbrief.service.settings import Settings
+
+    models = Settings().models
+    assert (models.translator.preset, models.translator.path) == ("m2m100-418m", "/models/m2m100")
+    assert (models.summarizer.preset, models.summarizer.threads) == ("extractive", 2)

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -235,6 +235,9 @@ class ModelSlotSettings(BaseModel):
     batching: BatchingSettings = Field(default_factory=BatchingSettings)  # type: ignore[arg-type]
 
 
+DEFAULT_PRESETS = {"summarizer": "extractive", "translator": "m2m100-418m"}
+
+
 class ModelsSettings(BaseModel):
     """Neural models. Weights come from the Hugging Face cache (``newsbrief-server models
     download``) or a local directory; a configured model that is absent leaves the server up,
@@ -257,6 +260,18 @@ class ModelsSettings(BaseModel):
     download_on_start: bool = Field(
         False, description="Fetch missing weights at start-up (needs network access)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _role_default_presets(cls, data: Any) -> Any:
+        """A slot given without a preset (e.g. only ``NEWSBRIEF_MODELS__TRANSLATOR__PATH``)
+        keeps its role's default preset."""
+        if isinstance(data, dict):
+            for role, preset in DEFAULT_PRESETS.items():
+                slot = data.get(role)
+                if isinstance(slot, dict) and "preset" not in slot:
+                    data = {**data, role: {"preset": preset, **slot}}
+        return data
 
 
 class Settings(BaseSettings):
