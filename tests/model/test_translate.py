@@ -124,12 +124,23 @@ def test_beam_search_decoding_from_settings(m2m100_checkpoint: Path) -> None:
     assert output.shape[1] <= 7
 
 
-def test_long_input_is_truncated_with_a_warning(m2m100: HFTranslationEngine) -> None:
-    long_text = " ".join(["The council approved a new park."] * 200)
+def test_long_text_is_translated_in_runs_of_sentences(m2m100: HFTranslationEngine) -> None:
+    long_text = " ".join(f"The council approved park number {i}." for i in range(120))
+    parts = m2m100.split_long(long_text, "en")
+    assert len(parts) > 1 and " ".join(parts) == long_text  # whole sentences, nothing lost
+    assert all(m2m100.count_tokens(p) <= m2m100.max_input_tokens for p in parts)
     out = m2m100.translate_batch([TEXTS[0], long_text], "en", "ko")
+    assert len(out) == 2
     codes = {w.code: w.message for w in out.warnings}
-    assert "TRANSLATION_INPUT_TRUNCATED" in codes
-    assert "text(s) 2 of 2 " in codes["TRANSLATION_INPUT_TRUNCATED"]  # 1-based, like Translate
+    assert "text(s) 2 of 2 " in codes["TRANSLATION_SPLIT"]  # numbered from 1, like Translate
+    assert "TRANSLATION_INPUT_TRUNCATED" not in codes
+
+
+def test_one_overlong_sentence_is_truncated_with_a_warning(m2m100: HFTranslationEngine) -> None:
+    sentence = " ".join(["council park river"] * 300) + "."
+    out = m2m100.translate_batch([sentence], "en", "ms")
+    codes = {w.code: w.message for w in out.warnings}
+    assert "text(s) 1 of 1 " in codes["TRANSLATION_INPUT_TRUNCATED"]
 
 
 def test_unknown_language_code_fails_the_load(nllb_checkpoint: Path) -> None:

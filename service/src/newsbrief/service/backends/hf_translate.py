@@ -107,7 +107,10 @@ class HFTranslationEngine:
         # A max_length in the checkpoint's generation config (real NLLB: 200) next to our
         # max_new_tokens makes generate() warn on every call; max_new_tokens is the limit.
         model.generation_config.max_length = None
-        model_max = getattr(tokenizer, "model_max_length", None) or max_input_tokens
+        model_max = min(
+            int(getattr(tokenizer, "model_max_length", None) or max_input_tokens),
+            int(getattr(model.config, "max_position_embeddings", None) or max_input_tokens),
+        )
         engine = cls(
             model=model,
             tokenizer=tokenizer,
@@ -206,9 +209,36 @@ class HFTranslationEngine:
                 cut.append(i)
         return texts, cut
 
+    def count_tokens(self, text: str) -> int:
+        """Input tokens of ``text``, special tokens included (call on the engine's thread)."""
+        return len(self.tokenizer(text)["input_ids"])
+
+    def split_long(self, text: str, source: str) -> list[str]:
+        """``text`` as runs of whole sentences that each fit the model's input. A single
+        sentence longer than the input stays whole (and is truncated, with a warning)."""
+        from newsbrief.service.pipeline.segment import split_sentences
+
+        if self.count_tokens(text) <= self.max_input_tokens:
+            return [text]
+        budget = self.max_input_tokens - 4  # language tags and </s>
+        parts: list[str] = []
+        current: list[str] = []
+        size = 0
+        for sentence in split_sentences(text, source) or [text]:
+            n = len(self.tokenizer(sentence, add_special_tokens=False)["input_ids"])
+            if current and size + n > budget:
+                parts.append(" ".join(current))
+                current, size = [], 0
+            current.append(sentence)
+            size += n
+        if current:
+            parts.append(" ".join(current))
+        return parts
+
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> TranslationBatch:
         """Translate one batch (blocking). Empty texts stay empty; the rest go to the model
-        together. Warnings say which inputs were truncated or outputs cut."""
+        together. A text longer than the model's input is translated as runs of whole sentences
+        (in the same batch) and joined again. Warnings say what was split, truncated or cut."""
         if not self.supports(source, target):
             raise ValueError(f"this model has no language code for {source} or {target}")
         out = ["" for _ in texts]
@@ -218,29 +248,55 @@ class HFTranslationEngine:
             return TranslationBatch(out)
         if source == target:
             return TranslationBatch(list(texts))
-        prepared = self.prepare([texts[i] for i in todo], source, target)
+        pieces: list[str] = []
+        owners: list[int] = []
+        split: dict[int, int] = {}
+        for i in todo:
+            parts = self.split_long(texts[i], source)
+            if len(parts) > 1:
+                split[i] = len(parts)
+            pieces.extend(parts)
+            owners.extend([i] * len(parts))
+        prepared = self.prepare(pieces, source, target)
         output_ids = self.generate(prepared)
         translated, cut = self.finish(output_ids)
-        for j, i in enumerate(todo):
-            out[i] = translated[j]
+        joined: dict[int, list[str]] = {}
+        for owner, text in zip(owners, translated, strict=True):
+            joined.setdefault(owner, []).append(text)
+        for i, parts in joined.items():
+            out[i] = " ".join(p for p in parts if p)
+
+        def numbers(indices: Sequence[int]) -> str:
+            return ", ".join(str(i + 1) for i in sorted(set(indices)))
+
+        n = len(texts)
+        if split:
+            warnings.append(
+                Warning(
+                    "TRANSLATION_SPLIT",
+                    f"text(s) {numbers(list(split))} of {n} were longer than the translator's "
+                    f"input of {self.max_input_tokens} tokens: each was translated in "
+                    f"{max(split.values())} or fewer runs of whole sentences, joined again",
+                )
+            )
         if prepared.truncated:
-            which = ", ".join(str(todo[j] + 1) for j in prepared.truncated)
+            which = numbers([owners[j] for j in prepared.truncated])
             warnings.append(
                 Warning(
                     "TRANSLATION_INPUT_TRUNCATED",
-                    f"text(s) {which} of {len(texts)} were longer than the translator's input of "
-                    f"{self.max_input_tokens} tokens; only the beginning was translated into "
+                    f"text(s) {which} of {n} hold a sentence longer than the translator's input "
+                    f"of {self.max_input_tokens} tokens; only its beginning was translated into "
                     f"{target}",
                 )
             )
             log.warning("translation input truncated: texts %s", which)
         if cut:
-            which = ", ".join(str(todo[j] + 1) for j in cut)
             warnings.append(
                 Warning(
                     "TRANSLATION_OUTPUT_TRUNCATED",
-                    f"translation(s) {which} of {len(texts)} into {target} reached the limit of "
-                    f"{self.decoding.max_new_tokens} tokens and may be incomplete",
+                    f"translation(s) {numbers([owners[j] for j in cut])} of {n} into {target} "
+                    f"reached the limit of {self.decoding.max_new_tokens} tokens and may be "
+                    "incomplete",
                 )
             )
         return TranslationBatch(out, warnings)
