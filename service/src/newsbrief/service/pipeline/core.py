@@ -424,7 +424,13 @@ class Pipeline:
             version=__version__,
             summary_languages=tuple(self.settings.language.supported),
             translation_languages=(
-                tuple(self.settings.language.translation_targets) if translator_ready else ()
+                tuple(
+                    t
+                    for t in self.settings.language.translation_targets
+                    if self.translator is not None and t in self.translator.info.languages
+                )
+                if translator_ready
+                else ()
             ),
             models=tuple(models),
             limits=Limits(
