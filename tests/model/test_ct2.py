@@ -421,7 +421,7 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
         decoding={"num_beams": 1, "max_new_tokens": 6, "min_new_tokens": 0},
     )
     summarizer = build_summarizer(slot, ModelsSettings())
-    assert isinstance(summarizer, CT2Summarizer)
+    assert summarizer is not None and isinstance(summarizer.backend, CT2Summarizer)
 
     async def run() -> None:
         try:
@@ -432,11 +432,46 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
             summary = await summarizer.summarize(long_text, "en")
             assert summary.chunked and summary.parts > 1  # longer than the tiny model's input
             assert isinstance(summary.text, str)
-            assert summarizer.summarize_batch(["Short one.", "Another."], "en") == [
-                summarizer.summarize_batch(["Short one."], "en")[0],
-                summarizer.summarize_batch(["Another."], "en")[0],
+            backend = summarizer.backend
+            assert backend.summarize_batch(["Short one.", "Another."], "en") == [
+                backend.summarize_batch(["Short one."], "en")[0],
+                backend.summarize_batch(["Another."], "en")[0],
             ]
         finally:
             summarizer.close()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("engine", ["ctranslate2", "transformers"])
+def test_parts_of_concurrent_articles_share_summariser_calls(summariser: Any, engine: str) -> None:
+    from newsbrief.service.backends.hf_summarize import build_summarizer
+    from tests.model.summarizers import sentences
+
+    family, checkpoint, out = summariser
+    slot = ModelSlotSettings(
+        preset="distilbart-cnn" if family == "bart" else "mt5-xlsum",
+        path=str(out if engine == "ctranslate2" else checkpoint),
+        engine=engine,
+        compute_type="float32",
+        threads=1,
+        decoding={"num_beams": 1, "max_new_tokens": 4, "min_new_tokens": 0},
+        batching={"max_wait_ms": 50, "max_batch_size": 64, "max_batch_tokens": 100_000},
+    )
+    summarizer = build_summarizer(slot, ModelsSettings())
+    assert summarizer is not None
+
+    async def run() -> list[Any]:
+        try:
+            await summarizer.start()
+            assert summarizer.info.ready, summarizer.info.detail
+            articles = [" ".join(sentences(30, seed=i)) for i in range(4)]
+            return list(await asyncio.gather(*(summarizer.summarize(a, "en") for a in articles)))
+        finally:
+            summarizer.close()
+
+    summaries = asyncio.run(run())
+    parts = sum(s.parts for s in summaries)
+    stats = summarizer.batcher.stats
+    assert all(s.chunked for s in summaries) and stats.items_run >= parts
+    assert stats.batches < stats.items_run  # parts of different articles went together

@@ -30,10 +30,11 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from newsbrief.service.backends.summarizer import Summary
 from newsbrief.service.domain import ModelInfo, Warning
 from newsbrief.service.errors import (
     CapabilityUnavailable,
@@ -554,3 +555,97 @@ class BatchedTranslator:
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()
+
+
+class SummarizationBackend(Protocol):
+    """What :class:`BatchedSummarizer` wraps (``backends/hf_summarize.py``, ``ct2.py``): a
+    summariser whose article-level ``summarize`` runs its batches of parts through ``submit``."""
+
+    submit: Callable[[list[str], str], Awaitable[list[str]]] | None
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def supports(self, lang: str) -> bool: ...
+
+    async def summarize(self, text: str, lang: str) -> Summary: ...
+
+    async def summarize_texts(self, texts: list[str], lang: str) -> list[str]: ...
+
+    def summarize_batch(self, texts: list[str], lang: str) -> list[str]: ...
+
+
+class BatchedSummarizer:
+    """The pipeline's ``Summarizer`` over a summariser backend: the parts of concurrent articles
+    (each fitting the model's input) share model calls through a :class:`MicroBatcher` keyed by
+    language; the backend keeps its chunking ("summarise the parts, then the summary of the
+    parts") and is given the batcher through its ``submit`` hook.
+
+    ``direct=True`` (CTranslate2: thread-safe, ``inter_threads`` calls at once) runs
+    ``summarize_batch`` on the batcher's workers; otherwise (torch, one thread at a time, its
+    tokenizer included) each batch is handed to the backend's own worker through
+    ``summarize_texts``, and one batcher worker feeds it."""
+
+    def __init__(
+        self,
+        backend: SummarizationBackend,
+        settings: BatchingSettings,
+        *,
+        workers: int = 1,
+        direct: bool = False,
+    ) -> None:
+        self.backend = backend
+        self._loop: asyncio.AbstractEventLoop | None = None
+        fn = self._direct if direct else self._on_backend_worker
+        self.batcher: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
+            fn, settings, workers=workers if direct else 1, cost=approx_tokens, name="summarizer"
+        )
+        backend.submit = self._submit
+
+    async def _submit(self, texts: list[str], lang: str) -> list[str]:
+        self._loop = asyncio.get_running_loop()
+        return await self.batcher.submit_many(lang, texts)
+
+    def _direct(self, lang: str, texts: list[str]) -> list[str]:
+        return list(self.backend.summarize_batch(texts, lang))
+
+    def _on_backend_worker(self, lang: str, texts: list[str]) -> list[str]:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(
+            self.backend.summarize_texts(texts, lang), self._loop
+        )
+        return future.result(timeout=_BACKEND_CALL_LIMIT_S)
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.backend.info
+
+    def supports(self, lang: str) -> bool:
+        return self.backend.supports(lang)
+
+    async def summarize(self, text: str, lang: str) -> Summary:
+        return await self.backend.summarize(text, lang)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        start = getattr(self.backend, "start", None)
+        if start is not None:
+            await start()
+        self.batcher.start()
+
+    def close(self) -> None:
+        # No join: a worker may be waiting for the event loop this is called from.
+        self.batcher.close(drain=False, join_timeout=0)
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
+
+_BACKEND_CALL_LIMIT_S = 3600.0  # a bound on one summarisation batch on the backend's worker

@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from newsbrief.service.backends.loader import Resolution, engine_detail, resolve_slot
 from newsbrief.service.backends.presets import Decoding, Preset
@@ -31,6 +31,9 @@ from newsbrief.service.backends.summarizer import Summary
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+
+if TYPE_CHECKING:
+    from newsbrief.service.batching import BatchedSummarizer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -330,13 +333,18 @@ class HFSummarizer:
                 pass
 
 
-def build_summarizer(slot: ModelSlotSettings, models: ModelsSettings) -> HFSummarizer | None:
+def build_summarizer(slot: ModelSlotSettings, models: ModelsSettings) -> BatchedSummarizer | None:
     """The neural summariser a slot configures, or None for ``extractive``/``none``. Nothing is
-    loaded here: ``await summarizer.start()`` loads it (or reports why it cannot)."""
+    loaded here: ``await summarizer.start()`` loads it (or reports why it cannot). The parts of
+    concurrent articles share model calls through a micro-batcher (``slot.batching``)."""
+    from newsbrief.service.batching import BatchedSummarizer
+
     if slot.preset in ("extractive", "none"):
         return None
     if slot.engine == "ctranslate2":
         from newsbrief.service.backends.ct2 import CT2Summarizer
 
-        return CT2Summarizer(slot, models)
-    return HFSummarizer(slot, models)
+        return BatchedSummarizer(
+            CT2Summarizer(slot, models), slot.batching, workers=slot.inter_threads, direct=True
+        )
+    return BatchedSummarizer(HFSummarizer(slot, models), slot.batching)
