@@ -124,3 +124,18 @@ def test_engine_warnings_reach_the_response() -> None:
     fake = _Fake(lambda t: t, (Warning("TRANSLATION_INPUT_TRUNCATED", "cut"),))
     result = _run(fake)
     assert [w.code for w in result.warnings].count("TRANSLATION_INPUT_TRUNCATED") == 2
+
+
+def test_korean_numbers_with_several_units_are_one_value() -> None:
+    en = "It will cost 450 million dollars and 50 million won."
+    assert missing_items(en, "비용은 4억 5천만 달러와 5천만 원이다.", "en", "ko") == []
+    assert (
+        missing_items("비용은 4억 5천만 달러이다.", "It costs 450 million dollars.", "ko", "en")
+        == []
+    )
+    assert missing_items(en, "비용은 4억 달러와 5천만 원이다.", "en", "ko") == ["450 million"]
+
+
+def test_currency_prefixes_do_not_hide_numbers() -> None:
+    assert missing_items("It costs 45 million ringgit.", "Kosnya RM45 juta.", "en", "ms") == []
+    assert missing_items("Harganya Rp1.500.", "It costs Rp1,500.", "id", "en") == []

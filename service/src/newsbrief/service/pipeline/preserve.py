@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 _NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
+    r"(?<![\d.,])(\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
     r"(\s*(?:[만억조천]|[A-Za-z]+))?",
 )
 _SCALE_WORDS = {
@@ -59,7 +59,7 @@ _DATE_MONTH = re.compile(
 _ANY_MONTH = re.compile(rf"\b({_MONTH_WORD})\b", re.IGNORECASE)
 _KO_MONTH = re.compile(r"(\d{1,2})\s*월")
 _QUOTED = re.compile(
-    "[\"\u201c\u00ab\u201e]([^\"\u201c\u201d\u00ab\u00bb\u201e]{1,80})[\"\u201d\u00bb]"
+    '["\u201c\u00ab\u201e]([^"\u201c\u201d\u00ab\u00bb\u201e]{1,80})["\u201d\u00bb]'
     "|(?<!\\w)[\u2018']([^\u2018\u2019']{1,80})[\u2019'](?!\\w)"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -96,9 +96,36 @@ def _canon(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+_KO_RUN = re.compile(r"(?:\d[\d,.]*\s*[천만억조]\s*|(?<=[천만억조])\s*[만억조]\s*){2,}")
+_KO_PART = re.compile(r"(\d[\d,.]*)?\s*([천만억조])")
+_KO_BIG = {"만": Decimal(10**4), "억": Decimal(10**8), "조": Decimal(10**12)}
+
+
+def _korean_value(run: str) -> Decimal | None:
+    """The value of a Korean number with several units: "4억 5천만" = 450000000."""
+    total = Decimal(0)
+    small = Decimal(0)
+    for digits, unit in _KO_PART.findall(run):
+        n = _decimal(digits, "ko") if digits else None
+        if digits and n is None:
+            return None
+        if unit == "천":
+            small += (n if n is not None else Decimal(1)) * 1000
+        else:
+            base = small + (n or Decimal(0))
+            total += (base if base else Decimal(1)) * _KO_BIG[unit]
+            small = Decimal(0)
+    return total + small
+
+
 def _numbers(text: str, language: str) -> list[tuple[str, set[str]]]:
     """(as written, {literal value, scaled value}) for each number in ``text``."""
     out: list[tuple[str, set[str]]] = []
+    for run in _KO_RUN.finditer(text):  # "4억 5천만": one number, not three
+        value = _korean_value(run.group(0))
+        if value is not None:
+            out.append((run.group(0).strip(), {_canon(value)}))
+            text = text[: run.start()] + " " * len(run.group(0)) + text[run.end() :]
     for match in _NUMBER.finditer(text):
         value = _decimal(match.group(1), language)
         if value is None:
