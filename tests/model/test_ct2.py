@@ -229,7 +229,7 @@ def test_ct2_translator_lifecycle(converted: dict[str, Path], kind: str, tmp_pat
 
 SERVE_WITHOUT_TORCH = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os, sys
     from newsbrief.service.app import App
     from newsbrief.service.domain import Article, BriefOptions
     from newsbrief.service.settings import Settings
@@ -244,6 +244,11 @@ SERVE_WITHOUT_TORCH = textwrap.dedent(
         )
         assert [t.language for t in result.translations] == ["ko", "ms"], result
         assert any(m.backend == "ctranslate2" and m.ready for m in result.models), result.models
+        if os.environ.get("EXPECT_CT2_SUMMARIZER"):
+            assert any(
+                m.role == "summarizer" and m.backend == "ctranslate2" and m.ready
+                for m in result.models
+            ), result.models
         await app.stop(grace=0)
         heavy = [m for m in ("torch", "transformers") if m in sys.modules]
         print("HEAVY", heavy)
@@ -256,18 +261,48 @@ SERVE_WITHOUT_TORCH = textwrap.dedent(
 def test_server_with_only_ct2_models_never_imports_torch(
     converted: dict[str, Path], kind: str
 ) -> None:
-    env = {
+    _serve_without_torch(_ct2_translator_env(converted["int8"], kind))
+
+
+def test_ct2_summariser_and_translator_never_import_torch(
+    converted: dict[str, Path], kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if kind != "nllb":
+        pytest.skip("one translator family is enough here")
+    checkpoint = Path(request.getfixturevalue("bart_checkpoint"))
+    bart = convert_checkpoint(checkpoint, tmp_path / "bart-int8", quantization="int8")
+    env = _ct2_translator_env(converted["int8"], kind)
+    env.update(
+        {
+            "EXPECT_CT2_SUMMARIZER": "1",
+            "NEWSBRIEF_MODELS__SUMMARIZER__PRESET": "distilbart-cnn",
+            "NEWSBRIEF_MODELS__SUMMARIZER__ENGINE": "ctranslate2",
+            "NEWSBRIEF_MODELS__SUMMARIZER__PATH": str(bart),
+            "NEWSBRIEF_MODELS__SUMMARIZER__THREADS": "1",
+            "NEWSBRIEF_MODELS__SUMMARIZER__DECODING__NUM_BEAMS": "1",
+            "NEWSBRIEF_MODELS__SUMMARIZER__DECODING__MAX_NEW_TOKENS": "8",
+            "NEWSBRIEF_MODELS__SUMMARIZER__DECODING__MIN_NEW_TOKENS": "0",
+        }
+    )
+    _serve_without_torch(env)
+
+
+def _ct2_translator_env(model_dir: Path, kind: str) -> dict[str, str]:
+    return {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": PRESET_OF[kind],
         "NEWSBRIEF_MODELS__TRANSLATOR__ENGINE": "ctranslate2",
-        "NEWSBRIEF_MODELS__TRANSLATOR__PATH": str(converted["int8"]),
+        "NEWSBRIEF_MODELS__TRANSLATOR__PATH": str(model_dir),
         "NEWSBRIEF_MODELS__TRANSLATOR__THREADS": "1",
         "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": "1",
         "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__MAX_NEW_TOKENS": "8",
         "NEWSBRIEF_MODELS__SUMMARIZER__PRESET": "extractive",
         "NEWSBRIEF_LOGGING__ACCESS_LOG": "false",
     }
+
+
+def _serve_without_torch(env: dict[str, str]) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", SERVE_WITHOUT_TORCH],
         env=env,
