@@ -365,3 +365,14 @@ def test_approx_tokens() -> None:
     assert approx_tokens("") == 1
     assert approx_tokens("a" * 40) == 10
     assert approx_tokens("한국어") == 3
+
+
+@pytest.mark.asyncio
+async def test_idle_workers_share_a_burst_larger_than_one_batch(rec: Recorder) -> None:
+    b = make(rec, workers=2, max_batch_size=4)
+    try:
+        results = await b.submit_many("k", list(range(10)))
+        assert results == [f"k:{i}" for i in range(10)]
+        assert sorted(len(batch) for _, batch in rec.batches()) == [2, 4, 4]
+    finally:
+        b.close()

@@ -357,7 +357,10 @@ class MicroBatcher(Generic[K, T, R]):
                     if item.deadline is not None:
                         wake = min(wake, item.deadline)
             if best is not None:
-                return best, self._take_locked(best)
+                batch = self._take_locked(best)
+                if self._pending:
+                    self._cond.notify()  # another idle worker takes what is left
+                return best, batch
             self._cond.wait(max(0.0, wake - now))
 
     def _purge_locked(self, now: float) -> None:
