@@ -136,3 +136,20 @@ def test_concurrent_briefs_share_model_calls() -> None:
     assert all(r.translations and r.translations[0].language == "ko" for r in results)
     # the three briefs' texts waited behind the held call, then shared model calls
     assert len(engine.calls) < 1 + 3
+
+
+def test_the_servicer_passes_the_rpc_deadline_as_monotonic_time() -> None:
+    from newsbrief.service.grpc.servicer import deadline_of
+
+    class Context:
+        def __init__(self, remaining: float | None) -> None:
+            self.remaining = remaining
+
+        def time_remaining(self) -> float | None:
+            return self.remaining
+
+    before = time.monotonic()
+    deadline = deadline_of(Context(2.0))
+    assert deadline is not None and before + 2.0 <= deadline <= time.monotonic() + 2.0
+    assert deadline_of(Context(None)) is None
+    assert deadline_of(object()) is None
