@@ -60,7 +60,7 @@ class Plan:
     requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 32})
     load_cap_s: float = 240.0
     call_timeout_s: float = 300.0
-    probe_reps: int = 2
+    probe_reps: int = 3
     overhead_requests: int = 200
     extractive_requests: int = 300
     extractive_concurrency: int = 8
@@ -69,8 +69,9 @@ class Plan:
     torch_threads: int = 2
     ct2_intra_threads: int = 1
     ct2_inter_threads: int = 2
-    max_batch_size: int = 48
-    max_wait_ms: float = 5.0
+    # None: the project's defaults (``BatchingSettings``), which the report states
+    max_batch_size: int | None = None
+    max_wait_ms: float | None = None
 
 
 def article(i: int) -> str:
@@ -116,6 +117,7 @@ def machine() -> dict[str, Any]:
             versions[name] = "absent"
     return {
         "memory_bandwidth_gbs": memory_bandwidth_gbs(),
+        "fp32_gemm_gflops": fp32_gemm_gflops(),
         "cpu_model": model,
         "cores": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)),
@@ -140,6 +142,23 @@ def memory_bandwidth_gbs(mib: int = 256, reps: int = 5) -> float | None:
         t0 = time.perf_counter()
         np.copyto(b, a)
         best = max(best, 2 * a.nbytes / (time.perf_counter() - t0) / 1e9)
+    return round(best, 1)
+
+
+def fp32_gemm_gflops(n: int = 2048, reps: int = 5) -> float | None:
+    """Best of ``reps`` n x n float32 matrix products with numpy's BLAS (all cores), GFLOP/s."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    best = 0.0
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
     return round(best, 1)
 
 
@@ -192,10 +211,12 @@ def translator_env(engine: str, plan: Plan, hf_dir: Path, ct2_dir: Path | None) 
         f"{t}DECODING__NUM_BEAMS": "1",
         f"{t}DECODING__MAX_NEW_TOKENS": str(plan.new_tokens),
         f"{t}DECODING__MIN_NEW_TOKENS": str(plan.new_tokens),
-        f"{t}BATCHING__MAX_BATCH_SIZE": str(plan.max_batch_size),
-        f"{t}BATCHING__MAX_WAIT_MS": str(plan.max_wait_ms),
         "NEWSBRIEF_CACHE__ENABLED": "false",
     }
+    if plan.max_batch_size is not None:
+        env[f"{t}BATCHING__MAX_BATCH_SIZE"] = str(plan.max_batch_size)
+    if plan.max_wait_ms is not None:
+        env[f"{t}BATCHING__MAX_WAIT_MS"] = str(plan.max_wait_ms)
     if engine == "torch":
         env |= {
             f"{t}ENGINE": "transformers",
@@ -493,10 +514,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     parser.add_argument(
         "--engines", default="naive,torch,ct2", help="comma-separated: naive,torch,ct2"
     )
+    parser.add_argument("--max-batch-size", type=int, help="micro-batcher (default: project's)")
+    parser.add_argument("--max-wait-ms", type=float, help="micro-batcher (default: project's)")
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
     args = parser.parse_args(argv)
-    plan = Plan(new_tokens=args.new_tokens, engines=tuple(args.engines.split(",")))
+    plan = Plan(
+        new_tokens=args.new_tokens,
+        engines=tuple(args.engines.split(",")),
+        max_batch_size=args.max_batch_size,
+        max_wait_ms=args.max_wait_ms,
+    )
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
         plan.overhead_requests = 50
@@ -509,7 +537,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
 def main(argv: list[str] | None = None) -> None:
     plan, args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from newsbrief.service.settings import BatchingSettings
+
+    defaults = BatchingSettings()
     results: dict[str, Any] = {
+        "batching": {
+            "max_batch_size": plan.max_batch_size or defaults.max_batch_size,
+            "max_wait_ms": defaults.max_wait_ms if plan.max_wait_ms is None else plan.max_wait_ms,
+            "max_batch_tokens": defaults.max_batch_tokens,
+            "project_defaults": plan.max_batch_size is None and plan.max_wait_ms is None,
+        },
         "machine": machine(),
         "plan": plan.__dict__ | {"requests": {str(k): v for k, v in plan.requests.items()}},
         "brief_options": BRIEF_OPTIONS | {"target_languages": ["ko"]},
