@@ -2,7 +2,7 @@
 
 ``python -m bench.engine_probe --engine torch|ct2 --model DIR --new-tokens N`` loads the model,
 runs newsbrief's engine for it (``HFTranslationEngine`` fp32 or ``CT2TranslationEngine`` int8),
-translates the same English sentences into Korean at batch 1 and at batch 8 with the decode length
+translates the same English sentences into Korean at batch 1, 8 and 16 with the decode length
 forced (exactly N new tokens, the forced language token included), and prints one JSON object:
 load time, tokens/s and seconds per batch, and the peak RSS after each phase (VmHWM).
 """
@@ -111,7 +111,7 @@ def probe(engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int
         "rss_after_load_kb": memory_kb()["VmRSS"],
     }
     runner.run(SENTENCES[:2])  # warm-up: first-call allocations
-    for batch in (1, 8):
+    for batch in (1, 8, 16):
         texts = (SENTENCES * 2)[:batch]
         tokens = 0
         started = time.monotonic()
