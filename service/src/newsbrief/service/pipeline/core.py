@@ -351,20 +351,25 @@ class Pipeline:
                         "the language of the texts could not be detected; give source_language",
                     )
                 )
+        if not source:
+            self._require_translator(targets, language.code)
         assert self.translator is not None
-        out: dict[str, list[str]] = {}
-        warnings: list[Warning] = []
-        for target in targets:
+        labels = [f"text {i + 1}" for i in range(len(clean))]
+
+        async def one(target: str) -> tuple[list[str], list[Warning]]:
+            assert self.translator is not None
             if target == language.code:
-                out[target] = list(clean)
-                continue
+                return list(clean), []
             translated = await self.translator.translate(
                 clean, language.code, target, deadline=deadline
             )
-            out[target] = list(translated)
-            warnings.extend(getattr(translated, "warnings", ()))
-            labels = [f"text {i + 1}" for i in range(len(clean))]
-            warnings.extend(_mismatches(clean, translated, labels, language.code, target))
+            found = [*getattr(translated, "warnings", ())]
+            found.extend(_mismatches(clean, translated, labels, language.code, target))
+            return list(translated), found
+
+        done = await asyncio.gather(*(one(t) for t in targets))  # target languages side by side
+        out = {target: texts for target, (texts, _) in zip(targets, done, strict=True)}
+        warnings = [w for _, found in done for w in found]
         return TranslateResult(
             language=language,
             translations=out,
@@ -532,21 +537,20 @@ class Pipeline:
             *(["summary"] * len(sentences)),
             *(f"key point {i + 1}" for i in range(len(brief.key_points))),
         ]
-        out: list[Translation] = []
-        warnings: list[Warning] = []
-        for target in targets:
+        n = len(sentences)
+
+        async def one(target: str) -> tuple[Translation, list[Warning]]:
+            assert self.translator is not None
             if target == source:
-                out.append(Translation(target, brief))
-                continue
+                return Translation(target, brief), []
             translated = await self.translator.translate(batch, source, target, deadline=deadline)
             if len(translated) != len(batch):
                 raise RuntimeError(
                     f"translator returned {len(translated)} texts for a batch of {len(batch)}"
                 )
-            warnings.extend(getattr(translated, "warnings", ()))
-            warnings.extend(_mismatches(batch, translated, labels, source, target))
-            n = len(sentences)
-            out.append(
+            found = [*getattr(translated, "warnings", ())]
+            found.extend(_mismatches(batch, translated, labels, source, target))
+            return (
                 Translation(
                     target,
                     Brief(
@@ -554,9 +558,14 @@ class Pipeline:
                         summary=" ".join(translated[1 : 1 + n]),
                         key_points=tuple(translated[1 + n :]),
                     ),
-                )
+                ),
+                found,
             )
-        return out, warnings
+
+        # every target language at once: each is its own batch key, so with two model workers
+        # (inter_threads=2) Korean and Malay are translated side by side
+        done = await asyncio.gather(*(one(t) for t in targets))
+        return [t for t, _ in done], [w for _, ws in done for w in ws]
 
     def _neural_summarizer(self, method: Method) -> Summarizer | None:
         """The neural summariser to use for ``method``: for auto, the configured one when it is
