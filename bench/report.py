@@ -174,7 +174,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Machine and set-up",
         "",
-        f"- CPU: {m.get('cpu_model')} ({m.get('cores')} cores visible, {m.get('affinity')} usable;"
+        f"- CPU: {m.get('cpu_model')} from /proc/cpuinfo ({m.get('cores')} logical CPUs, "
+        f"{m.get('threads_per_core')} thread(s) per core, {m.get('affinity')} usable;"
         f" SIMD: {', '.join(m.get('simd', []))}); memory {m.get('memory_gib')} GiB; "
         f"Python {m.get('python')}; {versions}.",
         f"- Model: {models.get('architecture')}, {_f(models.get('parameters'), 0)} parameters, "
@@ -196,8 +197,10 @@ def render(results: dict[str, Any]) -> str:
         "Result cache off for rows 1 and 3.",
         f"- Requests per load run (clients: requests): {plan.get('requests')}; each run capped at "
         f"{_f(plan.get('load_cap_s'), 0)} s. Closed loop: each client sends its next request "
-        "when the previous one is answered. Every server runs alone in its own process on "
-        "127.0.0.1; the load generator shares the same 2 cores.",
+        "when the previous one is answered. Every server is its own process on 127.0.0.1; the "
+        "three row-1 servers are up together (idle ones use no CPU) and their load runs go one "
+        "at a time, by number of clients then engine, so the engines compared at one "
+        "concurrency are measured close together. The load generator shares the same cores.",
         "- *other load*: the share of all cores' time used by processes outside the benchmark "
         "during that measurement (this machine is shared with other engineers' test runs); "
         "*server CPU s/req*: CPU seconds the server process spent per request. A figure taken "

@@ -93,6 +93,7 @@ BRIEF_OPTIONS: dict[str, Any] = {"max_sentences": 1, "max_key_points": 1}
 def machine() -> dict[str, Any]:
     model = ""
     flags: set[str] = set()
+    siblings = cores_per_socket = 0
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -100,6 +101,10 @@ def machine() -> dict[str, Any]:
                     model = line.split(":", 1)[1].strip()
                 elif line.startswith("flags") and not flags:
                     flags = set(line.split(":", 1)[1].split())
+                elif line.startswith("siblings") and not siblings:
+                    siblings = int(line.split(":", 1)[1])
+                elif line.startswith("cpu cores") and not cores_per_socket:
+                    cores_per_socket = int(line.split(":", 1)[1])
     except OSError:
         pass
     mem_kb = 0
@@ -122,6 +127,7 @@ def machine() -> dict[str, Any]:
         "cpu_model": model,
         "cores": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)),
+        "threads_per_core": siblings // cores_per_socket if cores_per_socket else None,
         "simd": sorted(f for f in flags if f.startswith(("avx512_vnni", "avx512f", "avx2", "amx"))),
         "memory_gib": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
@@ -298,50 +304,46 @@ async def translator_ready(target: str) -> tuple[bool, str, dict[str, Any]]:
     return False, "no translate capability", {}
 
 
-async def row1_engine(
-    name: str,
-    server: ServerProcess,
-    plan: Plan,
-    results: dict[str, Any],
-) -> None:
-    """Start one translator server, measure start-up and memory, run the three loads."""
-    entry: dict[str, Any] = {"name": name}
-    results["row1"][name] = entry
+async def row1_start(name: str, server: ServerProcess, entry: dict[str, Any]) -> bool:
+    """Start one translator server (the others idle), measure start-up and memory; False when
+    it failed or its translator is not ready (the reason is in ``entry``)."""
     try:
         entry["serving_s"] = await server.start()
         entry["rss_serving_kb"] = server.memory_kb().get("VmRSS")
         ready, detail, model = await translator_ready(server.target)
+        if "id" in model:  # a local path: relative to the repository
+            model["id"] = str(model["id"]).replace(f"{REPO}/", "")
         entry["model"] = model
         if not ready:
             entry["error"] = f"translator not ready: {detail}"
-            return
-        assert server.proc is not None
-        for k, c in enumerate(plan.concurrencies):
-            foreign = ForeignLoad([os.getpid(), server.proc.pid])
-            server_cpu0 = process_cpu_s(server.proc.pid)
-            load, stages = await summarize_load(
-                server.target,
-                plan,
-                c,
-                plan.requests[c],
-                offset=100_000 * (k + 1),
-                languages=["ko"],
-            )
-            server_cpu = process_cpu_s(server.proc.pid) - server_cpu0
-            entry[f"c{c}"] = load.summary() | {
-                "translate_stage_p50_ms": round(percentile(stages, 50), 3) if stages else None,
-                "server_cpu_s_per_request": round(server_cpu / max(load.completed, 1), 3),
-                "cpu": foreign.result(),
-            }
-            log.info("row1 %s c=%d: %s", name, c, entry[f"c{c}"])
-        mem = server.memory_kb()
-        entry["rss_after_load_kb"] = mem.get("VmRSS")
-        entry["peak_rss_kb"] = mem.get("VmHWM")
+        return ready
     except Exception as exc:
         entry["error"] = f"{type(exc).__name__}: {exc}"
-        log.exception("row1 %s failed", name)
-    finally:
-        server.stop()
+        log.exception("row1 %s failed to start", name)
+        return False
+
+
+async def row1_load(
+    name: str, server: ServerProcess, plan: Plan, entry: dict[str, Any], k: int, c: int
+) -> None:
+    """One load run of ``plan.requests[c]`` briefs at ``c`` clients against one server."""
+    assert server.proc is not None
+    try:
+        foreign = ForeignLoad([os.getpid(), server.proc.pid])
+        server_cpu0 = process_cpu_s(server.proc.pid)
+        load, stages = await summarize_load(
+            server.target, plan, c, plan.requests[c], offset=100_000 * (k + 1), languages=["ko"]
+        )
+        server_cpu = process_cpu_s(server.proc.pid) - server_cpu0
+        entry[f"c{c}"] = load.summary() | {
+            "translate_stage_p50_ms": round(percentile(stages, 50), 3) if stages else None,
+            "server_cpu_s_per_request": round(server_cpu / max(load.completed, 1), 3),
+            "cpu": foreign.result(),
+        }
+        log.info("row1 %s c=%d: %s", name, c, entry[f"c{c}"])
+    except Exception as exc:
+        entry[f"c{c}_error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row1 %s c=%d failed", name, c)
 
 
 async def row3_bare_pipeline(
@@ -476,38 +478,59 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
             log.exception("row3 %s failed", key)
     log.info("row3: %s", row3)
 
-    # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8
+    # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8.
+    # All three servers are up at once (idle ones use no CPU) and the load runs go by number of
+    # clients, engine after engine, so the engines compared at one concurrency are measured
+    # close together in time on this shared machine.
     results["row1"] = {}
-    for engine in plan.engines:
-        if engine == "naive":
-            server = ServerProcess(
-                "naive",
-                bench_server_argv(
+    servers: dict[str, ServerProcess] = {}
+    try:
+        for engine in plan.engines:
+            entry: dict[str, Any] = {"name": engine}
+            results["row1"][engine] = entry
+            if engine == "ct2" and models.ct2_dir is None:
+                entry["error"] = models.ct2_note
+                continue
+            server = (
+                ServerProcess(
                     "naive",
-                    "--model",
-                    str(models.hf_dir),
-                    "--new-tokens",
-                    str(plan.new_tokens),
-                    "--threads",
-                    str(plan.torch_threads),
-                ),
-                {
-                    "NEWSBRIEF_CACHE__ENABLED": "false",
-                    "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
-                },
-                logs / "naive.log",
+                    bench_server_argv(
+                        "naive",
+                        "--model",
+                        str(models.hf_dir),
+                        "--new-tokens",
+                        str(plan.new_tokens),
+                        "--threads",
+                        str(plan.torch_threads),
+                    ),
+                    {
+                        "NEWSBRIEF_CACHE__ENABLED": "false",
+                        "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
+                    },
+                    logs / "naive.log",
+                )
+                if engine == "naive"
+                else ServerProcess(
+                    engine,
+                    newsbrief_server_argv(),
+                    translator_env(engine, plan, models.hf_dir, models.ct2_dir),
+                    logs / f"{engine}.log",
+                )
             )
-        elif engine == "ct2" and models.ct2_dir is None:
-            results["row1"]["ct2"] = {"name": "ct2", "error": models.ct2_note}
-            continue
-        else:
-            server = ServerProcess(
-                engine,
-                newsbrief_server_argv(),
-                translator_env(engine, plan, models.hf_dir, models.ct2_dir),
-                logs / f"{engine}.log",
-            )
-        await row1_engine(engine, server, plan, results)
+            if await row1_start(engine, server, entry):
+                servers[engine] = server
+            else:
+                server.stop()
+        for k, c in enumerate(plan.concurrencies):
+            for engine, server in servers.items():
+                await row1_load(engine, server, plan, results["row1"][engine], k, c)
+        for engine, server in servers.items():
+            mem = server.memory_kb()
+            results["row1"][engine]["rss_after_load_kb"] = mem.get("VmRSS")
+            results["row1"][engine]["peak_rss_kb"] = mem.get("VmHWM")
+    finally:
+        for server in servers.values():
+            server.stop()
     results["wall_s"] = round(time.monotonic() - t0, 1)
 
 
