@@ -317,6 +317,11 @@ def render(results: dict[str, Any]) -> str:
         f"{_f(_delta(_get(r3, 'bare_batched_wait0', 'p50_ms'), _get(r3, 'bare', 'p50_ms')), 3)}"
         " ms); gRPC, servicer and interceptors "
         f"{_f(_delta(_get(r3, 'server', 'p50_ms'), _get(r3, 'bare_batched', 'p50_ms')), 3)} ms.",
+        "- Inside the server, the pipeline's own reported total was p50 "
+        f"{_f(_get(r3, 'server', 'pipeline_total_p50_ms'), 3)} ms (max_wait_ms = 0: "
+        f"{_f(_get(r3, 'server_wait0', 'pipeline_total_p50_ms'), 3)} ms): the rest of the "
+        "server's latency is the client, the loopback transport, the servicer, converters and "
+        "interceptors.",
     ]
     for engine, share in over["shares"].items():
         backend = _get(results, "row1", engine, "c1", "translate_stage_p50_ms")
