@@ -120,17 +120,7 @@ class HFSummarizer:
 
     def parameters(self) -> tuple[tuple[str, str], ...]:
         """Decoding settings and input size, recorded in every response's model info."""
-        d = self.decoding
-        return (
-            ("preset", self.preset.name),
-            ("num_beams", str(d.num_beams)),
-            ("length_penalty", str(d.length_penalty)),
-            ("no_repeat_ngram_size", str(d.no_repeat_ngram_size)),
-            ("max_new_tokens", str(d.max_new_tokens)),
-            ("min_new_tokens", str(d.min_new_tokens)),
-            ("do_sample", "false"),
-            ("max_input_tokens", str(self._max_input)),
-        )
+        return self.decoding.parameters(self.preset.name, self._max_input)
 
     def supports(self, lang: str) -> bool:
         """Whether the model summarises articles in ``lang`` (BCP-47)."""

@@ -359,16 +359,9 @@ class HFTranslator:
 
     def parameters(self, max_input_tokens: int | None = None) -> tuple[tuple[str, str], ...]:
         """Decoding settings and input size, recorded in every response's model info."""
-        d = self.decoding
-        return (
-            ("preset", self.preset.name),
-            ("num_beams", str(d.num_beams)),
-            ("length_penalty", str(d.length_penalty)),
-            ("no_repeat_ngram_size", str(d.no_repeat_ngram_size)),
-            ("max_new_tokens", str(d.max_new_tokens)),
-            ("min_new_tokens", str(d.min_new_tokens)),
-            ("do_sample", "false"),
-            ("max_input_tokens", str(max_input_tokens or self.preset.max_input_tokens)),
+        return self.decoding.parameters(
+            self.preset.name,
+            max_input_tokens or self.preset.max_input_tokens,
             ("device", self.slot.device),
         )
 

@@ -80,6 +80,22 @@ class Decoding:
             kwargs["min_new_tokens"] = self.min_new_tokens
         return kwargs
 
+    def parameters(
+        self, preset: str, max_input_tokens: int, *extra: tuple[str, str]
+    ) -> tuple[tuple[str, str], ...]:
+        """Decoding settings and input size, recorded in every response's model info."""
+        return (
+            ("preset", preset),
+            ("num_beams", str(self.num_beams)),
+            ("length_penalty", str(self.length_penalty)),
+            ("no_repeat_ngram_size", str(self.no_repeat_ngram_size)),
+            ("max_new_tokens", str(self.max_new_tokens)),
+            ("min_new_tokens", str(self.min_new_tokens)),
+            ("do_sample", "false"),
+            ("max_input_tokens", str(max_input_tokens)),
+            *extra,
+        )
+
     def describe(self) -> str:
         """One line for logs and model info, e.g. ``beams=4 lp=1.0 max_new=256``."""
         text = f"beams={self.num_beams} lp={self.length_penalty} max_new={self.max_new_tokens}"
