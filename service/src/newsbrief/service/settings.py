@@ -174,9 +174,11 @@ class BatchingSettings(BaseModel):
     enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")
     max_batch_size: int = Field(16, gt=0, description="Most items (texts) in one model call.")
     max_wait_ms: float = Field(
-        5.0,
+        0.0,
         ge=0,
-        description="How long a partial batch waits for more items while a worker is free.",
+        description="How long a partial batch waits for more items while a worker is free. "
+        "0 (default) runs it at once: batches still form from the items that queue while every "
+        "worker is busy, and a lone request pays no wait (measured in bench/RESULTS.md).",
     )
     max_batch_tokens: int = Field(
         4096,
