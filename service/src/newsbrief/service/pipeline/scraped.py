@@ -309,18 +309,22 @@ def split_dateline(paragraph: str) -> tuple[str, str]:
 
 
 def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
+    return sum(map(str.isalpha, text))
 
 
-def _is_korean(text: str) -> bool:
-    letters = _letters(text)
+def _is_korean(text: str, letters: int | None = None) -> bool:
+    if letters is None:
+        letters = _letters(text)
     return letters > 0 and len(_HANGUL.findall(text)) / letters > 0.5
 
 
 def _size(text: str) -> int:
     """Length in words (Korean: characters / 3)."""
-    if _is_korean(text):
-        return max(1, _letters(text) // 3)
+    if not _HANGUL.search(text):
+        return len(text.split())
+    letters = _letters(text)
+    if _is_korean(text, letters):
+        return max(1, letters // 3)
     return len(text.split())
 
 
