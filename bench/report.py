@@ -285,7 +285,10 @@ def render(results: dict[str, Any]) -> str:
         "## 3. Service overhead (no-op translator: returns its input)",
         "",
         "One client, one request at a time, brief + ko (3 texts through the translator), result "
-        "cache off, unique articles. The bare calls run in the benchmark process itself.",
+        "cache off, unique articles. The bare calls run in the benchmark process itself. "
+        f"Servers and bare calls alternate over {len(results.get('row3_rounds', [])) or 1} "
+        "round(s); each measurement keeps its fastest round (all rounds are in results.json). "
+        "The batcher's default max wait is now 0, so its two server rows differ only by noise.",
         "",
         "| measurement | p50 ms | p95 ms | other load |",
         "|---|---|---|---|",
