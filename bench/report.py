@@ -461,11 +461,12 @@ def analysis(results: dict[str, Any]) -> list[str]:
     over = overhead(results)
     if over["overhead_ms"] is not None and over["overhead_ms"] >= 3:
         out.append(
-            f"The no-op overhead ({over['overhead_ms']:.2f} ms) is mostly the micro-batcher's "
-            "max_wait_ms (a lone request waits that long for company while a worker is free) "
-            "plus two thread hand-offs; with max_wait_ms = 0 it is "
-            f"{_f(over['overhead_wait0_ms'])} ms. On a loaded machine each thread hand-off also "
-            "waits for a core."
+            f"The no-op overhead ({over['overhead_ms']:.2f} ms) is the loopback gRPC call, the "
+            "servicer, converters and interceptors, and the thread hand-offs of the micro-batcher "
+            "(split in row 3), plus the server process sharing the 2 cores with the load "
+            "generator; the same configuration measured separately (max_wait_ms = 0, the "
+            f"default) gave {_f(over['overhead_wait0_ms'])} ms. On a loaded machine each thread "
+            "hand-off also waits for a core."
         )
     shares = [
         _num(_get(e, "cpu", "foreign_share"))
