@@ -153,6 +153,12 @@ def _share(entry: dict[str, Any]) -> str:
     return "n/a" if share is None else f"{share * 100:.0f}%"
 
 
+def _texts_per_brief(results: dict[str, Any]) -> int:
+    """Texts the translator generates per row-1 request: 3 per target language."""
+    targets = (results.get("brief_options") or {}).get("target_languages") or ["ko"]
+    return 3 * len(targets)
+
+
 def _yes(met: bool | None) -> str:
     return {True: "**met**", False: "**not met**", None: "not measured"}[met]
 
@@ -184,10 +190,12 @@ def render(results: dict[str, Any]) -> str:
         "the 100 `__xx__` language tokens registered and `vocab.json` padded to the model's "
         f"vocabulary. CTranslate2 int8 conversion by {models.get('ct2_converter') or 'n/a'}.",
         f"- Forced decode length: exactly {plan.get('new_tokens')} new tokens per text "
-        "(min = max new tokens; the forced `__ko__` token counts as one), greedy, for every "
+        "(min = max new tokens; the forced language token counts as one), greedy, for every "
         "engine. Each request briefs a unique English article (the test fixture naming a "
         f"different district) with {results.get('brief_options')}: 3 texts to translate "
-        "(headline, 1 summary sentence, 1 key point), source 25-35 tokens each.",
+        "(headline, 1 summary sentence, 1 key point) into each target language "
+        f"({_texts_per_brief(results)} translations per request; the languages are separate "
+        "batch keys, translated side by side), source 25-35 tokens each.",
         f"- Threads: torch {plan.get('torch_threads')} intra-op; newsbrief CTranslate2 server "
         f"inter_threads {plan.get('ct2_inter_threads')} x intra_threads "
         f"{plan.get('ct2_intra_threads')}; row 2 engines use 2 threads (CT2: inter 1 x intra 2). "
@@ -216,7 +224,7 @@ def render(results: dict[str, Any]) -> str:
 
     lines += [
         "",
-        "## 1. Brief + Korean translation over gRPC: throughput and latency",
+        "## 1. Brief + Korean and Malay translations over gRPC: throughput and latency",
         "",
         "| engine | clients | done/requested | req/s | x naive | p50 ms | p95 ms | "
         "translate stage p50 ms | server CPU s/req | other load |",
@@ -428,14 +436,16 @@ def analysis(results: dict[str, Any]) -> list[str]:
         for engine in ("naive", "torch", "ct2"):
             rps = _num(_get(row1, engine, "c16", "throughput_rps"))
             if rps:
-                tps = rps * 3 * new_tokens  # 3 texts per brief, each exactly new_tokens
+                # 3 texts per target language, each exactly new_tokens
+                tps = rps * _texts_per_brief(results) * new_tokens
                 parts.append(
                     f"{ENGINE_LABEL[engine]} {tps:.0f} tokens/s = "
                     f"{tps * 2 * weights / 1e9:.0f} G(FL)OP/s of decoder work"
                 )
         if parts:
             out.append(
-                "Generated tokens at 16 clients (3 texts x the forced length per brief): "
+                f"Generated tokens at 16 clients ({_texts_per_brief(results)} texts x the forced "
+                "length per brief): "
                 + "; ".join(parts)
                 + f". For scale: numpy's fp32 matrix product reached "
                 f"{_f(m.get('fp32_gemm_gflops'), 0)} GFLOP/s on this machine at the start of "
