@@ -530,21 +530,21 @@ class CT2TranslationEngine:
             out[i] = translated[j]
         warnings: list[Warning] = []
         if prepared.truncated:
-            which = ", ".join(str(todo[j]) for j in prepared.truncated)
+            which = ", ".join(str(todo[j] + 1) for j in prepared.truncated)
             warnings.append(
                 Warning(
                     "TRANSLATION_INPUT_TRUNCATED",
-                    f"text(s) {which} were longer than the translator's input of "
+                    f"text(s) {which} of {len(texts)} were longer than the translator's input of "
                     f"{self.max_input_tokens} tokens; only the beginning was translated into "
                     f"{target}",
                 )
             )
         if cut:
-            which = ", ".join(str(todo[j]) for j in cut)
+            which = ", ".join(str(todo[j] + 1) for j in cut)
             warnings.append(
                 Warning(
                     "TRANSLATION_OUTPUT_TRUNCATED",
-                    f"translation(s) {which} into {target} reached the limit of "
+                    f"translation(s) {which} of {len(texts)} into {target} reached the limit of "
                     f"{self.decoding.max_new_tokens} tokens and may be incomplete",
                 )
             )
