@@ -8,9 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google.rpc import error_details_pb2
-
-from newsbrief.service.errors import NewsbriefError
+from newsbrief.service.errors import InvalidArgument, NewsbriefError
 from newsbrief.service.grpc import converters as conv
 from newsbrief.service.grpc.status import to_status
 from newsbrief.service.observability import request_id_var
@@ -112,15 +110,10 @@ def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStream
     if not isinstance(exc, NewsbriefError):
         log.error("stream item %d failed (request id %s)", index, request_id, exc_info=exc)
     status = to_status(exc, request_id)
-    violations: list[pb.FieldViolation] = []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            violations.extend(
-                pb.FieldViolation(field=v.field, description=v.description)
-                for v in bad.field_violations
-            )
+    violations = [
+        pb.FieldViolation(field=v.field, description=v.description)
+        for v in (exc.violations if isinstance(exc, InvalidArgument) else ())
+    ]
     return pb.SummarizeStreamResponse(
         client_reference=reference,
         index=index,
