@@ -51,7 +51,6 @@ from newsbrief.service.pipeline.html import extract_html
 from newsbrief.service.pipeline.language import (
     LanguageAnalysis,
     LanguageDetector,
-    canonical_code,
 )
 from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
@@ -60,7 +59,7 @@ from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
-    validate_target_languages,
+    validate_translate,
 )
 from newsbrief.service.settings import Settings
 
@@ -171,10 +170,7 @@ class Pipeline:
         self._check_ready()
         started = time.monotonic()
         timings: dict[str, float] = {}
-        article = validate_article(article, options, self.settings)
-        targets, _ = validate_target_languages(
-            options.target_languages, self.settings, field_name="target_languages"
-        )
+        article, targets = validate_article(article, options, self.settings)
         neural = self._neural_summarizer(options.method)
         if targets:
             self._require_translator(targets, article.source_language or None)
@@ -299,45 +295,9 @@ class Pipeline:
     ) -> TranslateResult:
         """Translate editor-written texts into each target language."""
         self._check_ready()
-        limits = self.settings.limits
-        violations: list[FieldViolation] = []
-        if not texts or not any(t.strip() for t in texts):
-            violations.append(FieldViolation("texts", "must hold at least one non-empty text"))
-        if len(texts) > limits.max_translate_texts:
-            violations.append(
-                FieldViolation(
-                    "texts", f"has {len(texts)} texts; the limit is {limits.max_translate_texts}"
-                )
-            )
-        for i, text in enumerate(texts):
-            if len(text) > limits.max_text_chars:
-                violations.append(
-                    FieldViolation(
-                        f"texts[{i}]",
-                        f"is {len(text)} characters; the limit is {limits.max_text_chars}",
-                    )
-                )
-        if not target_languages:
-            violations.append(FieldViolation("target_languages", "must name at least one"))
-        targets, more = validate_target_languages(
-            target_languages, self.settings, field_name="target_languages"
+        source, targets = validate_translate(
+            texts, source_language, target_languages, self.settings
         )
-        violations.extend(more)
-        source = ""
-        if source_language.strip():
-            code = canonical_code(source_language)
-            if code is None or code not in self.settings.language.supported:
-                violations.append(
-                    FieldViolation(
-                        "source_language",
-                        f"{source_language!r} is not a supported language code; use one of: "
-                        f"{', '.join(self.settings.language.supported)}",
-                    )
-                )
-            else:
-                source = code
-        if violations:
-            raise InvalidArgument(violations)
         self._require_translator(targets, source or None)
         clean = [normalize_text(t) for t in texts]
         if source:

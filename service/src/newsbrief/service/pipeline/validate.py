@@ -14,9 +14,23 @@ def _language_violation(field: str, code: str, allowed: list[str]) -> FieldViola
     )
 
 
-def validate_article(article: Article, options: BriefOptions, settings: Settings) -> Article:
+def _source_language(raw: str, settings: Settings, violations: list[FieldViolation]) -> str:
+    """The canonical code of a given source language ("" = detect); a bad one is a violation."""
+    if not raw.strip():
+        return ""
+    code = canonical_code(raw)
+    if code is None or code not in settings.language.supported:
+        violations.append(_language_violation("source_language", raw, settings.language.supported))
+        return ""
+    return code
+
+
+def validate_article(
+    article: Article, options: BriefOptions, settings: Settings
+) -> tuple[Article, tuple[str, ...]]:
     """Check the article and options against the limits; return the article with canonical
-    language codes. Raises InvalidArgument naming every bad field at once."""
+    language codes and the canonical target languages. Raises InvalidArgument naming every bad
+    field at once."""
     limits = settings.limits
     violations: list[FieldViolation] = []
     if article.html is not None:
@@ -55,27 +69,56 @@ def validate_article(article: Article, options: BriefOptions, settings: Settings
                 f"the limit is {limits.max_client_reference_chars}",
             )
         )
-    source = ""
-    if article.source_language.strip():
-        code = canonical_code(article.source_language)
-        if code is None or code not in settings.language.supported:
-            violations.append(
-                _language_violation(
-                    "source_language", article.source_language, settings.language.supported
-                )
-            )
-        else:
-            source = code
+    source = _source_language(article.source_language, settings, violations)
     violations.extend(_option_violations(options, settings))
+    targets, more = validate_target_languages(
+        options.target_languages, settings, field_name="target_languages"
+    )
+    violations.extend(more)
     if violations:
         raise InvalidArgument(violations)
-    return Article(
+    clean = Article(
         text=article.text,
         html=article.html,
         title=article.title.strip(),
         source_language=source,
         client_reference=article.client_reference,
     )
+    return clean, targets
+
+
+def validate_translate(
+    texts: list[str], source_language: str, target_languages: list[str], settings: Settings
+) -> tuple[str, tuple[str, ...]]:
+    """Check a Translate request; return the canonical source ("" = detect) and targets."""
+    limits = settings.limits
+    violations: list[FieldViolation] = []
+    if not texts or not any(t.strip() for t in texts):
+        violations.append(FieldViolation("texts", "must hold at least one non-empty text"))
+    if len(texts) > limits.max_translate_texts:
+        violations.append(
+            FieldViolation(
+                "texts", f"has {len(texts)} texts; the limit is {limits.max_translate_texts}"
+            )
+        )
+    for i, text in enumerate(texts):
+        if len(text) > limits.max_text_chars:
+            violations.append(
+                FieldViolation(
+                    f"texts[{i}]",
+                    f"is {len(text)} characters; the limit is {limits.max_text_chars}",
+                )
+            )
+    if not target_languages:
+        violations.append(FieldViolation("target_languages", "must name at least one"))
+    targets, more = validate_target_languages(
+        target_languages, settings, field_name="target_languages"
+    )
+    violations.extend(more)
+    source = _source_language(source_language, settings, violations)
+    if violations:
+        raise InvalidArgument(violations)
+    return source, targets
 
 
 def _option_violations(options: BriefOptions, settings: Settings) -> list[FieldViolation]:
@@ -101,11 +144,6 @@ def _option_violations(options: BriefOptions, settings: Settings) -> list[FieldV
                 "max_key_points", f"must be between 1 and {limits.max_key_points} (0 = default)"
             )
         )
-    out.extend(
-        validate_target_languages(
-            options.target_languages, settings, field_name="target_languages"
-        )[1]
-    )
     return out
 
 
