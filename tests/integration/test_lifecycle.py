@@ -117,3 +117,24 @@ def test_bad_settings_exit_with_a_clear_message() -> None:
     )
     assert out.returncode == 2
     assert "port" in out.stderr
+
+
+def test_a_stop_during_warm_up_is_a_clean_stop() -> None:
+    """SIGTERM while models load: ``wait`` returns instead of raising the cancelled warm-up."""
+    from newsbrief.service.app import App
+    from newsbrief.service.pipeline.core import Pipeline
+
+    class SlowStart(Pipeline):
+        async def start(self) -> None:
+            await asyncio.sleep(30)
+
+    async def scenario() -> None:
+        settings = make_settings()
+        app = App(settings, pipeline=SlowStart(settings))
+        await app.start(wait_ready=False)
+        waiting = asyncio.create_task(app.wait())
+        await asyncio.sleep(0.1)
+        await app.stop(grace=0)
+        await asyncio.wait_for(waiting, 10)  # no CancelledError, no hang
+
+    asyncio.run(scenario())

@@ -124,16 +124,18 @@ class App:
         log.info("stopped")
 
     async def wait(self) -> None:
-        """Until the server stops (by ``stop`` or because the warm-up failed)."""
-        assert self._server is not None
-        waits = [asyncio.ensure_future(self._stopped.wait())]
-        if self._warmup is not None:
-            waits.append(self._warmup)  # type: ignore[arg-type]
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is self._warmup and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        await self._stopped.wait()
+        """Until the server stops (by ``stop``); raises at once if the warm-up failed. A warm-up
+        cancelled by ``stop`` (SIGTERM while loading) is a normal stop, not an error."""
+        assert self._warmup is not None, "start() first"
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({stopped, self._warmup}, return_when=asyncio.FIRST_COMPLETED)
+            warmup = self._warmup
+            if warmup.done() and not warmup.cancelled() and warmup.exception() is not None:
+                raise warmup.exception()  # type: ignore[misc]
+            await stopped
+        finally:
+            stopped.cancel()
 
 
 def _server_credentials(s: Settings) -> grpc.ServerCredentials:
