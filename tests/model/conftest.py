@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.model.tiny_spm import train_t5_unigram
+
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -167,27 +169,13 @@ def m2m100_checkpoint(spm_bpe: Path, tmp_path_factory: pytest.TempPathFactory) -
 def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A MADLAD-400-style checkpoint: ``T5ForConditionalGeneration`` + ``T5Tokenizer`` on a
     unigram sentencepiece model (pad=0, eos=1, unk=2) whose ``<2xx>`` target tags are pieces."""
-    import sentencepiece as spm
     import torch
     from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-madlad")
-    corpus = folder / "corpus.txt"
-    corpus.write_text(_corpus(), encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(corpus),
-        model_prefix=str(folder / "spiece"),
-        vocab_size=500,
-        model_type="unigram",
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        user_defined_symbols=MADLAD_TAGS,
-        hard_vocab_limit=False,
-        minloglevel=2,
+    train_t5_unigram(
+        _corpus().splitlines(), folder / "spiece", 500, user_defined_symbols=MADLAD_TAGS
     )
-    corpus.unlink()
     tokenizer = T5Tokenizer.from_pretrained(str(folder))
     torch.manual_seed(0)
     config = T5Config(

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.model.tiny_spm import train_t5_unigram
+
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -113,25 +115,12 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def mt5_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny mT5 summariser directory (random weights, trained unigram sentencepiece)."""
-    import sentencepiece as spm
     from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
 
     folder = tmp_path_factory.mktemp("mt5")
     out = folder / "model"
     out.mkdir()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_corpus()),
-        model_prefix=str(out / "spiece"),
-        vocab_size=400,
-        model_type="unigram",
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        hard_vocab_limit=False,
-        character_coverage=1.0,
-        minloglevel=2,
-    )
+    train_t5_unigram(_corpus(), out / "spiece", 400, character_coverage=1.0)
     (out / "spiece.vocab").unlink()
     (out / "tokenizer_config.json").write_text(
         json.dumps(
