@@ -36,8 +36,6 @@ API_KEY_KEY = "x-api-key"
 # Probes and tooling need no key: health checks and reflection.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
-Around = Callable[[str, Any, Callable[[], Awaitable[Any]]], Awaitable[Any]]
-
 
 def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -50,11 +48,12 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
 def _wrap(
     handler: grpc.RpcMethodHandler,
     before: Callable[[Any], Awaitable[None]],
-    on_error: Callable[[BaseException, Any], Awaitable[None]],
-    after: Callable[[Any, BaseException | None], None],
+    on_error: Callable[[BaseException, Any], Awaitable[None]] | None = None,
+    after: Callable[[Any, BaseException | None], None] | None = None,
 ) -> grpc.RpcMethodHandler:
     """Wrap every behaviour of ``handler``: ``before(context)``, then the behaviour; exceptions go
-    to ``on_error(exc, context)`` (which aborts or re-raises); ``after(context, exc)`` always."""
+    to ``on_error(exc, context)`` (which may abort with a status) and are re-raised otherwise;
+    ``after(context, exc)`` runs always."""
 
     def wrap_one(behaviour: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(behaviour):
@@ -67,9 +66,12 @@ def _wrap(
                         yield item
                 except BaseException as exc:
                     error = exc
-                    await on_error(exc, context)
+                    if on_error is not None:
+                        await on_error(exc, context)
+                    raise
                 finally:
-                    after(context, error)
+                    if after is not None:
+                        after(context, error)
 
             return gen
 
@@ -80,10 +82,12 @@ def _wrap(
                 return await behaviour(request, context)
             except BaseException as exc:
                 error = exc
-                await on_error(exc, context)
-                raise  # on_error aborts or re-raises; never reached
+                if on_error is not None:
+                    await on_error(exc, context)
+                raise
             finally:
-                after(context, error)
+                if after is not None:
+                    after(context, error)
 
         return call
 
@@ -202,7 +206,4 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
                     f"request quota of {self._quota.per_minute} per minute exceeded for this key",
                 )
 
-        async def on_error(exc: BaseException, context: Any) -> None:
-            raise exc
-
-        return _wrap(handler, before, on_error, lambda c, e: None)
+        return _wrap(handler, before)
