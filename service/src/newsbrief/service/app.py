@@ -9,10 +9,15 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
+from newsbrief.service.admission import Admission
+from newsbrief.service.grpc.health import HealthServicer
+from newsbrief.service.grpc.interceptors import (
+    AdmissionInterceptor,
+    ApiKeyInterceptor,
+    RequestInterceptor,
+)
 from newsbrief.service.grpc.servicer import SummarizerServicer
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
@@ -21,6 +26,11 @@ from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = newsbrief_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+
+
+class StartupError(RuntimeError):
+    """The server cannot start as configured (e.g. the port is taken); the message says why in
+    one line."""
 
 
 class App:
@@ -35,7 +45,10 @@ class App:
 
             pipeline = Pipeline(settings, translator=build_translator(settings))
         self.pipeline = pipeline
-        self.health = health_aio.HealthServicer()
+        self.health = HealthServicer()
+        self.admission = Admission.from_settings(
+            settings.admission, total=settings.max_concurrent_rpcs
+        )
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._warmup: asyncio.Task[None] | None = None
@@ -51,17 +64,26 @@ class App:
         if s.auth.api_key_hashes:
             interceptors.append(
                 ApiKeyInterceptor(
-                    s.auth.api_key_hashes, requests_per_minute=s.auth.requests_per_minute
+                    s.auth.api_key_hashes,
+                    requests_per_minute=s.auth.requests_per_minute,
+                    window_s=s.auth.quota_window_s,
                 )
             )
+        interceptors.append(
+            AdmissionInterceptor(
+                self.admission, stream_idle_timeout_s=s.admission.stream_idle_timeout_s
+            )
+        )
+        # No maximum_concurrent_rpcs: grpc's own limit would refuse health checks too, without
+        # a retry delay; AdmissionInterceptor limits the API methods instead. The connection-age
+        # grace is left at grpc's default (unbounded): rotation asks the client to reconnect for
+        # new calls but never cuts a call in progress, however long the stream.
         server = grpc.aio.server(
             interceptors=interceptors,
-            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", s.max_message_bytes),
                 ("grpc.max_send_message_length", s.max_message_bytes),
                 ("grpc.max_connection_age_ms", int(s.max_connection_age_s * 1000)),
-                ("grpc.max_connection_age_grace_ms", int(s.grace_seconds * 1000)),
                 ("grpc.so_reuseport", 0),
             ],
         )
@@ -81,12 +103,19 @@ class App:
                 server,
             )
         address = f"{s.host}:{s.port}"
-        if s.tls.cert_file and s.tls.key_file:
-            self.port = server.add_secure_port(address, _server_credentials(s))
-        else:
-            self.port = server.add_insecure_port(address)
+        try:
+            if s.tls.cert_file or s.tls.key_file or s.tls.client_ca_file:
+                self.port = server.add_secure_port(address, _server_credentials(s))
+            else:
+                self.port = server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc: "Failed to bind to address ..."
+            self.port = 0
+            log.debug("bind failed", exc_info=exc)
         if self.port == 0:
-            raise RuntimeError(f"could not bind {address}")
+            raise StartupError(
+                f"cannot listen on {address}: the address is in use or not available here "
+                "(choose another with --port / NEWSBRIEF_PORT)"
+            )
         await server.start()
         self._server = server
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
@@ -117,6 +146,10 @@ class App:
         if self.settings.drain_seconds:
             log.info("draining for %.1f s", self.settings.drain_seconds)
             await asyncio.sleep(self.settings.drain_seconds)
+        # From the port's closing on, calls that still arrive get UNAVAILABLE with a retry delay
+        # (clients retry it), never CANCELLED.
+        self.admission.drain()
+        self.health.close()
         await self._server.stop(self.settings.grace_seconds if grace is None else grace)
         self.pipeline.close()
         self._server = None
@@ -139,7 +172,8 @@ class App:
 
 
 def _server_credentials(s: Settings) -> grpc.ServerCredentials:
-    assert s.tls.cert_file and s.tls.key_file
+    if not (s.tls.cert_file and s.tls.key_file):  # settings refuse this; never serve plaintext
+        raise StartupError("TLS needs both tls.cert_file and tls.key_file")
     key = Path(s.tls.key_file).read_bytes()
     cert = Path(s.tls.cert_file).read_bytes()
     ca = Path(s.tls.client_ca_file).read_bytes() if s.tls.client_ca_file else None

@@ -60,9 +60,10 @@ class Overloaded(NewsbriefError):
 class QuotaExceeded(NewsbriefError):
     """A per-key quota is spent."""
 
-    def __init__(self, subject: str, message: str) -> None:
+    def __init__(self, subject: str, message: str, retry_after_s: float = 1.0) -> None:
         super().__init__(message)
         self.subject = subject
+        self.retry_after_s = retry_after_s
 
 
 class Unauthenticated(NewsbriefError):

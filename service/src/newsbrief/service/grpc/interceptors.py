@@ -1,4 +1,5 @@
-"""Server interceptors: request ids + access log + errors -> status (outermost), and API keys.
+"""Server interceptors: request ids + access log + errors -> status (outermost), API keys and
+per-key quotas, and admission control (in-flight limits, draining, idle streams).
 
 Each interceptor wraps the behaviour of the method handler, so it sees exceptions raised by the
 servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
@@ -6,7 +7,7 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 
 from __future__ import annotations
 
-import collections
+import asyncio
 import hashlib
 import hmac
 import inspect
@@ -14,12 +15,15 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from grpc_status import rpc_status
 
+from newsbrief.service.admission import Admission, SlidingQuota, Ticket
 from newsbrief.service.errors import (
+    DeadlineExceeded,
     NewsbriefError,
     PermissionDenied,
     QuotaExceeded,
@@ -33,7 +37,7 @@ access_log = logging.getLogger("newsbrief.access")
 
 REQUEST_ID_KEY = "x-request-id"
 API_KEY_KEY = "x-api-key"
-# Probes and tooling need no key: health checks and reflection.
+# Probes and tooling need no key and are never limited: health checks and reflection.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
@@ -45,15 +49,38 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     return out
 
 
-def _wrap(
-    handler: grpc.RpcMethodHandler,
-    before: Callable[[Any], Awaitable[None]],
-    on_error: Callable[[BaseException, Any], Awaitable[None]] | None = None,
-    after: Callable[[Any, BaseException | None], None] | None = None,
-) -> grpc.RpcMethodHandler:
-    """Wrap every behaviour of ``handler``: ``before(context)``, then the behaviour; exceptions go
-    to ``on_error(exc, context)`` (which may abort with a status) and are re-raised otherwise;
-    ``after(context, exc)`` runs always."""
+@dataclass
+class Hooks:
+    """What an interceptor adds around each behaviour of a method handler.
+
+    ``before(context)`` runs first; ``requests(iterator)`` may wrap a request stream;
+    ``on_response()`` runs for each streamed response; ``end()`` runs after the behaviour
+    finished normally and may raise (an error kept for the end of a stream); exceptions go to
+    ``on_error(exc, context)`` (which may abort with a status) and are re-raised otherwise;
+    ``after(error)`` runs always. ``after`` gets no context on purpose: it may run after the call
+    has ended (a client that left a stream), when reading the context crashes cygrpc.
+    """
+
+    before: Callable[[Any], Awaitable[None]]
+    requests: Callable[[AsyncIterator[Any]], AsyncIterator[Any]] | None = None
+    on_response: Callable[[], None] | None = None
+    end: Callable[[], None] | None = None
+    on_error: Callable[[BaseException, Any], Awaitable[None]] | None = None
+    after: Callable[[BaseException | None], None] | None = None
+
+
+def _wrap(handler: grpc.RpcMethodHandler, hooks: Hooks) -> grpc.RpcMethodHandler:
+    """Wrap every behaviour of ``handler`` with ``hooks``."""
+    streaming_requests = bool(handler.request_streaming)
+
+    def requests_of(request: Any) -> Any:
+        if streaming_requests and hooks.requests is not None:
+            return hooks.requests(request)
+        return request
+
+    async def failed(exc: BaseException, context: Any) -> None:
+        if hooks.on_error is not None:
+            await hooks.on_error(exc, context)
 
     def wrap_one(behaviour: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(behaviour):
@@ -61,33 +88,38 @@ def _wrap(
             async def gen(request: Any, context: Any) -> AsyncIterator[Any]:
                 error: BaseException | None = None
                 try:
-                    await before(context)
-                    async for item in behaviour(request, context):
+                    await hooks.before(context)
+                    async for item in behaviour(requests_of(request), context):
+                        if hooks.on_response is not None:
+                            hooks.on_response()
                         yield item
+                    if hooks.end is not None:
+                        hooks.end()
                 except BaseException as exc:
                     error = exc
-                    if on_error is not None:
-                        await on_error(exc, context)
+                    await failed(exc, context)
                     raise
                 finally:
-                    if after is not None:
-                        after(context, error)
+                    if hooks.after is not None:
+                        hooks.after(error)
 
             return gen
 
         async def call(request: Any, context: Any) -> Any:
             error: BaseException | None = None
             try:
-                await before(context)
-                return await behaviour(request, context)
+                await hooks.before(context)
+                result = await behaviour(requests_of(request), context)
+                if hooks.end is not None:
+                    hooks.end()
+                return result
             except BaseException as exc:
                 error = exc
-                if on_error is not None:
-                    await on_error(exc, context)
+                await failed(exc, context)
                 raise
             finally:
-                if after is not None:
-                    after(context, error)
+                if hooks.after is not None:
+                    hooks.after(error)
 
         return call
 
@@ -96,10 +128,19 @@ def _wrap(
     return handler._replace(**replaced)
 
 
+def _peer(context: Any) -> str:
+    """The client connection (``ipv4:127.0.0.1:50312``); read only while the call is live."""
+    try:
+        return str(context.peer())
+    except Exception:  # a call torn down under us: no peer to report
+        return "-"
+
+
 class RequestInterceptor(grpc.aio.ServerInterceptor):
     """Outermost: a request id (the caller's ``x-request-id`` or a new one) in a context variable
     and in the response metadata; domain errors -> status with details; unknown errors ->
-    INTERNAL with a fixed text (full error in the log); one access-log line per RPC."""
+    INTERNAL with a fixed text (full error in the log); one access-log line per RPC with its
+    code, its total time and the part of it spent before the handler ran (``queue``)."""
 
     def __init__(self, *, access_log_enabled: bool = True) -> None:
         self._access = access_log_enabled
@@ -109,16 +150,22 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
+        started = time.monotonic()
         handler = await continuation(details)
         if handler is None:
             return None
         method = details.method
         given = _metadata(details).get(REQUEST_ID_KEY, "")
         request_id = given[:64] if given else uuid.uuid4().hex
-        started = time.monotonic()
+        # What the access log needs is captured while the call is live, never read after it.
+        peer = ["-"]
+        handler_at: list[float] = []
+        code: list[grpc.StatusCode] = []
 
         async def before(context: Any) -> None:
+            handler_at.append(time.monotonic())
             request_id_var.set(request_id)
+            peer[0] = _peer(context)
             try:
                 await context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
             except Exception:  # initial metadata already sent (not expected)
@@ -129,60 +176,122 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
                 raise exc  # an abort in progress, or cancellation: let grpc finish it
             if not isinstance(exc, NewsbriefError):
                 log.error("%s failed (request id %s)", method, request_id, exc_info=exc)
+            code.append(code_for(exc))
             status = rpc_status.to_status(to_status(exc, request_id))
             trailing = (*status.trailing_metadata, (REQUEST_ID_KEY, request_id))
             await context.abort_with_status(status._replace(trailing_metadata=trailing))
 
-        def after(context: Any, error: BaseException | None) -> None:
+        def after(error: BaseException | None) -> None:
             if not self._access:
                 return
-            if error is None or isinstance(error, grpc.aio.AbortError):
-                code = context.code() if hasattr(context, "code") else None
-                name = getattr(code, "name", None) or "OK"
+            if code:
+                name = code[0].name
+            elif error is None:
+                name = "OK"
             elif isinstance(error, Exception):
                 name = code_for(error).name
-            else:
+            else:  # CancelledError / GeneratorExit: the client left or its deadline passed
                 name = "CANCELLED"
+            now = time.monotonic()
             access_log.info(
-                "%s %s %.1fms peer=%s request_id=%s",
+                "%s %s %.1fms queue=%.1fms peer=%s request_id=%s",
                 method,
                 name,
-                (time.monotonic() - started) * 1000,
-                context.peer() if hasattr(context, "peer") else "-",
+                (now - started) * 1000,
+                ((handler_at[0] if handler_at else now) - started) * 1000,
+                peer[0],
                 request_id,
             )
 
-        return _wrap(handler, before, on_error, after)
+        return _wrap(handler, Hooks(before, on_error=on_error, after=after))
 
 
-class _MinuteQuota:
-    """Requests per key in a sliding one-minute window (bounded: one deque per configured key)."""
+def _method_name(full: str) -> str:
+    """``/newsbrief.v1.SummarizerService/Summarize`` -> ``Summarize``."""
+    return full.rsplit("/", 1)[-1]
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[str, collections.deque[float]] = {}
 
-    def take(self, key_hash: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic()
-        window = self._seen.setdefault(key_hash, collections.deque())
-        while window and now - window[0] >= 60.0:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return False
-        window.append(now)
-        return True
+class AdmissionInterceptor(grpc.aio.ServerInterceptor):
+    """In-flight limits of the API methods (health and reflection pass untouched), the closed
+    door while draining, and the idle timeout of request streams: a stream with no article in
+    flight that sends none for ``stream_idle_timeout_s`` is ended with DEADLINE_EXCEEDED."""
+
+    def __init__(self, admission: Admission, *, stream_idle_timeout_s: float) -> None:
+        self.admission = admission
+        self.idle_s = stream_idle_timeout_s
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(OPEN_SERVICES):
+            return handler
+        method = _method_name(details.method)
+        ticket: list[Ticket] = []
+        in_flight = [0]
+        last = [time.monotonic()]
+        idle = [False]
+
+        async def before(context: Any) -> None:
+            ticket.append(self.admission.admit(method, _peer(context)))
+
+        async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            source = aiter(iterator)
+            while True:
+                pending = asyncio.ensure_future(anext(source))
+                try:
+                    while not pending.done():
+                        # with articles in flight the clock restarts at their answers
+                        wait = self.idle_s if in_flight[0] else last[0] + self.idle_s
+                        if not in_flight[0]:
+                            wait -= time.monotonic()
+                        await asyncio.wait({pending}, timeout=max(0.01, wait))
+                        quiet = time.monotonic() - last[0] >= self.idle_s
+                        if not pending.done() and not in_flight[0] and quiet:
+                            idle[0] = True
+                            return
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    pending.cancel()
+                in_flight[0] += 1
+                last[0] = time.monotonic()
+                yield item
+
+        def on_response() -> None:
+            in_flight[0] = max(0, in_flight[0] - 1)
+            last[0] = time.monotonic()
+
+        def end() -> None:
+            if idle[0]:
+                raise DeadlineExceeded(
+                    f"no article sent for {self.idle_s:g} s with none in flight: stream closed "
+                    "(admission.stream_idle_timeout_s)"
+                )
+
+        def after(error: BaseException | None) -> None:
+            if ticket:
+                ticket[0].release()
+
+        return _wrap(
+            handler, Hooks(before, requests=requests, on_response=on_response, end=end, after=after)
+        )
 
 
 class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
     Keys are stored hashed; comparison is constant-time. A missing key is UNAUTHENTICATED, an
-    unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure)."""
+    unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure and
+    RetryInfo). A unary call counts one against the quota, each article of a stream one."""
 
-    def __init__(self, key_hashes: list[str], *, requests_per_minute: int = 0) -> None:
+    def __init__(
+        self, key_hashes: list[str], *, requests_per_minute: int = 0, window_s: float = 60.0
+    ) -> None:
         self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
-        self._quota = _MinuteQuota(requests_per_minute)
+        self._quota = SlidingQuota(requests_per_minute, window_s)
 
     async def intercept_service(
         self,
@@ -193,17 +302,32 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
         key = _metadata(details).get(API_KEY_KEY, "")
+        streaming = bool(handler.request_streaming)
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        subject = f"api-key:{digest[:12]}"
+        spent: list[QuotaExceeded] = []
 
         async def before(context: Any) -> None:
             if not key:
                 raise Unauthenticated("missing API key: send it in the 'x-api-key' metadata")
-            digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
             if not any(hmac.compare_digest(digest, h) for h in self._hashes):
                 raise PermissionDenied("the API key is not valid for this server")
-            if not self._quota.take(digest):
-                raise QuotaExceeded(
-                    f"api-key:{digest[:12]}",
-                    f"request quota of {self._quota.per_minute} per minute exceeded for this key",
-                )
+            if not streaming:
+                self._quota.take(digest, subject)
 
-        return _wrap(handler, before)
+        async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            # When the quota is spent the stream takes no more articles, finishes those in
+            # flight, and ends with the quota error (end()); the client resumes after the delay.
+            async for item in iterator:
+                try:
+                    self._quota.take(digest, subject)
+                except QuotaExceeded as exc:
+                    spent.append(exc)
+                    return
+                yield item
+
+        def end() -> None:
+            if spent:
+                raise spent[0]
+
+        return _wrap(handler, Hooks(before, requests=requests, end=end))
