@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import threading
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -40,6 +41,8 @@ SERVICE_NAME = "newsbrief.v1.SummarizerService"
 HEALTH_SERVICE_NAME = "grpc.health.v1.Health"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 API_KEY_HEADER = "x-api-key"
+# When the call was sent (Unix time in ms): the server logs the wait its handler cannot see.
+SENT_AT_HEADER = "x-client-sent-ms"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_ATTEMPTS_LIMIT = 5  # gRPC caps retryPolicy.maxAttempts at 5
 
@@ -191,6 +194,12 @@ class _Config:
     def deadline(self, timeout: float | None) -> float | None:
         return self.timeout if timeout is None else timeout
 
+    def call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata of one call: the API key, and when the call is sent (wall-clock ms), so
+        the server's access log can show the wait before its handler ran, as the client sees it
+        (wall clock on purpose: it is compared across processes)."""
+        return (*self.metadata, (SENT_AT_HEADER, str(int(time.time() * 1000))))
+
 
 class Client:
     """A blocking newsbrief client over one gRPC channel (thread-safe; reuse it).
@@ -247,7 +256,7 @@ class Client:
     def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
         try:
             return method(
-                request, timeout=self._config.deadline(timeout), metadata=self._config.metadata
+                request, timeout=self._config.deadline(timeout), metadata=self._config.call_metadata()
             )
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from exc
@@ -320,7 +329,7 @@ class Client:
                 call.cancel()
 
         call = self._stub.SummarizeStream(
-            outgoing(), timeout=timeout, metadata=self._config.metadata
+            outgoing(), timeout=timeout, metadata=self._config.call_metadata()
         )
         try:
             for response in call:
@@ -431,7 +440,7 @@ class AsyncClient:
     async def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
         try:
             return await method(
-                request, timeout=self._config.deadline(timeout), metadata=self._config.metadata
+                request, timeout=self._config.deadline(timeout), metadata=self._config.call_metadata()
             )
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from exc
@@ -491,7 +500,7 @@ class AsyncClient:
                 call.cancel()
 
         call = self._stub.SummarizeStream(
-            outgoing(), timeout=timeout, metadata=self._config.metadata
+            outgoing(), timeout=timeout, metadata=self._config.call_metadata()
         )
         try:
             async for response in call:

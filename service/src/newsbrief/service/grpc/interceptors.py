@@ -37,6 +37,9 @@ access_log = logging.getLogger("newsbrief.access")
 
 REQUEST_ID_KEY = "x-request-id"
 API_KEY_KEY = "x-api-key"
+# When the client sent the call (Unix time in ms), sent by newsbrief clients.
+SENT_AT_KEY = "x-client-sent-ms"
+MAX_CLIENT_WAIT_S = 3600.0  # a larger wait means skewed clocks: not believed
 # Probes and tooling need no key and are never limited: health checks and reflection.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -128,6 +131,18 @@ def _wrap(handler: grpc.RpcMethodHandler, hooks: Hooks) -> grpc.RpcMethodHandler
     return handler._replace(**replaced)
 
 
+def _client_wait_s(metadata: dict[str, str]) -> float:
+    """How long ago the client says it sent the call: time spent in the network and queued in
+    grpc before this server's code saw it (0 when not told, or not believable). Wall clock on
+    purpose: it is compared with the client's clock."""
+    try:
+        sent = int(metadata.get(SENT_AT_KEY, "")) / 1000
+    except ValueError:
+        return 0.0
+    wait = time.time() - sent
+    return wait if 0 < wait < MAX_CLIENT_WAIT_S else 0.0
+
+
 def _peer(context: Any) -> str:
     """The client connection (``ipv4:127.0.0.1:50312``); read only while the call is live."""
     try:
@@ -140,7 +155,10 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
     """Outermost: a request id (the caller's ``x-request-id`` or a new one) in a context variable
     and in the response metadata; domain errors -> status with details; unknown errors ->
     INTERNAL with a fixed text (full error in the log); one access-log line per RPC with its
-    code, its total time and the part of it spent before the handler ran (``queue``)."""
+    code, its total time and the part of it spent before the handler ran (``queue``). When the
+    client says when it sent the call (``x-client-sent-ms``, as newsbrief clients do), both
+    include the wait before this server's code saw the call (in the network and in grpc's own
+    queue), so the logged latency is the one the client sees."""
 
     def __init__(self, *, access_log_enabled: bool = True) -> None:
         self._access = access_log_enabled
@@ -155,7 +173,9 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = details.method
-        given = _metadata(details).get(REQUEST_ID_KEY, "")
+        metadata = _metadata(details)
+        started -= _client_wait_s(metadata)
+        given = metadata.get(REQUEST_ID_KEY, "")
         request_id = given[:64] if given else uuid.uuid4().hex
         # What the access log needs is captured while the call is live, never read after it.
         peer = ["-"]
