@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from pathlib import Path
 
 import grpc
@@ -59,7 +60,9 @@ class App:
         pipeline is warm (SERVING); otherwise warm-up runs in the background."""
         s = self.settings
         interceptors: list[grpc.aio.ServerInterceptor] = [
-            RequestInterceptor(access_log_enabled=s.logging.access_log)
+            RequestInterceptor(
+                access_log_enabled=s.logging.access_log, max_message_bytes=s.max_message_bytes
+            )
         ]
         if s.auth.api_key_hashes:
             interceptors.append(
@@ -81,7 +84,9 @@ class App:
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
-                ("grpc.max_receive_message_length", s.max_message_bytes),
+                # twice the limit: RequestInterceptor refuses what lies between, with the
+                # request id; grpc refuses larger messages before any handler runs
+                ("grpc.max_receive_message_length", 2 * s.max_message_bytes),
                 ("grpc.max_send_message_length", s.max_message_bytes),
                 ("grpc.max_connection_age_ms", int(s.max_connection_age_s * 1000)),
                 ("grpc.so_reuseport", 0),
@@ -103,6 +108,7 @@ class App:
                 server,
             )
         address = f"{s.host}:{s.port}"
+        _check_free(s.host, s.port, address)
         try:
             if s.tls.cert_file or s.tls.key_file or s.tls.client_ca_file:
                 self.port = server.add_secure_port(address, _server_credentials(s))
@@ -169,6 +175,31 @@ class App:
             await stopped
         finally:
             stopped.cancel()
+
+
+def _check_free(host: str, port: int, address: str) -> None:
+    """Raise StartupError naming the reason when ``host:port`` cannot be bound (port in use,
+    address not on this machine): one clear line instead of grpc's log and a traceback. grpc
+    binds again right after (a port taken in between still fails, with a generic message)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {address}: {exc}") from exc
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                raise StartupError(
+                    f"cannot listen on {address}: {reason} (choose another port with --port / "
+                    "NEWSBRIEF_PORT)"
+                ) from exc
 
 
 def _server_credentials(s: Settings) -> grpc.ServerCredentials:

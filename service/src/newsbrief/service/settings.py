@@ -372,7 +372,11 @@ class Settings(BaseSettings):
     host: str = Field("[::]", description="Address to listen on.")
     port: int = Field(50051, ge=0, le=65535, description="Port to listen on (0 = any free port).")
     max_message_bytes: int = Field(
-        4 * 1024 * 1024, gt=0, description="Largest gRPC message accepted or sent."
+        4 * 1024 * 1024,
+        gt=0,
+        description="Largest gRPC message accepted or sent. A larger request gets "
+        "RESOURCE_EXHAUSTED with its request id; past twice this size grpc refuses it before "
+        "the server reads it (no request id then).",
     )
     max_concurrent_rpcs: int = Field(
         256,

@@ -36,6 +36,7 @@ STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], grpc.StatusCode], ...] = (
     (e.NotReady, grpc.StatusCode.UNAVAILABLE),
     (e.Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (e.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (e.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
