@@ -27,15 +27,15 @@ class ServerProcess:
 
     def __init__(self, **env: str) -> None:
         self.log = Path(tempfile.mkstemp(prefix="newsbrief-server-", suffix=".log")[1])
-        full = dict(
-            os.environ,
-            NEWSBRIEF_HOST="127.0.0.1",
-            NEWSBRIEF_PORT="0",
-            NEWSBRIEF_DRAIN_SECONDS="0",
-            NEWSBRIEF_MODELS__CACHE_DIR=str(EMPTY_HF_CACHE),
-            NEWSBRIEF_MODELS__TRANSLATOR__PRESET="none",
+        full = {
+            **os.environ,
+            "NEWSBRIEF_HOST": "127.0.0.1",
+            "NEWSBRIEF_PORT": "0",
+            "NEWSBRIEF_DRAIN_SECONDS": "0",
+            "NEWSBRIEF_MODELS__CACHE_DIR": str(EMPTY_HF_CACHE),
+            "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
             **env,
-        )
+        }
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "newsbrief.service"],

@@ -8,6 +8,7 @@ when to retry, rather than waiting in a queue it cannot see.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import time
@@ -83,6 +84,15 @@ class Admission:
     def drain(self) -> None:
         """From now on new calls are refused with NotReady (UNAVAILABLE: retry elsewhere)."""
         self.draining = True
+
+    async def wait_idle(self, timeout: float, poll_s: float = 0.05) -> bool:
+        """Until no call is in flight (True) or ``timeout`` seconds passed (False)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight_total:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
+        return True
 
     def admit(self, method: str, connection: str | None = None) -> Ticket:
         """A ticket for one call, or NotReady (draining) / Overloaded (a limit is reached)."""

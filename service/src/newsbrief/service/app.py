@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+import time
 from pathlib import Path
 
 import grpc
@@ -142,21 +143,36 @@ class App:
         log.info("SERVING on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Drain: health NOT_SERVING at once (load balancers stop sending), wait
-        ``drain_seconds``, then stop accepting and give in-flight RPCs ``grace`` seconds."""
+        """Drain: health NOT_SERVING at once (load balancers stop sending), keep serving for
+        ``drain_seconds``; then refuse new calls (UNAVAILABLE with a retry delay) while the
+        calls in flight, streams included, get up to ``grace`` seconds to finish (and at least
+        ``refuse_seconds`` pass); then close the port.
+
+        The port stays open while in-flight calls finish, with new calls refused by our own
+        admission control: calls that reach grpc after it starts closing, or that wait inside
+        it unclaimed, are cancelled by grpc itself (CANCELLED, which clients do not retry)."""
         if self._server is None:
             return
+        grace = self.settings.grace_seconds if grace is None else grace
         await self.health.enter_graceful_shutdown()
+        self.health.close()  # open Watch streams have been told NOT_SERVING: end them
         if self._warmup is not None and not self._warmup.done():
             self._warmup.cancel()
         if self.settings.drain_seconds:
             log.info("draining for %.1f s", self.settings.drain_seconds)
             await asyncio.sleep(self.settings.drain_seconds)
-        # From the port's closing on, calls that still arrive get UNAVAILABLE with a retry delay
-        # (clients retry it), never CANCELLED.
         self.admission.drain()
-        self.health.close()
-        await self._server.stop(self.settings.grace_seconds if grace is None else grace)
+        started = time.monotonic()
+        idle = await self.admission.wait_idle(grace)
+        left = max(0.0, grace - (time.monotonic() - started))
+        await asyncio.sleep(min(left, max(0.0, self.settings.refuse_seconds - (time.monotonic() - started))))
+        if not idle:
+            log.warning(
+                "%d calls still in flight after the %.1f s grace: cancelling them",
+                self.admission.in_flight_total,
+                grace,
+            )
+        await self._server.stop(max(0.0, grace - (time.monotonic() - started)))
         self.pipeline.close()
         self._server = None
         self._stopped.set()

@@ -398,6 +398,13 @@ class Settings(BaseSettings):
         ge=0,
         description="On SIGTERM: how long health says NOT_SERVING before the port closes.",
     )
+    refuse_seconds: float = Field(
+        0.3,
+        ge=0,
+        description="On SIGTERM, after the drain: how long new calls are refused with "
+        "UNAVAILABLE and a retry delay before the port closes, so calls already queued inside "
+        "grpc get an answer clients retry instead of being cancelled by the close.",
+    )
     max_connection_age_s: float = Field(
         300.0,
         gt=0,
