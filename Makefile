@@ -8,7 +8,7 @@ PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench soak clean
 
 install: $(VENV)/.installed
 
@@ -59,6 +59,13 @@ eval: install
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# The reliability soak of issue 8: the real server under a steady mixed load for SOAK_MINUTES,
+# report (requests/s, p50/p99, errors by code, RSS samples) under reports/. `make test` runs a
+# few seconds of it.
+SOAK_MINUTES ?= 10
+soak: install
+	$(PY) -m tests.reliability.soak --minutes $(SOAK_MINUTES) --report-dir reports
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py
