@@ -36,14 +36,14 @@ def retry_delay_of(status: status_pb2.Status | None) -> float | None:
     return None
 
 
-async def _one(stub: pb_grpc.SummarizerServiceStub, text: str, timeout: float) -> Outcome:
+async def _one(stub: pb_grpc.SummarizerServiceStub, text: str, deadline_s: float) -> Outcome:
     request_id = uuid.uuid4().hex
     text = f"{text}\n\nReference {request_id}."  # every call a new article: no cache hits
     started = time.monotonic()
     sent_ms = str(int(time.time() * 1000))  # as newsbrief clients send it
     call = stub.Summarize(
         pb.SummarizeRequest(text=text),
-        timeout=timeout,
+        timeout=deadline_s,
         metadata=(("x-request-id", request_id), ("x-client-sent-ms", sent_ms)),
     )
     try:
@@ -56,7 +56,7 @@ async def _one(stub: pb_grpc.SummarizerServiceStub, text: str, timeout: float) -
 
 
 async def burst(
-    target: str, text: str, *, calls: int, channels: int, timeout: float = 120.0
+    target: str, text: str, *, calls: int, channels: int, deadline_s: float = 120.0
 ) -> list[Outcome]:
     """``calls`` Summarize calls at once, spread over ``channels`` connections."""
     opened = [grpc.aio.insecure_channel(target) for _ in range(channels)]
@@ -64,7 +64,7 @@ async def burst(
         stubs = [pb_grpc.SummarizerServiceStub(c) for c in opened]
         return list(
             await asyncio.gather(
-                *(_one(stubs[i % channels], text, timeout) for i in range(calls))
+                *(_one(stubs[i % channels], text, deadline_s) for i in range(calls))
             )
         )
     finally:

@@ -53,7 +53,9 @@ def _one(client: Client, kind: str, n: int) -> int:
         client.summarize(ARTICLE)
         return 1
     if kind == "stream":
-        items = list(client.summarize_many({"text": f"{ARTICLE}\n\nItem {n}-{i}."} for i in range(5)))
+        items = list(
+            client.summarize_many({"text": f"{ARTICLE}\n\nItem {n}-{i}."} for i in range(5))
+        )
         assert all(item.result is not None for item in items), items
         return 5
     if kind == "health":

@@ -28,7 +28,12 @@ async def _idle_requests(release: asyncio.Event) -> AsyncIterator[pb.SummarizeSt
 
 async def _open_idle_streams(
     target: str, count: int, channels: int
-) -> tuple[list[grpc.aio.StreamStreamCall], dict[str, list[float | None]], asyncio.Event, list[grpc.aio.Channel]]:
+) -> tuple[
+    list[grpc.aio.StreamStreamCall],
+    dict[str, list[float | None]],
+    asyncio.Event,
+    list[grpc.aio.Channel],
+]:
     """``count`` streams that send nothing, over ``channels`` connections; returns the calls,
     and, once refusals have arrived, each refusal's code -> retry delays."""
     release = asyncio.Event()
@@ -46,7 +51,9 @@ async def _open_idle_streams(
     return calls, refused, release, opened
 
 
-async def _close(calls: list[grpc.aio.StreamStreamCall], release: asyncio.Event, opened: list[grpc.aio.Channel]) -> None:
+async def _close(
+    calls: list[grpc.aio.StreamStreamCall], release: asyncio.Event, opened: list[grpc.aio.Channel]
+) -> None:
     release.set()
     for call in calls:
         call.cancel()

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import grpc
 import h2.config
 import h2.connection
-import h2.events
 import h2.errors
+import h2.events
 import pytest
 
 from newsbrief.v1 import newsbrief_pb2 as pb

@@ -37,13 +37,16 @@ def keyed() -> Iterator[RunningServer]:
         yield running
 
 
-def _stream(target: str, count: int, key: str | None) -> tuple[list[pb.SummarizeStreamResponse], grpc.RpcError | None]:
+def _stream(
+    target: str, count: int, key: str | None
+) -> tuple[list[pb.SummarizeStreamResponse], grpc.RpcError | None]:
     metadata = (("x-api-key", key),) if key is not None else ()
     answers: list[pb.SummarizeStreamResponse] = []
     with grpc.insecure_channel(target) as channel:
         stub = pb_grpc.SummarizerServiceStub(channel)
         requests = (
-            pb.SummarizeStreamRequest(request=pb.SummarizeRequest(text=ARTICLE)) for _ in range(count)
+            pb.SummarizeStreamRequest(request=pb.SummarizeRequest(text=ARTICLE))
+            for _ in range(count)
         )
         try:
             for answer in stub.SummarizeStream(requests, timeout=60, metadata=metadata):
@@ -142,20 +145,22 @@ def test_long_echoed_values_do_not_overflow_the_trailers(keyed: RunningServer) -
 
 
 def test_an_oversize_message_is_refused_with_the_request_id() -> None:
-    with RunningServer(make_settings(max_message_bytes=100_000)) as running:
-        with grpc.insecure_channel(running.target) as channel:
-            stub = pb_grpc.SummarizerServiceStub(channel)
-            with pytest.raises(grpc.RpcError) as info:
-                stub.Summarize(
-                    pb.SummarizeRequest(text="word " * 30_000),
-                    timeout=30,
-                    metadata=(("x-request-id", "big-one"),),
-                )
-            assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
-            assert "max_message_bytes" in (info.value.details() or "")  # type: ignore[attr-defined]
-            trailers = dict(info.value.trailing_metadata() or ())  # type: ignore[attr-defined]
-            assert trailers.get("x-request-id") == "big-one"
-            assert stub.Summarize(pb.SummarizeRequest(text=ARTICLE), timeout=30).brief.summary
+    with (
+        RunningServer(make_settings(max_message_bytes=100_000)) as running,
+        grpc.insecure_channel(running.target) as channel,
+    ):
+        stub = pb_grpc.SummarizerServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Summarize(
+                pb.SummarizeRequest(text="word " * 30_000),
+                timeout=30,
+                metadata=(("x-request-id", "big-one"),),
+            )
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+        assert "max_message_bytes" in (info.value.details() or "")  # type: ignore[attr-defined]
+        trailers = dict(info.value.trailing_metadata() or ())  # type: ignore[attr-defined]
+        assert trailers.get("x-request-id") == "big-one"
+        assert stub.Summarize(pb.SummarizeRequest(text=ARTICLE), timeout=30).brief.summary
 
 
 def test_a_port_in_use_is_one_clear_line() -> None:

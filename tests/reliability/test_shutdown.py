@@ -177,7 +177,9 @@ def test_batch_reconnects_and_resumes_across_a_server_restart(tmp_path: Path) ->
     n = 80
     src = tmp_path / "in.jsonl"
     src.write_text(
-        "".join(json.dumps({"id": f"a{i}", "text": f"{ARTICLE}\n\nNo. {i}."}) + "\n" for i in range(n)),
+        "".join(
+            json.dumps({"id": f"a{i}", "text": f"{ARTICLE}\n\nNo. {i}."}) + "\n" for i in range(n)
+        ),
         encoding="utf-8",
     )
     dst = tmp_path / "out.jsonl"
@@ -185,8 +187,18 @@ def test_batch_reconnects_and_resumes_across_a_server_restart(tmp_path: Path) ->
     first = RunningServer(settings, pipeline=_SlowPipeline(settings))
     target = first.target
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsbrief.client.cli", "--target", target, "batch", str(src),
-         str(dst), "--concurrency", "2"],
+        [
+            sys.executable,
+            "-m",
+            "newsbrief.client.cli",
+            "--target",
+            target,
+            "batch",
+            str(src),
+            str(dst),
+            "--concurrency",
+            "2",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

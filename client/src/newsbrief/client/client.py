@@ -202,7 +202,7 @@ class _Config:
         it (grpc's retry policy retries UNAVAILABLE, but not this CANCELLED)."""
         return (
             attempt < self.retries
-            and error.code() == grpc.StatusCode.CANCELLED  # type: ignore[attr-defined]
+            and error.code() == grpc.StatusCode.CANCELLED
             and isinstance(from_rpc_error(error), UnavailableError)
         )
 

@@ -85,9 +85,9 @@ class Admission:
         """From now on new calls are refused with NotReady (UNAVAILABLE: retry elsewhere)."""
         self.draining = True
 
-    async def wait_idle(self, timeout: float, poll_s: float = 0.05) -> bool:
-        """Until no call is in flight (True) or ``timeout`` seconds passed (False)."""
-        deadline = time.monotonic() + timeout
+    async def wait_idle(self, within_s: float, poll_s: float = 0.05) -> bool:
+        """Until no call is in flight (True) or ``within_s`` seconds passed (False)."""
+        deadline = time.monotonic() + within_s
         while self.in_flight_total:
             if time.monotonic() >= deadline:
                 return False

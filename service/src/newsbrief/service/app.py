@@ -165,7 +165,9 @@ class App:
         started = time.monotonic()
         idle = await self.admission.wait_idle(grace)
         left = max(0.0, grace - (time.monotonic() - started))
-        await asyncio.sleep(min(left, max(0.0, self.settings.refuse_seconds - (time.monotonic() - started))))
+        await asyncio.sleep(
+            min(left, max(0.0, self.settings.refuse_seconds - (time.monotonic() - started)))
+        )
         if not idle:
             log.warning(
                 "%d calls still in flight after the %.1f s grace: cancelling them",

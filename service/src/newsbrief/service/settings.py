@@ -190,7 +190,9 @@ class TLSSettings(BaseModel):
     @model_validator(mode="after")
     def _complete_or_none(self) -> TLSSettings:
         if bool(self.cert_file) != bool(self.key_file):
-            given, missing = ("cert_file", "key_file") if self.cert_file else ("key_file", "cert_file")
+            given, missing = (
+                ("cert_file", "key_file") if self.cert_file else ("key_file", "cert_file")
+            )
             raise ValueError(
                 f"tls.{given} is set but tls.{missing} is not: refusing to serve plaintext; "
                 "set both (TLS) or neither (plaintext)"

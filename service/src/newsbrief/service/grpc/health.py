@@ -21,7 +21,7 @@ class HealthServicer(health_aio.HealthServicer):
         super().__init__()
         self._closed = asyncio.Event()
 
-    async def List(  # noqa: N802 - the gRPC method name
+    async def List(
         self, request: health_pb2.HealthListRequest, context: Any
     ) -> health_pb2.HealthListResponse:
         return health_pb2.HealthListResponse(
@@ -31,9 +31,7 @@ class HealthServicer(health_aio.HealthServicer):
             }
         )
 
-    async def Watch(  # noqa: N802 - the gRPC method name
-        self, request: health_pb2.HealthCheckRequest, context: Any
-    ) -> None:
+    async def Watch(self, request: health_pb2.HealthCheckRequest, context: Any) -> None:
         watch = asyncio.ensure_future(super().Watch(request, context))
         closed = asyncio.ensure_future(self._closed.wait())
         try:

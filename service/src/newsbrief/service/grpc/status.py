@@ -29,6 +29,7 @@ def truncate(text: str, limit: int) -> str:
     marker = f"... [{len(text) - limit} more chars]"
     return text[: max(0, limit - len(marker))] + marker
 
+
 # Domain error class -> status code. The first match in order wins (subclasses first).
 STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], grpc.StatusCode], ...] = (
     (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
