@@ -17,11 +17,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from newsbrief.client import Client, NewsbriefError
-from newsbrief.service.domain import Article, BriefOptions, BriefResult
-from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RunningServer, make_settings
+from tests.integration.test_cli import _SlowPipeline
 from tests.reliability.procs import ARTICLE, ServerProcess
 
 
@@ -155,16 +154,6 @@ def test_a_stream_outlives_connection_age_rotation() -> None:
         assert [a.status.code for a in answers] == [0] * 8
         # new calls after the rotation go over a new connection
         assert stub.Summarize(pb.SummarizeRequest(text=ARTICLE), timeout=30).brief.summary
-
-
-class _SlowPipeline(Pipeline):
-    async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
-    ) -> BriefResult:
-        import asyncio
-
-        await asyncio.sleep(0.05)
-        return await super().brief(article, options, deadline=deadline)
 
 
 def _free_port() -> int:
