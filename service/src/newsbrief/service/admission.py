@@ -60,6 +60,8 @@ class Admission:
         self.by_connection: collections.Counter[str] = collections.Counter()
         self.refused: collections.Counter[str] = collections.Counter()
         self.draining = False
+        #: set by drain(): open streams stop taking articles, answer those in flight and end
+        self.closing = asyncio.Event()
 
     @classmethod
     def from_settings(cls, s: AdmissionSettings, *, total: int) -> Admission:
@@ -82,8 +84,19 @@ class Admission:
         return sum(self.in_flight.values())
 
     def drain(self) -> None:
-        """From now on new calls are refused with NotReady (UNAVAILABLE: retry elsewhere)."""
+        """From now on new calls are refused with NotReady (UNAVAILABLE: retry elsewhere), and
+        open streams are asked to wrap up (``closing``)."""
         self.draining = True
+        self.closing.set()
+
+    def closed_stream(self) -> NotReady:
+        """The error that ends a stream wrapped up by drain(): its client reconnects and sends
+        the articles not yet answered again."""
+        return NotReady(
+            "the server is shutting down: the articles sent and not answered were not taken; "
+            "reconnect and send them again",
+            retry_after_s=self.draining_retry_after_s,
+        )
 
     async def wait_idle(self, within_s: float, poll_s: float = 0.05) -> bool:
         """Until no call is in flight (True) or ``within_s`` seconds passed (False)."""

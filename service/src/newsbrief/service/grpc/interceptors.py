@@ -255,8 +255,10 @@ def _method_name(full: str) -> str:
 
 class AdmissionInterceptor(grpc.aio.ServerInterceptor):
     """In-flight limits of the API methods (health and reflection pass untouched), the closed
-    door while draining, and the idle timeout of request streams: a stream with no article in
-    flight that sends none for ``stream_idle_timeout_s`` is ended with DEADLINE_EXCEEDED."""
+    door while draining, and the end of request streams: one with no article in flight that
+    sends none for ``stream_idle_timeout_s`` is ended with DEADLINE_EXCEEDED; when the server
+    drains, each open stream takes no more articles, answers those in flight and ends with
+    UNAVAILABLE and a retry delay (its client reconnects, elsewhere, and resumes)."""
 
     def __init__(self, admission: Admission, *, stream_idle_timeout_s: float) -> None:
         self.admission = admission
@@ -274,45 +276,58 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
         ticket: list[Ticket] = []
         in_flight = [0]
         last = [time.monotonic()]
-        idle = [False]
+        ended = [""]  # why the request stream was ended here: "idle" or "closing"
 
         async def before(context: Any) -> None:
             ticket.append(self.admission.admit(method, _peer(context)))
 
         async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
             source = aiter(iterator)
-            while True:
-                pending = asyncio.ensure_future(anext(source))
-                try:
-                    while not pending.done():
-                        # with articles in flight the clock restarts at their answers
-                        wait = self.idle_s if in_flight[0] else last[0] + self.idle_s
-                        if not in_flight[0]:
-                            wait -= time.monotonic()
-                        await asyncio.wait({pending}, timeout=max(0.01, wait))
-                        quiet = time.monotonic() - last[0] >= self.idle_s
-                        if not pending.done() and not in_flight[0] and quiet:
-                            idle[0] = True
-                            return
-                    item = pending.result()
-                except StopAsyncIteration:
-                    return
-                finally:
-                    pending.cancel()
-                in_flight[0] += 1
-                last[0] = time.monotonic()
-                yield item
+            closing = asyncio.ensure_future(self.admission.closing.wait())
+            try:
+                while True:
+                    pending = asyncio.ensure_future(anext(source))
+                    try:
+                        while not pending.done():
+                            # with articles in flight the clock restarts at their answers
+                            wait = self.idle_s if in_flight[0] else last[0] + self.idle_s
+                            if not in_flight[0]:
+                                wait -= time.monotonic()
+                            await asyncio.wait(
+                                {pending, closing},
+                                timeout=max(0.01, wait),
+                                return_when=asyncio.FIRST_COMPLETED,
+                            )
+                            if closing.done() and not pending.done():
+                                ended[0] = "closing"  # shutting down: take no more articles
+                                return
+                            quiet = time.monotonic() - last[0] >= self.idle_s
+                            if not pending.done() and not in_flight[0] and quiet:
+                                ended[0] = "idle"
+                                return
+                        item = pending.result()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        pending.cancel()
+                    in_flight[0] += 1
+                    last[0] = time.monotonic()
+                    yield item
+            finally:
+                closing.cancel()
 
         def on_response() -> None:
             in_flight[0] = max(0, in_flight[0] - 1)
             last[0] = time.monotonic()
 
         def end() -> None:
-            if idle[0]:
+            if ended[0] == "idle":
                 raise DeadlineExceeded(
                     f"no article sent for {self.idle_s:g} s with none in flight: stream closed "
                     "(admission.stream_idle_timeout_s)"
                 )
+            if ended[0] == "closing":
+                raise self.admission.closed_stream()
 
         def after(error: BaseException | None) -> None:
             if ticket:
