@@ -221,4 +221,5 @@ def test_batch_reconnects_and_resumes_across_a_server_restart(tmp_path: Path) ->
     assert proc.returncode == 0, stderr
     assert "resuming" in stderr
     ids = [json.loads(line)["id"] for line in dst.read_text(encoding="utf-8").splitlines()]
-    assert len(ids) == len(set(ids)) == n
+    twice = sorted(i for i in set(ids) if ids.count(i) > 1)
+    assert len(ids) == len(set(ids)) == n, (twice, sorted(set(ids)), stderr)

@@ -519,9 +519,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 unanswered.clear()
                 answered = 0
                 closed = []
+                pulled = [0]  # how many entries this attempt's requests() has taken
+                again = resend
 
                 def requests(
-                    closed: list[bool] = closed, again: list[Any] = resend
+                    closed: list[bool] = closed,
+                    again: list[Any] = again,
+                    pulled: list[int] = pulled,
                 ) -> Iterator[SummarizeRequest]:
                     for index in itertools.count():
                         with pulling:
@@ -534,6 +538,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                                 if entry is None:
                                     return
                             unanswered[index] = entry
+                            pulled[0] = index + 1
                         yield entry[1]
 
                 try:
@@ -564,7 +569,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     reconnects = 0 if answered else reconnects + 1
                     if not retryable or reconnects > args.reconnects:
                         raise
-                    resend = [unanswered[i] for i in sorted(unanswered)]
+                    # the unanswered ones, then those to resend that this attempt never took
+                    resend = [unanswered[i] for i in sorted(unanswered)] + again[pulled[0] :]
                     if not resend:
                         entry = next(items, None)
                         resend = [entry] if entry is not None else []
