@@ -145,8 +145,9 @@ class App:
     async def stop(self, grace: float | None = None) -> None:
         """Drain: health NOT_SERVING at once (load balancers stop sending), keep serving for
         ``drain_seconds``; then refuse new calls (UNAVAILABLE with a retry delay) while the
-        calls in flight, streams included, get up to ``grace`` seconds to finish (and at least
-        ``refuse_seconds`` pass); then close the port.
+        calls in flight get up to ``grace`` seconds to finish (open streams take no more
+        articles, answer those in flight and end with UNAVAILABLE, so their clients resume
+        elsewhere), and at least ``refuse_seconds`` pass; then close the port.
 
         The port stays open while in-flight calls finish, with new calls refused by our own
         admission control: calls that reach grpc after it starts closing, or that wait inside
