@@ -298,3 +298,26 @@ class GetServerInfoResponse(_message.Message):
     limits: Limits
     capabilities: _containers.RepeatedCompositeFieldContainer[Capability]
     def __init__(self, version: _Optional[str] = ..., summary_languages: _Optional[_Iterable[str]] = ..., translation_languages: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., capabilities: _Optional[_Iterable[_Union[Capability, _Mapping]]] = ...) -> None: ...
+
+class DetectLanguageRequest(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    def __init__(self, text: _Optional[str] = ...) -> None: ...
+
+class DetectLanguageResponse(_message.Message):
+    __slots__ = ("language", "shares", "warnings")
+    class SharesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    language: DetectedLanguage
+    shares: _containers.ScalarMap[str, float]
+    warnings: _containers.RepeatedCompositeFieldContainer[Warning]
+    def __init__(self, language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., shares: _Optional[_Mapping[str, float]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ...) -> None: ...

@@ -38,6 +38,11 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         )
         return conv.translate_to_pb(result)
 
+    async def DetectLanguage(
+        self, request: pb.DetectLanguageRequest, context: Any
+    ) -> pb.DetectLanguageResponse:
+        return conv.detect_to_pb(await self._pipeline.detect_language(request.text))
+
     async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
