@@ -30,10 +30,13 @@ _INT64 = {F.TYPE_INT64, F.TYPE_SINT64, F.TYPE_SFIXED64, F.TYPE_UINT64, F.TYPE_FI
 
 # Connect error codes and the HTTP status each is sent with (connectrpc.com/docs/protocol).
 ERROR_STATUSES = {
-    "400": ("invalid_argument", "A bad request: the field violations name each bad field."),
+    "400": (
+        "invalid_argument",
+        "A bad request: the field violations name each bad field. Also `failed_precondition`: "
+        "a capability the request needs (e.g. a translation model) is not installed.",
+    ),
     "401": ("unauthenticated", "No API key (send `Authorization: Bearer KEY` or `x-api-key`)."),
     "403": ("permission_denied", "The API key is not valid for this server."),
-    "412": ("failed_precondition", "A capability the request needs is not installed."),
     "429": (
         "resource_exhausted",
         "Over the key's quota or the server's queue; retry after the `Retry-After` header.",
@@ -185,6 +188,10 @@ class Generator:
                         "description": f"`{code}`: {text}",
                         "content": {"application/json": {"schema": error_ref}},
                     }
+                responses["415"] = {
+                    "description": "The body is not JSON or protobuf: send "
+                    "`Content-Type: application/json`."
+                }
                 paths[f"/{self.package}.{service.name}/{method.name}"] = {
                     "post": {
                         "operationId": f"{service.name}_{method.name}",
