@@ -10,7 +10,7 @@ GEN    := client/src/newsbrief/v1
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-browser test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,15 @@ models: install
 
 test: install
 	$(PY) -m pytest -q tests
+
+# The editor's page in headless Chromium (Debian's chromium + chromium-driver, installed here if
+# missing; needs root or sudo); screenshots go to reports/.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser: install
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	SE_OFFLINE=true NEWSBRIEF_BROWSER_TEST=1 $(PY) -m pytest -q tests/browser
 
 proto: install
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=client/src --pyi_out=client/src \

@@ -246,6 +246,24 @@ class TranslateResult:
 
 
 @dataclass(frozen=True)
+class LanguageResult:
+    """``newsbrief.v1.DetectLanguageResponse``: the language (code "und" when it cannot be
+    told), each language's share of the text, and LANGUAGE_* warnings when not clear-cut."""
+
+    language: DetectedLanguage = field(default_factory=DetectedLanguage)
+    shares: Mapping[str, float] = field(default_factory=dict, hash=False)
+    warnings: tuple[Warning, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.DetectLanguageResponse) -> LanguageResult:
+        return cls(
+            language=DetectedLanguage.from_pb(msg.language),
+            shares=dict(msg.shares),
+            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+        )
+
+
+@dataclass(frozen=True)
 class Limits:
     max_text_chars: int = 0
     max_html_bytes: int = 0

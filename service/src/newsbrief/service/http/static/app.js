@@ -39,12 +39,12 @@ function list(items, format) {
   return ul;
 }
 
+// The article's own brief keeps its ids (headline, summary, keypoints); translations get none.
 function fillBrief(container, brief, language) {
-  container.replaceChildren();
-  if (language) container.appendChild(el("div", language, "lang"));
-  container.appendChild(el("h2", brief.headline || ""));
-  container.appendChild(el("p", brief.summary || ""));
-  container.appendChild(list(brief.keyPoints || []));
+  const parts = [el("h2", brief.headline || ""), el("p", brief.summary || ""),
+    list(brief.keyPoints || [])];
+  if (!language) ["headline", "summary", "keypoints"].forEach((id, i) => { parts[i].id = id; });
+  container.replaceChildren(...(language ? [el("div", language, "lang")] : []), ...parts);
 }
 
 function detail(error, type) {
