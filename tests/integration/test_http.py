@@ -101,6 +101,9 @@ def test_detect_language_over_http_and_grpc(
     assert language["code"] == "ko" and language["confidence"] > 0.5
     over_grpc = stub.DetectLanguage(pb.DetectLanguageRequest(text=ARTICLE))
     assert over_grpc.language.code == "en"
+    with Client(server.target) as c:
+        result = c.detect_language(KO_ARTICLE)
+    assert result.language.code == "ko" and result.language.confidence == language["confidence"]
     short = post(server.http_url, "DetectLanguage", {"text": "ok"}).json()
     assert short["language"]["code"] == "und"
     assert [w["code"] for w in short["warnings"]] == ["LANGUAGE_UNDETERMINED"]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from google.protobuf import json_format
 
+from newsbrief.client import _wire
 from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
 from newsbrief.v1 import newsbrief_pb2 as pb
 
@@ -218,10 +219,23 @@ class StreamItem:
                 client_reference=msg.client_reference,
                 result=SummarizeResult.from_pb(msg.response),
             )
+        # ItemStatus.details are google.rpc.Status.details (field 3 there): decode them as one.
+        packed = b"".join(
+            _wire.encode_varint((3 << 3) | 2) + _wire.encode_varint(len(raw)) + raw
+            for raw in (d.SerializeToString() for d in status.details)
+        )
+        try:
+            details = _wire.decode_status(packed)
+        except _wire.WireError:
+            details = _wire.StatusDetails()
         error = make_error(
             status_code_from_number(status.code),
             status.message,
-            field_violations=[(v.field, v.description) for v in status.field_violations],
+            field_violations=details.field_violations
+            or [(v.field, v.description) for v in status.field_violations],
+            retry_delay=details.retry_delay,
+            quota_violations=details.quota_violations,
+            precondition_violations=details.precondition_violations,
         )
         return cls(index=msg.index, client_reference=msg.client_reference, error=error)
 

@@ -122,5 +122,10 @@ def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStream
     return pb.SummarizeStreamResponse(
         client_reference=reference,
         index=index,
-        status=pb.ItemStatus(code=status.code, message=status.message, field_violations=violations),
+        status=pb.ItemStatus(
+            code=status.code,
+            message=status.message,
+            field_violations=violations,
+            details=list(status.details),
+        ),
     )
