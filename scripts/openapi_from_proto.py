@@ -90,7 +90,9 @@ class Generator:
         for i, enum in enumerate(self.file.enum_type):
             self.enums[f".{self.package}.{enum.name}"] = (enum, (5, i))
 
-    def _collect(self, message: descriptor_pb2.DescriptorProto, name: str, path: tuple[int, ...]) -> None:
+    def _collect(
+        self, message: descriptor_pb2.DescriptorProto, name: str, path: tuple[int, ...]
+    ) -> None:
         self.messages[name] = (message, path)
         for i, nested in enumerate(message.nested_type):
             self._collect(nested, f"{name}.{nested.name}", (*path, 3, i))
@@ -119,7 +121,10 @@ class Generator:
         if field.type in _INT64:
             return {"type": ["integer", "string"], "format": "int64"}
         if field.type in (F.TYPE_DOUBLE, F.TYPE_FLOAT):
-            return {"type": "number", "format": "double" if field.type == F.TYPE_DOUBLE else "float"}
+            return {
+                "type": "number",
+                "format": "double" if field.type == F.TYPE_DOUBLE else "float",
+            }
         raise SystemExit(f"unsupported field type {field.type} of {field.name}")
 
     def _message_schema(self, name: str) -> dict[str, Any]:

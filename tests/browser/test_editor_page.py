@@ -75,8 +75,10 @@ def _brief_over_grpc(server: RunningServer, request: pb.SummarizeRequest) -> pb.
 def _submit_and_wait(driver: WebDriver) -> None:
     driver.find_element(By.ID, "submit").click()
     WebDriverWait(driver, WAIT_S).until(
-        lambda d: d.find_element(By.ID, "result").is_displayed()
-        or d.find_element(By.ID, "error").is_displayed()
+        lambda d: (
+            d.find_element(By.ID, "result").is_displayed()
+            or d.find_element(By.ID, "error").is_displayed()
+        )
     )
 
 
@@ -123,9 +125,7 @@ def test_an_html_file_is_read_and_briefed(running: RunningServer, browser: WebDr
     )
     assert browser.find_element(By.ID, "kind").get_property("value") == "html"
     _submit_and_wait(browser)
-    expected = _brief_over_grpc(
-        running, pb.SummarizeRequest(html=page.read_text(encoding="utf-8"))
-    )
+    expected = _brief_over_grpc(running, pb.SummarizeRequest(html=page.read_text(encoding="utf-8")))
     assert browser.find_element(By.ID, "headline").text == expected.brief.headline
 
 

@@ -123,7 +123,10 @@ def test_server_info_over_http(server: RunningServer, stub: pb_grpc.SummarizerSe
     [
         ({"text": ""}, ["text"]),
         ({"text": ARTICLE, "targetLanguages": ["zz"]}, ["target_languages[0]"]),
-        ({"text": ARTICLE, "sourceLanguage": "xx", "title": "t" * 1001}, ["title", "source_language"]),
+        (
+            {"text": ARTICLE, "sourceLanguage": "xx", "title": "t" * 1001},
+            ["title", "source_language"],
+        ),
         ({"text": "x" * 100_001}, ["text"]),
     ],
 )
@@ -152,7 +155,9 @@ def test_malformed_json_is_400_and_wrong_type_is_400(server: RunningServer) -> N
 def test_missing_translator_is_failed_precondition_with_how_to_install(
     server: RunningServer,
 ) -> None:
-    reply = post(server.http_url, "Translate", {"texts": ["Hello there."], "targetLanguages": ["ko"]})
+    reply = post(
+        server.http_url, "Translate", {"texts": ["Hello there."], "targetLanguages": ["ko"]}
+    )
     assert reply.status_code == 400  # Connect sends failed_precondition as 400
     assert reply.json()["code"] == "failed_precondition"
     violation = debug(reply, "google.rpc.PreconditionFailure")["violations"][0]
@@ -222,7 +227,9 @@ def test_keys_bearer_or_x_api_key_401_403_and_429_with_retry_after(keyed: Runnin
     assert wrong.status_code == 403 and wrong.json()["code"] == "permission_denied"
     assert httpx.get(f"{base}/readyz").status_code == 200  # probes need no key
     assert httpx.get(f"{base}/openapi.json").status_code == 200
-    assert post(base, "Summarize", {"text": ARTICLE}, authorization=f"Bearer {KEY}").status_code == 200
+    assert (
+        post(base, "Summarize", {"text": ARTICLE}, authorization=f"Bearer {KEY}").status_code == 200
+    )
     assert post(base, "Summarize", {"text": ARTICLE}, **{"x-api-key": KEY}).status_code == 200
     assert post(base, "GetServerInfo", {}, **{"x-api-key": KEY}).status_code == 200
     over = post(base, "Summarize", {"text": ARTICLE}, **{"x-api-key": KEY})
@@ -266,9 +273,7 @@ class _GatedPipeline(Pipeline):
 
 def test_readyz_follows_the_grpc_health_state_and_errors_stay_json(caplog: Any) -> None:
     pipeline = _GatedPipeline()
-    running = RunningServer(
-        make_settings(http_port=-1), pipeline=pipeline, wait_ready=False
-    )
+    running = RunningServer(make_settings(http_port=-1), pipeline=pipeline, wait_ready=False)
     try:
         base = running.http_url
         assert httpx.get(f"{base}/healthz").status_code == 200

@@ -248,6 +248,8 @@ class TranslateResult:
     translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     models: tuple[ModelInfo, ...] = ()
     warnings: tuple[Warning, ...] = ()
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The serialized response as received (for :meth:`to_dict`)."""
 
     @classmethod
     def from_pb(cls, msg: pb.TranslateResponse) -> TranslateResult:
@@ -256,7 +258,12 @@ class TranslateResult:
             translations={t.language: tuple(t.texts) for t in msg.translations},
             models=tuple(ModelInfo.from_pb(m) for m in msg.models),
             warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            raw=msg.SerializeToString(),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.TranslateResponse)
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,8 @@ class LanguageResult:
     language: DetectedLanguage = field(default_factory=DetectedLanguage)
     shares: Mapping[str, float] = field(default_factory=dict, hash=False)
     warnings: tuple[Warning, ...] = ()
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The serialized response as received (for :meth:`to_dict`)."""
 
     @classmethod
     def from_pb(cls, msg: pb.DetectLanguageResponse) -> LanguageResult:
@@ -274,7 +283,12 @@ class LanguageResult:
             language=DetectedLanguage.from_pb(msg.language),
             shares=dict(msg.shares),
             warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            raw=msg.SerializeToString(),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.DetectLanguageResponse)
 
 
 @dataclass(frozen=True)

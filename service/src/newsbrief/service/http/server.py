@@ -30,13 +30,13 @@ from typing import Any
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError, ErrorDetail
+from connectrpc.request import RequestContext
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2
-from connectrpc.request import RequestContext
 from hypercorn.asyncio import serve
-from protobuf.wkt import Any as WireAny
 from hypercorn.config import Config
+from protobuf.wkt import Any as WireAny
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -190,7 +190,9 @@ class _Gate:
             ctx.response_headers["retry-after"] = str(max(1, math.ceil(retry)))
         return connect_error(exc, request_id)
 
-    def _log(self, ctx: RequestContext[Any, Any], started: float, exc: BaseException | None) -> None:
+    def _log(
+        self, ctx: RequestContext[Any, Any], started: float, exc: BaseException | None
+    ) -> None:
         if not self._access:
             return
         if exc is None:
@@ -317,7 +319,9 @@ def build_app(
     serving: Callable[[], Awaitable[bool]],
 ) -> ASGIApp:
     """The whole HTTP front end as one ASGI app; ``serving()`` is the gRPC health state."""
-    keys = ApiKeys(settings.auth.api_key_hashes, requests_per_minute=settings.auth.requests_per_minute)
+    keys = ApiKeys(
+        settings.auth.api_key_hashes, requests_per_minute=settings.auth.requests_per_minute
+    )
     connect = SummarizerServiceASGIApplication(
         _ConnectService(servicer),
         interceptors=[
