@@ -301,3 +301,27 @@ def test_readyz_follows_the_grpc_health_state_and_errors_stay_json(caplog: Any) 
     finally:
         pipeline.warm.set()
         running.stop()
+
+
+def test_summarize_stream_over_connect(server: RunningServer) -> None:
+    """Bulk jobs over HTTP: the Connect client streams articles; each gets its own status."""
+    from connectrpc.compat import google_protobuf_json_codec
+
+    from newsbrief.v1.newsbrief_connect import SummarizerServiceClient
+
+    async def run() -> list[pb.SummarizeStreamResponse]:
+        async def requests() -> Any:
+            for i, text in enumerate([ARTICLE, "", KO_ARTICLE]):
+                yield pb.SummarizeStreamRequest(
+                    request=pb.SummarizeRequest(text=text, client_reference=str(i))
+                )
+
+        client = SummarizerServiceClient(server.http_url, codec=google_protobuf_json_codec())
+        return [item async for item in client.summarize_stream(requests())]
+
+    items = {item.client_reference: item for item in asyncio.run(run())}
+    assert sorted(items) == ["0", "1", "2"]
+    assert items["0"].status.code == 0 and items["0"].response.source_language.code == "en"
+    assert items["2"].status.code == 0 and items["2"].response.source_language.code == "ko"
+    assert items["1"].status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert [v.field for v in items["1"].status.field_violations] == ["text"]

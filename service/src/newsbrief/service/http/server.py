@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import math
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from importlib import resources
 from typing import Any
 
@@ -212,19 +213,16 @@ class _Gate:
             request_id_var.get(),
         )
 
-    async def intercept_unary(
-        self,
-        call_next: Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]],
-        request: Any,
-        ctx: RequestContext[Any, Any],
-    ) -> Any:
+    @contextlib.contextmanager
+    def _call(self, ctx: RequestContext[Any, Any]) -> Iterator[None]:
+        """Around one call: admit it, map its error, count it out and log it."""
         started = time.monotonic()
         error: BaseException | None = None
         entered = False
         try:
             self._enter(ctx)
             entered = True
-            return await call_next(request, ctx)
+            yield
         except Exception as exc:
             error = exc
             raise self._fail(exc, ctx) from None
@@ -236,30 +234,24 @@ class _Gate:
                 self._in_flight -= 1
             self._log(ctx, started, error)
 
+    async def intercept_unary(
+        self,
+        call_next: Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]],
+        request: Any,
+        ctx: RequestContext[Any, Any],
+    ) -> Any:
+        with self._call(ctx):
+            return await call_next(request, ctx)
+
     async def intercept_bidi_stream(
         self,
         call_next: Callable[[AsyncIterator[Any], RequestContext[Any, Any]], AsyncIterator[Any]],
         request: AsyncIterator[Any],
         ctx: RequestContext[Any, Any],
     ) -> AsyncIterator[Any]:
-        started = time.monotonic()
-        error: BaseException | None = None
-        entered = False
-        try:
-            self._enter(ctx)
-            entered = True
+        with self._call(ctx):
             async for item in call_next(request, ctx):
                 yield item
-        except Exception as exc:
-            error = exc
-            raise self._fail(exc, ctx) from None
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            if entered:
-                self._in_flight -= 1
-            self._log(ctx, started, error)
 
 
 def _method(ctx: RequestContext[Any, Any]) -> str:
