@@ -146,5 +146,6 @@ def test_errors_are_shown_in_plain_words(running: RunningServer, browser: WebDri
     browser.find_element(By.CSS_SELECTOR, "#targets input[value='ko']").click()
     _submit_and_wait(browser)
     error = browser.find_element(By.ID, "error")
-    assert error.is_displayed() and "models download" in error.text
+    assert error.is_displayed() and "This server cannot do that yet" in error.text
+    assert error.text.count("models download") == 1  # said once
     _screenshot(browser, "editor-page-error.png")

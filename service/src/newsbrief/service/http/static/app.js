@@ -80,10 +80,11 @@ function plainError(status, error, retryAfter) {
       lines.push("The server is starting up or shutting down." + wait);
       break;
     case "failed_precondition": {
-      lines.push(error.message || "The server cannot do this.");
+      // What is missing, then how to install it (said once when the two are the same text).
+      lines.push("This server cannot do that yet:", error.message || "a capability is missing");
       const pre = detail(error, "google.rpc.PreconditionFailure");
       for (const v of (pre && pre.violations) || []) {
-        if (v.description) lines.push(v.description);
+        if (v.description && !lines.includes(v.description)) lines.push(v.description);
       }
       break;
     }
