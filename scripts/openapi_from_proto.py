@@ -193,6 +193,11 @@ class Generator:
                         "description": f"`{code}`: {text}",
                         "content": {"application/json": {"schema": error_ref}},
                     }
+                responses["413"] = {
+                    "description": "`resource_exhausted`: the body is larger than the server's "
+                    "max_message_bytes.",
+                    "content": {"application/json": {"schema": error_ref}},
+                }
                 responses["415"] = {
                     "description": "The body is not JSON or protobuf: send "
                     "`Content-Type: application/json`."

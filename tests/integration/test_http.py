@@ -152,6 +152,19 @@ def test_malformed_json_is_400_and_wrong_type_is_400(server: RunningServer) -> N
     assert reply.status_code == 415
 
 
+def test_a_body_over_the_message_limit_is_413(server: RunningServer) -> None:
+    limit = server.settings.max_message_bytes
+    reply = httpx.post(
+        f"{server.http_url}{SERVICE}/Summarize",
+        content=b'{"text": "' + b"a" * limit + b'"}',
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert reply.status_code == 413
+    assert reply.json()["code"] == "resource_exhausted" and str(limit) in reply.json()["message"]
+    assert post(server.http_url, "Summarize", {"text": ARTICLE}).status_code == 200
+
+
 def test_missing_translator_is_failed_precondition_with_how_to_install(
     server: RunningServer,
 ) -> None:

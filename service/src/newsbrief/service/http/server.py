@@ -264,8 +264,9 @@ class _Edge:
     variable and in every response's headers, whatever route answers; JSON error bodies get
     their details spelt out (:func:`with_debug_details`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self._app = app
+        self._max_body = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -277,6 +278,11 @@ class _Edge:
                 given = value.decode("latin-1")
         request_id = new_request_id(given)
         request_id_var.set(request_id)
+        if _declared_length(scope) > self._max_body:
+            # Refused before reading: 413 says "smaller", where Connect's own check after
+            # reading says resource_exhausted (429), which a client would retry.
+            await _too_large(send, request_id, self._max_body)
+            return
 
         held: list[Message] = []  # the start of a JSON error response, until its body
 
@@ -349,7 +355,34 @@ def build_app(
             Mount(SERVICE_PATH, app=connect),
         ]
     )
-    return _Edge(app)
+    return _Edge(app, settings.max_message_bytes)
+
+
+def _declared_length(scope: Scope) -> int:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _too_large(send: Send, request_id: str, limit: int) -> None:
+    body = json.dumps(
+        {
+            "code": Code.RESOURCE_EXHAUSTED.value,
+            "message": f"the request body is larger than {limit} bytes (max_message_bytes)",
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        (REQUEST_ID_HEADER.encode(), request_id.encode("latin-1")),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def bind(host: str, port: int) -> socket.socket:
