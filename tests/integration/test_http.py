@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,8 @@ class _GatedPipeline(Pipeline):
         super().__init__(make_settings())
         self.warm = threading.Event()
         self.fail_with: Exception | None = None
+        self.hold: threading.Event | None = None  # set: briefs wait for it
+        self.holding = threading.Event()
 
     async def start(self) -> None:
         await asyncio.to_thread(self.warm.wait, 60)
@@ -281,6 +284,9 @@ class _GatedPipeline(Pipeline):
     async def brief(self, article: Any, options: Any, *, deadline: float | None = None) -> Any:
         if self.ready and self.fail_with is not None:
             raise self.fail_with
+        if self.ready and self.hold is not None:
+            self.holding.set()
+            await asyncio.to_thread(self.hold.wait, 60)
         return await super().brief(article, options, deadline=deadline)
 
 
@@ -338,3 +344,25 @@ def test_summarize_stream_over_connect(server: RunningServer) -> None:
     assert items["2"].status.code == 0 and items["2"].response.source_language.code == "ko"
     assert items["1"].status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert [v.field for v in items["1"].status.field_violations] == ["text"]
+
+
+def test_requests_over_the_in_flight_limit_are_429_with_retry_after() -> None:
+    pipeline = _GatedPipeline()
+    pipeline.warm.set()
+    running = RunningServer(make_settings(http_port=-1, max_concurrent_rpcs=1), pipeline=pipeline)
+    try:
+        pipeline.hold = threading.Event()
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(post, running.http_url, "Summarize", {"text": ARTICLE})
+            assert pipeline.holding.wait(30)
+            over = post(running.http_url, "Summarize", {"text": ARTICLE})
+            assert over.status_code == 429 and over.json()["code"] == "resource_exhausted"
+            assert int(over.headers["retry-after"]) >= 1
+            assert debug(over, "google.rpc.RetryInfo")["retryDelay"]
+            pipeline.hold.set()
+            assert first.result(30).status_code == 200
+        assert post(running.http_url, "Summarize", {"text": ARTICLE}).status_code == 200
+    finally:
+        if pipeline.hold is not None:
+            pipeline.hold.set()
+        running.stop()
