@@ -16,8 +16,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from pydantic import ValidationError
 
-from newsbrief.service import admission as admission_module
-from newsbrief.service.admission import SlidingQuota
+from newsbrief.service import access as access_module
+from newsbrief.service.access import ApiKeys
 from newsbrief.service.errors import QuotaExceeded
 from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
@@ -86,17 +86,17 @@ def test_a_stream_counts_each_article_against_the_quota(keyed: RunningServer) ->
 
 def test_the_quota_window_is_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    monkeypatch.setattr(admission_module.time, "monotonic", lambda: now[0])
-    quota = SlidingQuota(2, Settings().auth.quota_window_s)
-    quota.take("k", "s")
-    quota.take("k", "s")
+    monkeypatch.setattr(access_module.time, "monotonic", lambda: now[0])
+    keys = ApiKeys([DIGEST], requests_per_minute=2, window_s=Settings().auth.quota_window_s)
+    keys.check(KEY, how_to_send="here")
+    keys.check(KEY, how_to_send="here")
     for later in (1.5, 30.0, 59.0):
         now[0] = 1000.0 + later
         with pytest.raises(QuotaExceeded) as info:
-            quota.take("k", "s")
+            keys.check(KEY, how_to_send="here")
         assert info.value.retry_after_s == pytest.approx(60.0 - later)
     now[0] = 1060.5
-    quota.take("k", "s")
+    keys.check(KEY, how_to_send="here")
 
 
 def test_half_configured_tls_refuses_to_start(tmp_path: os.PathLike[str]) -> None:

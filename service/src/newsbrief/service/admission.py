@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from newsbrief.service.errors import NotReady, Overloaded, QuotaExceeded
+from newsbrief.service.errors import NotReady, Overloaded
 from newsbrief.service.settings import AdmissionSettings
 
 log = logging.getLogger(__name__)
@@ -143,31 +143,3 @@ class Admission:
             self.by_connection[ticket.connection] -= 1
             if self.by_connection[ticket.connection] <= 0:
                 del self.by_connection[ticket.connection]
-
-
-class SlidingQuota:
-    """Units per key in a sliding window (bounded: one deque per configured key, at most
-    ``per_window`` entries each). ``take`` raises QuotaExceeded with the wait until a unit
-    frees up."""
-
-    def __init__(self, per_window: int, window_s: float = 60.0) -> None:
-        self.per_window = per_window
-        self.window_s = window_s
-        self._seen: dict[str, collections.deque[float]] = {}
-
-    def take(self, key: str, subject: str) -> None:
-        if self.per_window <= 0:
-            return
-        now = time.monotonic()
-        window = self._seen.setdefault(key, collections.deque())
-        while window and now - window[0] >= self.window_s:
-            window.popleft()
-        if len(window) >= self.per_window:
-            wait = max(0.0, window[0] + self.window_s - now)
-            raise QuotaExceeded(
-                subject,
-                f"quota of {self.per_window} per {self.window_s:g} s exceeded for this key "
-                f"(calls count one, stream articles one each); retry after {wait:.1f} s",
-                retry_after_s=wait,
-            )
-        window.append(now)

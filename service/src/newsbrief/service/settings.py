@@ -373,6 +373,13 @@ class Settings(BaseSettings):
 
     host: str = Field("[::]", description="Address to listen on.")
     port: int = Field(50051, ge=0, le=65535, description="Port to listen on (0 = any free port).")
+    http_port: int = Field(
+        8080,
+        ge=-1,
+        le=65535,
+        description="Port of the HTTP/JSON front end on the same host (every RPC as JSON, "
+        "/healthz, /readyz, /openapi.json, the editor's page at /); 0 = off, -1 = any free port.",
+    )
     max_message_bytes: int = Field(
         4 * 1024 * 1024,
         gt=0,
@@ -384,7 +391,8 @@ class Settings(BaseSettings):
         256,
         gt=0,
         description="API calls (all methods together; health and reflection not counted) "
-        "handled at once; more are refused with RESOURCE_EXHAUSTED and a RetryInfo delay.",
+        "handled at once, gRPC and HTTP each; more are refused with RESOURCE_EXHAUSTED and a "
+        "retry delay.",
     )
     stream_concurrency: int = Field(
         4, gt=0, description="Articles of one SummarizeStream briefed at once."

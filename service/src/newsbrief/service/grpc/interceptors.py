@@ -8,12 +8,9 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import inspect
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,14 +18,14 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.admission import Admission, SlidingQuota, Ticket
+from newsbrief.service.access import ApiKeys
+from newsbrief.service.access import request_id as new_request_id
+from newsbrief.service.admission import Admission, Ticket
 from newsbrief.service.errors import (
     DeadlineExceeded,
     MessageTooLarge,
     NewsbriefError,
-    PermissionDenied,
     QuotaExceeded,
-    Unauthenticated,
 )
 from newsbrief.service.grpc.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
@@ -181,8 +178,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         metadata = _metadata(details)
         started -= _client_wait_s(metadata)
-        given = metadata.get(REQUEST_ID_KEY, "")
-        request_id = given[:64] if given else uuid.uuid4().hex
+        request_id = new_request_id(metadata.get(REQUEST_ID_KEY, ""))
         # What the access log needs is captured while the call is live, never read after it.
         peer = ["-"]
         handler_at: list[float] = []
@@ -347,8 +343,7 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     def __init__(
         self, key_hashes: list[str], *, requests_per_minute: int = 0, window_s: float = 60.0
     ) -> None:
-        self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
-        self._quota = SlidingQuota(requests_per_minute, window_s)
+        self._keys = ApiKeys(key_hashes, requests_per_minute=requests_per_minute, window_s=window_s)
 
     async def intercept_service(
         self,
@@ -360,24 +355,20 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
             return handler
         key = _metadata(details).get(API_KEY_KEY, "")
         streaming = bool(handler.request_streaming)
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-        subject = f"api-key:{digest[:12]}"
+        digest: list[str] = []
         spent: list[QuotaExceeded] = []
 
         async def before(context: Any) -> None:
-            if not key:
-                raise Unauthenticated("missing API key: send it in the 'x-api-key' metadata")
-            if not any(hmac.compare_digest(digest, h) for h in self._hashes):
-                raise PermissionDenied("the API key is not valid for this server")
+            digest.append(self._keys.authenticate(key, how_to_send="in the 'x-api-key' metadata"))
             if not streaming:
-                self._quota.take(digest, subject)
+                self._keys.take(digest[0])
 
         async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
             # When the quota is spent the stream takes no more articles, finishes those in
             # flight, and ends with the quota error (end()); the client resumes after the delay.
             async for item in iterator:
                 try:
-                    self._quota.take(digest, subject)
+                    self._keys.take(digest[0])
                 except QuotaExceeded as exc:
                     spent.append(exc)
                     return
