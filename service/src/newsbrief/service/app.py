@@ -13,7 +13,7 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
 from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
-from newsbrief.service.grpc.servicer import SummarizerServicer
+from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
@@ -65,7 +65,7 @@ class App:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        newsbrief_pb2_grpc.add_SummarizerServiceServicer_to_server(
+        add_to_server(
             SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
