@@ -33,6 +33,8 @@ HTML_PIECES = [
     "Mr. Smith said the vote was close.", "<h1>", "</h1>", "<article>", "<meta name=x>", " ",
     "<a href='x'>", "</a>", "\n",
 ]  # fmt: skip
+# Not in the pieces while the html.parser intake serves: "<![" marked sections (an
+# AssertionError inside html.parser) -- see test_pathological.py, skipped there with the reason.
 LANG_CODES = ["", "en", "ko", "ms", "id", "xx", "EN", "en-US", "zz-ZZ-abcdefghi", "ko-KR", "und"]
 
 texts = st.one_of(

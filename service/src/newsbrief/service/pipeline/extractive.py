@@ -224,11 +224,14 @@ class ExtractiveSummarizer:
 
     def _prepare(self, paragraphs: Sequence[Sequence[str]], lang: str) -> list[_Sentence]:
         out: list[_Sentence] = []
+        limit = self.settings.max_candidate_sentences
         for p, para in enumerate(paragraphs):
             for text in para:
                 text = text.strip()
                 if not text:
                     continue
+                if len(out) >= limit:
+                    return out
                 out.append(
                     _Sentence(
                         text=text,
