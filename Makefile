@@ -8,7 +8,7 @@ PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ models: install
 
 test: install
 	$(PY) -m pytest -q tests
+
+# The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
+# with hypothesis' statistics (examples run per test).
+fuzz: install
+	NEWSBRIEF_FUZZ_SCALE=10 $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/reliability/test_fuzz.py
 
 proto: install
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=client/src --pyi_out=client/src \

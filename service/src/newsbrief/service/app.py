@@ -16,7 +16,7 @@ from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterc
 from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
-from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
+from newsbrief.v1 import newsbrief_pb2
 
 log = logging.getLogger(__name__)
 

@@ -699,8 +699,9 @@ def _squash(text: str) -> str:
 
 def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
     """The extractive guarantee, checked rather than assumed: the summary is article sentences in
-    article order (the last one possibly cut short to fit the budget), every key point is text of the article, and every word of the headline is a
-    word of the article (or of its title)."""
+    article order (the last one possibly cut short to fit the budget), every key point is text of
+    the article, and the headline is text of the article or its title (else every word of it is
+    a word of them)."""
     issues: list[str] = []
     remaining = _SPACE.sub(" ", brief.summary).strip()
     for sentence in sentences:

@@ -98,9 +98,7 @@ def _canon(value: Decimal) -> str:
 
 # A run starts only where a digit run starts and never gives digits back (possessive): a long
 # run of digits and separators without a unit is scanned once, not once per digit.
-_KO_RUN = re.compile(
-    r"(?<![\d,.])(?:\d[\d,.]*+\s*[천만억조]\s*|(?<=[천만억조])\s*[만억조]\s*){2,}"
-)
+_KO_RUN = re.compile(r"(?<![\d,.])(?:\d[\d,.]*+\s*[천만억조]\s*|(?<=[천만억조])\s*[만억조]\s*){2,}")
 _KO_PART = re.compile(r"(\d[\d,.]*)?\s*([천만억조])")
 _KO_BIG = {"만": Decimal(10**4), "억": Decimal(10**8), "조": Decimal(10**12)}
 

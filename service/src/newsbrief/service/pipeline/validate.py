@@ -9,7 +9,6 @@ from newsbrief.service.errors import FieldViolation, InvalidArgument
 from newsbrief.service.pipeline.language import canonical_code
 from newsbrief.service.settings import Settings
 
-
 #: A letter or digit of any script: text without one (punctuation, emoji, symbols, whitespace)
 #: has nothing to summarise.
 _READABLE = re.compile(r"[^\W_]")
