@@ -121,35 +121,29 @@ def _stream(
     return stub.SummarizeStream(items(), timeout=timeout)
 
 
-def test_stream_items_stop_when_the_client_cancels(
-    watched: tuple[RunningServer, _WatchedPipeline],
+@pytest.mark.parametrize("still_sending", [True, False], ids=["sending", "half-closed"])
+@pytest.mark.parametrize("leaves_by", ["cancel", "deadline"])
+def test_stream_items_stop_when_the_client_leaves(
+    watched: tuple[RunningServer, _WatchedPipeline], leaves_by: str, still_sending: bool
 ) -> None:
+    """The client cancels, or its deadline passes, while an item is being briefed: whether or
+    not it has finished sending, that item's work is cancelled."""
     running, pipeline = watched
-    for still_sending in (True, False):
-        pipeline.reset()
-        more = threading.Event()
-        call = _stream(running, [HOLD], timeout=None, open_until=more if still_sending else None)
-        assert pipeline.holding.wait(30)
-        call.cancel()
-        cancelled = pipeline.cancelled.wait(30)
+    pipeline.reset()
+    more = threading.Event()
+    timeout = 2.0 if leaves_by == "deadline" else None
+    call = _stream(running, [HOLD], timeout=timeout, open_until=more if still_sending else None)
+    try:
+        if leaves_by == "cancel":
+            assert pipeline.holding.wait(30)
+            call.cancel()
+        else:
+            with pytest.raises(grpc.RpcError) as info:
+                list(call)
+            assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert pipeline.cancelled.wait(30), f"the item kept running after the {leaves_by}"
+    finally:
         more.set()
-        assert cancelled, f"the item kept running after the client cancelled ({still_sending=})"
-
-
-def test_stream_items_stop_when_the_deadline_passes(
-    watched: tuple[RunningServer, _WatchedPipeline],
-) -> None:
-    running, pipeline = watched
-    for still_sending in (True, False):
-        pipeline.reset()
-        more = threading.Event()
-        call = _stream(running, [HOLD], timeout=2.0, open_until=more if still_sending else None)
-        with pytest.raises(grpc.RpcError) as info:
-            list(call)
-        cancelled = pipeline.cancelled.wait(30)
-        more.set()
-        assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        assert cancelled, f"the item kept running after the deadline passed ({still_sending=})"
 
 
 def test_an_unexpected_error_in_one_item_does_not_end_the_stream(

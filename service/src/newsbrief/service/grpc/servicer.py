@@ -140,27 +140,20 @@ def add_to_server(servicer: SummarizerServicer, server: Any) -> None:
     """Register ``servicer`` like the generated ``add_SummarizerServiceServicer_to_server``, with
     request parsers that turn corrupt bytes into an INVALID_ARGUMENT answer (per item in a
     stream) instead of grpcio's UNKNOWN carrying an internal exception text."""
+    unary, stream = grpc.unary_unary_rpc_method_handler, grpc.stream_stream_rpc_method_handler
+    methods = (
+        ("Summarize", unary, pb.SummarizeRequest, pb.SummarizeResponse),
+        ("SummarizeStream", stream, pb.SummarizeStreamRequest, pb.SummarizeStreamResponse),
+        ("Translate", unary, pb.TranslateRequest, pb.TranslateResponse),
+        ("GetServerInfo", unary, pb.GetServerInfoRequest, pb.GetServerInfoResponse),
+    )
     handlers = {
-        "Summarize": grpc.unary_unary_rpc_method_handler(
-            servicer.Summarize,
-            request_deserializer=_lenient(pb.SummarizeRequest),
-            response_serializer=pb.SummarizeResponse.SerializeToString,
-        ),
-        "SummarizeStream": grpc.stream_stream_rpc_method_handler(
-            servicer.SummarizeStream,
-            request_deserializer=_lenient(pb.SummarizeStreamRequest),
-            response_serializer=pb.SummarizeStreamResponse.SerializeToString,
-        ),
-        "Translate": grpc.unary_unary_rpc_method_handler(
-            servicer.Translate,
-            request_deserializer=_lenient(pb.TranslateRequest),
-            response_serializer=pb.TranslateResponse.SerializeToString,
-        ),
-        "GetServerInfo": grpc.unary_unary_rpc_method_handler(
-            servicer.GetServerInfo,
-            request_deserializer=_lenient(pb.GetServerInfoRequest),
-            response_serializer=pb.GetServerInfoResponse.SerializeToString,
-        ),
+        method: handler(
+            getattr(servicer, method),
+            request_deserializer=_lenient(request),
+            response_serializer=response.SerializeToString,
+        )
+        for method, handler, request, response in methods
     }
     name = pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
