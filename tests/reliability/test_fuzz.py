@@ -111,6 +111,13 @@ def test_translate_fields(
     _code(channel.unary_unary(f"{SERVICE}/Translate"), request.SerializeToString())
 
 
+@examples(100)
+@given(text=st.one_of(texts, st.just("x" * 100_001)))
+def test_detect_language_text(channel: grpc.Channel, text: str) -> None:
+    request = pb.DetectLanguageRequest(text=text)
+    _code(channel.unary_unary(f"{SERVICE}/DetectLanguage"), request.SerializeToString())
+
+
 def _mutated(draw: st.DrawFn) -> bytes:
     """A valid request's bytes with a few bytes changed, cut or inserted."""
     raw = bytearray(draw(summarize_requests()).SerializeToString())
@@ -131,7 +138,7 @@ raw_messages = st.one_of(st.binary(max_size=300), st.composite(_mutated)())
 
 @examples(500)
 @given(
-    method=st.sampled_from(["Summarize", "Translate", "GetServerInfo"]),
+    method=st.sampled_from(["Summarize", "Translate", "GetServerInfo", "DetectLanguage"]),
     raw=raw_messages,
 )
 def test_raw_protobuf_bytes(channel: grpc.Channel, method: str, raw: bytes) -> None:

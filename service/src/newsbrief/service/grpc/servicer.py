@@ -43,6 +43,12 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         )
         return conv.translate_to_pb(result)
 
+    async def DetectLanguage(
+        self, request: pb.DetectLanguageRequest, context: Any
+    ) -> pb.DetectLanguageResponse:
+        request = decoded(request)
+        return conv.detect_to_pb(await self._pipeline.detect_language(request.text))
+
     async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
@@ -146,6 +152,7 @@ def add_to_server(servicer: SummarizerServicer, server: Any) -> None:
         ("SummarizeStream", stream, pb.SummarizeStreamRequest, pb.SummarizeStreamResponse),
         ("Translate", unary, pb.TranslateRequest, pb.TranslateResponse),
         ("GetServerInfo", unary, pb.GetServerInfoRequest, pb.GetServerInfoResponse),
+        ("DetectLanguage", unary, pb.DetectLanguageRequest, pb.DetectLanguageResponse),
     )
     handlers = {
         method: handler(
@@ -179,5 +186,10 @@ def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStream
     return pb.SummarizeStreamResponse(
         client_reference=reference,
         index=index,
-        status=pb.ItemStatus(code=status.code, message=status.message, field_violations=violations),
+        status=pb.ItemStatus(
+            code=status.code,
+            message=status.message,
+            field_violations=violations,
+            details=list(status.details),
+        ),
     )
