@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -15,7 +15,7 @@ import pytest
 from newsbrief.client import Client, InvalidArgumentError
 from newsbrief.service.pipeline.extractive import LONGEST_WORD_CHARS
 from newsbrief.v1 import newsbrief_pb2 as pb
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, make_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROSE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
@@ -67,10 +67,18 @@ def test_pathological_text_gets_a_faithful_bounded_brief(server: RunningServer, 
     assert all(len(p) <= 30 * (LONGEST_WORD_CHARS + 1) for p in brief.key_points)
 
 
-def test_health_is_answered_while_poison_input_is_worked_on(server: RunningServer) -> None:
+@pytest.fixture(scope="module")
+def uncached() -> Iterator[RunningServer]:
+    """A server without the result cache: every poison text is really worked on."""
+    with RunningServer(make_settings(cache={"enabled": False})) as running:
+        yield running
+
+
+def test_health_is_answered_while_poison_input_is_worked_on(uncached: RunningServer) -> None:
     """Two clients send the poison texts back to back while a third asks for health every few
     milliseconds. A stage holding the GIL or the event loop shows as a health call as slow as
     the poison brief itself; each health call must be far faster than the briefs it overlaps."""
+    server = uncached
     texts = [make() for make in POISON.values()]
     briefs: list[float] = []
     health: list[float] = []
