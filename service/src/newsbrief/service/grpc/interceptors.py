@@ -206,7 +206,8 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         def check(request: Any) -> None:
             # grpc itself refuses only messages past twice the limit (see App.start): between
             # the two the refusal comes from here, with the request id and a log line.
-            size = request.ByteSize() if self._max_bytes else 0
+            measure = getattr(request, "ByteSize", None)  # absent: bytes that did not parse
+            size = measure() if self._max_bytes and callable(measure) else 0
             if size > self._max_bytes:
                 raise MessageTooLarge(
                     f"request message of {size} bytes is larger than the server's "
