@@ -109,6 +109,32 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if share is None else share < 0.05,
             }
         )
+    ratios = peer_ratios(results)
+    if ratios:
+        c16 = ratios.get("throughput_x_libretranslate_c16")
+        out.append(
+            {
+                "target": "Translate throughput at 16 clients >= 3x LibreTranslate's",
+                "measured": f"{_f(c16)}x",
+                "met": None if c16 is None else c16 >= 3,
+            }
+        )
+        p50 = ratios.get("p50_x_libretranslate_c1")
+        out.append(
+            {
+                "target": "Translate p50 at 1 client <= LibreTranslate's",
+                "measured": f"{_f(p50)}x LibreTranslate's p50",
+                "met": None if p50 is None else p50 <= 1,
+            }
+        )
+        rss = ratios.get("peak_rss_x_libretranslate")
+        out.append(
+            {
+                "target": "peak RSS at 16 clients <= LibreTranslate's",
+                "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
+                "met": None if rss is None else rss <= 1,
+            }
+        )
     hit = _num(_get(results, "row4", "cache", "p50_ms"))
     hits = _get(results, "row4", "cache", "hits")
     out.append(
@@ -119,6 +145,105 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return out
+
+
+def peer_ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    """newsbrief ``Translate`` over LibreTranslate (row 6): throughput and p50 at each number
+    of clients, and peak RSS after all runs; empty when row 6 was not measured."""
+    row = results.get("row6") or {}
+    ours, peer = row.get("newsbrief") or {}, row.get("libretranslate") or {}
+    if not any(k.startswith("c") for k in peer):
+        return {}
+    out: dict[str, float | None] = {}
+    for key in sorted((k for k in peer if k.startswith("c") and k[1:].isdigit()), key=_clients):
+        out[f"throughput_x_libretranslate_{key}"] = _round(
+            _ratio(_get(ours, key, "throughput_rps"), _get(peer, key, "throughput_rps"))
+        )
+        out[f"p50_x_libretranslate_{key}"] = _round(
+            _ratio(_get(ours, key, "p50_ms"), _get(peer, key, "p50_ms"))
+        )
+    out["peak_rss_x_libretranslate"] = _round(
+        _ratio(ours.get("peak_rss_kb"), peer.get("peak_rss_kb"))
+    )
+    return out
+
+
+def _clients(key: str) -> int:
+    return int(key[1:])
+
+
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def render_row6(results: dict[str, Any]) -> list[str]:
+    """Section 6: newsbrief beside LibreTranslate."""
+    row = results.get("row6")
+    if not row:
+        return []
+    plan = results.get("plan", {})
+    lines = [
+        "",
+        "## 6. newsbrief beside LibreTranslate (same model, beam, length, threads, texts)",
+        "",
+        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress with "
+        f"{plan.get('peer_threads')} request threads) and newsbrief (`newsbrief-server`, "
+        "CTranslate2 engine) serve the same random-weight M2M100-418M CTranslate2 int8 model: "
+        f"beam {row.get('beam')}, exactly {plan.get('new_tokens')} tokens per translation "
+        "(target-language token included; min = max on both sides), CTranslate2 inter_threads "
+        f"{plan.get('ct2_inter_threads')} x intra_threads {plan.get('ct2_intra_threads')}, the "
+        "same source tokens (the argos package's `config.json` adds `__en__` and `</s>` as "
+        "newsbrief's tokenizer does). Each request is one unique English news sentence into "
+        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC); both "
+        "servers are up together and at each number of clients their runs alternate in order. "
+        "The translated-brief rows are newsbrief `Summarize` with Korean "
+        f"({results.get('brief_options', {}).get('max_sentences', 1)}-sentence brief: headline, "
+        "summary sentence and key point translated) on the same server.",
+        "",
+        "| server | clients | done/requested | req/s | x LibreTranslate | p50 ms | p95 ms | "
+        "server CPU s/req | other load |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    peer = row.get("libretranslate") or {}
+    labels = {
+        "libretranslate": "LibreTranslate `/translate`",
+        "newsbrief": "newsbrief `Translate`",
+        "brief": "newsbrief `Summarize` + ko (3 texts)",
+    }
+    for name, label in labels.items():
+        entry = row.get(name) or {}
+        for key in sorted(
+            (k for k in entry if k.startswith("c") and k[1:].isdigit()), key=_clients
+        ):
+            e = entry[key]
+            x = (
+                _ratio(e.get("throughput_rps"), _get(peer, key, "throughput_rps"))
+                if name != "brief"
+                else None
+            )
+            lines.append(
+                f"| {label} | {e.get('concurrency')} | {e.get('completed')}/{e.get('requested')} | "
+                f"{_f(e.get('throughput_rps'), 3)} | {_f(x)}{'x' if x is not None else ''} | "
+                f"{_f(e.get('p50_ms'), 0)} | {_f(e.get('p95_ms'), 0)} | "
+                f"{_f(e.get('server_cpu_s_per_request'), 3)} | {_share(e)} |"
+            )
+    lines += [
+        "",
+        "| server | start to ready s | RSS at ready | RSS after the load | peak RSS | "
+        "x LibreTranslate peak |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("libretranslate", "newsbrief"):
+        e = row.get(name) or {}
+        x = _ratio(e.get("peak_rss_kb"), peer.get("peak_rss_kb"))
+        lines.append(
+            f"| {labels[name]} | {_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
+            f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
+            f"{_f(x)}{'x' if x is not None else ''} |"
+        )
+    if row.get("error"):
+        lines.append(f"\n- Not run or incomplete: {row['error']}")
+    return lines
 
 
 def overhead(results: dict[str, Any]) -> dict[str, Any]:
@@ -378,6 +503,7 @@ def render(results: dict[str, Any]) -> str:
             f"{_mib(entry.get('rss_serving_kb'))} | {_mib(entry.get('rss_after_load_kb'))} | "
             f"{_mib(entry.get('peak_rss_kb'))} | {_mib(share)} |"
         )
+    lines += render_row6(results)
     lines += ["", "## What bounds the figures (measured)", ""]
     lines += [f"- {n}" for n in analysis(results)]
     notes = results.get("notes") or []
@@ -503,6 +629,8 @@ def write(results: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     results = dict(results)
     results["targets"] = targets(results)
+    if peer_ratios(results):
+        results["row6"] = dict(results["row6"]) | {"ratios": peer_ratios(results)}
     (out_dir / "results.json").write_text(
         json.dumps(results, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )

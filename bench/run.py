@@ -27,6 +27,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,14 @@ class Plan:
     # None: the project's defaults (``BatchingSettings``), which the report states
     max_batch_size: int | None = None
     max_wait_ms: float | None = None
+    # row 6: newsbrief beside LibreTranslate (same model, beam, forced length, threads, texts)
+    peer: bool = True
+    peer_beam: int = 4
+    peer_requests: dict[int, int] = field(default_factory=lambda: {1: 10, 4: 24, 16: 64})
+    peer_brief_requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 16})
+    peer_threads: int = 16  # LibreTranslate's waitress request threads
+    rows: tuple[int, ...] = (1, 2, 3, 4, 6)
+    quick: bool = False
 
 
 def article(i: int) -> str:
@@ -91,6 +100,15 @@ def article(i: int) -> str:
 BRIEF_OPTIONS: dict[str, Any] = {"max_sentences": 1, "max_key_points": 1}
 # row 1 translates every brief into both target languages of the mission
 ROW1_LANGUAGES = ["ko", "ms"]
+
+
+def sentence(i: int) -> str:
+    """An English news sentence made unique by ``i`` (LibreTranslate answers a repeat of the
+    previous text of a language pair from memory, newsbrief from its translation cache)."""
+    from bench.engine_probe import SENTENCES
+
+    base = SENTENCES[i % len(SENTENCES)]
+    return f"In report {i}, {base[0].lower()}{base[1:]}"
 
 
 def machine() -> dict[str, Any]:
@@ -402,7 +420,11 @@ async def row3_bare_pipeline(
 async def run(plan: Plan, results: dict[str, Any]) -> None:
     logs = OUT / "logs"
     t0 = time.monotonic()
-    models = ensure_models(with_ct2="ct2" in plan.engines)
+    if not {1, 2, 6} & set(plan.rows):  # rows 3 and 4 need no model
+        await rows_3_4(plan, results, logs)
+        results["wall_s"] = round(time.monotonic() - t0, 1)
+        return
+    models = ensure_models(with_ct2="ct2" in plan.engines or 6 in plan.rows)
     results["models"] = {
         "architecture": "M2M100ForConditionalGeneration (facebook/m2m100_418M config)",
         "config": M2M100_418M,
@@ -416,7 +438,18 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         "setup_s": round(time.monotonic() - t0, 1),
     }
 
-    # row 2: engines alone, each in its own process, alternated over rounds (best round kept)
+    if 2 in plan.rows:
+        row2(plan, models, results)
+    await rows_3_4(plan, results, logs)
+    if 1 in plan.rows:
+        await row1(plan, models, results, logs)
+    if 6 in plan.rows:
+        await row6(plan, models, results, logs)
+    results["wall_s"] = round(time.monotonic() - t0, 1)
+
+
+def row2(plan: Plan, models: Any, results: dict[str, Any]) -> None:
+    """Engines alone, each in its own process, alternated over rounds (best round kept)."""
     engines = {"torch": models.hf_dir}
     if models.ct2_dir is not None:
         engines["ct2"] = models.ct2_dir
@@ -427,7 +460,18 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     results["row2"] = {name: best_round(runs) for name, runs in rounds.items()}
     log.info("row2: %s", results["row2"])
 
-    # rows 4 and 5: extractive-only server (the real newsbrief-server, no translator)
+
+async def rows_3_4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """Rows 4 and 5's extractive server, and row 3 (service overhead), as ``plan.rows`` says."""
+    if 4 in plan.rows:
+        await row4(plan, results, logs)
+    if 3 in plan.rows:
+        await row3(plan, results, logs)
+
+
+async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """Extractive-only server (the real newsbrief-server, no translator): briefs per second,
+    cache hits, start-up and memory."""
     extractive = ServerProcess(
         "extractive",
         newsbrief_server_argv(),
@@ -458,6 +502,10 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     finally:
         extractive.stop()
     log.info("row4: %s", row4)
+
+
+async def row3(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """No-op translator server vs bare pipeline."""
 
     # row 3: no-op translator server vs bare pipeline. The servers and the bare calls alternate
     # over ``overhead_rounds`` rounds and each keeps its fastest round (all rounds are kept in
@@ -523,10 +571,12 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         )
     log.info("row3: %s", row3)
 
-    # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8.
-    # All three servers are up at once (idle ones use no CPU) and the load runs go by number of
-    # clients, engine after engine, so the engines compared at one concurrency are measured
-    # close together in time on this shared machine.
+
+async def row1(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """Row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8.
+    All three servers are up at once (idle ones use no CPU) and the load runs go by number of
+    clients, engine after engine, so the engines compared at one concurrency are measured
+    close together in time on this shared machine."""
     results["row1"] = {}
     servers: dict[str, ServerProcess] = {}
     try:
@@ -576,7 +626,135 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     finally:
         for server in servers.values():
             server.stop()
-    results["wall_s"] = round(time.monotonic() - t0, 1)
+
+
+# ---- row 6: beside LibreTranslate ------------------------------------------------------------
+
+
+async def peer_run(
+    server: ServerProcess,
+    plan: Plan,
+    concurrency: int,
+    requests: int,
+    call: Callable[[int], Awaitable[Any]],
+    offset: int,
+) -> dict[str, Any]:
+    """One load run against one server of row 6, after one unmeasured call."""
+    assert server.proc is not None
+    await call(offset - 1)
+    foreign = ForeignLoad([os.getpid(), server.proc.pid])
+    cpu0 = process_cpu_s(server.proc.pid)
+    load = await run_load(
+        lambda i: call(offset + i),
+        requests=requests,
+        concurrency=concurrency,
+        max_seconds=plan.load_cap_s,
+        call_timeout_s=plan.call_timeout_s,
+    )
+    cpu = process_cpu_s(server.proc.pid) - cpu0
+    return load.summary() | {
+        "server_cpu_s_per_request": round(cpu / max(load.completed, 1), 3),
+        "cpu": foreign.result(),
+        "rss_kb": server.memory_kb().get("VmRSS"),
+    }
+
+
+async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """newsbrief's Translate RPC (and translated briefs) beside LibreTranslate over its HTTP
+    API: the same int8 model, beam, forced length, threads and texts (one English sentence per
+    request, unique). Both servers are up together; at each number of clients their runs
+    alternate in order."""
+    from bench import peer as lt
+
+    row: dict[str, Any] = {"libretranslate_version": lt.LT_VERSION, "beam": plan.peer_beam}
+    results["row6"] = row
+    if models.ct2_dir is None:
+        row["error"] = f"no CTranslate2 model: {models.ct2_note}"
+        return
+    venv_python = lt.LT_DIR / "venv" / "bin" / "python"
+    if plan.quick and not (lt.LT_DIR / "venv" / ".installed").is_file():
+        row["error"] = "skipped in --quick mode: LibreTranslate is not installed yet (make bench)"
+        return
+    try:
+        t0 = time.monotonic()
+        venv_python = await asyncio.to_thread(lt.ensure_venv)
+        packages = await asyncio.to_thread(
+            lt.build_packages,
+            venv_python,
+            models.ct2_dir,
+            models.hf_dir / "sentencepiece.bpe.model",
+        )
+        row["setup_s"] = round(time.monotonic() - t0, 1)
+    except Exception as exc:
+        row["error"] = f"LibreTranslate could not be set up: {type(exc).__name__}: {exc}"
+        log.exception("row6 set-up failed")
+        return
+    peer = lt.LibreTranslateProcess(
+        venv_python,
+        packages,
+        new_tokens=plan.new_tokens,
+        beam=plan.peer_beam,
+        inter_threads=plan.ct2_inter_threads,
+        intra_threads=plan.ct2_intra_threads,
+        threads=plan.peer_threads,
+        log_path=logs / "libretranslate.log",
+    )
+    env = translator_env("ct2", plan, models.hf_dir, models.ct2_dir) | {
+        "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": str(plan.peer_beam),
+    }
+    ours = ServerProcess("newsbrief", newsbrief_server_argv(), env, logs / "newsbrief-peer.log")
+    servers = {"libretranslate": peer, "newsbrief": ours}
+    entries: dict[str, dict[str, Any]] = {"libretranslate": {}, "newsbrief": {}, "brief": {}}
+    row |= entries
+    try:
+        for name, server in servers.items():
+            entries[name]["serving_s"] = round(await server.start(), 2)
+            entries[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+        async with AsyncClient(ours.target, retries=0, timeout=plan.call_timeout_s) as client:
+
+            async def lt_call(i: int) -> None:
+                if not await peer.translate(sentence(i), "ko", plan.call_timeout_s):
+                    raise RuntimeError("empty translation")
+
+            async def nb_call(i: int) -> None:
+                result = await client.translate([sentence(i)], ["ko"], "en")
+                if len(result.translations) != 1:
+                    raise RuntimeError(f"{len(result.translations)} translations")
+
+            async def brief_call(i: int) -> None:
+                result = await client.summarize(
+                    article(i), target_languages=["ko"], source_language="en", **BRIEF_OPTIONS
+                )
+                if len(result.translations) != 1:
+                    raise RuntimeError(f"{len(result.translations)} translations")
+
+            calls = {"libretranslate": lt_call, "newsbrief": nb_call}
+            for k, c in enumerate(plan.concurrencies):
+                order = list(calls) if k % 2 == 0 else list(reversed(calls))
+                for name in order:  # the same texts for both: the same offset
+                    entries[name][f"c{c}"] = await peer_run(
+                        servers[name],
+                        plan,
+                        c,
+                        plan.peer_requests[c],
+                        calls[name],
+                        4_000_000 * (k + 1),
+                    )
+                    log.info("row6 %s c=%d: %s", name, c, entries[name][f"c{c}"])
+                entries["brief"][f"c{c}"] = await peer_run(
+                    ours, plan, c, plan.peer_brief_requests[c], brief_call, 5_000_000 * (k + 1)
+                )
+                log.info("row6 brief c=%d: %s", c, entries["brief"][f"c{c}"])
+        for name, server in servers.items():
+            mem = server.memory_kb()
+            entries[name]["rss_after_load_kb"] = mem.get("VmRSS")
+            entries[name]["peak_rss_kb"] = mem.get("VmHWM")
+    except Exception as exc:
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row6 failed")
+    finally:
+        for server in servers.values():
+            server.stop()
 
 
 async def cache_hits(target: str, plan: Plan) -> dict[str, Any]:
@@ -608,7 +786,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     )
     parser.add_argument("--max-batch-size", type=int, help="micro-batcher (default: project's)")
     parser.add_argument("--max-wait-ms", type=float, help="micro-batcher (default: project's)")
-    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer requests (a smoke run); the LibreTranslate row only runs where its venv is "
+        "already installed",
+    )
+    parser.add_argument(
+        "--rows",
+        default="1,2,3,4,6",
+        help="comma-separated rows to run (rows 3 and 4 alone need no model: a fast smoke)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
     args = parser.parse_args(argv)
     plan = Plan(
@@ -616,6 +804,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         engines=tuple(args.engines.split(",")),
         max_batch_size=args.max_batch_size,
         max_wait_ms=args.max_wait_ms,
+        rows=tuple(int(r) for r in args.rows.split(",")),
+        quick=args.quick,
     )
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
@@ -624,6 +814,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         plan.cache_requests = 50
         plan.probe_reps = 1
         plan.probe_rounds = 1
+        plan.peer_requests = {1: 2, 4: 4, 16: 16}
+        plan.peer_brief_requests = {1: 1, 4: 4, 16: 16}
     return plan, args
 
 
