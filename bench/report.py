@@ -135,6 +135,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if rss is None else rss <= 1,
             }
         )
+    for preset, ratios7 in summarizer_ratios(results).items():
+        x16 = ratios7.get("throughput_x_naive_c16")
+        out.append(
+            {
+                "target": f"abstractive briefs at 16 clients >= 5x naive, CT2 int8 ({preset})",
+                "measured": f"{_f(x16)}x",
+                "met": None if x16 is None else x16 >= 5,
+            }
+        )
     hit = _num(_get(results, "row4", "cache", "p50_ms"))
     hits = _get(results, "row4", "cache", "hits")
     out.append(
@@ -145,6 +154,146 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return out
+
+
+def nllb_ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    """CT2 int8 on the NLLB-600M shape over the M2M100-418M shape (row 2, engine alone):
+    tokens/s and peak RSS at each batch size; empty when not measured."""
+    row2 = results.get("row2", {})
+    nllb, m2m = row2.get("ct2-nllb") or {}, row2.get("ct2") or {}
+    out: dict[str, float | None] = {}
+    for b in ("b1", "b8", "b16"):
+        if b in nllb and b in m2m:
+            out[f"tokens_per_s_nllb_x_m2m100_{b}"] = _round(
+                _ratio(_get(nllb, b, "tokens_per_s"), _get(m2m, b, "tokens_per_s"))
+            )
+            out[f"peak_rss_nllb_x_m2m100_{b}"] = _round(
+                _ratio(_get(nllb, b, "peak_rss_kb"), _get(m2m, b, "peak_rss_kb"))
+            )
+    return out
+
+
+def render_nllb(results: dict[str, Any]) -> list[str]:
+    """Row 2's NLLB-600M shape beside M2M100-418M (both CT2 int8, engine alone)."""
+    row2 = results.get("row2", {})
+    nllb, m2m = row2.get("ct2-nllb"), row2.get("ct2") or {}
+    if not nllb:
+        return []
+    if "error" in nllb:
+        return ["", f"- NLLB-600M shape: the probe failed: {nllb['error']}"]
+    config = _get(results, "models", "nllb", "config") or {}
+    lines = [
+        "",
+        "NLLB-600M shape beside M2M100-418M, both CTranslate2 int8, engine alone (the same "
+        "probe, sentences and threads): NLLB-200-distilled-600M is M2M100's architecture with a "
+        f"{_f(config.get('vocab_size'), 0)}-word vocabulary instead of 128,112, so each decode "
+        "step's output projection is twice as large.",
+        "",
+        "| batch | M2M100-418M tokens/s | NLLB-600M tokens/s | NLLB x M2M100 | M2M100 peak RSS | "
+        "NLLB peak RSS | NLLB x M2M100 RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ratios = nllb_ratios(results)
+    for b in ("b1", "b8", "b16"):
+        if b not in nllb:
+            continue
+        lines.append(
+            f"| {_get(nllb, b, 'batch')} | {_f(_get(m2m, b, 'tokens_per_s'), 1)} | "
+            f"{_f(_get(nllb, b, 'tokens_per_s'), 1)} | "
+            f"{_f(ratios.get(f'tokens_per_s_nllb_x_m2m100_{b}'))}x | "
+            f"{_mib(_get(m2m, b, 'peak_rss_kb'))} | {_mib(_get(nllb, b, 'peak_rss_kb'))} | "
+            f"{_f(ratios.get(f'peak_rss_nllb_x_m2m100_{b}'))}x |"
+        )
+    return lines
+
+
+def summarizer_ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Row 7: CT2 int8 micro-batched over the naive loop, per summariser shape: throughput at
+    each number of clients and p50 at 1 client."""
+    out: dict[str, dict[str, float | None]] = {}
+    for preset, entry in (results.get("row7") or {}).items():
+        naive, ct2 = entry.get("naive") or {}, entry.get("ct2") or {}
+        keys = sorted((k for k in ct2 if k.startswith("c") and k[1:].isdigit()), key=_clients)
+        if not keys:
+            continue
+        ratios: dict[str, float | None] = {}
+        for key in keys:
+            ratios[f"throughput_x_naive_{key}"] = _round(
+                _ratio(_get(ct2, key, "throughput_rps"), _get(naive, key, "throughput_rps"))
+            )
+        ratios["p50_x_naive_c1"] = _round(
+            _ratio(_get(ct2, "c1", "p50_ms"), _get(naive, "c1", "p50_ms"))
+        )
+        out[preset] = ratios
+    return out
+
+
+def render_row7(results: dict[str, Any]) -> list[str]:
+    """Section 7: abstractive briefs."""
+    row = results.get("row7")
+    if not row:
+        return []
+    plan = results.get("plan", {})
+    lines = [
+        "",
+        "## 7. Abstractive briefs: CTranslate2 int8 micro-batched vs naive per-article generate()",
+        "",
+        "Random-weight summarisers with the published shapes, each request a unique English "
+        "article (the fixture naming a district, about 160 words) briefed with "
+        "`method=abstractive` and no translation; exactly "
+        f"{plan.get('summary_tokens')} summary tokens generated per article (min = max new "
+        "tokens), greedy. *naive*: the transformers engine (torch fp32, "
+        f"{plan.get('torch_threads')} threads) with one article per `generate()` call, one "
+        "at a time (batch size 1, one worker). *CT2 int8*: the CTranslate2 engine behind the "
+        f"micro-batcher (inter_threads {plan.get('ct2_inter_threads')} x intra_threads "
+        f"{plan.get('ct2_intra_threads')}, the project's batching defaults), with the CT2 "
+        "M2M100-418M translator loaded in the same server (its peak RSS is that of the "
+        "summariser and translator together). Both servers are up together; runs alternate by "
+        "number of clients. Random weights write junk, so the faithfulness guard rejects the "
+        "model's brief and the extractive one is served: the summariser's work is what is "
+        "measured (every answer reported the `abstractive` stage).",
+        "",
+        "| summariser shape | engine | clients | done/requested | req/s | x naive | p50 ms | "
+        "p95 ms | server CPU s/req | other load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    memory: list[str] = []
+    for preset, entry in row.items():
+        params = _f(entry.get("parameters"), 0)
+        label = f"{preset} ({entry.get('source')}, {params} parameters)"
+        if entry.get("error") and not entry.get("ct2"):
+            lines.append(f"| {label} | - | - | - | - | - | - | - | - | {entry['error']} |")
+            continue
+        naive = entry.get("naive") or {}
+        for engine, name in (("naive", "naive, torch fp32"), ("ct2", "CT2 int8, batched")):
+            e = entry.get(engine) or {}
+            for key in sorted(
+                (k for k in e if k.startswith("c") and k[1:].isdigit()), key=_clients
+            ):
+                r = e[key]
+                x = _ratio(r.get("throughput_rps"), _get(naive, key, "throughput_rps"))
+                lines.append(
+                    f"| {label} | {name} | {r.get('concurrency')} | "
+                    f"{r.get('completed')}/{r.get('requested')} | "
+                    f"{_f(r.get('throughput_rps'), 3)} | {_f(x)}x | {_f(r.get('p50_ms'), 0)} | "
+                    f"{_f(r.get('p95_ms'), 0)} | {_f(r.get('server_cpu_s_per_request'), 2)} | "
+                    f"{_share(r)} |"
+                )
+            memory.append(
+                f"| {preset} | {name}{' + M2M100 translator' if engine == 'ct2' else ''} | "
+                f"{_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
+                f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} |"
+            )
+        if entry.get("error"):
+            lines.append(f"| {label} | incomplete | | | | | | | | {entry['error']} |")
+    lines += [
+        "",
+        "| summariser shape | server | start to SERVING s | RSS at SERVING | RSS after the load | "
+        "peak RSS |",
+        "|---|---|---|---|---|---|",
+        *memory,
+    ]
+    return lines
 
 
 def peer_ratios(results: dict[str, Any]) -> dict[str, float | None]:
@@ -241,8 +390,29 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
             f"{_f(x)}{'x' if x is not None else ''} |"
         )
+    dedup = row.get("dedup") or []
+    if dedup:
+        lines += [
+            "",
+            "No text translated twice: texts sent to the model per translated brief (ko + ms, "
+            "default length, a short article whose key points repeat summary sentences; the "
+            "newsbrief server above, result cache off). *Before* is every field of the brief per "
+            "language, what was sent before the within-request dedup and the sentence cache; "
+            "*after* is what the response's timings report (`translate.sent`, "
+            "`translate.cached`).",
+            "",
+            "| brief | texts before | texts sent after | answered by the cache | "
+            "translate stage ms |",
+            "|---|---|---|---|---|",
+        ]
+        for d in dedup:
+            lines.append(
+                f"| {d.get('case')} | {_f(d.get('texts_before'), 0)} | "
+                f"{_f(d.get('texts_sent'), 0)} | {_f(d.get('texts_cached'), 0)} | "
+                f"{_f(d.get('translate_ms'), 0)} |"
+            )
     if row.get("error"):
-        lines.append(f"\n- Not run or incomplete: {row['error']}")
+        lines += ["", f"- Not run or incomplete: {row['error']}"]
     return lines
 
 
@@ -411,6 +581,7 @@ def render(results: dict[str, Any]) -> str:
                 f"{_f(_ratio(r.get('peak_rss_kb'), _get(row2, 'torch', b, 'peak_rss_kb')))}x | "
                 f"{_share(e if b == 'b1' else {'cpu': e.get(f'cpu_{b}', e.get('cpu'))})} |"
             )
+    lines += render_nllb(results)
     over = overhead(results)
     r3 = results.get("row3", {})
     lines += [
@@ -504,6 +675,7 @@ def render(results: dict[str, Any]) -> str:
             f"{_mib(entry.get('peak_rss_kb'))} | {_mib(share)} |"
         )
     lines += render_row6(results)
+    lines += render_row7(results)
     lines += ["", "## What bounds the figures (measured)", ""]
     lines += [f"- {n}" for n in analysis(results)]
     notes = results.get("notes") or []
@@ -629,6 +801,13 @@ def write(results: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     results = dict(results)
     results["targets"] = targets(results)
+    if nllb_ratios(results):
+        results["row2"] = dict(results["row2"]) | {"nllb_vs_m2m100": nllb_ratios(results)}
+    if summarizer_ratios(results):
+        results["row7"] = {
+            preset: dict(entry) | {"ratios": summarizer_ratios(results).get(preset, {})}
+            for preset, entry in results["row7"].items()
+        }
     if peer_ratios(results):
         results["row6"] = dict(results["row6"]) | {"ratios": peer_ratios(results)}
     (out_dir / "results.json").write_text(

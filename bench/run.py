@@ -34,7 +34,7 @@ from typing import Any
 
 from bench import report
 from bench.loadgen import LoadResult, percentile, run_load
-from bench.models import M2M100_418M, ensure_models
+from bench.models import M2M100_418M, NLLB_600M, ensure_models, ensure_nllb
 from bench.server import (
     ForeignLoad,
     ServerProcess,
@@ -81,7 +81,12 @@ class Plan:
     peer_requests: dict[int, int] = field(default_factory=lambda: {1: 10, 4: 24, 16: 64})
     peer_brief_requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 16})
     peer_threads: int = 16  # LibreTranslate's waitress request threads
-    rows: tuple[int, ...] = (1, 2, 3, 4, 6)
+    rows: tuple[int, ...] = (1, 2, 3, 4, 6, 7)
+    # row 7: abstractive briefs (CT2 int8, micro-batched) beside naive per-article generate()
+    summarizers: tuple[str, ...] = ("distilbart-cnn", "mt5-xlsum")
+    summary_tokens: int = 48
+    summary_requests: dict[int, int] = field(default_factory=lambda: {1: 2, 4: 4, 16: 16})
+    nllb: bool = True  # row 2 also probes CT2 int8 on the NLLB-600M shape
     quick: bool = False
 
 
@@ -111,7 +116,7 @@ def sentence(i: int) -> str:
     return f"In report {i}, {base[0].lower()}{base[1:]}"
 
 
-def machine() -> dict[str, Any]:
+def machine(probes: bool = True) -> dict[str, Any]:
     model = ""
     flags: set[str] = set()
     siblings = cores_per_socket = 0
@@ -143,8 +148,8 @@ def machine() -> dict[str, Any]:
         except Exception:
             versions[name] = "absent"
     return {
-        "memory_bandwidth_gbs": memory_bandwidth_gbs(),
-        "fp32_gemm_gflops": fp32_gemm_gflops(),
+        "memory_bandwidth_gbs": memory_bandwidth_gbs() if probes else None,
+        "fp32_gemm_gflops": fp32_gemm_gflops() if probes else None,
         "cpu_model": model,
         "cores": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)),
@@ -202,12 +207,15 @@ def decode_step_weights(config: dict[str, Any]) -> int:
 
 
 def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
+    """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
+    model) in its own process."""
+    kind = engine.split("-")[0]
     argv = [
         sys.executable,
         "-m",
         "bench.engine_probe",
         "--engine",
-        engine,
+        kind,
         "--model",
         str(model_dir),
         "--new-tokens",
@@ -420,11 +428,11 @@ async def row3_bare_pipeline(
 async def run(plan: Plan, results: dict[str, Any]) -> None:
     logs = OUT / "logs"
     t0 = time.monotonic()
-    if not {1, 2, 6} & set(plan.rows):  # rows 3 and 4 need no model
+    if not {1, 2, 6, 7} & set(plan.rows):  # rows 3 and 4 need no model
         await rows_3_4(plan, results, logs)
         results["wall_s"] = round(time.monotonic() - t0, 1)
         return
-    models = ensure_models(with_ct2="ct2" in plan.engines or 6 in plan.rows)
+    models = ensure_models(with_ct2="ct2" in plan.engines or bool({6, 7} & set(plan.rows)))
     results["models"] = {
         "architecture": "M2M100ForConditionalGeneration (facebook/m2m100_418M config)",
         "config": M2M100_418M,
@@ -445,6 +453,8 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         await row1(plan, models, results, logs)
     if 6 in plan.rows:
         await row6(plan, models, results, logs)
+    if 7 in plan.rows:
+        await row7(plan, models, results, logs)
     results["wall_s"] = round(time.monotonic() - t0, 1)
 
 
@@ -453,6 +463,23 @@ def row2(plan: Plan, models: Any, results: dict[str, Any]) -> None:
     engines = {"torch": models.hf_dir}
     if models.ct2_dir is not None:
         engines["ct2"] = models.ct2_dir
+    nllb_built = (OUT / "nllb-600m" / "ct2-int8" / ".complete").is_file()
+    if plan.nllb and (nllb_built or not plan.quick):  # --quick builds no new model
+        try:
+            nllb = ensure_nllb()
+            engines["ct2-nllb"] = nllb.ct2_dir
+            results["models"]["nllb"] = {
+                "architecture": "M2M100ForConditionalGeneration "
+                "(facebook/nllb-200-distilled-600M config)",
+                "config": NLLB_600M,
+                "parameters": nllb.parameters,
+                "decode_step_weights": decode_step_weights(NLLB_600M),
+                "build_s": round(nllb.build_s, 1),
+                "convert_s": round(nllb.convert_s, 1),
+            }
+        except Exception as exc:
+            results["models"]["nllb"] = {"error": f"{type(exc).__name__}: {exc}"}
+            log.exception("NLLB-shaped model not built")
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for _ in range(plan.probe_rounds):
         for name, path in engines.items():
@@ -659,6 +686,41 @@ async def peer_run(
     }
 
 
+# A short article whose default brief repeats summary sentences as key points (as short
+# articles' briefs do): the case the within-request dedup is for.
+DEDUP_ARTICLE = (
+    "The council of district {i} approved 1,250 homes on Tuesday. The plan will cost 45 million "
+    "dollars. Mayor Lee said work starts in 2026. Residents welcomed the decision."
+)
+
+
+async def dedup_effect(client: AsyncClient, i: int) -> list[dict[str, Any]]:
+    """Texts sent to the model per translated brief (ko + ms, default length), before (every
+    field of the brief, per language: what was sent before issue 13) and after: a first brief
+    (repeats within it sent once), the same article again with the result cache off (answered
+    by the sentence cache), and the article updated with one more sentence."""
+    text = DEDUP_ARTICLE.format(i=i)
+    cases = [
+        ("first brief of an article", text),
+        ("the same article again (result cache off)", text),
+        ("the article updated (one sentence added)", text + " A second vote is due in May."),
+    ]
+    out: list[dict[str, Any]] = []
+    for label, body in cases:
+        result = await client.summarize(body, source_language="en", target_languages=["ko", "ms"])
+        stages = result.timings.stages_ms
+        out.append(
+            {
+                "case": label,
+                "texts_before": stages.get("translate.texts"),
+                "texts_sent": stages.get("translate.sent"),
+                "texts_cached": stages.get("translate.cached"),
+                "translate_ms": round(stages.get("translate", 0.0), 1),
+            }
+        )
+    return out
+
+
 async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
     """newsbrief's Translate RPC (and translated briefs) beside LibreTranslate over its HTTP
     API: the same int8 model, beam, forced length, threads and texts (one English sentence per
@@ -745,6 +807,8 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                     ours, plan, c, plan.peer_brief_requests[c], brief_call, 5_000_000 * (k + 1)
                 )
                 log.info("row6 brief c=%d: %s", c, entries["brief"][f"c{c}"])
+            row["dedup"] = await dedup_effect(client, 8_000_000)
+            log.info("row6 dedup: %s", row["dedup"])
         for name, server in servers.items():
             mem = server.memory_kb()
             entries[name]["rss_after_load_kb"] = mem.get("VmRSS")
@@ -755,6 +819,135 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
     finally:
         for server in servers.values():
             server.stop()
+
+
+# ---- row 7: abstractive briefs ---------------------------------------------------------------
+
+
+def summarizer_env(
+    preset: str, engine: str, plan: Plan, models: Any, summarizer_dir: Path
+) -> dict[str, str]:
+    """A newsbrief server whose summariser is a benchmark shape: ``naive`` is the transformers
+    engine (torch fp32, 2 threads) one article at a time (batch size 1, one worker: one
+    ``generate()`` per article); ``ct2`` the CTranslate2 int8 engine behind the micro-batcher
+    (inter 2 x intra 1, the project's batching defaults), with the CT2 M2M100 translator loaded
+    too (peak RSS with both models)."""
+    s = "NEWSBRIEF_MODELS__SUMMARIZER__"
+    env = {
+        f"{s}PRESET": preset,
+        f"{s}PATH": str(summarizer_dir),
+        f"{s}DECODING__NUM_BEAMS": "1",
+        f"{s}DECODING__MAX_NEW_TOKENS": str(plan.summary_tokens),
+        f"{s}DECODING__MIN_NEW_TOKENS": str(plan.summary_tokens),
+        "NEWSBRIEF_CACHE__ENABLED": "false",
+    }
+    if engine == "naive":
+        return env | {
+            f"{s}ENGINE": "transformers",
+            f"{s}THREADS": str(plan.torch_threads),
+            f"{s}INTER_THREADS": "1",
+            f"{s}BATCHING__MAX_BATCH_SIZE": "1",
+            "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
+        }
+    return (
+        env
+        | {
+            f"{s}ENGINE": "ctranslate2",
+            f"{s}COMPUTE_TYPE": "int8",
+            f"{s}THREADS": str(plan.ct2_intra_threads),
+            f"{s}INTER_THREADS": str(plan.ct2_inter_threads),
+        }
+        | translator_env("ct2", plan, models.hf_dir, models.ct2_dir)
+    )
+
+
+async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """Abstractive briefs (``method=abstractive``, no translation) of unique articles at 1, 4
+    and 16 clients, per summariser shape: naive per-article ``generate()`` vs CT2 int8 behind
+    the micro-batcher; both servers up together, runs alternating by number of clients."""
+    from bench.models import SUMMARIZER_SHAPES, ensure_summarizer
+
+    row: dict[str, Any] = {}
+    results["row7"] = row
+    for preset in plan.summarizers:
+        entry: dict[str, Any] = {"source": SUMMARIZER_SHAPES[preset][0]}
+        row[preset] = entry
+        built = (OUT / preset_dir(preset) / "ct2-int8" / ".complete").is_file()
+        if plan.quick and not built:
+            entry["error"] = "skipped in --quick mode: the model is not built yet (make bench)"
+            continue
+        try:
+            shape = await asyncio.to_thread(ensure_summarizer, preset)
+        except Exception as exc:
+            entry["error"] = f"model not built: {type(exc).__name__}: {exc}"
+            log.exception("row7 %s: build failed", preset)
+            continue
+        entry["parameters"] = shape.parameters
+        entry["config"] = SUMMARIZER_SHAPES[preset][2]
+        servers = {
+            "naive": ServerProcess(
+                f"{preset}-naive",
+                newsbrief_server_argv(),
+                summarizer_env(preset, "naive", plan, models, shape.hf_dir),
+                logs / f"{preset}-naive.log",
+            ),
+            "ct2": ServerProcess(
+                f"{preset}-ct2",
+                newsbrief_server_argv(),
+                summarizer_env(preset, "ct2", plan, models, shape.ct2_dir or shape.hf_dir),
+                logs / f"{preset}-ct2.log",
+            ),
+        }
+        runs: dict[str, dict[str, Any]] = {"naive": {}, "ct2": {}}
+        entry |= runs
+        try:
+            for name, server in servers.items():
+                runs[name]["serving_s"] = round(await server.start(), 2)
+                runs[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+            for k, c in enumerate(plan.concurrencies):
+                for name in ("naive", "ct2") if k % 2 == 0 else ("ct2", "naive"):
+                    runs[name][f"c{c}"] = await abstractive_load(
+                        servers[name], plan, c, 6_000_000 * (k + 1)
+                    )
+                    log.info("row7 %s %s c=%d: %s", preset, name, c, runs[name][f"c{c}"])
+            for name, server in servers.items():
+                mem = server.memory_kb()
+                runs[name]["rss_after_load_kb"] = mem.get("VmRSS")
+                runs[name]["peak_rss_kb"] = mem.get("VmHWM")
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            log.exception("row7 %s failed", preset)
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+def preset_dir(preset: str) -> str:
+    return {"distilbart-cnn": "distilbart-cnn-12-6", "mt5-xlsum": "mt5-base"}[preset]
+
+
+async def abstractive_load(
+    server: ServerProcess, plan: Plan, concurrency: int, offset: int
+) -> dict[str, Any]:
+    """``plan.summary_requests`` abstractive briefs at ``concurrency`` clients; every answer
+    must report the summariser's stage (its brief may still be rejected by the guard: random
+    weights write junk, and the work is what is measured)."""
+    stages: list[float] = []
+    async with AsyncClient(server.target, retries=0, timeout=plan.call_timeout_s) as client:
+
+        async def call(i: int) -> None:
+            result = await client.summarize(
+                article(i), source_language="en", method="abstractive", **BRIEF_OPTIONS
+            )
+            stage = result.timings.stages_ms.get("abstractive")
+            if stage is None:
+                raise RuntimeError("no abstractive stage in the timings")
+            if i >= offset:
+                stages.append(stage)
+
+        return await peer_run(
+            server, plan, concurrency, plan.summary_requests[concurrency], call, offset
+        ) | {"abstractive_stage_p50_ms": _p50(stages)}
 
 
 async def cache_hits(target: str, plan: Plan) -> dict[str, Any]:
@@ -786,6 +979,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     )
     parser.add_argument("--max-batch-size", type=int, help="micro-batcher (default: project's)")
     parser.add_argument("--max-wait-ms", type=float, help="micro-batcher (default: project's)")
+    parser.add_argument("--no-nllb", action="store_true", help="row 2 without the NLLB shape")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -794,7 +988,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     )
     parser.add_argument(
         "--rows",
-        default="1,2,3,4,6",
+        default="1,2,3,4,6,7",
         help="comma-separated rows to run (rows 3 and 4 alone need no model: a fast smoke)",
     )
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
@@ -806,6 +1000,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         max_wait_ms=args.max_wait_ms,
         rows=tuple(int(r) for r in args.rows.split(",")),
         quick=args.quick,
+        nllb=not args.no_nllb,
     )
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
@@ -816,6 +1011,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         plan.probe_rounds = 1
         plan.peer_requests = {1: 2, 4: 4, 16: 16}
         plan.peer_brief_requests = {1: 1, 4: 4, 16: 16}
+        plan.summary_requests = {1: 1, 4: 4, 16: 16}
     return plan, args
 
 
@@ -832,7 +1028,7 @@ def main(argv: list[str] | None = None) -> None:
             "max_batch_tokens": defaults.max_batch_tokens,
             "project_defaults": plan.max_batch_size is None and plan.max_wait_ms is None,
         },
-        "machine": machine(),
+        "machine": machine(probes=not args.quick),
         "plan": plan.__dict__ | {"requests": {str(k): v for k, v in plan.requests.items()}},
         "brief_options": BRIEF_OPTIONS | {"target_languages": ROW1_LANGUAGES},
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
