@@ -228,6 +228,50 @@ def summarizer_ratios(results: dict[str, Any]) -> dict[str, dict[str, float | No
     return out
 
 
+def peer_bounds(row: dict[str, Any]) -> list[str]:
+    """What bounds newsbrief's ratio over LibreTranslate, from this run's measurements."""
+    out: list[str] = []
+    engine = row.get("engine_alone") or {}
+    b1 = _num(_get(engine, "b1", "tokens_per_s"))
+    if b1:
+        gains = ", ".join(
+            f"batch {_get(engine, b, 'batch')} {_f(_ratio(_get(engine, b, 'tokens_per_s'), b1))}x"
+            for b in ("b8", "b16")
+            if b in engine
+        )
+        out.append(
+            f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, 2 threads): "
+            f"{_f(b1, 1)} tokens/s at batch 1; batching gives {gains} the tokens/s of batch 1. "
+            "With beam search every text is already decoded as several hypotheses at once, so "
+            "batching texts gains less than with greedy decoding (row 2): this is the most "
+            "micro-batching can add over LibreTranslate, which runs each request as its own "
+            "batch of one on one of the two CTranslate2 workers."
+        )
+    peer, ours = row.get("libretranslate") or {}, row.get("newsbrief") or {}
+    cpu_lt = _num(_get(peer, "c16", "server_cpu_s_per_request"))
+    cpu_nb = _num(_get(ours, "c16", "server_cpu_s_per_request"))
+    if cpu_lt and cpu_nb:
+        out.append(
+            f"- At 16 clients LibreTranslate spent {_f(cpu_lt, 3)} CPU-s per request and "
+            f"newsbrief {_f(cpu_nb, 3)} ({_f(cpu_lt / cpu_nb)}x less work per request). With "
+            "both servers keeping the two cores busy, the throughput ratio is bounded by that "
+            "work ratio."
+        )
+    rss_nb, rss_lt = _num(ours.get("peak_rss_kb")), _num(peer.get("peak_rss_kb"))
+    ready_nb, ready_lt = _num(ours.get("rss_serving_kb")), _num(peer.get("rss_serving_kb"))
+    if rss_nb and rss_lt and ready_nb and ready_lt:
+        out.append(
+            f"- Memory: newsbrief holds the model from start-up ({_mib(ready_nb)} at SERVING; "
+            f"LibreTranslate loads it on the first request: {_mib(ready_lt)} when ready). Under "
+            f"load newsbrief grew by {_mib(rss_nb - ready_nb)} to its peak, LibreTranslate by "
+            f"{_mib(rss_lt - ready_lt)}: a batch of b texts at beam k decodes b x k hypotheses "
+            "at once, each with its own attention caches over the source, and two workers run "
+            "batches side by side, so the working memory grows with max_batch_size x beam; "
+            "LibreTranslate's calls are batches of one."
+        )
+    return ["", *out] if out else []
+
+
 def render_row7(results: dict[str, Any]) -> list[str]:
     """Section 7: abstractive briefs."""
     row = results.get("row7")
@@ -390,6 +434,7 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
             f"{_f(x)}{'x' if x is not None else ''} |"
         )
+    lines += peer_bounds(row)
     dedup = row.get("dedup") or []
     if dedup:
         lines += [

@@ -206,7 +206,7 @@ def decode_step_weights(config: dict[str, Any]) -> int:
 # ---- row 2: engines alone ------------------------------------------------------------------
 
 
-def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
+def probe_engine(engine: str, model_dir: Path, plan: Plan, beam: int = 1) -> dict[str, Any]:
     """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
     model) in its own process."""
     kind = engine.split("-")[0]
@@ -224,6 +224,8 @@ def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
         "2",
         "--reps",
         str(plan.probe_reps),
+        "--beam",
+        str(beam),
     ]
     env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
     load = ForeignLoad([os.getpid()], children=True)
@@ -751,6 +753,11 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         row["error"] = f"LibreTranslate could not be set up: {type(exc).__name__}: {exc}"
         log.exception("row6 set-up failed")
         return
+    # what batching can give at this beam: the engine alone at batch 1, 8 and 16 (its own
+    # process, before the servers start)
+    row["engine_alone"] = await asyncio.to_thread(
+        probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam
+    )
     peer = lt.LibreTranslateProcess(
         venv_python,
         packages,
