@@ -292,10 +292,24 @@ MT5_BASE = {
 }
 
 
-def _done(marker: Path) -> tuple[int, float] | None:
+def _save(model: Any, tokenizer: Any, hf: Path, started: float) -> tuple[Path, int, float]:
+    """Save a freshly built summariser and mark its folder complete."""
+    model.eval()
+    model.generation_config.max_length = None
+    model.save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
+    params = sum(p.numel() for p in model.parameters())
+    seconds = time.monotonic() - started
+    (hf / ".complete").write_text(json.dumps({"parameters": params, "build_s": seconds}))
+    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
+    return hf, params, seconds
+
+
+def _built(hf: Path) -> tuple[Path, int, float] | None:
+    """(folder, parameters, 0 s) when an earlier run built the model in ``hf``."""
+    marker = hf / ".complete"
     if marker.is_file():
-        info = json.loads(marker.read_text())
-        return int(info["parameters"]), 0.0
+        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
     return None
 
 
@@ -303,9 +317,8 @@ def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path
     """Random-weight BART with distilbart-cnn-12-6's shape and a byte-level BPE tokenizer
     trained here, its ``vocab.json`` padded with filler entries to the model's vocabulary."""
     hf = root / "hf"
-    marker = hf / ".complete"
-    if (done := _done(marker)) is not None:
-        return hf, *done
+    if (done := _built(hf)) is not None:
+        return done
     started = time.monotonic()
     import torch
     from tokenizers import ByteLevelBPETokenizer
@@ -336,15 +349,8 @@ def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path
     tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
     if len(tokenizer) != DISTILBART_CNN_12_6["vocab_size"]:
         raise RuntimeError(f"tokenizer vocabulary {len(tokenizer)} != the model's")
-    model = BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6)).eval()
-    model.generation_config.max_length = None
-    model.save_pretrained(hf)
-    tokenizer.save_pretrained(hf)
-    params = sum(p.numel() for p in model.parameters())
-    seconds = time.monotonic() - started
-    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
-    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
-    return hf, params, seconds
+    model = BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6))
+    return _save(model, tokenizer, hf, started)
 
 
 def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]:
@@ -352,9 +358,8 @@ def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]
     tokenizer trained here (pad=0, eos=1, unk=2); the converter pads the vocabulary to the
     model's with ``<extra_id_N>`` names."""
     hf = root / "hf"
-    marker = hf / ".complete"
-    if (done := _done(marker)) is not None:
-        return hf, *done
+    if (done := _built(hf)) is not None:
+        return done
     started = time.monotonic()
     import sentencepiece as spm
     import torch
@@ -383,15 +388,7 @@ def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]
     tokenizer = T5Tokenizer.from_pretrained(hf)
     config = MT5Config(**MT5_BASE)
     config.tie_word_embeddings = False  # mT5 checkpoints have their own output projection
-    model = MT5ForConditionalGeneration(config).eval()
-    model.generation_config.max_length = None
-    model.save_pretrained(hf)
-    tokenizer.save_pretrained(hf)
-    params = sum(p.numel() for p in model.parameters())
-    seconds = time.monotonic() - started
-    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
-    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
-    return hf, params, seconds
+    return _save(MT5ForConditionalGeneration(config), tokenizer, hf, started)
 
 
 SUMMARIZER_SHAPES = {

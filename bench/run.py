@@ -648,13 +648,18 @@ async def row1(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         for k, c in enumerate(plan.concurrencies):
             for engine, server in servers.items():
                 await row1_load(engine, server, plan, results["row1"][engine], k, c)
-        for engine, server in servers.items():
-            mem = server.memory_kb()
-            results["row1"][engine]["rss_after_load_kb"] = mem.get("VmRSS")
-            results["row1"][engine]["peak_rss_kb"] = mem.get("VmHWM")
+        record_memory(servers, results["row1"])
     finally:
         for server in servers.values():
             server.stop()
+
+
+def record_memory(servers: dict[str, ServerProcess], into: dict[str, dict[str, Any]]) -> None:
+    """Each server's RSS now and its peak RSS (VmHWM) since it started, after its load runs."""
+    for name, server in servers.items():
+        mem = server.memory_kb()
+        into[name]["rss_after_load_kb"] = mem.get("VmRSS")
+        into[name]["peak_rss_kb"] = mem.get("VmHWM")
 
 
 # ---- row 6: beside LibreTranslate ------------------------------------------------------------
@@ -816,10 +821,7 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                 log.info("row6 brief c=%d: %s", c, entries["brief"][f"c{c}"])
             row["dedup"] = await dedup_effect(client, 8_000_000)
             log.info("row6 dedup: %s", row["dedup"])
-        for name, server in servers.items():
-            mem = server.memory_kb()
-            entries[name]["rss_after_load_kb"] = mem.get("VmRSS")
-            entries[name]["peak_rss_kb"] = mem.get("VmHWM")
+        record_memory(servers, entries)
     except Exception as exc:
         row["error"] = f"{type(exc).__name__}: {exc}"
         log.exception("row6 failed")
@@ -917,10 +919,7 @@ async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                         servers[name], plan, c, 6_000_000 * (k + 1)
                     )
                     log.info("row7 %s %s c=%d: %s", preset, name, c, runs[name][f"c{c}"])
-            for name, server in servers.items():
-                mem = server.memory_kb()
-                runs[name]["rss_after_load_kb"] = mem.get("VmRSS")
-                runs[name]["peak_rss_kb"] = mem.get("VmHWM")
+            record_memory(servers, runs)
         except Exception as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             log.exception("row7 %s failed", preset)
