@@ -1,4 +1,4 @@
-"""The side-by-side benchmark of issue 5: ``make bench`` or ``python -m bench.run``.
+"""The side-by-side benchmark (issues 5 and 13): ``make bench`` or ``python -m bench.run``.
 
 Builds the random-weight M2M100-418M checkpoint (and its CTranslate2 int8 conversion), then, in
 one run on this machine, measures:
@@ -10,7 +10,14 @@ one run on this machine, measures:
    alone in its own process;
 3. service overhead: the server with a no-op translator against the bare pipeline call;
 4. extractive briefs per second through the server, and cache-hit latency;
-5. time from start to SERVING and resident memory per loaded model.
+5. time from start to SERVING and resident memory per loaded model;
+6. newsbrief's ``Translate`` RPC and translated briefs beside LibreTranslate (``bench/peer.py``)
+   on the same CTranslate2 int8 model, beam, forced length, threads and texts, at 1, 4 and 16
+   clients, with peak RSS; the texts sent to the model per translated brief (dedup and cache);
+7. abstractive briefs with the distilbart-cnn-12-6 and mT5-base shapes: CTranslate2 int8 behind
+   the micro-batcher against one ``generate()`` per article (torch fp32), at 1, 4 and 16 clients.
+
+Row 2 also runs CTranslate2 int8 on the NLLB-600M shape beside M2M100-418M.
 
 Every server runs in its own process (one at a time) on 127.0.0.1; the load generator here is
 bounded in requests and in time. Writes ``bench/RESULTS.md`` and ``bench/results.json``.
@@ -1039,10 +1046,9 @@ def main(argv: list[str] | None = None) -> None:
         "brief_options": BRIEF_OPTIONS | {"target_languages": ROW1_LANGUAGES},
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notes": [
-            "Translator only: the default preset's shape (M2M100-418M). NLLB-600M is not run "
-            "(its shape differs by the 256k vocabulary; MODELS.md has its figures), and the "
-            "summariser rows use the built-in extractive brief: neural summarisers are not "
-            "benchmarked here.",
+            "Rows 1 and 3-6 translate with the default preset's shape (M2M100-418M) and brief "
+            "with the built-in extractive summariser; row 2 adds the NLLB-600M shape (CT2 int8, "
+            "engine alone) and row 7 the neural summarisers' shapes.",
             "The naive baseline is the same server and pipeline with a translator that runs "
             "`model.generate()` once per text, one request after another on one worker thread "
             "(torch fp32, the same threads): no batching across or within requests.",
