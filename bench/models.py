@@ -386,9 +386,14 @@ def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]
         encoding="utf-8",
     )
     tokenizer = T5Tokenizer.from_pretrained(hf)
-    config = MT5Config(**MT5_BASE)
-    config.tie_word_embeddings = False  # mT5 checkpoints have their own output projection
-    return _save(MT5ForConditionalGeneration(config), tokenizer, hf, started)
+    # MT5Config forces tie_word_embeddings=True (MODELS.md trap 5): the encoder's and decoder's
+    # embeddings are the shared matrix, as in the real checkpoint; its output projection is its
+    # own (582M parameters in all). Building with the flag off would also untie the encoder's and
+    # decoder's embeddings (966M).
+    model = MT5ForConditionalGeneration(MT5Config(**MT5_BASE))
+    model.lm_head = torch.nn.Linear(MT5_BASE["d_model"], MT5_BASE["vocab_size"], bias=False)
+    model.config.tie_word_embeddings = False
+    return _save(model, tokenizer, hf, started)
 
 
 SUMMARIZER_SHAPES = {

@@ -789,7 +789,7 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
     row |= entries
     try:
         for name, server in servers.items():
-            entries[name]["serving_s"] = round(await server.start(), 2)
+            entries[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
             entries[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
         async with AsyncClient(ours.target, retries=0, timeout=plan.call_timeout_s) as client:
 
@@ -918,7 +918,8 @@ async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         entry |= runs
         try:
             for name, server in servers.items():
-                runs[name]["serving_s"] = round(await server.start(), 2)
+                # a torch model's load and warm-up take long on a busy machine
+                runs[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
                 runs[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
             for k, c in enumerate(plan.concurrencies):
                 for name in ("naive", "ct2") if k % 2 == 0 else ("ct2", "naive"):
