@@ -229,7 +229,7 @@ def summarizer_ratios(results: dict[str, Any]) -> dict[str, dict[str, float | No
     return out
 
 
-def peer_bounds(row: dict[str, Any]) -> list[str]:
+def peer_bounds(row: dict[str, Any], base_kb: float | None = None) -> list[str]:
     """What bounds newsbrief's ratio over LibreTranslate, from this run's measurements."""
     out: list[str] = []
     engine = row.get("engine_alone") or {}
@@ -261,14 +261,22 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
     rss_nb, rss_lt = _num(ours.get("peak_rss_kb")), _num(peer.get("peak_rss_kb"))
     ready_nb, ready_lt = _num(ours.get("rss_serving_kb")), _num(peer.get("rss_serving_kb"))
     if rss_nb and rss_lt and ready_nb and ready_lt:
+        model = None if base_kb is None else ready_nb - base_kb
+        peer_work = (
+            f"{_mib(rss_lt - ready_lt - model)} (its peak less its RSS when ready and the "
+            "model's share)"
+            if model is not None
+            else "n/a"
+        )
         out.append(
-            f"- Memory: newsbrief holds the model from start-up ({_mib(ready_nb)} at SERVING; "
-            f"LibreTranslate loads it on the first request: {_mib(ready_lt)} when ready). Under "
-            f"load newsbrief grew by {_mib(rss_nb - ready_nb)} to its peak, LibreTranslate by "
-            f"{_mib(rss_lt - ready_lt)}: a batch of b texts at beam k decodes b x k hypotheses "
+            f"- Memory: newsbrief loads the model before SERVING ({_mib(ready_nb)}; the model's "
+            f"share {_mib(model)}, from the extractive-only server's RSS in row 5), "
+            f"LibreTranslate on its first request ({_mib(ready_lt)} when ready). Working memory "
+            f"under load: newsbrief {_mib(rss_nb - ready_nb)} (peak less RSS at SERVING), "
+            f"LibreTranslate {peer_work}. A batch of b texts at beam k decodes b x k hypotheses "
             "at once, each with its own attention caches over the source, and two workers run "
-            "batches side by side, so the working memory grows with max_batch_size x beam; "
-            "LibreTranslate's calls are batches of one."
+            "batches side by side: newsbrief's working memory grows with max_batch_size x "
+            "beam, LibreTranslate's calls are batches of one."
         )
     return ["", *out] if out else []
 
@@ -435,7 +443,7 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
             f"{_f(x)}{'x' if x is not None else ''} |"
         )
-    lines += peer_bounds(row)
+    lines += peer_bounds(row, _num(_get(results, "row4", "rss_after_load_kb")))
     dedup = row.get("dedup") or []
     if dedup:
         lines += [
