@@ -8,7 +8,7 @@ PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench bench-prepare clean
 
 install: $(VENV)/.installed
 
@@ -59,6 +59,11 @@ eval: install
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
+# own venv under bench/out/): run it first so that make bench times only the measurements.
+bench-prepare: install
+	$(PY) -m bench.run --prepare
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py

@@ -997,6 +997,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     parser.add_argument("--max-wait-ms", type=float, help="micro-batcher (default: project's)")
     parser.add_argument("--no-nllb", action="store_true", help="row 2 without the NLLB shape")
     parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only build the models and install LibreTranslate under bench/out (once), measure "
+        "nothing",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="fewer requests (a smoke run); the LibreTranslate row only runs where its venv is "
@@ -1031,9 +1037,27 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     return plan, args
 
 
+def prepare() -> None:
+    """Everything a full run builds or installs once (minutes of one-time work): the models and
+    their CT2 conversions, LibreTranslate's venv and argos packages."""
+    from bench import peer
+    from bench.models import SUMMARIZER_SHAPES, ensure_summarizer
+
+    models = ensure_models()
+    ensure_nllb()
+    for preset in SUMMARIZER_SHAPES:
+        ensure_summarizer(preset)
+    python = peer.ensure_venv()
+    if models.ct2_dir is not None:
+        peer.build_packages(python, models.ct2_dir, models.hf_dir / "sentencepiece.bpe.model")
+
+
 def main(argv: list[str] | None = None) -> None:
     plan, args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.prepare:
+        prepare()
+        return
     from newsbrief.service.settings import BatchingSettings
 
     defaults = BatchingSettings()
