@@ -10,7 +10,7 @@ GEN    := client/src/newsbrief/v1
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench soak clean
+.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
 
 install: $(VENV)/.installed
 
@@ -77,7 +77,7 @@ lint: install buf-lint
 eval: install
 	$(PY) -m newsbrief.service.evaluate --data $(DATA)
 
-# The side-by-side benchmark of issue 5 (random-weight real-size models, real server over gRPC):
+# The side-by-side benchmark (random-weight real-size models, real servers; issues 5 and 13):
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
@@ -88,6 +88,11 @@ bench: install
 SOAK_MINUTES ?= 10
 soak: install
 	$(PY) -m tests.reliability.soak --minutes $(SOAK_MINUTES) --report-dir reports
+
+# What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
+# own venv under bench/out/): run it first so that make bench times only the measurements.
+bench-prepare: install
+	$(PY) -m bench.run --prepare
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py
