@@ -125,6 +125,7 @@ def summarize_request(
     method: Method = "auto",
     client_reference: str = "",
     max_key_points: int = 0,
+    include_article_text: bool = False,
 ) -> pb.SummarizeRequest:
     """Validate the options of one article and build its request (ValueError when wrong)."""
     return SummarizeRequest(
@@ -139,6 +140,7 @@ def summarize_request(
         method=method,
         client_reference=client_reference,
         max_key_points=max_key_points,
+        include_article_text=include_article_text,
     ).to_pb()
 
 
@@ -266,9 +268,11 @@ class Client:
         method: Method = "auto",
         client_reference: str = "",
         max_key_points: int = 0,
+        include_article_text: bool = False,
         timeout: float | None = None,
     ) -> SummarizeResult:
-        """Brief one article given as ``text`` or as ``html`` (exactly one of them)."""
+        """Brief one article given as ``text`` or as ``html`` (exactly one of them);
+        ``include_article_text`` returns the cleaned main text in ``article_text``."""
         request = summarize_request(
             text,
             html=html,
@@ -281,6 +285,7 @@ class Client:
             method=method,
             client_reference=client_reference,
             max_key_points=max_key_points,
+            include_article_text=include_article_text,
         )
         return SummarizeResult.from_pb(self._unary(self._stub.Summarize, request, timeout))
 
@@ -450,9 +455,11 @@ class AsyncClient:
         method: Method = "auto",
         client_reference: str = "",
         max_key_points: int = 0,
+        include_article_text: bool = False,
         timeout: float | None = None,
     ) -> SummarizeResult:
-        """Brief one article given as ``text`` or as ``html`` (exactly one of them)."""
+        """Brief one article given as ``text`` or as ``html`` (exactly one of them);
+        ``include_article_text`` returns the cleaned main text in ``article_text``."""
         request = summarize_request(
             text,
             html=html,
@@ -465,6 +472,7 @@ class AsyncClient:
             method=method,
             client_reference=client_reference,
             max_key_points=max_key_points,
+            include_article_text=include_article_text,
         )
         return SummarizeResult.from_pb(await self._unary(self._stub.Summarize, request, timeout))
 

@@ -282,6 +282,7 @@ class Pipeline:
                 total_ms=(time.monotonic() - started) * 1000,
                 client_reference=article.client_reference,
                 metadata=prepared.metadata,
+                article_text=prepared.text if options.include_article_text else "",
             ),
         )
 
