@@ -620,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="brief a JSONL file of articles into a JSONL file (resumable)",
         description='Each input line is {"id": ..., "text"|"html": ..., optional "title", '
         '"lang", "to", "length", "sentences", "words", "method", "key_points", "article_text"}. '
-        'Output lines '
+        "Output lines "
         'are {"id", "response"} or {"id", "error"}; a re-run skips ids already in OUT.',
     )
     b.add_argument("input", metavar="IN.jsonl")

@@ -43,6 +43,7 @@ def language_name(code: str) -> str:
             return language.name.title()
     return code
 
+
 _LINGUA: dict[str, Language] = {
     "en": Language.ENGLISH,
     "ko": Language.KOREAN,
@@ -158,8 +159,8 @@ class LanguageAnalysis:
     language: DetectedLanguage
     status: str = "ok"
     """``ok``; ``unsupported`` (a language the service does not support, reported with its own
-    code and the detector's confidence); ``mixed`` (no language holds most of the text); ``undetermined`` (no letters, or
-    no language above the confidence threshold); ``ambiguous`` (Malay or Indonesian, and the
+    code and the detector's confidence); ``mixed`` (no language holds most of the text);
+    ``undetermined`` (no letters, or no language above the confidence threshold); ``ambiguous`` (Malay or Indonesian, and the
     text does not say which: reported as the preferred one)."""
     shares: dict[str, float] = field(default_factory=dict)
     """Share of the text's letters per language, where the text was looked at in parts."""

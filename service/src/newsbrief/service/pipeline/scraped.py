@@ -428,6 +428,7 @@ def clean_scraped_text(
     *,
     min_kept_chars: int = 80,
     min_kept_ratio: float = 0.05,
+    extracted: bool = False,
 ) -> CleanedText:
     """The main story of ``text`` (scraped or copied from a news page) and what was removed.
 
@@ -435,7 +436,10 @@ def clean_scraped_text(
     and so does everything from the first sign of a following story on: a related-stories
     heading, a second dateline, or a headline followed by a source/time line. When what is left
     has fewer than ``min_kept_chars`` letters or ``min_kept_ratio`` of the original's, the
-    original text is returned unchanged with ``kept_original`` set.
+    original text is returned unchanged with ``kept_original`` set. ``extracted=True`` is for
+    text an HTML extractor already cut to one article: a paragraph that seems to start another
+    story (a headline, a second dateline) and a repeated paragraph are kept, as there they are
+    more often the article's own.
     """
     paragraphs = _paragraphs(text)
     if not paragraphs:
@@ -461,7 +465,7 @@ def clean_scraped_text(
             removed[RELATED] += len(rest)
             related_stories += max(1, _count_stories(rest[1:]))
             break
-        if body_seen >= 1 and _starts_next_story(paragraphs, i, body_seen):
+        if not extracted and body_seen >= 1 and _starts_next_story(paragraphs, i, body_seen):
             rest = paragraphs[i:]
             removed[RELATED] += len(rest)
             related_stories += max(1, _count_stories(rest))
@@ -490,7 +494,7 @@ def clean_scraped_text(
             removed[kind] += 1
             i += 1
             continue
-        if norm and norm in seen and _size(para) >= 3:
+        if not extracted and norm and norm in seen and _size(para) >= 3:
             removed[DUPLICATE] += 1
             i += 1
             continue
