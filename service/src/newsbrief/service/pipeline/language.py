@@ -160,8 +160,9 @@ class LanguageAnalysis:
     status: str = "ok"
     """``ok``; ``unsupported`` (a language the service does not support, reported with its own
     code and the detector's confidence); ``mixed`` (no language holds most of the text);
-    ``undetermined`` (no letters, or no language above the confidence threshold); ``ambiguous`` (Malay or Indonesian, and the
-    text does not say which: reported as the preferred one)."""
+    ``undetermined`` (no letters, or no language above the confidence threshold);
+    ``ambiguous`` (Malay or Indonesian, and the text does not say which: reported as the
+    preferred one)."""
     shares: dict[str, float] = field(default_factory=dict)
     """Share of the text's letters per language, where the text was looked at in parts."""
 
