@@ -4,9 +4,9 @@ The key (:func:`brief_key`) is a SHA-256 over everything that changes the output
 text (or the raw HTML: the page is not extracted again on a hit), the title, the given source
 language, every option (length, sentence and word budgets, method, target languages in order, key
 points, whether the article text is returned), the id, revision, engine, readiness and decoding
-parameters of every model that may take part, and a fingerprint of the server's own brief and language settings. What only echoes the
-request (``client_reference``) or measures it (timings) is not in the key: on a hit those are the
-current request's, and ``cached`` is true.
+parameters of every model that may take part, and a fingerprint of the server's own brief and
+language settings. What only echoes the request (``client_reference``) or measures it (timings) is
+not in the key: on a hit those are the current request's, and ``cached`` is true.
 
 Entries are kept pickled: their size in bytes is exact, and every hit gets its own copy.
 """
