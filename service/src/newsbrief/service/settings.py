@@ -123,6 +123,13 @@ class IntakeSettings(BaseModel):
     clean_html: bool = Field(
         True, description="Apply the same cleaning to the main text extracted from HTML."
     )
+    page_dump_lines: int = Field(
+        30,
+        ge=1,
+        description="Plain text of at least this many lines is treated as a whole page dumped "
+        "to text (a scraper's output): only its lines that read as prose are kept before the "
+        "furniture cleaning.",
+    )
     min_kept_chars: int = Field(
         80,
         ge=0,

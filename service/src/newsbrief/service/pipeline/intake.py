@@ -15,7 +15,7 @@ from ..errors import FieldViolation, InvalidArgument
 from ..settings import IntakeSettings
 from .html import extract_html
 from .normalize import normalize_text
-from .scraped import boilerplate_warning, clean_scraped_text
+from .scraped import boilerplate_warning, clean_scraped_text, prose_paragraphs
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,20 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
     dateline = ""
     if clean:
+        extracted = article.html is not None
+        if not extracted and text.count("\n") + 1 >= settings.page_dump_lines:
+            # a whole page dumped to text: its headline from the top of the page, then the
+            # paragraphs that read as prose (jusText) cleaned of what furniture is left
+            title = title or clean_scraped_text(text).headline
+            prose = prose_paragraphs(text)
+            if prose:
+                text, extracted = prose, True
         cleaned = clean_scraped_text(
             text,
             title,
             min_kept_chars=settings.min_kept_chars,
             min_kept_ratio=settings.min_kept_ratio,
-            extracted=article.html is not None,
+            extracted=extracted,
         )
         text = cleaned.text
         title = title or cleaned.headline

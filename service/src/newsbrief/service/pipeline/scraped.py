@@ -15,11 +15,17 @@ and returned as metadata.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
+from functools import cache
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 from .segment import _line_continues, split_paragraphs, split_sentences
+
+if TYPE_CHECKING:
+    from collections.abc import Set
 
 # Kinds of removed text, as reported to callers.
 HEADLINE = "repeated headline"
@@ -641,3 +647,30 @@ def boilerplate_warning(cleaned: CleanedText) -> tuple[str, str] | None:
         f"removed {cleaned.removed_total} paragraphs that were not part of the article: "
         f"{cleaned.describe()}",
     )
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    import justext
+
+    words: set[str] = set()
+    for language in justext.get_stoplists():
+        words.update(justext.get_stoplist(language))
+    return frozenset(words)
+
+
+def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
+    """The lines of a whole-page text dump that read as prose, blank-line separated ("" when
+    none does). Each line is a paragraph, classified by jusText (length, share of stop words of
+    all the languages it knows, and its neighbours: a short line between prose is prose), the
+    algorithm behind trafilatura's own fallback; a page dump has no markup left for anything
+    that needs the page's structure."""
+    import justext
+
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    markup = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    paragraphs = justext.justext(
+        f"<html><body>{markup}</body></html>".encode(),
+        frozenset(stopwords) if stopwords is not None else _stopwords(),
+    )
+    return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
