@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from newsbrief.service.evaluate_intake import (
+from eval.evaluate_intake import (
     evaluate_extraction,
     evaluate_languages,
     evaluate_properties,

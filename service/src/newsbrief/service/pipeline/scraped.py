@@ -18,9 +18,9 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
-from dataclasses import dataclass, field
 
 from .segment import _line_continues, split_paragraphs, split_sentences
 

@@ -22,14 +22,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import Budget
-from .pipeline.extractive import KOREAN_CHARS_PER_WORD, ExtractiveSummarizer, length_units
-from .pipeline.html import extract_html
-from .pipeline.language import LanguageDetector
-from .pipeline.normalize import normalize_text
-from .pipeline.scraped import clean_scraped_text
-from .pipeline.segment import split_paragraphs, split_sentences
-from .settings import BriefSettings, IntakeSettings, LanguageSettings
+from newsbrief.service.domain import Budget
+from newsbrief.service.pipeline.extractive import (
+    KOREAN_CHARS_PER_WORD,
+    ExtractiveSummarizer,
+    length_units,
+)
+from newsbrief.service.pipeline.html import extract_html
+from newsbrief.service.pipeline.language import LanguageDetector
+from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.pipeline.scraped import clean_scraped_text
+from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
