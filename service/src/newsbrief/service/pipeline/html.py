@@ -170,8 +170,9 @@ def _lines(text: str) -> list[str]:
 def extract_html(html: str, *, _title: str = "") -> ExtractedPage:
     """Main text, headline, byline and publication date of a news page."""
     tree = trafilatura.load_html(html) if html.strip() else None
-    if tree is None:
-        return ExtractedPage(text="", title=_title)
+    if tree is None:  # not markup lxml reads (or none at all): the text between the tags
+        lines = _lines(_visible_text(html))
+        return ExtractedPage("\n\n".join(lines), _title, paragraphs=len(lines), weak=True)
     title_tag = _first_text(tree, "title")
     if len(title_tag) > _SWALLOWED_TITLE and not _title:
         # an unclosed <title> took in the rest of the page as its text: read that text as the

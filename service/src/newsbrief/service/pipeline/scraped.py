@@ -556,21 +556,21 @@ def _paragraphs(text: str) -> list[str]:
     out: list[str] = []
     for block in split_paragraphs(text):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
-        current = ""
+        current: list[str] = []  # the lines of the paragraph being joined
         for line in lines:
             if (
                 current
-                and len(current.rsplit("\n", 1)[-1]) >= 40
-                and _line_continues(current, line)
+                and len(current[-1]) >= 40
+                and _line_continues(current[-1], line)
                 and _furniture(line) is None
             ):
-                current += "\n" + line
+                current.append(line)
                 continue
             if current:
-                out.append(current)
-            current = line
+                out.append("\n".join(current))
+            current = [line]
         if current:
-            out.append(current)
+            out.append("\n".join(current))
     return out
 
 
@@ -578,9 +578,13 @@ def _byline_name(paragraph: str) -> str:
     return _BYLINE_PREFIX.sub("", paragraph.strip().rstrip(".,"))
 
 
+_LOOKAHEAD = 8  # paragraphs: how far a headline looks for its story (bounded: linear time)
+
+
 def _next_content(paragraphs: list[str], start: int, skip: str = "") -> str | None:
-    """The next paragraph that is not furniture (nor a repeat of ``skip``)."""
-    for para in paragraphs[start:]:
+    """The next paragraph that is not furniture (nor a repeat of ``skip``), within a few."""
+    for j in range(start, min(len(paragraphs), start + _LOOKAHEAD)):
+        para = paragraphs[j]
         if _furniture(para) is None and _norm(para) != skip:
             return para
     return None
