@@ -165,6 +165,7 @@ _CAPTION = re.compile(
     | ^(?i:image|photo)\s+(?i:copyright|caption|credit)\b
     | ^\[?\s*(?:사진|그래픽|영상|자료사진|연합뉴스\s*자료사진)\s*[=:\]]
     | \(\s*(?:photo|picture|image|pic|foto|gambar|사진)\b[^)]{0,60}\)\s*$
+    | \([^()]{0,40}\b(?i:photo|pic|picture|image|foto|gambar)s?\)\s*$
     | \b(?:photo|picture|image|credit)s?\s*:\s*[A-Z][^.]{0,60}$
     | (?:^|[^\s\u2013\u2014-]\s)(?:REUTERS|AFP|AP\ Photo|Getty\ Images|EPA|EPA-EFE|Bernama|Yonhap)
         (?:\s*/\s*[A-Z][\w .'-]{0,40})?\s*$
@@ -507,7 +508,7 @@ def clean_scraped_text(
         if not body_seen and not headline and not title_norm and _is_headline_like(para):
             # the first headline-like line before the story is its headline
             nxt = _next_content(paragraphs, i + 1, norm)
-            if nxt is not None and is_body(nxt):
+            if (nxt is not None and is_body(nxt)) or _repeated_before_story(paragraphs, i, norm):
                 headline = para.strip()
                 seen.add(norm)
                 if kept:
@@ -588,6 +589,14 @@ def _next_content(paragraphs: list[str], start: int, skip: str = "") -> str | No
         if _furniture(para) is None and _norm(para) != skip:
             return para
     return None
+
+
+def _repeated_before_story(paragraphs: list[str], i: int, norm: str) -> bool:
+    """Whether paragraph ``i`` is a title line that the page repeats right away (a page's
+    headline, then the article's own) with the story a few paragraphs on."""
+    if i + 1 >= len(paragraphs) or _norm(paragraphs[i + 1]) != norm:
+        return False
+    return any(is_body(p) for p in paragraphs[i + 2 : i + 2 + _LOOKAHEAD])
 
 
 def _starts_next_story(paragraphs: list[str], i: int, body_seen: int) -> bool:
