@@ -110,6 +110,19 @@ class LanguageSettings(BaseModel):
         "the detector knows, that language scores at least this much above all the supported "
         "languages together.",
     )
+    unsupported_min_letters: int = Field(
+        40,
+        ge=1,
+        description="Texts with fewer letters than this need unsupported_short_margin instead "
+        "of unsupported_margin to be called unsupported: the all-languages view (trigram "
+        "models) is less reliable on a few words.",
+    )
+    unsupported_short_margin: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="The margin of unsupported_margin for texts under unsupported_min_letters.",
+    )
 
 
 class IntakeSettings(BaseModel):

@@ -48,9 +48,13 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
     byline = date = ""
     if article.html is not None:
         page = extract_html(article.html)
-        text = normalize_text(page.text)
-        title = title or normalize_text(page.title)
         byline, date = page.byline, page.date
+        # the byline the page's markup names is metadata, not a paragraph of the story
+        credit = {byline.casefold(), f"by {byline}".casefold()} if byline else set()
+        text = normalize_text(
+            "\n\n".join(p for p in page.text.split("\n\n") if p.casefold() not in credit)
+        )
+        title = title or normalize_text(page.title)
         clean = settings.clean_html
         if not text:
             raise InvalidArgument(FieldViolation("html", "the page has no visible text"))

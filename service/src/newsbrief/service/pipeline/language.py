@@ -234,6 +234,8 @@ class LanguageDetector:
             .build()
         )
         self.unsupported_margin = settings.unsupported_margin
+        self.unsupported_min_letters = settings.unsupported_min_letters
+        self.unsupported_short_margin = settings.unsupported_short_margin
 
     def detect(self, text: str) -> DetectedLanguage:
         """Detect the language of ``text``; ``"und"`` when unsure, mixed or without letters."""
@@ -279,10 +281,18 @@ class LanguageDetector:
                 return LanguageAnalysis(DetectedLanguage("ko", conf))
         if len(letters) < self.min_letters:
             return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
-        other, other_score, supported_mass = self._broad(sample)
-        if other and other_score >= supported_mass + self.unsupported_margin:
-            return LanguageAnalysis(DetectedLanguage(other, round(other_score, 4)), "unsupported")
         result = self._detect_supported(sample, letters)
+        # the all-languages view (trigrams only) is less sure of a few words: it must then
+        # be clearer before a text is called unsupported, and an unclear one stays 'und'
+        # (a Chinese, Japanese or Thai character carries about a word: it counts three letters)
+        dense = sum(1 for ch in letters if "\u0e00" <= ch <= "\u0e7f" or ch >= "\u2e80")
+        short = len(letters) + 2 * dense < self.unsupported_min_letters
+        if short and result.language.code == UNDETERMINED:
+            return result
+        other, other_score, supported_mass = self._broad(sample)
+        margin = self.unsupported_short_margin if short else self.unsupported_margin
+        if other and other_score >= supported_mass + margin:
+            return LanguageAnalysis(DetectedLanguage(other, round(other_score, 4)), "unsupported")
         if result.language.code == UNDETERMINED:
             return result
         # never surer that it is this language than that it is a supported language at all
