@@ -65,7 +65,7 @@ def test_summarize_article_text(server: RunningServer) -> None:
     assert "Article text:" not in plain.stdout
     out = cli(server.target, "summarize", "-", "--article-text", stdin=page)
     assert out.returncode == 0, out.stderr
-    head, _, article = out.stdout.partition("Article text:")
+    _, _, article = out.stdout.partition("Article text:")
     assert "riverside" in article.lower() and "Copyright" not in article
     assert len(article.strip().split("\n\n")) >= 2  # paragraphs, one blank line between
 

@@ -652,7 +652,7 @@ def _mismatches(
 
 
 def _language_warnings(analysis: LanguageAnalysis) -> list[Warning]:
-    """LANGUAGE_UNSUPPORTED / _MIXED / _UNDETERMINED / _AMBIGUOUS when the answer is not clear-cut."""
+    """LANGUAGE_UNSUPPORTED, _MIXED, _UNDETERMINED or _AMBIGUOUS when the answer is not clear."""
     if analysis.status == "ok":
         return []
     return [Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]
