@@ -149,6 +149,13 @@ class IntakeSettings(BaseModel):
         "to text (a scraper's output): only its lines that read as prose are kept before the "
         "furniture cleaning.",
     )
+    page_dump_max_lines: int = Field(
+        2000,
+        ge=1,
+        description="... and at most this many (real pages have a few hundred): jusText's "
+        "classification grows faster than linearly on many short lines, so longer text is "
+        "only cleaned by the furniture rules.",
+    )
     min_kept_chars: int = Field(
         80,
         ge=0,

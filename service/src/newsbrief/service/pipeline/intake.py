@@ -75,7 +75,8 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
     dateline = ""
     if clean:
         extracted = article.html is not None
-        if not extracted and text.count("\n") + 1 >= settings.page_dump_lines:
+        lines = text.count("\n") + 1
+        if not extracted and settings.page_dump_lines <= lines <= settings.page_dump_max_lines:
             # a whole page dumped to text: its headline from the top of the page, then the
             # paragraphs that read as prose (jusText) cleaned of what furniture is left
             title = title or clean_scraped_text(text).headline
