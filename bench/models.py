@@ -191,10 +191,10 @@ def convert_ct2(hf: Path, out: Path, quantization: str = "int8") -> tuple[Path, 
         shutil.rmtree(out)
     started = time.monotonic()
     try:
-        from newsbrief.service.backends.ct2 import convert_checkpoint
+        from newsbrief.service.models.ct2.convert import convert_checkpoint
 
         convert_checkpoint(hf, out, quantization=quantization, force=True)
-        how = "newsbrief.service.backends.ct2.convert_checkpoint"
+        how = "newsbrief.service.models.ct2.convert.convert_checkpoint"
     except ImportError as exc:
         log.info("project converter not available (%s): using ctranslate2's converter", exc)
         from ctranslate2.converters import TransformersConverter

@@ -366,7 +366,7 @@ async def row3_bare_pipeline(
     """The bare pipeline call (no gRPC) in this process, with the no-op backend behind the
     micro-batcher (as the server has it) or the no-op translator called directly."""
     from bench.translators import NoopBackend, NoopTranslator
-    from newsbrief.service.batching import BatchedTranslator
+    from newsbrief.service.models.batching import BatchedTranslator
     from newsbrief.service.domain import Article, BriefOptions
     from newsbrief.service.pipeline.core import Pipeline
     from newsbrief.service.settings import Settings

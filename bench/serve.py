@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.translators import NaiveTranslator, NoopBackend
 from newsbrief.service.app import App
-from newsbrief.service.batching import BatchedTranslator
+from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.observability import configure_logging
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import load_settings

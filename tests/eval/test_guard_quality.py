@@ -13,8 +13,8 @@ from newsbrief.service.domain import Brief
 from newsbrief.service.evaluate_guard import evaluate_guard
 from newsbrief.service.pipeline.extractive import shorten
 from newsbrief.service.pipeline.guard import SourceIndex, check_brief
-from newsbrief.service.pipeline.normalize import normalize_text
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 pytestmark = pytest.mark.data
 

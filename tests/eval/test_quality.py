@@ -13,7 +13,7 @@ from newsbrief.service.domain import Budget
 from newsbrief.service.evaluate import article_sentences, evaluate_summaries
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
 from newsbrief.service.pipeline.language import LanguageDetector
-from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.settings import BriefSettings, LanguageSettings
 
 pytestmark = pytest.mark.data

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
-from newsbrief.service.batching import BatchedTranslator
+from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.backends.ct2 import (
+from newsbrief.service.models.protocols import TranslationBatch
+from newsbrief.service.models.ct2.convert import (
     TOKENIZER_DIR,
     CT2TranslationEngine,
     CT2Translator,
@@ -27,7 +27,7 @@ from newsbrief.service.backends.ct2 import (
     ct2_model_dir,
     is_ct2_dir,
 )
-from newsbrief.service.backends.presets import PRESETS, Decoding
+from newsbrief.service.models.presets import PRESETS, Decoding
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 from tests.model.summarizers import (  # noqa: F401  (session fixtures)
     bart_checkpoint,
@@ -397,7 +397,7 @@ def test_summariser_float32_greedy_and_scores_equal_transformers(summariser: Any
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from newsbrief.service.backends.ct2 import CT2SummarizationEngine
+    from newsbrief.service.models.ct2.convert import CT2SummarizationEngine
 
     family, checkpoint, out = summariser
     engine = CT2SummarizationEngine.load(
@@ -442,8 +442,8 @@ def test_summariser_float32_greedy_and_scores_equal_transformers(summariser: Any
 
 
 def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
-    from newsbrief.service.backends.ct2 import CT2Summarizer
-    from newsbrief.service.backends.hf_summarize import build_summarizer
+    from newsbrief.service.models.ct2.convert import CT2Summarizer
+    from newsbrief.service.models.hf.summarize import build_summarizer
     from tests.model.summarizers import sentences
 
     family, _, out = summariser
@@ -480,7 +480,7 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
 
 @pytest.mark.parametrize("engine", ["ctranslate2", "transformers"])
 def test_parts_of_concurrent_articles_share_summariser_calls(summariser: Any, engine: str) -> None:
-    from newsbrief.service.backends.hf_summarize import build_summarizer
+    from newsbrief.service.models.hf.summarize import build_summarizer
     from tests.model.summarizers import sentences
 
     family, checkpoint, out = summariser

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from newsbrief.client import Client, FailedPreconditionError
-from newsbrief.service.backends.hf_summarize import HFSummarizer, InputTooLong
+from newsbrief.service.models.hf.summarize import HFSummarizer, InputTooLong
 from newsbrief.service.domain import Article, BriefOptions, Method
 from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.pipeline.core import Pipeline

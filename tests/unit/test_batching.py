@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from google.rpc import code_pb2, error_details_pb2
 
-from newsbrief.service.batching import BatchedTranslator, BatchError, MicroBatcher, approx_tokens
+from newsbrief.service.models.batching import BatchedTranslator, BatchError, MicroBatcher, approx_tokens
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.errors import DeadlineExceeded, NotReady, Overloaded
 from newsbrief.service.grpc.status import to_status

@@ -1,6 +1,6 @@
 from newsbrief.service.domain import Budget
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import BriefSettings
 
 EN = """By Jane Doe, Staff Reporter

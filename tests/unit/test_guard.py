@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.backends.summarizer import Summary
+from newsbrief.service.models.protocols import Summary
 from newsbrief.service.domain import Article, Brief, BriefOptions, BriefResult, Method, ModelInfo
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.guard import check_brief, check_texts, extract_facts

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from newsbrief.service.backends.loader import (
+from newsbrief.service.models.resolve import (
     configured_presets,
     engine_detail,
     resolve_slot,
 )
-from newsbrief.service.backends.presets import (
+from newsbrief.service.models.presets import (
     LANGUAGE_CODES,
     PRESETS,
     Decoding,
@@ -189,7 +189,7 @@ def test_models_commands_and_help_import_no_torch() -> None:
 def _start(translator: object) -> None:
     import asyncio
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    from newsbrief.service.models.hf.translate import HFTranslator
 
     assert isinstance(translator, HFTranslator)
     try:
@@ -203,7 +203,7 @@ def test_translator_without_the_hf_extra_says_to_install_it(
 ) -> None:
     import importlib.util
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    from newsbrief.service.models.hf.translate import HFTranslator
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -226,7 +226,7 @@ def test_download_on_start_without_network_leaves_it_not_installed(
 ) -> None:
     from huggingface_hub import constants
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    from newsbrief.service.models.hf.translate import HFTranslator
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     translator = HFTranslator(
@@ -239,7 +239,7 @@ def test_download_on_start_without_network_leaves_it_not_installed(
 
 
 def test_a_summariser_preset_is_not_a_translator() -> None:
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    from newsbrief.service.models.hf.translate import HFTranslator
 
     with pytest.raises(ValueError, match="summarizer preset"):
         HFTranslator(ModelSlotSettings(preset="distilbart-cnn"), ModelsSettings())  # type: ignore[call-arg]

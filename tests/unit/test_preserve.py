@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
+from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Warning
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.preserve import missing_items, protected_items

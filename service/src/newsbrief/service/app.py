@@ -31,7 +31,7 @@ class App:
     def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         if pipeline is None:
-            from newsbrief.service.backends.loader import build_translator
+            from newsbrief.service.models.resolve import build_translator
 
             pipeline = Pipeline(settings, translator=build_translator(settings))
         self.pipeline = pipeline

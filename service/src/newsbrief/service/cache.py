@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
-from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.settings import CacheSettings
 
 

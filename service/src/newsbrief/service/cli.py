@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.models_command == "list":
             return list_models(settings, sys.stdout)
         if args.models_command == "convert":
-            from newsbrief.service.backends.ct2 import convert_models
+            from newsbrief.service.models.ct2.convert import convert_models
 
             return convert_models(
                 settings, args.presets, args.compute_type, args.force, sys.stdout, sys.stderr

@@ -23,7 +23,7 @@ from typing import Any
 
 from .domain import Brief
 from .pipeline.guard import SourceIndex, check_brief
-from .pipeline.normalize import normalize_text
+from .text.normalize import normalize_text
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:

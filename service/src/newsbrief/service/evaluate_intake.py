@@ -26,9 +26,9 @@ from .domain import Budget
 from .pipeline.extractive import KOREAN_CHARS_PER_WORD, ExtractiveSummarizer, length_units
 from .pipeline.html import extract_html
 from .pipeline.language import LanguageDetector
-from .pipeline.normalize import normalize_text
+from .text.normalize import normalize_text
 from .pipeline.scraped import clean_scraped_text
-from .pipeline.segment import split_paragraphs, split_sentences
+from .text.segment import split_paragraphs, split_sentences
 from .settings import BriefSettings, IntakeSettings, LanguageSettings
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)

@@ -157,7 +157,7 @@ class LoggingSettings(BaseModel):
 
 class DecodingSettings(BaseModel):
     """Decoding of a neural model; unset fields take the preset's defaults
-    (``newsbrief.service.backends.presets``). Deterministic unless sampling is added."""
+    (``newsbrief.service.models.presets``). Deterministic unless sampling is added."""
 
     num_beams: int | None = Field(None, gt=0, description="Beam size (1 = greedy).")
     length_penalty: float | None = Field(None, description="Beam length penalty.")
@@ -168,7 +168,7 @@ class DecodingSettings(BaseModel):
 
 class BatchingSettings(BaseModel):
     """Micro-batching of one model's calls across concurrent requests
-    (``newsbrief.service.batching``). Items of the same kind (e.g. one language pair) are grouped
+    (``newsbrief.service.models.batching``). Items of the same kind (e.g. one language pair) are grouped
     into one model call; the number of batches run at once is the slot's ``inter_threads``."""
 
     enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")

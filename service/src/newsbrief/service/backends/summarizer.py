@@ -1,6 +1,6 @@
 """The contract of a neural summariser, as the pipeline sees it (the extractive brief is built in).
 
-Beside :class:`~newsbrief.service.backends.base.Translator`; kept in its own module so that the
+Beside :class:`~newsbrief.service.models.protocols.Translator`; kept in its own module so that the
 summariser and the translator can evolve separately.
 """
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from newsbrief.service import __version__
-from newsbrief.service.backends.base import ManagedModel, Translator
-from newsbrief.service.backends.summarizer import Summarizer, Summary
+from newsbrief.service.models.protocols import ManagedModel, Translator
+from newsbrief.service.models.protocols import Summarizer, Summary
 from newsbrief.service.cache import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
@@ -52,10 +52,10 @@ from newsbrief.service.pipeline.language import (
     LanguageAnalysis,
     LanguageDetector,
 )
-from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
 from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
@@ -113,7 +113,7 @@ class Pipeline:
         self._detector: LanguageDetector | None = None
         self._summarizer = ExtractiveSummarizer(settings.brief)
         if summarizer is None and settings.models.summarizer.preset not in ("extractive", "none"):
-            from newsbrief.service.backends.hf_summarize import build_summarizer
+            from newsbrief.service.models.hf.summarize import build_summarizer
 
             summarizer = build_summarizer(settings.models.summarizer, settings.models)
         self.summarizer = summarizer

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .segment import _line_continues, split_paragraphs, split_sentences
+from newsbrief.service.text.segment import _line_continues, split_paragraphs, split_sentences
 
 # Kinds of removed text, as reported to callers.
 HEADLINE = "repeated headline"

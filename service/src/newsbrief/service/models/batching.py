@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from newsbrief.service.backends.summarizer import Summary
+from newsbrief.service.models.protocols import Summary
 from newsbrief.service.domain import ModelInfo, Warning
 from newsbrief.service.errors import (
     CapabilityUnavailable,
@@ -541,7 +541,7 @@ class BatchedTranslator:
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
     ) -> list[str]:
         """Translations of ``texts`` in order (a ``TranslationBatch`` carrying the warnings)."""
-        from newsbrief.service.backends.base import TranslationBatch
+        from newsbrief.service.models.protocols import TranslationBatch
 
         pairs = await self.batcher.submit_many((source, target), texts, deadline=deadline)
         warnings = list(dict.fromkeys(w for _, ws in pairs for w in ws))

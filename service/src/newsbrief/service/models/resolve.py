@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsbrief.service.backends.base import Translator
-from newsbrief.service.backends.presets import Preset, get_preset
+from newsbrief.service.models.protocols import Translator
+from newsbrief.service.models.presets import Preset, get_preset
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -171,15 +171,15 @@ def build_translator(settings: Settings) -> Translator | None:
     slot = settings.models.translator
     if slot.preset == "none":
         return None
-    from newsbrief.service.batching import BatchedTranslator
+    from newsbrief.service.models.batching import BatchedTranslator
 
     if slot.engine == "ctranslate2":
-        from newsbrief.service.backends.ct2 import CT2Translator
+        from newsbrief.service.models.ct2.convert import CT2Translator
 
         # CTranslate2 runs ``inter_threads`` batches at once; a transformers model one.
         return BatchedTranslator(
             CT2Translator(slot, settings.models), slot.batching, workers=slot.inter_threads
         )
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    from newsbrief.service.models.hf.translate import HFTranslator
 
     return BatchedTranslator(HFTranslator(slot, settings.models), slot.batching, workers=1)

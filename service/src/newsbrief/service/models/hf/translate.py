@@ -29,9 +29,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.backends.loader import engine_detail, resolve_slot
-from newsbrief.service.backends.presets import FORCING, Decoding, Preset, get_preset
+from newsbrief.service.models.protocols import TranslationBatch
+from newsbrief.service.models.resolve import engine_detail, resolve_slot
+from newsbrief.service.models.presets import FORCING, Decoding, Preset, get_preset
 from newsbrief.service.domain import ModelInfo, Warning
 from newsbrief.service.errors import CapabilityUnavailable, DeadlineExceeded
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
@@ -216,7 +216,7 @@ class HFTranslationEngine:
     def split_long(self, text: str, source: str) -> list[str]:
         """``text`` as runs of whole sentences that each fit the model's input. A single
         sentence longer than the input stays whole (and is truncated, with a warning)."""
-        from newsbrief.service.pipeline.segment import split_sentences
+        from newsbrief.service.text.segment import split_sentences
 
         if self.count_tokens(text) <= self.max_input_tokens:
             return [text]
@@ -437,7 +437,7 @@ class HFTranslator:
         )
 
     def _download(self) -> Any:
-        from newsbrief.service.backends.loader import download
+        from newsbrief.service.models.resolve import download
 
         try:
             download(self.preset, revision=self.slot.revision, cache_dir=self.models.cache_dir)

@@ -25,15 +25,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from newsbrief.service.backends.loader import Resolution, engine_detail, resolve_slot
-from newsbrief.service.backends.presets import Decoding, Preset
-from newsbrief.service.backends.summarizer import Summary
+from newsbrief.service.models.resolve import Resolution, engine_detail, resolve_slot
+from newsbrief.service.models.presets import Decoding, Preset
+from newsbrief.service.models.protocols import Summary
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 if TYPE_CHECKING:
-    from newsbrief.service.batching import BatchedSummarizer
+    from newsbrief.service.models.batching import BatchedSummarizer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -327,12 +327,12 @@ def build_summarizer(slot: ModelSlotSettings, models: ModelsSettings) -> Batched
     """The neural summariser a slot configures, or None for ``extractive``/``none``. Nothing is
     loaded here: ``await summarizer.start()`` loads it (or reports why it cannot). The parts of
     concurrent articles share model calls through a micro-batcher (``slot.batching``)."""
-    from newsbrief.service.batching import BatchedSummarizer
+    from newsbrief.service.models.batching import BatchedSummarizer
 
     if slot.preset in ("extractive", "none"):
         return None
     if slot.engine == "ctranslate2":
-        from newsbrief.service.backends.ct2 import CT2Summarizer
+        from newsbrief.service.models.ct2.convert import CT2Summarizer
 
         return BatchedSummarizer(
             CT2Summarizer(slot, models), slot.batching, workers=slot.inter_threads, direct=True

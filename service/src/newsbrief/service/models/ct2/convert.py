@@ -38,11 +38,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.backends.hf_summarize import HFSummarizer, InputTooLong, clean_output
-from newsbrief.service.backends.hf_translate import WARMUP_TEXT, HFTranslator, ModelLoadError
-from newsbrief.service.backends.loader import resolve_slot
-from newsbrief.service.backends.presets import FORCING, PRESETS, Decoding, Preset, get_preset
+from newsbrief.service.models.protocols import TranslationBatch
+from newsbrief.service.models.hf.summarize import HFSummarizer, InputTooLong, clean_output
+from newsbrief.service.models.hf.translate import WARMUP_TEXT, HFTranslator, ModelLoadError
+from newsbrief.service.models.resolve import resolve_slot
+from newsbrief.service.models.presets import FORCING, PRESETS, Decoding, Preset, get_preset
 from newsbrief.service.domain import ModelInfo, Warning
 from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
@@ -508,7 +508,7 @@ class CT2TranslationEngine:
 
     def finish(self, hypotheses: list[list[str]]) -> tuple[list[str], list[int]]:
         """Decoded, cleaned texts, and which outputs stopped at ``max_new_tokens``."""
-        from newsbrief.service.backends.hf_translate import _clean
+        from newsbrief.service.models.hf.translate import _clean
 
         texts = [_clean(self.tokenizer.decode(h)) for h in hypotheses]
         cut = [i for i, h in enumerate(hypotheses) if len(h) >= self.decoding.max_new_tokens]
@@ -748,7 +748,7 @@ class CT2Summarizer(HFSummarizer):
         self._ct2_dir = ct2_model_dir(slot, models)
         preset = get_preset(slot.preset)
         meta = read_marker(self._ct2_dir)
-        from newsbrief.service.backends.loader import Resolution
+        from newsbrief.service.models.resolve import Resolution
 
         resolution = Resolution(
             preset,
