@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from newsbrief.service.models.protocols import TranslationBatch
-from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Warning
+from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.preserve import missing_items, protected_items
 from tests.conftest import make_settings
@@ -62,7 +62,7 @@ def test_number_words_and_separators() -> None:
 class _Fake:
     """A translator that translates by a function; a plain ``list`` or a TranslationBatch."""
 
-    def __init__(self, fn, warnings: tuple[Warning, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, fn, warnings: tuple[Notice, ...] = ()) -> None:  # type: ignore[no-untyped-def]
         self.fn = fn
         self.warnings = warnings
         self.calls: list[tuple[list[str], str, str]] = []
@@ -121,7 +121,7 @@ def test_a_translation_that_drops_numbers_is_flagged_per_language() -> None:
 
 
 def test_engine_warnings_reach_the_response() -> None:
-    fake = _Fake(lambda t: t, (Warning("TRANSLATION_INPUT_TRUNCATED", "cut"),))
+    fake = _Fake(lambda t: t, (Notice("TRANSLATION_INPUT_TRUNCATED", "cut"),))
     result = _run(fake)
     assert [w.code for w in result.warnings].count("TRANSLATION_INPUT_TRUNCATED") == 2
 

@@ -25,6 +25,7 @@ from newsbrief.client.types import (
     Faithfulness,
     Limits,
     ModelInfo,
+    Notice,
     ServerInfo,
     StreamItem,
     SummarizeRequest,
@@ -32,7 +33,6 @@ from newsbrief.client.types import (
     Timings,
     TranslateResult,
     Translation,
-    Warning,
 )
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "ModelInfo",
     "NewsbriefError",
     "NotFoundError",
+    "Notice",
     "PermissionDeniedError",
     "ResourceExhaustedError",
     "ServerInfo",
@@ -62,6 +63,5 @@ __all__ = [
     "TranslateResult",
     "Translation",
     "UnavailableError",
-    "Warning",
     "from_rpc_error",
 ]

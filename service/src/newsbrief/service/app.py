@@ -1,4 +1,5 @@
-"""Composition root: build the pipeline and the gRPC server, start, serve, drain and stop."""
+"""The composition root: build the models (the factory), the pipeline and the gRPC server;
+start, serve, drain and stop. Nothing else wires these together."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
 from newsbrief.service.grpc.servicer import SummarizerServicer
+from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
@@ -31,9 +33,11 @@ class App:
     def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         if pipeline is None:
-            from newsbrief.service.models.resolve import build_translator
-
-            pipeline = Pipeline(settings, translator=build_translator(settings))
+            pipeline = Pipeline(
+                settings,
+                translator=build_translator(settings),
+                summarizer=build_summarizer(settings),
+            )
         self.pipeline = pipeline
         self.health = health_aio.HealthServicer()
         self.port = 0

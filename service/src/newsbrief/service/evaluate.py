@@ -24,9 +24,9 @@ from .evaluate_guard import to_markdown as guard_markdown
 from .evaluate_intake import evaluate_intake
 from .evaluate_intake import to_markdown as intake_markdown
 from .pipeline.extractive import ExtractiveSummarizer
+from .settings import BriefSettings
 from .text.normalize import normalize_text
 from .text.segment import split_paragraphs, split_sentences
-from .settings import BriefSettings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 

@@ -26,10 +26,10 @@ from .domain import Budget
 from .pipeline.extractive import KOREAN_CHARS_PER_WORD, ExtractiveSummarizer, length_units
 from .pipeline.html import extract_html
 from .pipeline.language import LanguageDetector
-from .text.normalize import normalize_text
 from .pipeline.scraped import clean_scraped_text
-from .text.segment import split_paragraphs, split_sentences
 from .settings import BriefSettings, IntakeSettings, LanguageSettings
+from .text.normalize import normalize_text
+from .text.segment import split_paragraphs, split_sentences
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 

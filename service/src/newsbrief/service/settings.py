@@ -168,8 +168,9 @@ class DecodingSettings(BaseModel):
 
 class BatchingSettings(BaseModel):
     """Micro-batching of one model's calls across concurrent requests
-    (``newsbrief.service.models.batching``). Items of the same kind (e.g. one language pair) are grouped
-    into one model call; the number of batches run at once is the slot's ``inter_threads``."""
+    (``newsbrief.service.models.batching``). Items of the same kind (e.g. one language pair) are
+    grouped into one model call; the number of batches run at once is the slot's
+    ``inter_threads``."""
 
     enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")
     max_batch_size: int = Field(16, gt=0, description="Most items (texts) in one model call.")

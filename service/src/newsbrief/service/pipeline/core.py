@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from newsbrief.service import __version__
-from newsbrief.service.models.protocols import ManagedModel, Translator
-from newsbrief.service.models.protocols import Summarizer, Summary
 from newsbrief.service.cache import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
@@ -34,16 +32,23 @@ from newsbrief.service.domain import (
     Limits,
     Method,
     ModelInfo,
+    Notice,
     ServerInfo,
     TranslateResult,
     Translation,
-    Warning,
 )
 from newsbrief.service.errors import (
     CapabilityUnavailable,
     FieldViolation,
     InvalidArgument,
     NotReady,
+)
+from newsbrief.service.models.protocols import (
+    ManagedModel,
+    Summarizer,
+    Summary,
+    Translated,
+    Translator,
 )
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, shorten
 from newsbrief.service.pipeline.guard import check_brief
@@ -52,16 +57,16 @@ from newsbrief.service.pipeline.language import (
     LanguageAnalysis,
     LanguageDetector,
 )
-from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
 from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
-from newsbrief.service.text.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
     validate_translate,
 )
 from newsbrief.service.settings import Settings
+from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,7 +95,7 @@ class _Prepared:
     paragraphs: list[list[str]]
     language: DetectedLanguage
     metadata: ArticleMetadata
-    warnings: list[Warning]
+    warnings: list[Notice]
 
 
 class Pipeline:
@@ -112,10 +117,6 @@ class Pipeline:
         )
         self._detector: LanguageDetector | None = None
         self._summarizer = ExtractiveSummarizer(settings.brief)
-        if summarizer is None and settings.models.summarizer.preset not in ("extractive", "none"):
-            from newsbrief.service.models.hf.summarize import build_summarizer
-
-            summarizer = build_summarizer(settings.models.summarizer, settings.models)
         self.summarizer = summarizer
         self.cache = ResultCache(settings.cache)
         self._cache_salt = json.dumps(
@@ -134,11 +135,8 @@ class Pipeline:
         """Load the language models and warm every stage up with one small brief."""
         started = time.monotonic()
         self._detector = await self._run(LanguageDetector, self.settings.language)
-        start_summarizer = getattr(self.summarizer, "start", None)
-        if start_summarizer is not None:
-            await start_summarizer()  # on its own worker; a missing model is not fatal
-        if isinstance(self.translator, ManagedModel):
-            await self.translator.start()  # on its own worker; a missing model is not fatal
+        for model in self._managed():
+            await model.start()  # on its own worker; a missing model is not fatal
         self._ready = True
         try:
             await self.brief(
@@ -152,13 +150,18 @@ class Pipeline:
 
     def close(self) -> None:
         self._ready = False
-        close_summarizer = getattr(self.summarizer, "close", None)
-        if close_summarizer is not None:
-            close_summarizer()
-        if isinstance(self.translator, ManagedModel):
-            self.translator.close()
+        for model in self._managed():
+            model.close()
         if self._own_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _managed(self) -> list[ManagedModel]:
+        """The models that load at start-up and stop at shutdown."""
+        managed: list[ManagedModel] = []
+        for model in (self.summarizer, self.translator):
+            if isinstance(model, ManagedModel):
+                managed.append(model)
+        return managed
 
     # ---- RPC entry points ------------------------------------------------------------------
 
@@ -219,10 +222,10 @@ class Pipeline:
             neural = None  # method=auto: the extractive brief serves this language
         if neural is not None:
             t0 = time.monotonic()
-            summary = await neural.summarize(prepared.text, lang)
+            summary = await neural.summarize(prepared.text, lang, deadline=deadline)
             timings["abstractive"] = (time.monotonic() - t0) * 1000
             if summary.chunked:
-                warnings.append(Warning("INPUT_CHUNKED", summary.describe()))
+                warnings.append(Notice("INPUT_CHUNKED", summary.describe()))
             candidate = self._abstractive_brief(
                 summary, brief, prepared.title, lang, budget.key_points
             )
@@ -231,7 +234,7 @@ class Pipeline:
             timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
             if not summary.text.strip():
                 verdict.issues.append("summary: the summariser returned an empty summary")
-            warnings.extend(Warning("GUARD_LIMITED", note) for note in verdict.notes)
+            warnings.extend(Notice("GUARD_LIMITED", note) for note in verdict.notes)
             if verdict.passed:
                 brief, faithfulness = candidate, verdict.faithfulness()
                 models, method = [neural.info], neural.name
@@ -245,7 +248,7 @@ class Pipeline:
                     ),
                 )
                 warnings.append(
-                    Warning(
+                    Notice(
                         "ABSTRACTIVE_REJECTED",
                         f"the {neural.name} summary was replaced by the extractive brief: "
                         f"{len(verdict.issues)} fact(s) not found in the article "
@@ -316,16 +319,16 @@ class Pipeline:
         assert self.translator is not None
         labels = [f"text {i + 1}" for i in range(len(clean))]
 
-        async def one(target: str) -> tuple[list[str], list[Warning]]:
+        async def one(target: str) -> tuple[list[str], list[Notice]]:
             assert self.translator is not None
             if target == language.code:
                 return list(clean), []
             translated = await self.translator.translate(
                 clean, language.code, target, deadline=deadline
             )
-            found = [*getattr(translated, "warnings", ())]
-            found.extend(_mismatches(clean, translated, labels, language.code, target))
-            return list(translated), found
+            found = _engine_notices(translated, labels, target)
+            found.extend(_mismatches(clean, translated.texts, labels, language.code, target))
+            return translated.texts, found
 
         done = await asyncio.gather(*(one(t) for t in targets))  # target languages side by side
         out = {target: texts for target, (texts, _) in zip(targets, done, strict=True)}
@@ -412,7 +415,7 @@ class Pipeline:
     # ---- stages ----------------------------------------------------------------------------
 
     def _prepare(self, article: Article) -> _Prepared:
-        warnings: list[Warning] = []
+        warnings: list[Notice] = []
         intake = self.settings.intake
         title = normalize_text(article.title)
         byline = date = dateline = ""
@@ -444,14 +447,14 @@ class Pipeline:
             dateline = cleaned.dateline
             warning = boilerplate_warning(cleaned)
             if warning is not None:
-                warnings.append(Warning(*warning))
+                warnings.append(Notice(*warning))
         if article.source_language:
             language = DetectedLanguage(article.source_language, 1.0, given=True)
         else:
             analysis = self._analyse(text)
             language = analysis.language
             if analysis.status != "ok":
-                warnings.append(Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message()))
+                warnings.append(Notice(f"LANGUAGE_{analysis.status.upper()}", analysis.message()))
         lang = language.code
         paragraphs = [
             sentences
@@ -485,7 +488,7 @@ class Pipeline:
         source: str,
         targets: tuple[str, ...],
         deadline: float | None = None,
-    ) -> tuple[list[Translation], list[Warning]]:
+    ) -> tuple[list[Translation], list[Notice]]:
         """Each target gets one batch holding headline, summary sentences and key points, so a
         name is rendered the same way in every field. Numbers, dates and quoted names of each
         field are checked in its translation (a warning lists what went missing)."""
@@ -499,7 +502,7 @@ class Pipeline:
         ]
         n = len(sentences)
 
-        async def one(target: str) -> tuple[Translation, list[Warning]]:
+        async def one(target: str) -> tuple[Translation, list[Notice]]:
             assert self.translator is not None
             if target == source:
                 return Translation(target, brief), []
@@ -508,15 +511,16 @@ class Pipeline:
                 raise RuntimeError(
                     f"translator returned {len(translated)} texts for a batch of {len(batch)}"
                 )
-            found = [*getattr(translated, "warnings", ())]
-            found.extend(_mismatches(batch, translated, labels, source, target))
+            found = _engine_notices(translated, labels, target)
+            found.extend(_mismatches(batch, translated.texts, labels, source, target))
+            texts = translated.texts
             return (
                 Translation(
                     target,
                     Brief(
-                        headline=translated[0],
-                        summary=" ".join(translated[1 : 1 + n]),
-                        key_points=tuple(translated[1 + n :]),
+                        headline=texts[0],
+                        summary=" ".join(texts[1 : 1 + n]),
+                        key_points=tuple(texts[1 + n :]),
                     ),
                 ),
                 found,
@@ -646,9 +650,24 @@ _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def _engine_notices(translated: Translated, labels: list[str], target: str) -> list[Notice]:
+    """The translator's per-text notices as one notice per kind for this request: the texts it
+    concerns, by their labels ("headline", "key point 2", "text 3"), then what happened."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for label, notices in zip(labels, translated.notices_per_text, strict=False):
+        for notice in notices:
+            grouped.setdefault((notice.code, notice.message), [])
+            if label not in grouped[(notice.code, notice.message)]:
+                grouped[(notice.code, notice.message)].append(label)
+    return [
+        Notice(code, f"{', '.join(which)} ({target}): {message}")
+        for (code, message), which in grouped.items()
+    ]
+
+
 def _mismatches(
     sources: list[str], translations: list[str], labels: list[str], source: str, target: str
-) -> list[Warning]:
+) -> list[Notice]:
     """One TRANSLATION_MISMATCH warning per target language listing the numbers, dates and
     quoted names of the source that its translation lacks."""
     missing: list[str] = []
@@ -659,7 +678,7 @@ def _mismatches(
     if not missing:
         return []
     return [
-        Warning(
+        Notice(
             "TRANSLATION_MISMATCH",
             f"the {target} translation may have changed or dropped: {'; '.join(missing)}",
         )
