@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.models.ct2.convert import (
     TOKENIZER_DIR,
     CT2TranslationEngine,
@@ -28,6 +27,7 @@ from newsbrief.service.models.ct2.convert import (
     is_ct2_dir,
 )
 from newsbrief.service.models.presets import PRESETS, Decoding
+from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 from tests.model.summarizers import (  # noqa: F401  (session fixtures)
     bart_checkpoint,

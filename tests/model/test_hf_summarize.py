@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from newsbrief.client import Client, FailedPreconditionError
-from newsbrief.service.models.hf.summarize import HFSummarizer, InputTooLong
 from newsbrief.service.domain import Article, BriefOptions, Method
 from newsbrief.service.errors import CapabilityUnavailable
+from newsbrief.service.models.hf.summarize import HFSummarizer, InputTooLong
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
 from tests.conftest import RunningServer, make_settings

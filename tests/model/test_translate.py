@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.models.hf.translate import (
     HFTranslationEngine,
     HFTranslator,
     ModelLoadError,
 )
 from newsbrief.service.models.presets import PRESETS, Decoding
+from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 GREEDY = Decoding(num_beams=1, max_new_tokens=8)

@@ -11,11 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from newsbrief.service.models.resolve import (
-    configured_presets,
-    engine_detail,
-    resolve_slot,
-)
+from newsbrief.service.models.batching import BatchedTranslator
+from newsbrief.service.models.factory import build_translator
 from newsbrief.service.models.presets import (
     LANGUAGE_CODES,
     PRESETS,
@@ -23,7 +20,17 @@ from newsbrief.service.models.presets import (
     backend_code,
     get_preset,
 )
-from newsbrief.service.settings import DecodingSettings, ModelSlotSettings, ModelsSettings
+from newsbrief.service.models.resolve import (
+    configured_presets,
+    engine_detail,
+    resolve_slot,
+)
+from newsbrief.service.settings import (
+    DecodingSettings,
+    ModelSlotSettings,
+    ModelsSettings,
+    Settings,
+)
 from tests.conftest import make_settings
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -186,16 +193,20 @@ def test_models_commands_and_help_import_no_torch() -> None:
     assert json.loads(out.stdout) == []
 
 
-def _start(translator: object) -> None:
+def _started_translator(settings: Settings) -> BatchedTranslator:
     import asyncio
 
-    from newsbrief.service.models.hf.translate import HFTranslator
+    translator = build_translator(settings)
+    assert translator is not None
 
-    assert isinstance(translator, HFTranslator)
-    try:
-        asyncio.run(translator.start())
-    finally:
-        translator.close()
+    async def go() -> None:
+        try:
+            await translator.start()  # never raises for a model that cannot load
+        finally:
+            translator.close()
+
+    asyncio.run(go())
+    return translator
 
 
 def test_translator_without_the_hf_extra_says_to_install_it(
@@ -203,19 +214,15 @@ def test_translator_without_the_hf_extra_says_to_install_it(
 ) -> None:
     import importlib.util
 
-    from newsbrief.service.models.hf.translate import HFTranslator
-
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
         lambda name, *a: None if name == "transformers" else real(name, *a),
     )
-    translator = HFTranslator(
-        ModelSlotSettings(preset="m2m100-418m"),  # type: ignore[call-arg]
-        ModelsSettings(cache_dir=tmp_path),  # type: ignore[call-arg]
+    translator = _started_translator(
+        Settings(models={"translator": {"preset": "m2m100-418m"}, "cache_dir": tmp_path})
     )
-    _start(translator)
     assert not translator.info.ready
     assert "install the hf extra" in translator.info.detail
     assert "transformers" in translator.info.detail
@@ -226,23 +233,23 @@ def test_download_on_start_without_network_leaves_it_not_installed(
 ) -> None:
     from huggingface_hub import constants
 
-    from newsbrief.service.models.hf.translate import HFTranslator
-
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    translator = HFTranslator(
-        ModelSlotSettings(preset="nllb-600m"),  # type: ignore[call-arg]
-        ModelsSettings(cache_dir=tmp_path, download_on_start=True),  # type: ignore[call-arg]
+    translator = _started_translator(
+        Settings(
+            models={
+                "translator": {"preset": "nllb-600m"},
+                "cache_dir": tmp_path,
+                "download_on_start": True,
+            }
+        )
     )
-    _start(translator)
     assert not translator.info.ready
     assert translator.info.detail.startswith("model facebook/nllb-200-distilled-600M is not")
 
 
 def test_a_summariser_preset_is_not_a_translator() -> None:
-    from newsbrief.service.models.hf.translate import HFTranslator
-
     with pytest.raises(ValueError, match="summarizer preset"):
-        HFTranslator(ModelSlotSettings(preset="distilbart-cnn"), ModelsSettings())  # type: ignore[call-arg]
+        build_translator(Settings(models={"translator": {"preset": "distilbart-cnn"}}))
 
 
 def test_a_slot_set_only_through_the_environment_keeps_its_role_preset(

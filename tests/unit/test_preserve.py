@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.models.protocols import TranslationBatch
 from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
+from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.preserve import missing_items, protected_items
 from tests.conftest import make_settings
@@ -60,11 +60,11 @@ def test_number_words_and_separators() -> None:
 
 
 class _Fake:
-    """A translator that translates by a function; a plain ``list`` or a TranslationBatch."""
+    """A translator that translates by a function; ``notices`` are given to the first text."""
 
-    def __init__(self, fn, warnings: tuple[Notice, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, fn, notices: tuple[Notice, ...] = ()) -> None:  # type: ignore[no-untyped-def]
         self.fn = fn
-        self.warnings = warnings
+        self.notices = notices
         self.calls: list[tuple[list[str], str, str]] = []
 
     @property
@@ -76,10 +76,10 @@ class _Fake:
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
+    ) -> Translated:
         self.calls.append((list(texts), source, target))
         out = [self.fn(t) for t in texts]
-        return TranslationBatch(out, self.warnings) if self.warnings else out
+        return Translated(out, [self.notices, *([()] * (len(out) - 1))])
 
 
 ARTICLE = (
@@ -120,10 +120,11 @@ def test_a_translation_that_drops_numbers_is_flagged_per_language() -> None:
     assert "1,250" in mismatch[0].message
 
 
-def test_engine_warnings_reach_the_response() -> None:
+def test_engine_notices_reach_the_response_naming_the_text_they_concern() -> None:
     fake = _Fake(lambda t: t, (Notice("TRANSLATION_INPUT_TRUNCATED", "cut"),))
     result = _run(fake)
-    assert [w.code for w in result.warnings].count("TRANSLATION_INPUT_TRUNCATED") == 2
+    cut = [w.message for w in result.warnings if w.code == "TRANSLATION_INPUT_TRUNCATED"]
+    assert cut == ["headline (ko): cut", "headline (ms): cut"]
 
 
 def test_korean_numbers_with_several_units_are_one_value() -> None:
