@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.chunking import sentence_runs
 from newsbrief.service.models.factory import build_translator
