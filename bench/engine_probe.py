@@ -78,7 +78,7 @@ class CT2Engine:
     """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported."""
 
     def __init__(self, model_dir: Path, threads: int, new_tokens: int) -> None:
-        from newsbrief.service.models.ct2.convert import CT2TranslationEngine
+        from newsbrief.service.models.ct2.translate import CT2TranslationEngine
 
         self.engine = CT2TranslationEngine.load(
             model_dir,

@@ -365,8 +365,7 @@ async def row3_bare_pipeline(
 ) -> dict[str, Any]:
     """The bare pipeline call (no gRPC) in this process, with the no-op backend behind the
     micro-batcher (as the server has it) or the no-op translator called directly."""
-    from bench.translators import NoopBackend, NoopTranslator
-    from newsbrief.service.models.batching import BatchedTranslator
+    from bench.translators import NoopTranslator, noop_batched
     from newsbrief.service.domain import Article, BriefOptions
     from newsbrief.service.pipeline.core import Pipeline
     from newsbrief.service.settings import Settings
@@ -375,9 +374,7 @@ async def row3_bare_pipeline(
     batching = settings.models.translator.batching
     if max_wait_ms is not None:
         batching = batching.model_copy(update={"max_wait_ms": max_wait_ms})
-    translator = (
-        BatchedTranslator(NoopBackend(), batching, workers=1) if batched else NoopTranslator()
-    )
+    translator = noop_batched(batching) if batched else NoopTranslator()
     pipeline = Pipeline(settings, translator=translator)
     await pipeline.start()
     options = BriefOptions(target_languages=("ko",), **BRIEF_OPTIONS)
