@@ -51,6 +51,7 @@ lint: install buf-lint
 	$(BIN)/ruff check client/src service/src tests scripts bench
 	$(BIN)/ruff format --check client/src service/src tests scripts bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 eval: install
 	$(PY) -m newsbrief.service.evaluate --data $(DATA)
