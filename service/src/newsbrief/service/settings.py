@@ -3,13 +3,19 @@
 Every field is overridable by environment: ``NEWSBRIEF_<FIELD>`` at the top level and
 ``NEWSBRIEF_<SECTION>__<FIELD>`` below it (e.g. ``NEWSBRIEF_LIMITS__MAX_TEXT_CHARS=50000``).
 An optional TOML, YAML or JSON file named by ``NEWSBRIEF_CONFIG_FILE`` (or ``--config``) gives
-defaults that the environment overrides. Nothing else in the service reads ``os.environ``.
+values that the environment overrides: explicit arguments > environment > file > defaults.
+:func:`load_settings` (what the server runs at start) refuses a key of the file or a
+``NEWSBRIEF_*`` variable that names no setting, naming the nearest valid one: a misspelt
+setting is an error, never silently ignored. Nothing else in the service reads ``os.environ``.
 """
 
 from __future__ import annotations
 
+import contextvars
+import difflib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +27,15 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "NEWSBRIEF_CONFIG_FILE"
+ENV_PREFIX = "NEWSBRIEF_"
+#: ``NEWSBRIEF_*`` variables that belong to other newsbrief tools, not to the server's settings:
+#: the config file itself, the client CLI's target and API key, the evaluation data folder.
+OTHER_VARIABLES = frozenset(
+    {CONFIG_FILE_ENV, "NEWSBRIEF_TARGET", "NEWSBRIEF_API_KEY", "NEWSBRIEF_DATA_DIR"}
+)
+_config_file: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "newsbrief_config_file", default=""
+)
 
 
 class LimitsSettings(BaseModel):
@@ -338,11 +353,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            _FileSource(settings_cls, os.environ.get(CONFIG_FILE_ENV, "")),
-        )
+        path = _config_file.get() or os.environ.get(CONFIG_FILE_ENV, "")
+        return (init_settings, env_settings, _FileSource(settings_cls, path))
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -371,10 +383,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
         data = tomllib.loads(text)
     elif suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError("YAML config files need PyYAML: pip install pyyaml") from exc
+        import yaml  # PyYAML is a dependency of the service
+
         data = yaml.safe_load(text) or {}
     elif suffix == ".json":
         data = json.loads(text)
@@ -385,10 +395,87 @@ def load_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings: explicit overrides > environment > config file > defaults."""
-    if config_file is not None:
-        file_data = load_config_file(Path(config_file))
-        merged = {**file_data, **overrides}
-        return Settings(**merged)
-    return Settings(**overrides)
+def unknown_keys(
+    data: Mapping[str, Any], model: type[BaseModel] | None = None, where: str = ""
+) -> list[str]:
+    """Each key of ``data`` (a config file's table) that names no setting, with the nearest
+    valid key: ``"limits.max_text_char (did you mean limits.max_text_chars?)"``."""
+    model = model or Settings
+    problems: list[str] = []
+    for key, value in data.items():
+        path = f"{where}{key}"
+        child = _child_model(model, str(key))
+        if str(key) not in model.model_fields:
+            problems.append(_unknown(path, str(key), model, where, "."))
+        elif child is not None and isinstance(value, Mapping):
+            problems.extend(unknown_keys(value, child, f"{path}."))
+    return problems
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each ``NEWSBRIEF_*`` variable of ``environ`` that names no setting (nor another newsbrief
+    tool's variable), with the nearest valid name."""
+    problems: list[str] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in OTHER_VARIABLES:
+            continue
+        model: type[BaseModel] | None = Settings
+        where = ENV_PREFIX
+        for part in upper[len(ENV_PREFIX) :].lower().split("__"):
+            if model is None:  # below a plain field: pydantic-settings would not read it
+                problems.append(f"{name} (no setting has parts below {where.rstrip('_')})")
+                break
+            if part not in model.model_fields:
+                problems.append(_unknown(name, part, model, where, "__", upper=True))
+                break
+            where = f"{where}{part.upper()}__"
+            model = _child_model(model, part)
+    return problems
+
+
+def _child_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    field = model.model_fields.get(key)
+    annotation = field.annotation if field is not None else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _unknown(
+    path: str, key: str, model: type[BaseModel], where: str, sep: str, *, upper: bool = False
+) -> str:
+    valid = list(model.model_fields)
+    near = difflib.get_close_matches(key.lower(), valid, n=1, cutoff=0.6)
+    if near:
+        suggestion = f"{where}{near[0].upper() if upper else near[0]}"
+        return f"{path} (did you mean {suggestion}?)"
+    names = ", ".join(f"{where}{v.upper() if upper else v}" for v in valid[:6])
+    more = ", ..." if len(valid) > 6 else ""
+    return f"{path} (valid here: {names}{more})"
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings: explicit ``overrides`` > environment > config file > defaults.
+    ``config_file`` (else ``NEWSBRIEF_CONFIG_FILE``) names the file. An unknown key in the file
+    or an unknown ``NEWSBRIEF_*`` variable is a ValueError naming it and the nearest valid one.
+    ``environ`` is only checked (default: the process environment, which pydantic-settings
+    reads)."""
+    env = os.environ if environ is None else environ
+    problems = unknown_variables(env)
+    path = str(config_file) if config_file is not None else env.get(CONFIG_FILE_ENV, "")
+    if path:
+        problems += [
+            f"{path}: {key}" for key in unknown_keys(load_config_file(Path(path)), Settings)
+        ]
+    if problems:
+        raise ValueError("unknown setting(s): " + "; ".join(problems))
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    finally:
+        _config_file.reset(token)
