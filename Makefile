@@ -56,7 +56,7 @@ lint: install buf-lint
 eval: install
 	$(PY) -m newsbrief.service.evaluate --data $(DATA)
 
-# The side-by-side benchmark of issue 5 (random-weight real-size models, real server over gRPC):
+# The side-by-side benchmark (random-weight real-size models, real server over gRPC):
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run

@@ -5,8 +5,9 @@ with random weights: ``facebook/m2m100_418M``'s config (12+12 layers, d_model 10
 16 heads, vocabulary 128,112). The tokenizer is a small BPE sentencepiece model trained in a
 second on generated English/Korean/Malay text; its ``vocab.json`` is padded with filler entries
 so that, with the 100 registered ``__xx__`` language tokens and the 8 made-up words, the
-tokenizer's vocabulary is exactly the model's (MODELS.md traps 3 and 4). Output is junk; the
-decode length is forced (min = max new tokens) so every engine does the same work.
+tokenizer's vocabulary is exactly the model's (otherwise a language code could silently become
+the unknown token). Output is junk; the decode length is forced (min = max new tokens) so every
+engine does the same work.
 
 ``python -m bench.models`` builds what is missing under ``bench/out/`` (git-ignored).
 """

@@ -1,4 +1,4 @@
-"""The side-by-side benchmark of issue 5: ``make bench`` or ``python -m bench.run``.
+"""The side-by-side benchmark: ``make bench`` or ``python -m bench.run``.
 
 Builds the random-weight M2M100-418M checkpoint (and its CTranslate2 int8 conversion), then, in
 one run on this machine, measures:
@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> None:
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notes": [
             "Translator only: the default preset's shape (M2M100-418M). NLLB-600M is not run "
-            "(its shape differs by the 256k vocabulary; MODELS.md has its figures), and the "
+            "(its shape differs by the 256k vocabulary), and the "
             "summariser rows use the built-in extractive brief: neural summarisers are not "
             "benchmarked here.",
             "The naive baseline is the same server and pipeline with a translator that runs "

@@ -1,4 +1,4 @@
-"""Every row of the error table (DESIGN.md §3), its status and details, over the wire; the server
+"""Every row of the error table (README, "API"), its status and details, over the wire; the server
 keeps serving after each."""
 
 from __future__ import annotations
