@@ -22,6 +22,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ OUT_DIR = BENCH_DIR / "out"
 REPO = BENCH_DIR.parent
 
 # facebook/m2m100_418M config.json (published hyper-parameters).
-M2M100_418M = {
+M2M100_418M: dict[str, Any] = {
     "vocab_size": 128112,
     "d_model": 1024,
     "encoder_layers": 12,

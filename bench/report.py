@@ -487,12 +487,12 @@ def analysis(results: dict[str, Any]) -> list[str]:
         ]
         if isinstance(e, dict)
     ]
-    shares = [x for x in shares if x is not None]
-    if shares:
+    known = [x for x in shares if x is not None]
+    if known:
         out.append(
-            f"Other processes used {min(shares) * 100:.0f}-{max(shares) * 100:.0f}% of the "
+            f"Other processes used {min(known) * 100:.0f}-{max(known) * 100:.0f}% of the "
             "machine's CPU time during the measurements (mean "
-            f"{sum(shares) / len(shares) * 100:.0f}%): absolute figures are slowed by it, and "
+            f"{sum(known) / len(known) * 100:.0f}%): absolute figures are slowed by it, and "
             "torch's two intra-op threads suffer most from sharing the cores; ratios taken in "
             "the same run are what to compare."
         )

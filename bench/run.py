@@ -370,7 +370,7 @@ async def row3_bare_pipeline(
     from newsbrief.service.pipeline.core import Pipeline
     from newsbrief.service.settings import Settings
 
-    settings = Settings(cache={"enabled": False})  # type: ignore[arg-type]
+    settings = Settings(cache={"enabled": False})
     batching = settings.models.translator.batching
     if max_wait_ms is not None:
         batching = batching.model_copy(update={"max_wait_ms": max_wait_ms})
@@ -417,11 +417,11 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     engines = {"torch": models.hf_dir}
     if models.ct2_dir is not None:
         engines["ct2"] = models.ct2_dir
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
+    probes: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for _ in range(plan.probe_rounds):
         for name, path in engines.items():
-            rounds[name].append(probe_engine(name, path, plan))
-    results["row2"] = {name: best_round(runs) for name, runs in rounds.items()}
+            probes[name].append(probe_engine(name, path, plan))
+    results["row2"] = {name: best_round(runs) for name, runs in probes.items()}
     log.info("row2: %s", results["row2"])
 
     # rows 4 and 5: extractive-only server (the real newsbrief-server, no translator)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class NoopEngine:
 
     max_input_tokens = 1024
 
-    def translate_batch(self, texts: list[str], source: str, target: str) -> Translated:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         return Translated(list(texts))
 
 

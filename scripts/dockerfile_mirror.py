@@ -118,7 +118,9 @@ def runtime_spec(stage: Stage) -> dict[str, object]:
         elif word == "ENTRYPOINT":
             spec["entrypoint"] = json.loads(rest)
         elif word == "COPY":
-            spec.setdefault("copies", []).append(rest)  # type: ignore[union-attr]
+            copies = spec.setdefault("copies", [])
+            assert isinstance(copies, list)
+            copies.append(rest)
     return spec
 
 

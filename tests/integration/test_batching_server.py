@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -39,7 +40,7 @@ class GatedEngine:
 
     max_input_tokens = 1000
 
-    def translate_batch(self, texts: list[str], source: str, target: str) -> Translated:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         with self.lock:
             self.calls.append((list(texts), target))
         if self.hold.is_set():

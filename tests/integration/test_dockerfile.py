@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("image")
     out = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "dockerfile_mirror.py"), str(root)],
@@ -36,14 +36,14 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # typ
     return root, json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_runtime_stage_runs_as_a_non_root_user(image: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+def test_runtime_stage_runs_as_a_non_root_user(image: tuple[Path, dict]) -> None:
     _, spec = image
     assert spec["user"] not in ("root", "0", "")
     assert spec["entrypoint"] == ["newsbrief-server"]
     assert "--from=build /opt/venv /opt/venv" in spec["copies"]
 
 
-def test_installed_image_serves_and_passes_its_health_check(image: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+def test_installed_image_serves_and_passes_its_health_check(image: tuple[Path, dict]) -> None:
     root, spec = image
     venv_bin = root / "opt" / "venv" / "bin"
     assert (venv_bin / "newsbrief-server").exists()

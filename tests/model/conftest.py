@@ -186,10 +186,10 @@ def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         num_layers=1,
         num_decoder_layers=1,
         num_heads=2,
-        decoder_start_token_id=0,
         pad_token_id=0,
         eos_token_id=1,
     )
+    config.decoder_start_token_id = 0
     T5ForConditionalGeneration(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

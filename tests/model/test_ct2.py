@@ -154,6 +154,7 @@ def test_int8_structure_and_forced_language(
 ) -> None:
     engine = _engine(converted["int8"], kind, "int8")
     code = PRESETS[PRESET_OF[kind]].code(target)
+    assert code is not None
     hypotheses = engine.generate(engine.prepare(TEXTS, "en", target))
     assert len(hypotheses) == len(TEXTS)
     for hyp in hypotheses:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from newsbrief.service.domain import TranslateResult
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.chunking import sentence_runs
 from newsbrief.service.models.factory import build_translator
@@ -19,7 +21,7 @@ from newsbrief.service.models.hf.translate import (
     ModelLoadError,
 )
 from newsbrief.service.models.presets import PRESETS, Decoding
-from newsbrief.service.models.protocols import Translated
+from newsbrief.service.models.protocols import Translated, TranslationEngine
 from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings, Settings
@@ -187,7 +189,7 @@ def _settings(path: Path, preset: str, **batching: object) -> Settings:
 class _ThreadRecorder:
     """An engine wrapped to record the threads its batches run on (composition, no patching)."""
 
-    def __init__(self, engine: HFTranslationEngine) -> None:
+    def __init__(self, engine: TranslationEngine) -> None:
         self.engine = engine
         self.threads: list[str] = []
 
@@ -195,7 +197,7 @@ class _ThreadRecorder:
     def max_input_tokens(self) -> int:
         return self.engine.max_input_tokens
 
-    def translate_batch(self, texts: list[str], source: str, target: str) -> Translated:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         self.threads.append(threading.current_thread().name)
         return self.engine.translate_batch(texts, source, target)
 
@@ -262,7 +264,7 @@ def test_requests_sharing_a_model_batch_get_only_their_own_notices(
     translator = build_translator(settings)
     assert translator is not None
 
-    async def run() -> tuple[object, object]:
+    async def run() -> tuple[TranslateResult, TranslateResult]:
         pipeline = Pipeline(settings, translator=translator)
         await pipeline.start()
         try:
@@ -275,10 +277,10 @@ def test_requests_sharing_a_model_batch_get_only_their_own_notices(
 
     first, second = asyncio.run(run())
     assert translator.batcher.stats.batch_sizes[4] == 1  # one model call served both
-    split = [w for w in first.warnings if w.code == "TRANSLATION_SPLIT"]  # type: ignore[attr-defined]
+    split = [w for w in first.warnings if w.code == "TRANSLATION_SPLIT"]
     assert len(split) == 1 and split[0].message.startswith("text 2 (ko): longer than")
-    assert not [w for w in second.warnings if w.code == "TRANSLATION_SPLIT"]  # type: ignore[attr-defined]
-    for w in second.warnings:  # type: ignore[attr-defined]
+    assert not [w for w in second.warnings if w.code == "TRANSLATION_SPLIT"]
+    for w in second.warnings:
         assert "text 3" not in w.message  # the other request's texts are not named here
 
 

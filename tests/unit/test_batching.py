@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -328,7 +328,9 @@ def test_from_settings_uses_every_limit() -> None:
         2,
     )
     assert b.retry_after_s == 2
-    off = MicroBatcher.from_settings(lambda k, x: x, BatchingSettings(enabled=False))
+    off: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
+        lambda k, x: x, BatchingSettings(enabled=False)
+    )
     assert off.max_batch_size == 1
 
 
@@ -343,9 +345,9 @@ class FakeEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], str, str]] = []
 
-    def translate_batch(self, texts: list[str], source: str, target: str) -> Translated:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         self.calls.append((list(texts), source, target))
-        notices = [
+        notices: list[tuple[Notice, ...]] = [
             (Notice("TRANSLATION_SPLIT", f"split {t}"),) if "long" in t else () for t in texts
         ]
         return Translated([f"[{target}] {t}" for t in texts], notices)

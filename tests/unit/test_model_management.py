@@ -76,7 +76,7 @@ def test_one_code_table_per_family() -> None:
 
 def test_decoding_is_deterministic_and_settings_override_the_preset() -> None:
     base = PRESETS["distilbart-cnn"].decoding
-    merged = base.merged(DecodingSettings(num_beams=2, max_new_tokens=40))  # type: ignore[call-arg]
+    merged = base.merged(DecodingSettings(num_beams=2, max_new_tokens=40))
     assert (merged.num_beams, merged.max_new_tokens) == (2, 40)
     assert merged.no_repeat_ngram_size == base.no_repeat_ngram_size
     kwargs = merged.generate_kwargs()
@@ -85,8 +85,8 @@ def test_decoding_is_deterministic_and_settings_override_the_preset() -> None:
 
 
 def test_absent_preset_says_how_to_install_it(tmp_path: Path) -> None:
-    slot = ModelSlotSettings(preset="m2m100-418m")  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m")
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")
     assert not resolution.ok
     assert resolution.detail == (
         "model facebook/m2m100_418M is not installed: run "
@@ -97,22 +97,22 @@ def test_absent_preset_says_how_to_install_it(tmp_path: Path) -> None:
 def test_preset_found_in_the_hf_cache_at_its_pinned_revision(tmp_path: Path) -> None:
     preset = PRESETS["nllb-600m"]
     snapshot = fake_snapshot(tmp_path, preset.hub_id, preset.revision)
-    slot = ModelSlotSettings(preset="nllb-600m")  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="nllb-600m")
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")
     assert resolution.ok and resolution.path == snapshot
     assert (resolution.model_id, resolution.revision) == (preset.hub_id, preset.revision)
     # another revision is another model: not installed
-    other = ModelSlotSettings(preset="nllb-600m", revision="0" * 40)  # type: ignore[call-arg]
-    assert not resolve_slot(other, ModelsSettings(cache_dir=tmp_path), "translator").ok  # type: ignore[call-arg]
+    other = ModelSlotSettings(preset="nllb-600m", revision="0" * 40)
+    assert not resolve_slot(other, ModelsSettings(cache_dir=tmp_path), "translator").ok
 
 
 def test_explicit_path(tmp_path: Path) -> None:
-    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path / "nope"))  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path / "nope"))
+    resolution = resolve_slot(slot, ModelsSettings(), "translator")
     assert not resolution.ok and "models.translator.path" in resolution.detail
     (tmp_path / "config.json").write_text("{}")
-    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path))  # type: ignore[call-arg]
-    assert resolve_slot(slot, ModelsSettings(), "translator").path == tmp_path  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path))
+    assert resolve_slot(slot, ModelsSettings(), "translator").path == tmp_path
 
 
 def test_missing_engine_modules_are_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ translation drops them (with a fake translator: no model needed)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,7 @@ ARTICLE = (
 )
 
 
-def _run(fake: _Fake, **options: object):  # type: ignore[no-untyped-def]
+def _run(fake: _Fake, **options: Any):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         pipeline = Pipeline(make_settings(), translator=fake)
         await pipeline.start()

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     report = {
-        "summaries": evaluate_summaries(data, BriefSettings()),  # type: ignore[call-arg]
+        "summaries": evaluate_summaries(data, BriefSettings()),
         "intake": evaluate_intake(data),
         "guard": evaluate_guard(data),
     }

@@ -26,7 +26,6 @@ from .domain import Brief
 from .pipeline.guard import SourceIndex, check_brief
 from .text.normalize import normalize_text
 
-
 _UNK = re.compile(r"\bUNK\b")
 
 

@@ -69,7 +69,7 @@ def shingle_prf(predicted: str, expected: str) -> tuple[float, float, float]:
 def intake_html_text(html: str, settings: IntakeSettings | None = None) -> str:
     """The article text the service takes from ``html``: extraction, normalisation, cleaning;
     the dateline (kept as metadata by the service) is put back in front for scoring."""
-    settings = settings or IntakeSettings()  # type: ignore[call-arg]
+    settings = settings or IntakeSettings()
     page = extract_html(html)
     text = normalize_text(page.text)
     if not settings.clean_html:
@@ -253,11 +253,11 @@ def evaluate_intake(data: Path) -> dict[str, Any]:
     """The whole intake report."""
     return {
         "extraction": evaluate_extraction(data),
-        "language": evaluate_languages(data, LanguageSettings()),  # type: ignore[call-arg]
+        "language": evaluate_languages(data, LanguageSettings()),
         "properties": evaluate_properties(
             data,
-            BriefSettings(),  # type: ignore[call-arg]
-            LanguageSettings(),  # type: ignore[call-arg]
+            BriefSettings(),
+            LanguageSettings(),
         ),
     }
 

@@ -249,8 +249,8 @@ class ModelSlotSettings(BaseModel):
         1, ge=1, description="Parallel batches (CTranslate2 inter_threads / worker count)."
     )
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
-    decoding: DecodingSettings = Field(default_factory=DecodingSettings)  # type: ignore[arg-type]
-    batching: BatchingSettings = Field(default_factory=BatchingSettings)  # type: ignore[arg-type]
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    batching: BatchingSettings = Field(default_factory=BatchingSettings)
 
 
 DEFAULT_PRESETS = {"summarizer": "extractive", "translator": "m2m100-418m"}
@@ -327,15 +327,15 @@ class Settings(BaseSettings):
         300.0, gt=0, description="Connections are recycled after this, so load rebalances."
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
-    limits: LimitsSettings = Field(default_factory=LimitsSettings)  # type: ignore[arg-type]
-    brief: BriefSettings = Field(default_factory=BriefSettings)  # type: ignore[arg-type]
-    language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
-    intake: IntakeSettings = Field(default_factory=IntakeSettings)  # type: ignore[arg-type]
-    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
-    tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
-    models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
-    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    brief: BriefSettings = Field(default_factory=BriefSettings)
+    language: LanguageSettings = Field(default_factory=LanguageSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    tls: TLSSettings = Field(default_factory=TLSSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
 
     @field_validator("host")
     @classmethod

@@ -50,7 +50,7 @@ def convert_checkpoint(
 ) -> Path:
     """Convert the Hugging Face model directory ``source`` into ``out_dir`` (written beside it
     first, then renamed: a half-written model is never left under the final name)."""
-    from ctranslate2.converters import TransformersConverter  # type: ignore[import-untyped]
+    from ctranslate2.converters import TransformersConverter
 
     class _Converter(TransformersConverter):
         def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
@@ -118,7 +118,7 @@ def convert_preset(
     runs. Raises FileNotFoundError, with the command that fetches it, when the model is absent."""
     preset = get_preset(name)
     if slot is None or slot.preset != name:
-        slot = ModelSlotSettings(preset=name, engine="ctranslate2")  # type: ignore[call-arg]
+        slot = ModelSlotSettings(preset=name, engine="ctranslate2")
     if compute_type:
         slot = slot.model_copy(update={"compute_type": compute_type})
     missing = [m for m in CONVERT_MODULES if importlib.util.find_spec(m) is None]

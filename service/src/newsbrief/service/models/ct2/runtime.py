@@ -97,7 +97,7 @@ def vocabulary(model_dir: Path) -> set[str]:
 def open_model(
     model_dir: Path, *, compute_type: str, inter_threads: int, intra_threads: int, device: str
 ) -> Any:
-    import ctranslate2  # type: ignore[import-untyped]
+    import ctranslate2
 
     return ctranslate2.Translator(
         str(model_dir),
