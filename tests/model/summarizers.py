@@ -93,6 +93,8 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         merges=merges,  # type: ignore[arg-type]  # pairs, as the tokenizer reads merges.txt
         model_max_length=BART_MAX_INPUT,
     )
+    # as distilbart-cnn's config says; a keyword transformers takes but does not declare
+    forced: dict[str, Any] = {"forced_bos_token_id": tokenizer.bos_token_id}
     config = BartConfig(
         vocab_size=len(tokenizer),
         d_model=32,
@@ -107,8 +109,8 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
+        **forced,
     )
-    config.forced_bos_token_id = tokenizer.bos_token_id  # as distilbart-cnn's config says
     model = _seeded(BartForConditionalGeneration, config)
     out = folder / "model"
     model.save_pretrained(out)

@@ -488,9 +488,31 @@ def approx_tokens(text: str) -> int:
 
 
 _TranslatedText = tuple[str, tuple[Notice, ...]]
+E = TypeVar("E")
+K2 = TypeVar("K2", bound=Hashable)
 
 
-class BatchedTranslator:
+class _BatchedModel(Generic[E, K2, T, R]):
+    """What both adapters share: a model on its worker, and the batcher its calls go through.
+    A managed model: ``start`` loads the engine and starts the batcher, ``close`` stops both."""
+
+    model: ModelWorker[E]
+    batcher: MicroBatcher[K2, T, R]
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.model.info
+
+    async def start(self) -> None:
+        await self.model.start()
+        self.batcher.start()
+
+    def close(self) -> None:
+        self.batcher.close(drain=False)
+        self.model.close()
+
+
+class BatchedTranslator(_BatchedModel[TranslationEngine, tuple[str, str], str, _TranslatedText]):
     """The pipeline's ``Translator`` over a translation engine: the engine's blocking
     ``translate_batch`` is the batch function of a :class:`MicroBatcher` keyed by language pair,
     so the texts of concurrent requests share model calls. Each text comes back with its own
@@ -507,19 +529,13 @@ class BatchedTranslator:
         cost: Callable[[str], int] | None = None,
     ) -> None:
         self.model = model
-        self.batcher: MicroBatcher[tuple[str, str], str, _TranslatedText] = (
-            MicroBatcher.from_settings(
-                self._run, settings, workers=workers, cost=cost or approx_tokens, name="translator"
-            )
+        self.batcher = MicroBatcher.from_settings(
+            self._run, settings, workers=workers, cost=cost or approx_tokens, name="translator"
         )
 
     def _run(self, key: tuple[str, str], texts: list[str]) -> list[_TranslatedText]:
         translated = self.model.engine.translate_batch(texts, key[0], key[1])
         return list(zip(translated.texts, translated.notices_per_text, strict=True))
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.model.info
 
     def supports(self, source: str, target: str) -> bool:
         languages = self.model.info.languages
@@ -535,20 +551,12 @@ class BatchedTranslator:
         pairs = await self.batcher.submit_many((source, target), texts, deadline=deadline)
         return Translated([text for text, _ in pairs], [notices for _, notices in pairs])
 
-    async def start(self) -> None:
-        await self.model.start()
-        self.batcher.start()
-
-    def close(self) -> None:
-        self.batcher.close(drain=False)
-        self.model.close()
-
 
 MAX_ROUNDS = 3
 """Most rounds of "summarise the parts, then the summary of the parts" for one article."""
 
 
-class BatchedSummarizer:
+class BatchedSummarizer(_BatchedModel[SummarizationEngine, str, str, str]):
     """The pipeline's ``Summarizer`` over a summarisation engine. An article longer than the
     model's input is split into sentence chunks that fit (on the model's worker thread); the
     chunks, with those of concurrent articles, go through a :class:`MicroBatcher` keyed by
@@ -566,7 +574,7 @@ class BatchedSummarizer:
     ) -> None:
         self.model = model
         self._name = name
-        self.batcher: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
+        self.batcher = MicroBatcher.from_settings(
             self._run, settings, workers=workers, cost=approx_tokens, name="summarizer"
         )
 
@@ -576,10 +584,6 @@ class BatchedSummarizer:
     @property
     def name(self) -> str:
         return self._name
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.model.info
 
     def supports(self, lang: str) -> bool:
         return lang in self.model.info.languages
@@ -613,11 +617,3 @@ class BatchedSummarizer:
                 else [""]
             )
         return Summary(out, input_tokens, limit, first_parts, rounds)
-
-    async def start(self) -> None:
-        await self.model.start()
-        self.batcher.start()
-
-    def close(self) -> None:
-        self.batcher.close(drain=False)
-        self.model.close()

@@ -14,7 +14,8 @@ notices; :func:`clean_translation` and :func:`clean_summary` finish decoded outp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from newsbrief.service.domain import Notice
 from newsbrief.service.models.protocols import Translated
@@ -106,24 +107,40 @@ def sentence_runs(text: str, lang: str, count: CountTokens, budget: int) -> list
 
 # ---- translating texts in runs, with per-text notices ------------------------------------------
 
-#: A batch run of an engine: translations of ``pieces`` in order, the indices of pieces whose
-#: input was cut at the model's input size, and of outputs that stopped at ``max_new_tokens``.
-RunBatch = Callable[[list[str]], tuple[list[str], list[int], list[int]]]
+
+class StagedTranslator(Protocol):
+    """What :func:`translate_in_runs` needs of a translation engine."""
+
+    @property
+    def max_input_tokens(self) -> int: ...
+
+    @property
+    def max_new_tokens(self) -> int: ...
+
+    def supports(self, source: str, target: str) -> bool: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens."""
+        ...
+
+    def run_batch(
+        self, pieces: list[str], source: str, target: str
+    ) -> tuple[list[str], list[int], list[int]]:
+        """prepare -> generate -> finish: translations of ``pieces`` in order, the indices of
+        pieces cut at the input size, and of outputs that stopped at ``max_new_tokens``."""
+        ...
 
 
 def translate_in_runs(
-    texts: list[str],
-    source: str,
-    target: str,
-    *,
-    count: CountTokens,
-    max_input_tokens: int,
-    max_new_tokens: int,
-    run_batch: RunBatch,
+    engine: StagedTranslator, texts: Sequence[str], source: str, target: str
 ) -> Translated:
-    """Translate one batch with an engine's ``run_batch``: empty texts stay empty; a text longer
-    than the input is translated as runs of whole sentences (in the same batch) and joined
-    again. Each text gets its own notices: split, input cut, output stopped at the limit."""
+    """Translate one batch with an engine's stages: empty texts stay empty; a text longer than
+    the input is translated as runs of whole sentences (in the same batch) and joined again.
+    Each text gets its own notices: split, input cut, output stopped at the limit."""
+    if not engine.supports(source, target):
+        raise ValueError(f"this model has no language code for {source} or {target}")
+    count = engine.count_tokens
+    max_input_tokens, max_new_tokens = engine.max_input_tokens, engine.max_new_tokens
     out = ["" for _ in texts]
     notices: list[list[Notice]] = [[] for _ in texts]
     todo = [i for i, t in enumerate(texts) if t.strip()]
@@ -148,7 +165,7 @@ def translate_in_runs(
             )
         pieces.extend(runs)
         owners.extend([i] * len(runs))
-    translated, truncated, cut = run_batch(pieces)
+    translated, truncated, cut = engine.run_batch(pieces, source, target)
     joined: dict[int, list[str]] = {}
     for owner, text in zip(owners, translated, strict=True):
         joined.setdefault(owner, []).append(text)

@@ -124,6 +124,10 @@ class CT2TranslationEngine:
     def supports(self, source: str, target: str) -> bool:
         return source in self.codes and target in self.codes
 
+    @property
+    def max_new_tokens(self) -> int:
+        return self.decoding.max_new_tokens
+
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
         return len(self.tokenizer.pieces(text))
@@ -168,17 +172,7 @@ class CT2TranslationEngine:
 
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         """Translate one batch (blocking, thread-safe). Each text gets its own notices."""
-        if not self.supports(source, target):
-            raise ValueError(f"this model has no language code for {source} or {target}")
-        return translate_in_runs(
-            list(texts),
-            source,
-            target,
-            count=self.count_tokens,
-            max_input_tokens=self.max_input_tokens,
-            max_new_tokens=self.decoding.max_new_tokens,
-            run_batch=lambda pieces: self.run_batch(pieces, source, target),
-        )
+        return translate_in_runs(self, texts, source, target)
 
 
 def load_translator(

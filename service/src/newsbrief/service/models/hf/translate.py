@@ -203,6 +203,10 @@ class HFTranslationEngine:
                 cut.append(i)
         return texts, cut
 
+    @property
+    def max_new_tokens(self) -> int:
+        return self.decoding.max_new_tokens
+
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -218,21 +222,11 @@ class HFTranslationEngine:
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         """Translate one batch (blocking; one call at a time, torch's threads set once in each
         calling thread). Each text gets its own notices (split, input cut, output cut)."""
-        if not self.supports(source, target):
-            raise ValueError(f"this model has no language code for {source} or {target}")
         with self._lock:
             if not getattr(self._thread_state, "threads_set", False):
                 set_torch_threads(self.threads)
                 self._thread_state.threads_set = True
-            return translate_in_runs(
-                list(texts),
-                source,
-                target,
-                count=self.count_tokens,
-                max_input_tokens=self.max_input_tokens,
-                max_new_tokens=self.decoding.max_new_tokens,
-                run_batch=lambda pieces: self.run_batch(pieces, source, target),
-            )
+            return translate_in_runs(self, texts, source, target)
 
 
 def set_torch_threads(threads: int) -> None:
