@@ -19,7 +19,7 @@ from typing import Any
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import InputTooLong, clean_input, clean_summary
-from newsbrief.service.models.hf.translate import set_torch_threads
+from newsbrief.service.models.hf.threads import TorchThreads
 from newsbrief.service.models.presets import Decoding, get_preset
 from newsbrief.service.models.resolve import engine_detail, resolve_slot
 from newsbrief.service.models.worker import ModelUnavailable
@@ -51,7 +51,7 @@ class HFSummarizationEngine:
         self.device = device
         self.threads = threads
         self._lock = threading.Lock()
-        self._thread_state = threading.local()
+        self._torch_threads = TorchThreads(threads)
 
     @property
     def max_input_tokens(self) -> int:
@@ -113,9 +113,7 @@ class HFSummarizationEngine:
         if not texts:
             return []
         with self._lock:
-            if not getattr(self._thread_state, "threads_set", False):
-                set_torch_threads(self.threads)
-                self._thread_state.threads_set = True
+            self._torch_threads.ensure()
             return self._finish(self._generate(self._prepare(texts)))
 
     def _prepare(self, texts: list[str]) -> Any:

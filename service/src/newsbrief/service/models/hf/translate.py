@@ -13,7 +13,6 @@ loaded, not when this module is.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from typing import Any
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import clean_translation, translate_in_runs
+from newsbrief.service.models.hf.threads import TorchThreads, set_torch_threads
 from newsbrief.service.models.presets import FORCING, Decoding, get_preset
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.resolve import ModelLoadError, engine_detail, resolve_or_download
@@ -69,7 +69,7 @@ class HFTranslationEngine:
         self.language_ids: dict[str, int] = {}
         self.threads = threads
         self._lock = threading.Lock()
-        self._thread_state = threading.local()
+        self._torch_threads = TorchThreads(threads)
 
     # ---- loading ---------------------------------------------------------------------------
 
@@ -223,17 +223,8 @@ class HFTranslationEngine:
         """Translate one batch (blocking; one call at a time, torch's threads set once in each
         calling thread). Each text gets its own notices (split, input cut, output cut)."""
         with self._lock:
-            if not getattr(self._thread_state, "threads_set", False):
-                set_torch_threads(self.threads)
-                self._thread_state.threads_set = True
+            self._torch_threads.ensure()
             return translate_in_runs(self, texts, source, target)
-
-
-def set_torch_threads(threads: int) -> None:
-    """torch's intra-op threads for the calling thread (0 = the number of cores)."""
-    import torch
-
-    torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
 def load_translator(
