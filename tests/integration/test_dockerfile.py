@@ -50,7 +50,12 @@ def test_installed_image_serves_and_passes_its_health_check(image: tuple[Path, d
     port = _free_port()
     env = {k: v.replace("/opt/venv", str(root / "opt" / "venv")) for k, v in spec["env"].items()}
     env["PATH"] = env["PATH"].replace("$PATH", os.environ.get("PATH", ""))
-    env.update(NEWSBRIEF_HOST="127.0.0.1", NEWSBRIEF_PORT=str(port), HOME=str(root))
+    env.update(
+        NEWSBRIEF_HOST="127.0.0.1",
+        NEWSBRIEF_PORT=str(port),
+        NEWSBRIEF_HTTP_PORT="-1",
+        HOME=str(root),
+    )
     entry = [str(venv_bin / spec["entrypoint"][0]), *spec["entrypoint"][1:]]
     server = subprocess.Popen(
         entry,

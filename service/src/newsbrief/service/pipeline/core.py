@@ -28,6 +28,7 @@ from newsbrief.service.domain import (
     BriefResult,
     Capability,
     DetectedLanguage,
+    DetectResult,
     Faithfulness,
     Limits,
     Method,
@@ -62,6 +63,7 @@ from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scrape
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
+    validate_detect,
     validate_translate,
 )
 from newsbrief.service.settings import Settings
@@ -340,6 +342,16 @@ class Pipeline:
             warnings=warnings,
         )
 
+    async def detect_language(self, text: str) -> DetectResult:
+        """The language of one text, with the detector's confidence and per-language shares."""
+        self._check_ready()
+        validate_detect(text, self.settings)
+        clean = normalize_text(text)
+        if not clean:
+            raise InvalidArgument(FieldViolation("text", "contains no readable text"))
+        analysis = await self._run(self._analyse, clean)
+        return DetectResult(analysis.language, dict(analysis.shares), _language_warnings(analysis))
+
     def info(self) -> ServerInfo:
         """Languages, models, limits and capabilities of this server."""
         limits = self.settings.limits
@@ -453,8 +465,7 @@ class Pipeline:
         else:
             analysis = self._analyse(text)
             language = analysis.language
-            if analysis.status != "ok":
-                warnings.append(Notice(f"LANGUAGE_{analysis.status.upper()}", analysis.message()))
+            warnings.extend(_language_warnings(analysis))
         lang = language.code
         paragraphs = [
             sentences
@@ -683,6 +694,13 @@ def _mismatches(
             f"the {target} translation may have changed or dropped: {'; '.join(missing)}",
         )
     ]
+
+
+def _language_warnings(analysis: LanguageAnalysis) -> list[Notice]:
+    """LANGUAGE_MIXED / _UNDETERMINED / _AMBIGUOUS when the detector's answer is not clear-cut."""
+    if analysis.status == "ok":
+        return []
+    return [Notice(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]
 
 
 def _squash(text: str) -> str:
