@@ -1,4 +1,6 @@
-"""The transport-free pipeline: ingest -> language -> segment -> brief -> guard -> translate.
+"""The transport-free pipeline: orchestration of the stages of :mod:`.stages` (ingest ->
+extractive brief -> abstractive brief with the guard's fallback -> translation), the result
+cache, readiness and the server's info.
 
 The gRPC servicer (and any other front end) converts its messages into the domain types of
 ``newsbrief.service.domain`` and awaits :class:`Pipeline`. CPU-bound stages run on a bounded
@@ -11,29 +13,23 @@ import asyncio
 import contextvars
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TypeVar
 
 from newsbrief.service import __version__
 from newsbrief.service.cache import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
-    ArticleMetadata,
-    Brief,
     BriefOptions,
     BriefResult,
     Capability,
     DetectedLanguage,
     DetectResult,
-    Faithfulness,
     Limits,
     Method,
     ModelInfo,
-    Notice,
     ServerInfo,
     TranslateResult,
     Translation,
@@ -47,19 +43,18 @@ from newsbrief.service.errors import (
 from newsbrief.service.models.protocols import (
     ManagedModel,
     Summarizer,
-    Summary,
-    Translated,
     Translator,
 )
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, shorten
-from newsbrief.service.pipeline.guard import check_brief
-from newsbrief.service.pipeline.html import extract_html
-from newsbrief.service.pipeline.language import (
-    LanguageAnalysis,
-    LanguageDetector,
+from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
+from newsbrief.service.pipeline.language import LanguageAnalysis, LanguageDetector
+from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
+from newsbrief.service.pipeline.stages.extractive import (
+    EXTRACTIVE_MODEL,
+    check_prepared,
+    extractive_brief,
 )
-from newsbrief.service.pipeline.preserve import missing_items
-from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
+from newsbrief.service.pipeline.stages.ingest import language_notices, prepare
+from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
@@ -68,36 +63,14 @@ from newsbrief.service.pipeline.validate import (
 )
 from newsbrief.service.settings import Settings
 from newsbrief.service.text.normalize import normalize_text
-from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXTRACTIVE_MODEL = ModelInfo(
-    role="summarizer",
-    id="extractive",
-    revision=__version__,
-    licence="Apache-2.0 (built in, no weights)",
-    languages=(),
-    ready=True,
-    backend="builtin",
-)
 NO_TRANSLATOR_HELP = (
     "this server has no translation model configured (models.translator.preset=none); "
     "set it to a translator preset such as m2m100-418m (see `newsbrief-server models list`)"
 )
-
-
-@dataclass
-class _Prepared:
-    """An article after intake: normalised text, paragraphs of sentences, language, metadata."""
-
-    text: str
-    title: str
-    paragraphs: list[list[str]]
-    language: DetectedLanguage
-    metadata: ArticleMetadata
-    warnings: list[Notice]
 
 
 class Pipeline:
@@ -183,81 +156,31 @@ class Pipeline:
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
-        prepared = await self._timed(timings, "ingest", self._prepare, article)
-        budget = resolve_budget(options, self.settings)
+        prepared = await self._timed(
+            timings, "ingest", prepare, article, self.settings.intake, self._analyse
+        )
         lang = prepared.language.code
+        budget = resolve_budget(options, self.settings)
         brief = await self._timed(
-            timings,
-            "brief",
-            self._summarizer.summarize,
-            prepared.paragraphs,
-            lang,
-            budget,
-            prepared.title,
+            timings, "brief", extractive_brief, self._summarizer, prepared, budget
         )
-        brief = Brief(
-            headline=_squash(brief.headline),
-            summary=_squash(brief.summary),
-            key_points=tuple(_squash(k) for k in brief.key_points),
-        )
-        faithfulness = await self._timed(
-            timings,
-            "guard",
-            check_extractive,
-            brief,
-            [x for p in prepared.paragraphs for x in p],
-            prepared.text,
-            prepared.title,
-        )
-        warnings = list(prepared.warnings)
-        translations: list[Translation] = []
-        models = [EXTRACTIVE_MODEL]
-        method = "extractive"
-        if neural is not None and not neural.supports(lang):
-            if options.method is Method.ABSTRACTIVE:
-                raise CapabilityUnavailable(
-                    "summarize.abstractive",
-                    f"the configured summariser {neural.name} does not summarise {lang!r} "
-                    f"(it serves: {', '.join(neural.info.languages) or 'none'}); use "
-                    "method=auto or method=extractive",
-                )
-            neural = None  # method=auto: the extractive brief serves this language
+        faithfulness = await self._timed(timings, "guard", check_prepared, brief, prepared)
+        outcome = Outcome(brief, faithfulness)
+        neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
-            t0 = time.monotonic()
-            summary = await neural.summarize(prepared.text, lang, deadline=deadline)
-            timings["abstractive"] = (time.monotonic() - t0) * 1000
-            if summary.chunked:
-                warnings.append(Notice("INPUT_CHUNKED", summary.describe()))
-            candidate = self._abstractive_brief(
-                summary, brief, prepared.title, lang, budget.key_points
+            outcome = await abstractive(
+                neural,
+                prepared,
+                outcome,
+                budget,
+                self.settings.brief.headline_max_words,
+                run=self._run,
+                timings=timings,
+                deadline=deadline,
             )
-            t0 = time.monotonic()
-            verdict = await self._run(check_brief, candidate, prepared.text, prepared.title, lang)
-            timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
-            if not summary.text.strip():
-                verdict.issues.append("summary: the summariser returned an empty summary")
-            warnings.extend(Notice("GUARD_LIMITED", note) for note in verdict.notes)
-            if verdict.passed:
-                brief, faithfulness = candidate, verdict.faithfulness()
-                models, method = [neural.info], neural.name
-            else:
-                # the extractive brief is served; the issues say why the model's was not
-                faithfulness = Faithfulness(
-                    passed=faithfulness.passed,
-                    issues=(
-                        *(f"rejected {neural.name} brief: {x}" for x in verdict.issues),
-                        *faithfulness.issues,
-                    ),
-                )
-                warnings.append(
-                    Notice(
-                        "ABSTRACTIVE_REJECTED",
-                        f"the {neural.name} summary was replaced by the extractive brief: "
-                        f"{len(verdict.issues)} fact(s) not found in the article "
-                        "(see faithfulness.issues)",
-                    )
-                )
-                models = [EXTRACTIVE_MODEL, neural.info]
+        warnings = [*prepared.warnings, *outcome.notices]
+        translations: list[Translation] = []
+        models = list(outcome.models)
         if targets:
             if lang == "und":
                 raise InvalidArgument(
@@ -267,19 +190,21 @@ class Pipeline:
                         "to translate it",
                     )
                 )
+            translator = self._require_translator(targets, None)
             t0 = time.monotonic()
-            translations, more = await self._translate_brief(brief, lang, targets, deadline)
+            translations, more = await translate_brief(
+                translator, outcome.brief, lang, targets, deadline
+            )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
-            assert self.translator is not None
-            models.append(self.translator.info)
+            models.append(translator.info)
         return self._remember(
             cache_key,
             BriefResult(
-                brief=brief,
+                brief=outcome.brief,
                 language=prepared.language,
-                method=method,
-                faithfulness=faithfulness,
+                method=outcome.method,
+                faithfulness=outcome.faithfulness,
                 translations=translations,
                 models=models,
                 warnings=warnings,
@@ -316,29 +241,12 @@ class Pipeline:
                         "the language of the texts could not be detected; give source_language",
                     )
                 )
-        if not source:
-            self._require_translator(targets, language.code)
-        assert self.translator is not None
-        labels = [f"text {i + 1}" for i in range(len(clean))]
-
-        async def one(target: str) -> tuple[list[str], list[Notice]]:
-            assert self.translator is not None
-            if target == language.code:
-                return list(clean), []
-            translated = await self.translator.translate(
-                clean, language.code, target, deadline=deadline
-            )
-            found = _engine_notices(translated, labels, target)
-            found.extend(_mismatches(clean, translated.texts, labels, language.code, target))
-            return translated.texts, found
-
-        done = await asyncio.gather(*(one(t) for t in targets))  # target languages side by side
-        out = {target: texts for target, (texts, _) in zip(targets, done, strict=True)}
-        warnings = [w for _, found in done for w in found]
+        translator = self._require_translator(targets, None if source else language.code)
+        out, warnings = await translate_texts(translator, clean, language.code, targets, deadline)
         return TranslateResult(
             language=language,
             translations=out,
-            models=[self.translator.info],
+            models=[translator.info],
             warnings=warnings,
         )
 
@@ -350,7 +258,7 @@ class Pipeline:
         if not clean:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
         analysis = await self._run(self._analyse, clean)
-        return DetectResult(analysis.language, dict(analysis.shares), _language_warnings(analysis))
+        return DetectResult(analysis.language, dict(analysis.shares), language_notices(analysis))
 
     def info(self) -> ServerInfo:
         """Languages, models, limits and capabilities of this server."""
@@ -388,17 +296,7 @@ class Pipeline:
                 "" if abstractive_ready else self._no_summarizer_detail(),
             ),
             Capability("html", self._ready),
-            Capability(
-                "translate",
-                translator_ready,
-                ""
-                if translator_ready
-                else (
-                    f"translation is not available: {self.translator.info.detail}"
-                    if self.translator is not None and self.translator.info.detail
-                    else NO_TRANSLATOR_HELP
-                ),
-            ),
+            Capability("translate", translator_ready, self._translation_unavailable()),
         )
         return ServerInfo(
             version=__version__,
@@ -426,63 +324,6 @@ class Pipeline:
 
     # ---- stages ----------------------------------------------------------------------------
 
-    def _prepare(self, article: Article) -> _Prepared:
-        warnings: list[Notice] = []
-        intake = self.settings.intake
-        title = normalize_text(article.title)
-        byline = date = dateline = ""
-        clean = intake.clean_text
-        if article.html is not None:
-            page = extract_html(article.html)
-            text = normalize_text(page.text)
-            title = title or normalize_text(page.title)
-            byline, date = page.byline, page.date
-            clean = intake.clean_html
-            if not text:
-                raise InvalidArgument(
-                    FieldViolation("html", "no article text was found in the page")
-                )
-        else:
-            text = normalize_text(article.text or "")
-            if not text:
-                raise InvalidArgument(FieldViolation("text", "contains no readable text"))
-        if clean:
-            cleaned = clean_scraped_text(
-                text,
-                title,
-                min_kept_chars=intake.min_kept_chars,
-                min_kept_ratio=intake.min_kept_ratio,
-            )
-            text = cleaned.text
-            title = title or cleaned.headline
-            byline = byline or cleaned.byline
-            dateline = cleaned.dateline
-            warning = boilerplate_warning(cleaned)
-            if warning is not None:
-                warnings.append(Notice(*warning))
-        if article.source_language:
-            language = DetectedLanguage(article.source_language, 1.0, given=True)
-        else:
-            analysis = self._analyse(text)
-            language = analysis.language
-            warnings.extend(_language_warnings(analysis))
-        lang = language.code
-        paragraphs = [
-            sentences
-            for sentences in (split_sentences(p, lang) for p in split_paragraphs(text))
-            if sentences
-        ]
-        metadata = ArticleMetadata(
-            title=title,
-            byline=byline,
-            date=date,
-            dateline=dateline,
-            characters=len(text),
-            sentences=sum(len(p) for p in paragraphs),
-            paragraphs=len(paragraphs),
-        )
-        return _Prepared(text, title, paragraphs, language, metadata, warnings)
-
     def _analyse(self, text: str) -> LanguageAnalysis:
         if self._detector is None:
             raise NotReady("the language detector is still loading")
@@ -492,55 +333,6 @@ class Pipeline:
         if self._detector is None:
             raise NotReady("the language detector is still loading")
         return self._detector.detect(text)
-
-    async def _translate_brief(
-        self,
-        brief: Brief,
-        source: str,
-        targets: tuple[str, ...],
-        deadline: float | None = None,
-    ) -> tuple[list[Translation], list[Notice]]:
-        """Each target gets one batch holding headline, summary sentences and key points, so a
-        name is rendered the same way in every field. Numbers, dates and quoted names of each
-        field are checked in its translation (a warning lists what went missing)."""
-        assert self.translator is not None
-        sentences = split_sentences(brief.summary, source) if brief.summary else []
-        batch = [brief.headline, *sentences, *brief.key_points]
-        labels = [
-            "headline",
-            *(["summary"] * len(sentences)),
-            *(f"key point {i + 1}" for i in range(len(brief.key_points))),
-        ]
-        n = len(sentences)
-
-        async def one(target: str) -> tuple[Translation, list[Notice]]:
-            assert self.translator is not None
-            if target == source:
-                return Translation(target, brief), []
-            translated = await self.translator.translate(batch, source, target, deadline=deadline)
-            if len(translated) != len(batch):
-                raise RuntimeError(
-                    f"translator returned {len(translated)} texts for a batch of {len(batch)}"
-                )
-            found = _engine_notices(translated, labels, target)
-            found.extend(_mismatches(batch, translated.texts, labels, source, target))
-            texts = translated.texts
-            return (
-                Translation(
-                    target,
-                    Brief(
-                        headline=texts[0],
-                        summary=" ".join(texts[1 : 1 + n]),
-                        key_points=tuple(texts[1 + n :]),
-                    ),
-                ),
-                found,
-            )
-
-        # every target language at once: each is its own batch key, so with two model workers
-        # (inter_threads=2) Korean and Malay are translated side by side
-        done = await asyncio.gather(*(one(t) for t in targets))
-        return [t for t, _ in done], [w for _, ws in done for w in ws]
 
     def _neural_summarizer(self, method: Method) -> Summarizer | None:
         """The neural summariser to use for ``method``: for auto, the configured one when it is
@@ -567,27 +359,6 @@ class Pipeline:
             )
         info = self.summarizer.info
         return info.detail or f"the summariser {info.id} is loading"
-
-    def _abstractive_brief(
-        self, summary: Summary, extractive: Brief, title: str, lang: str, want: int
-    ) -> Brief:
-        """The brief of a model summary: the headline is the title when given, else the summary's
-        first sentence shortened; the summary is the model's; the key points are the summary's
-        sentences when it has as many as asked, else the extractive brief's key points (taken
-        from the article)."""
-        text = _squash(summary.text)
-        sentences = split_sentences(text, lang) if text else []
-        limit = self.settings.brief.headline_max_words
-        if title.strip():
-            headline = shorten(title, limit, lang)
-        else:
-            first = shorten(sentences[0], limit, lang) if sentences else ""
-            headline = first.rstrip(".") if not first.endswith("..") else first
-        if want and len(sentences) >= want:
-            points = tuple(_squash(s) for s in sentences[:want])
-        else:
-            points = extractive.key_points if want else ()
-        return Brief(headline=_squash(headline), summary=text, key_points=points)
 
     # ---- result cache ----------------------------------------------------------------------
 
@@ -619,14 +390,23 @@ class Pipeline:
             self.cache.put(key, result)
         return result
 
-    def _require_translator(self, targets: tuple[str, ...], source: str | None) -> None:
-        if self.translator is None or not self.translator.info.ready:
-            detail = (
-                self.translator.info.detail
-                if self.translator is not None and self.translator.info.detail
-                else NO_TRANSLATOR_HELP
-            )
-            raise CapabilityUnavailable("translate", f"translation is not available: {detail}")
+    def _translation_unavailable(self) -> str:
+        """Why translation is not available ("" when it is)."""
+        if self.translator is not None and self.translator.info.ready:
+            return ""
+        detail = (
+            self.translator.info.detail
+            if self.translator is not None and self.translator.info.detail
+            else NO_TRANSLATOR_HELP
+        )
+        return f"translation is not available: {detail}"
+
+    def _require_translator(self, targets: tuple[str, ...], source: str | None) -> Translator:
+        """The translator, when it is ready and translates ``source`` (if known) into every
+        target; FAILED_PRECONDITION saying why otherwise."""
+        unavailable = self._translation_unavailable()
+        if unavailable or self.translator is None:
+            raise CapabilityUnavailable("translate", unavailable or NO_TRANSLATOR_HELP)
         if source is not None:
             missing = [
                 t for t in targets if t != source and not self.translator.supports(source, t)
@@ -637,6 +417,7 @@ class Pipeline:
                     f"the configured translator {self.translator.info.id} does not translate "
                     f"{source} into {', '.join(missing)}",
                 )
+        return self.translator
 
     def _check_ready(self) -> None:
         if not self._ready:
@@ -655,77 +436,3 @@ class Pipeline:
             return await self._run(fn, *args)
         finally:
             timings[stage] = (time.monotonic() - t0) * 1000
-
-
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _engine_notices(translated: Translated, labels: list[str], target: str) -> list[Notice]:
-    """The translator's per-text notices as one notice per kind for this request: the texts it
-    concerns, by their labels ("headline", "key point 2", "text 3"), then what happened."""
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for label, notices in zip(labels, translated.notices_per_text, strict=False):
-        for notice in notices:
-            grouped.setdefault((notice.code, notice.message), [])
-            if label not in grouped[(notice.code, notice.message)]:
-                grouped[(notice.code, notice.message)].append(label)
-    return [
-        Notice(code, f"{', '.join(which)} ({target}): {message}")
-        for (code, message), which in grouped.items()
-    ]
-
-
-def _mismatches(
-    sources: list[str], translations: list[str], labels: list[str], source: str, target: str
-) -> list[Notice]:
-    """One TRANSLATION_MISMATCH warning per target language listing the numbers, dates and
-    quoted names of the source that its translation lacks."""
-    missing: list[str] = []
-    for text, translated, label in zip(sources, translations, labels, strict=False):
-        missing.extend(
-            f"{item} ({label})" for item in missing_items(text, translated, source, target)
-        )
-    if not missing:
-        return []
-    return [
-        Notice(
-            "TRANSLATION_MISMATCH",
-            f"the {target} translation may have changed or dropped: {'; '.join(missing)}",
-        )
-    ]
-
-
-def _language_warnings(analysis: LanguageAnalysis) -> list[Notice]:
-    """LANGUAGE_MIXED / _UNDETERMINED / _AMBIGUOUS when the detector's answer is not clear-cut."""
-    if analysis.status == "ok":
-        return []
-    return [Notice(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]
-
-
-def _squash(text: str) -> str:
-    """One line: hard-wrapped article lines are joined with single spaces."""
-    return _SPACE.sub(" ", text).strip()
-
-
-def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
-    """The extractive guarantee, checked rather than assumed: the summary is article sentences in
-    article order, every key point is text of the article, and every word of the headline is a
-    word of the article (or of its title)."""
-    issues: list[str] = []
-    remaining = _SPACE.sub(" ", brief.summary).strip()
-    for sentence in sentences:
-        piece = _SPACE.sub(" ", sentence).strip()
-        if piece and remaining.startswith(piece):
-            remaining = remaining[len(piece) :].lstrip()
-    if remaining:
-        issues.append(f"summary text not taken from the article: {remaining[:80]!r}")
-    haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
-    for point in brief.key_points:
-        if _SPACE.sub(" ", point).strip().casefold() not in haystack:
-            issues.append(f"key point not found in the article: {point[:80]!r}")
-    words = set(_WORD.findall(haystack))
-    unknown = [w for w in _WORD.findall(brief.headline.casefold()) if w not in words]
-    if unknown:
-        issues.append(f"headline words not in the article: {', '.join(unknown[:5])}")
-    return Faithfulness(passed=not issues, issues=tuple(issues))
