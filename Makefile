@@ -10,7 +10,7 @@ GEN    := client/src/newsbrief/v1
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-browser test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,12 @@ models: install
 
 test: install
 	$(PY) -m pytest -q tests
+
+# The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
+# with hypothesis' statistics (examples run per test).
+fuzz: install
+	NEWSBRIEF_FUZZ_SCALE=10 $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/reliability/test_fuzz.py
 
 # The editor's page in headless Chromium (Debian's chromium + chromium-driver, installed here if
 # missing; needs root or sudo); screenshots go to reports/.

@@ -47,6 +47,7 @@ from newsbrief.service.models.protocols import (
 )
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
 from newsbrief.service.pipeline.language import LanguageAnalysis, LanguageDetector
+from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
 from newsbrief.service.pipeline.stages.extractive import (
     EXTRACTIVE_MODEL,
@@ -144,7 +145,9 @@ class Pipeline:
         self, article: Article, options: BriefOptions, *, deadline: float | None = None
     ) -> BriefResult:
         """The brief of one article, with the translations asked for. ``deadline`` is the
-        caller's (``time.monotonic()`` seconds): model work not started by then is not done."""
+        caller's (``time.monotonic()`` seconds): no stage starts after it has passed (a stage
+        already running finishes; its result is dropped), and model work not started by then is
+        not done. A cancelled caller stops the same way, at the next stage boundary."""
         self._check_ready()
         started = time.monotonic()
         timings: dict[str, float] = {}
@@ -157,14 +160,23 @@ class Pipeline:
             return hit
 
         prepared = await self._timed(
-            timings, "ingest", prepare, article, self.settings.intake, self._analyse
+            timings,
+            "ingest",
+            deadline,
+            prepare,
+            article,
+            self.settings.intake,
+            self._analyse,
+            deadline,
         )
         lang = prepared.language.code
         budget = resolve_budget(options, self.settings)
         brief = await self._timed(
-            timings, "brief", extractive_brief, self._summarizer, prepared, budget
+            timings, "brief", deadline, extractive_brief, self._summarizer, prepared, budget
         )
-        faithfulness = await self._timed(timings, "guard", check_prepared, brief, prepared)
+        faithfulness = await self._timed(
+            timings, "guard", deadline, check_prepared, brief, prepared
+        )
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
@@ -191,6 +203,7 @@ class Pipeline:
                     )
                 )
             translator = self._require_translator(targets, None)
+            check_deadline(deadline, "translate")
             t0 = time.monotonic()
             translations, more = await translate_brief(
                 translator, outcome.brief, lang, targets, deadline
@@ -429,8 +442,14 @@ class Pipeline:
         return await loop.run_in_executor(self._executor, context.run, fn, *args)
 
     async def _timed(
-        self, timings: dict[str, float], stage: str, fn: Callable[..., T], *args: object
+        self,
+        timings: dict[str, float],
+        stage: str,
+        deadline: float | None,
+        fn: Callable[..., T],
+        *args: object,
     ) -> T:
+        check_deadline(deadline, stage)
         t0 = time.monotonic()
         try:
             return await self._run(fn, *args)

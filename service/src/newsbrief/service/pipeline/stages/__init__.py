@@ -6,10 +6,20 @@ passes it) and :mod:`translation` (the brief or texts into other languages, chec
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from newsbrief.service.errors import DeadlineExceeded
+
 T = TypeVar("T")
+
+
+def check_deadline(deadline: float | None, stage: str) -> None:
+    """Raise DeadlineExceeded when ``deadline`` (``time.monotonic()`` seconds) has passed: the
+    stage boundary where a late request stops spending CPU."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded(f"the deadline passed before the {stage} stage")
 
 
 class Runner(Protocol):

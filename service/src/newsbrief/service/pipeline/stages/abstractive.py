@@ -12,7 +12,7 @@ from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.models.protocols import Summarizer, Summary
 from newsbrief.service.pipeline.extractive import shorten
 from newsbrief.service.pipeline.guard import check_brief
-from newsbrief.service.pipeline.stages import Runner
+from newsbrief.service.pipeline.stages import Runner, check_deadline
 from newsbrief.service.pipeline.stages.extractive import EXTRACTIVE_MODEL, squash
 from newsbrief.service.pipeline.stages.ingest import Prepared
 from newsbrief.service.text.segment import split_sentences
@@ -57,6 +57,7 @@ async def abstractive(
 ) -> Outcome:
     """The neural brief when the guard passes it, else ``extractive`` with the guard's issues."""
     lang = prepared.language.code
+    check_deadline(deadline, "abstractive")
     t0 = time.monotonic()
     summary = await neural.summarize(prepared.text, lang, deadline=deadline)
     timings["abstractive"] = (time.monotonic() - t0) * 1000
@@ -66,6 +67,7 @@ async def abstractive(
     candidate = abstractive_brief(
         summary, extractive.brief, prepared.title, lang, budget.key_points, headline_max_words
     )
+    check_deadline(deadline, "guard")
     t0 = time.monotonic()
     verdict = await run(check_brief, candidate, prepared.text, prepared.title, lang)
     timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000

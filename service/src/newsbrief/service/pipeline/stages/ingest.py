@@ -11,6 +11,7 @@ from newsbrief.service.errors import FieldViolation, InvalidArgument
 from newsbrief.service.pipeline.html import extract_html
 from newsbrief.service.pipeline.language import LanguageAnalysis
 from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
+from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.settings import IntakeSettings
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
@@ -29,9 +30,13 @@ class Prepared:
 
 
 def prepare(
-    article: Article, intake: IntakeSettings, analyse: Callable[[str], LanguageAnalysis]
+    article: Article,
+    intake: IntakeSettings,
+    analyse: Callable[[str], LanguageAnalysis],
+    deadline: float | None = None,
 ) -> Prepared:
-    """Blocking: the article taken in, its language detected with ``analyse`` unless given."""
+    """Blocking: the article taken in (HTML extraction, cleaning), its language detected with
+    ``analyse`` unless given, its sentences; the deadline is checked between these steps."""
     warnings: list[Notice] = []
     title = normalize_text(article.title)
     byline = date = dateline = ""
@@ -49,6 +54,7 @@ def prepare(
         if not text:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
     if clean:
+        check_deadline(deadline, "clean")
         cleaned = clean_scraped_text(
             text,
             title,
@@ -65,10 +71,12 @@ def prepare(
     if article.source_language:
         language = DetectedLanguage(article.source_language, 1.0, given=True)
     else:
+        check_deadline(deadline, "language")
         analysis = analyse(text)
         language = analysis.language
         warnings.extend(language_notices(analysis))
     lang = language.code
+    check_deadline(deadline, "segment")
     paragraphs = [
         sentences
         for sentences in (split_sentences(p, lang) for p in split_paragraphs(text))
