@@ -10,7 +10,7 @@ GEN    := client/src/newsbrief/v1
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare clean
 
 install: $(VENV)/.installed
 
@@ -82,6 +82,11 @@ eval: install
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
+# own venv under bench/out/): run it first so that make bench times only the measurements.
+bench-prepare: install
+	$(PY) -m bench.run --prepare
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py

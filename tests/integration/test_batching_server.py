@@ -53,7 +53,8 @@ class GatedEngine:
 
 
 def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
-    settings = make_settings(cache={"enabled": False})
+    # both caches off: repeated briefs reach the batcher (what these tests are about)
+    settings = make_settings(cache={"enabled": False, "translations": {"enabled": False}})
     info = ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"))
     translator = BatchedTranslator(
         ModelWorker(info, lambda: (engine, info)),

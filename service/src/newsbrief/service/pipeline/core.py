@@ -64,6 +64,7 @@ from newsbrief.service.pipeline.validate import (
 )
 from newsbrief.service.settings import Settings
 from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +96,7 @@ class Pipeline:
         self._summarizer = ExtractiveSummarizer(settings.brief)
         self.summarizer = summarizer
         self.cache = ResultCache(settings.cache)
+        self.translations = TranslationCache(settings.cache.translations)
         self._cache_salt = json.dumps(
             [__version__, settings.brief.model_dump(mode="json"), settings.language.model_dump()],
             sort_keys=True,
@@ -205,11 +207,12 @@ class Pipeline:
             translator = self._require_translator(targets, None)
             check_deadline(deadline, "translate")
             t0 = time.monotonic()
-            translations, more = await translate_brief(
-                translator, outcome.brief, lang, targets, deadline
+            translations, more, counts = await translate_brief(
+                self.translations, translator, outcome.brief, lang, targets, deadline
             )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
+            timings.update(counts)  # texts asked, sent to the model, answered by the cache
             models.append(translator.info)
         return self._remember(
             cache_key,
@@ -255,7 +258,9 @@ class Pipeline:
                     )
                 )
         translator = self._require_translator(targets, None if source else language.code)
-        out, warnings = await translate_texts(translator, clean, language.code, targets, deadline)
+        out, warnings = await translate_texts(
+            self.translations, translator, clean, language.code, targets, deadline
+        )
         return TranslateResult(
             language=language,
             translations=out,
