@@ -10,7 +10,7 @@ GEN    := client/src/newsbrief/v1
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 
-.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare clean
+.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
 
 install: $(VENV)/.installed
 
@@ -82,6 +82,13 @@ eval: install
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# The reliability soak of issue 8: the real server under a steady mixed load for SOAK_MINUTES,
+# report (requests/s, p50/p99, errors by code, RSS samples) under reports/. `make test` runs a
+# few seconds of it.
+SOAK_MINUTES ?= 10
+soak: install
+	$(PY) -m tests.reliability.soak --minutes $(SOAK_MINUTES) --report-dir reports
 
 # What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
 # own venv under bench/out/): run it first so that make bench times only the measurements.

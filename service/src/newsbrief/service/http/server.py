@@ -318,7 +318,9 @@ def build_app(
 ) -> ASGIApp:
     """The whole HTTP front end as one ASGI app; ``serving()`` is the gRPC health state."""
     keys = ApiKeys(
-        settings.auth.api_key_hashes, requests_per_minute=settings.auth.requests_per_minute
+        settings.auth.api_key_hashes,
+        requests_per_minute=settings.auth.requests_per_minute,
+        window_s=settings.auth.quota_window_s,
     )
     connect = SummarizerServiceASGIApplication(
         _ConnectService(servicer),
