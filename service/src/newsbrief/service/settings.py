@@ -31,9 +31,17 @@ from pydantic_settings import (
 CONFIG_FILE_ENV = "NEWSBRIEF_CONFIG_FILE"
 ENV_PREFIX = "NEWSBRIEF_"
 #: ``NEWSBRIEF_*`` variables that belong to other newsbrief tools, not to the server's settings:
-#: the config file itself, the client CLI's target and API key, the evaluation data folder.
+#: the config file itself, the client CLI's target and API key, and the test suite's evaluation
+#: data folder, fuzzing scale and browser-test switch.
 OTHER_VARIABLES = frozenset(
-    {CONFIG_FILE_ENV, "NEWSBRIEF_TARGET", "NEWSBRIEF_API_KEY", "NEWSBRIEF_DATA_DIR"}
+    {
+        CONFIG_FILE_ENV,
+        "NEWSBRIEF_TARGET",
+        "NEWSBRIEF_API_KEY",
+        "NEWSBRIEF_DATA_DIR",
+        "NEWSBRIEF_FUZZ_SCALE",
+        "NEWSBRIEF_BROWSER_TEST",
+    }
 )
 _config_file: contextvars.ContextVar[str] = contextvars.ContextVar(
     "newsbrief_config_file", default=""
