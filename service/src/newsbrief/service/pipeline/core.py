@@ -204,7 +204,10 @@ class Pipeline:
                         "to translate it",
                     )
                 )
-            translator = self._require_translator(targets, None)
+            # a detected language the translator does not serve is known only now
+            translator = self._require_translator(
+                targets, None if article.source_language else lang
+            )
             check_deadline(deadline, "translate")
             t0 = time.monotonic()
             translations, more, counts = await translate_brief(
@@ -228,6 +231,7 @@ class Pipeline:
                 total_ms=(time.monotonic() - started) * 1000,
                 client_reference=article.client_reference,
                 metadata=prepared.metadata,
+                article_text=prepared.article_text if options.include_article_text else "",
             ),
         )
 

@@ -7,13 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, ArticleMetadata, DetectedLanguage, Notice
-from newsbrief.service.errors import FieldViolation, InvalidArgument
-from newsbrief.service.pipeline.html import extract_html
+from newsbrief.service.pipeline.intake import take_in
 from newsbrief.service.pipeline.language import LanguageAnalysis
-from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.settings import IntakeSettings
-from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 
@@ -27,6 +24,8 @@ class Prepared:
     language: DetectedLanguage
     metadata: ArticleMetadata
     warnings: list[Notice]
+    article_text: str
+    """The cleaned main text with its dateline (what the response's article_text carries)."""
 
 
 def prepare(
@@ -35,39 +34,12 @@ def prepare(
     analyse: Callable[[str], LanguageAnalysis],
     deadline: float | None = None,
 ) -> Prepared:
-    """Blocking: the article taken in (HTML extraction, cleaning), its language detected with
-    ``analyse`` unless given, its sentences; the deadline is checked between these steps."""
-    warnings: list[Notice] = []
-    title = normalize_text(article.title)
-    byline = date = dateline = ""
-    clean = intake.clean_text
-    if article.html is not None:
-        page = extract_html(article.html)
-        text = normalize_text(page.text)
-        title = title or normalize_text(page.title)
-        byline, date = page.byline, page.date
-        clean = intake.clean_html
-        if not text:
-            raise InvalidArgument(FieldViolation("html", "no article text was found in the page"))
-    else:
-        text = normalize_text(article.text or "")
-        if not text:
-            raise InvalidArgument(FieldViolation("text", "contains no readable text"))
-    if clean:
-        check_deadline(deadline, "clean")
-        cleaned = clean_scraped_text(
-            text,
-            title,
-            min_kept_chars=intake.min_kept_chars,
-            min_kept_ratio=intake.min_kept_ratio,
-        )
-        text = cleaned.text
-        title = title or cleaned.headline
-        byline = byline or cleaned.byline
-        dateline = cleaned.dateline
-        warning = boilerplate_warning(cleaned)
-        if warning is not None:
-            warnings.append(Notice(*warning))
+    """Blocking: the article taken in (:func:`~newsbrief.service.pipeline.intake.take_in`: HTML
+    extraction, cleaning), its language detected with ``analyse`` unless given, its sentences;
+    the deadline is checked between these steps."""
+    intake_result = take_in(article, intake)
+    warnings = list(intake_result.warnings)
+    text, title = intake_result.text, intake_result.title
     if article.source_language:
         language = DetectedLanguage(article.source_language, 1.0, given=True)
     else:
@@ -84,18 +56,20 @@ def prepare(
     ]
     metadata = ArticleMetadata(
         title=title,
-        byline=byline,
-        date=date,
-        dateline=dateline,
+        byline=intake_result.byline,
+        date=intake_result.date,
+        dateline=intake_result.dateline,
         characters=len(text),
         sentences=sum(len(p) for p in paragraphs),
         paragraphs=len(paragraphs),
     )
-    return Prepared(text, title, paragraphs, language, metadata, warnings)
+    return Prepared(
+        text, title, paragraphs, language, metadata, warnings, intake_result.article_text
+    )
 
 
 def language_notices(analysis: LanguageAnalysis) -> list[Notice]:
-    """LANGUAGE_MIXED / _UNDETERMINED / _AMBIGUOUS when the detector's answer is not clear-cut."""
+    """LANGUAGE_UNSUPPORTED, _MIXED, _UNDETERMINED or _AMBIGUOUS when the answer is not clear."""
     if analysis.status == "ok":
         return []
     return [Notice(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]
