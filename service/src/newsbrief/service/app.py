@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterc
 from newsbrief.service.grpc.servicer import SummarizerServicer
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -28,13 +30,22 @@ class App:
     pipeline up (then SERVING); ``await stop()`` drains (NOT_SERVING, in-flight RPCs finish
     within ``grace_seconds``) and closes."""
 
-    def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline: Pipeline | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.settings = settings
         if pipeline is None:
             from newsbrief.service.backends.loader import build_translator
 
             pipeline = Pipeline(settings, translator=build_translator(settings))
         self.pipeline = pipeline
+        self.telemetry = telemetry or Telemetry.from_settings(settings)
+        self.telemetry.watch(pipeline)
+        self.metrics_port = 0
         self.health = health_aio.HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None
@@ -48,11 +59,15 @@ class App:
         interceptors: list[grpc.aio.ServerInterceptor] = [
             RequestInterceptor(access_log_enabled=s.logging.access_log)
         ]
+        if self.telemetry.enabled:
+            from newsbrief.service.grpc.telemetry import TelemetryInterceptor
+
+            interceptors.append(TelemetryInterceptor(self.telemetry))
         if s.auth.api_key_hashes:
+            # each replica enforces its share of the deployment's quota (AuthSettings)
+            per_replica = math.ceil(s.auth.requests_per_minute / s.auth.quota_replicas)
             interceptors.append(
-                ApiKeyInterceptor(
-                    s.auth.api_key_hashes, requests_per_minute=s.auth.requests_per_minute
-                )
+                ApiKeyInterceptor(s.auth.api_key_hashes, requests_per_minute=per_replica)
             )
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -89,6 +104,8 @@ class App:
             raise RuntimeError(f"could not bind {address}")
         await server.start()
         self._server = server
+        if s.metrics_port:
+            self.metrics_port = self.telemetry.serve(s.metrics_host, s.metrics_port)
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
         self._warmup = asyncio.create_task(self._become_ready())
         if wait_ready:
@@ -119,6 +136,7 @@ class App:
             await asyncio.sleep(self.settings.drain_seconds)
         await self._server.stop(self.settings.grace_seconds if grace is None else grace)
         self.pipeline.close()
+        self.telemetry.close()
         self._server = None
         self._stopped.set()
         log.info("stopped")

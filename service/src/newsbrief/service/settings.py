@@ -135,7 +135,18 @@ class AuthSettings(BaseModel):
         description="SHA-256 hex digests of the accepted API keys (sent as 'x-api-key').",
     )
     requests_per_minute: int = Field(
-        0, ge=0, description="Per-key request quota per minute (0 = unlimited)."
+        0,
+        ge=0,
+        description="Per-key request quota per minute (0 = unlimited), for the whole deployment "
+        "when quota_replicas is set: see quota_replicas.",
+    )
+    quota_replicas: int = Field(
+        1,
+        ge=1,
+        description="Replicas that share requests_per_minute. Counters are kept in each replica "
+        "(no shared store on the request path); each replica allows its share, "
+        "ceil(requests_per_minute / quota_replicas), which holds a key to its quota when clients "
+        "spread calls evenly (round_robin over a headless Service). Set it to the replica count.",
     )
 
 
@@ -153,6 +164,26 @@ class LoggingSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_lines: bool = Field(False, description="Write logs as JSON lines.")
     access_log: bool = Field(True, description="Log one line per RPC.")
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces: one span per RPC (the caller's W3C ``traceparent`` is its parent),
+    one per pipeline stage and one per model batch. Off by default: nothing is imported then."""
+
+    enabled: bool = Field(False, description="Record traces (needs the tracing extra).")
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/gRPC collector address (e.g. http://otel-collector:4317); empty = "
+        "spans are recorded for in-process exporters only.",
+    )
+    otlp_insecure: bool = Field(True, description="Plaintext to the collector (no TLS).")
+    service_name: str = Field("newsbrief", description="The service.name resource attribute.")
+    sample_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a caller's sampling decision is followed.",
+    )
 
 
 class DecodingSettings(BaseModel):
@@ -311,6 +342,21 @@ class Settings(BaseSettings):
         300.0, gt=0, description="Connections are recycled after this, so load rebalances."
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus /metrics endpoint (HTTP); 0 = no metrics.",
+    )
+    metrics_host: str = Field(
+        "0.0.0.0", description="Address the /metrics endpoint listens on."
+    )
+    models_dir: Path | None = Field(
+        None,
+        description="One folder for all model files (a container's models volume): the Hugging "
+        "Face cache goes to <models_dir>/hf/hub and converted models to <models_dir>/ct2, unless "
+        "models.cache_dir or models.ct2_dir are set.",
+    )
     limits: LimitsSettings = Field(default_factory=LimitsSettings)  # type: ignore[arg-type]
     brief: BriefSettings = Field(default_factory=BriefSettings)  # type: ignore[arg-type]
     language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
@@ -320,6 +366,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
     models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
     cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    tracing: TracingSettings = Field(default_factory=TracingSettings)  # type: ignore[arg-type]
 
     @field_validator("host")
     @classmethod
@@ -327,6 +374,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("host must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _models_under_models_dir(self) -> Settings:
+        if self.models_dir is not None:
+            given = self.models.model_fields_set
+            if "cache_dir" not in given:
+                self.models.cache_dir = self.models_dir / "hf" / "hub"
+            if "ct2_dir" not in given:
+                self.models.ct2_dir = self.models_dir / "ct2"
+        return self
 
     @classmethod
     def settings_customise_sources(

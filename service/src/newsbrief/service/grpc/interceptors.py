@@ -143,13 +143,24 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
                 name = code_for(error).name
             else:
                 name = "CANCELLED"
+            latency_ms = round((time.monotonic() - started) * 1000, 1)
+            peer = context.peer() if hasattr(context, "peer") else "-"
             access_log.info(
                 "%s %s %.1fms peer=%s request_id=%s",
                 method,
                 name,
-                (time.monotonic() - started) * 1000,
-                context.peer() if hasattr(context, "peer") else "-",
+                latency_ms,
+                peer,
                 request_id,
+                extra={
+                    "fields": {
+                        "method": method,
+                        "code": name,
+                        "latency_ms": latency_ms,
+                        "peer": peer,
+                        "request_id": request_id,
+                    }
+                },
             )
 
         return _wrap(handler, before, on_error, after)

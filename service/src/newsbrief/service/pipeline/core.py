@@ -62,6 +62,7 @@ from newsbrief.service.pipeline.validate import (
     validate_translate,
 )
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +96,9 @@ class _Prepared:
 
 class Pipeline:
     """Briefs and translations of articles. Thread-safe; one instance per server."""
+
+    #: Stage metrics and spans (set by ``Telemetry.watch``; a no-op by default).
+    telemetry: Telemetry = NO_TELEMETRY
 
     def __init__(
         self,
@@ -219,7 +223,8 @@ class Pipeline:
             neural = None  # method=auto: the extractive brief serves this language
         if neural is not None:
             t0 = time.monotonic()
-            summary = await neural.summarize(prepared.text, lang)
+            with self.telemetry.stage("abstractive"):
+                summary = await neural.summarize(prepared.text, lang)
             timings["abstractive"] = (time.monotonic() - t0) * 1000
             if summary.chunked:
                 warnings.append(Warning("INPUT_CHUNKED", summary.describe()))
@@ -227,7 +232,10 @@ class Pipeline:
                 summary, brief, prepared.title, lang, budget.key_points
             )
             t0 = time.monotonic()
-            verdict = await self._run(check_brief, candidate, prepared.text, prepared.title, lang)
+            with self.telemetry.stage("guard"):
+                verdict = await self._run(
+                    check_brief, candidate, prepared.text, prepared.title, lang
+                )
             timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
             if not summary.text.strip():
                 verdict.issues.append("summary: the summariser returned an empty summary")
@@ -263,7 +271,8 @@ class Pipeline:
                     )
                 )
             t0 = time.monotonic()
-            translations, more = await self._translate_brief(brief, lang, targets, deadline)
+            with self.telemetry.stage("translate"):
+                translations, more = await self._translate_brief(brief, lang, targets, deadline)
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
             assert self.translator is not None
@@ -327,7 +336,8 @@ class Pipeline:
             found.extend(_mismatches(clean, translated, labels, language.code, target))
             return list(translated), found
 
-        done = await asyncio.gather(*(one(t) for t in targets))  # target languages side by side
+        with self.telemetry.stage("translate"):  # target languages side by side
+            done = await asyncio.gather(*(one(t) for t in targets))
         out = {target: texts for target, (texts, _) in zip(targets, done, strict=True)}
         warnings = [w for _, found in done for w in found]
         return TranslateResult(
@@ -637,7 +647,8 @@ class Pipeline:
     ) -> T:
         t0 = time.monotonic()
         try:
-            return await self._run(fn, *args)
+            with self.telemetry.stage(stage):
+                return await self._run(fn, *args)
         finally:
             timings[stage] = (time.monotonic() - t0) * 1000
 
