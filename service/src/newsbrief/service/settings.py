@@ -158,6 +158,15 @@ class TLSSettings(BaseModel):
     client_ca_file: Path | None = Field(
         None, description="PEM CA bundle; when set, clients must present a certificate (mTLS)."
     )
+    health_ca_file: Path | None = Field(
+        None,
+        description="CA the health check (`newsbrief-server health`) trusts for cert_file; "
+        "default: client_ca_file, else cert_file itself (a self-signed certificate).",
+    )
+    health_server_name: str = Field(
+        "localhost",
+        description="Name the health check expects in the server certificate (a DNS SAN).",
+    )
 
 
 class LoggingSettings(BaseModel):
