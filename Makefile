@@ -1,4 +1,5 @@
-# newsbrief: `make install` then `make run` (serve) or `make test` (tests).
+# newsbrief: `make run` (serve: installs only the service, seconds), `make install` (everything
+# for development) then `make test`; `make install-models` adds the neural model engines.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,20 +8,40 @@ PIP    := $(PY) -m pip
 PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
 DATA   ?= ../shared/data
+# Kubernetes manifest checkers (kubernetes-validate, checkov), in their own environment: their
+# dependencies are not the service's.
+DEPLOY_VENV ?= .venv-deploy
+# Where `make install-models` takes torch from: the CPU-only wheels (empty = the default index).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install install-models run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
-$(VENV)/.installed: client/pyproject.toml service/pyproject.toml requirements-dev.txt constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
-	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./client
-	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e './service[hf,ct2,eval]'
+# The service and its runtime dependencies only: what `make run` needs.
+$(VENV)/.runtime: client/pyproject.toml service/pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e ./client -e ./service
 	touch $@
 
-run: install
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
+	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2,eval,tracing]'
+	touch $@
+
+$(DEPLOY_VENV)/.installed: requirements-deploy.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet -r requirements-deploy.txt
+	touch $@
+
+# The neural model engines (transformers with a CPU-only torch, CTranslate2) beside the service.
+install-models: $(VENV)/.runtime
+	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
+	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2]'
+
+run: $(VENV)/.runtime
 	$(BIN)/newsbrief-server
 
 # Model weights from the Hugging Face Hub at the presets' pinned revisions (needs network):
@@ -30,7 +51,7 @@ models: install
 	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
 test: install
-	$(PY) -m pytest -q tests
+	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
 
 proto: install
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=client/src --pyi_out=client/src \
@@ -64,4 +85,4 @@ docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
