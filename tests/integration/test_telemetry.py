@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from newsbrief.service.settings import BatchingSettings, Settings
 from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc
-from tests.conftest import RunningServer, make_settings
+from tests.conftest import REPO, RunningServer, make_settings
 from tests.integration.test_batching_server import TEXT, GatedEngine
 
 SUMMARIZE = "/newsbrief.v1.SummarizerService/Summarize"
@@ -126,6 +127,12 @@ def test_metrics_move_after_real_calls() -> None:
     assert _value(after, "newsbrief_model_tokens_total", model="translator", direction="out") > 0
     assert _value(after, "newsbrief_model_queue_depth", model="translator") == 0
 
+    # the Grafana dashboard and the autoscaler's adapter query only metrics the server exposes
+    exposed = {name for name, _ in after}
+    for path in ("grafana-dashboard.json", "prometheus-adapter-values.yaml"):
+        used = set(re.findall(r"newsbrief_[a-z_]+", (REPO / "deploy" / path).read_text("utf-8")))
+        assert used and used <= exposed, (path, used - exposed)
+
 
 def test_one_trace_per_request_with_stage_spans_under_the_callers_trace() -> None:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -195,7 +202,7 @@ def test_access_log_records_carry_separate_fields(caplog: pytest.LogCaptureFixtu
 OFF = """
 import sys
 from newsbrief.client import Client
-from tests.conftest import RunningServer, make_settings
+from tests.conftest import REPO, RunningServer, make_settings
 
 with RunningServer(make_settings()) as server, Client(server.target, timeout=60) as client:
     client.summarize("The council approved a new park on Tuesday. It opens in May.")
