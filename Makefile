@@ -19,13 +19,19 @@ EDITABLE := --config-settings editable_mode=compat
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
-# The service and its runtime dependencies only: what `make run` needs.
+# The service and its runtime dependencies only: what `make run` needs. The venv is made without
+# its own pip when the interpreter's pip can install into it (`pip --python`): seeding pip into a
+# new venv takes longer than the rest of `make run` but the install itself.
 $(VENV)/.runtime: client/pyproject.toml service/pyproject.toml constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e ./client -e ./service
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PY) -m pip --version >/dev/null 2>&1; then pip="$(PY) -m pip"; \
+	elif $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip --python $(PY)"; \
+	else $(PY) -m ensurepip --default-pip && pip="$(PY) -m pip"; fi; \
+	$$pip install --quiet -c constraints.txt $(EDITABLE) -e ./client -e ./service
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
 	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2,eval,tracing]'
@@ -38,6 +44,7 @@ $(DEPLOY_VENV)/.installed: requirements-deploy.txt
 
 # The neural model engines (transformers with a CPU-only torch, CTranslate2) beside the service.
 install-models: $(VENV)/.runtime
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip
 	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
 	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2]'
 
