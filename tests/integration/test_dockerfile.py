@@ -115,7 +115,7 @@ def test_dependencies_are_installed_before_the_source_is_copied() -> None:
     for block in re.split(r"^FROM ", text, flags=re.MULTILINE)[1:]:
         if re.search(r"^COPY (client|service)/ ", block, re.MULTILINE):
             runs = re.findall(r"^RUN (.*)", block, re.MULTILINE)
-            assert all("--no-deps" in r for r in runs if "pip\" install" in r), block
+            assert all("--no-deps" in r for r in runs if 'pip" install' in r), block
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim@sha256:[0-9a-f]{64}$", text, re.M)
 
 
@@ -126,7 +126,13 @@ def test_installed_image_serves_and_passes_its_health_check(
     env = image_env(root, spec, _free_port())
     with serving(root, spec, env) as target:
         summary = subprocess.run(
-            [str(root / "opt" / "venv" / "bin" / "newsbrief"), "--target", target, "summarize", "-"],
+            [
+                str(root / "opt" / "venv" / "bin" / "newsbrief"),
+                "--target",
+                target,
+                "summarize",
+                "-",
+            ],
             input=(REPO / "tests" / "fixtures" / "en_article.txt").read_text(encoding="utf-8"),
             env=env,
             capture_output=True,

@@ -212,8 +212,6 @@ print("LOADED", sorted(m for m in ("prometheus_client", "opentelemetry") if m in
 
 
 def test_metrics_and_tracing_off_by_default_import_nothing() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", OFF], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-c", OFF], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "LOADED []" in proc.stdout

@@ -36,7 +36,10 @@ def test_models_image_serves_translations_from_its_models_volume(
     # the volume, filled as the models-init image does: a Hugging Face cache, then convert
     volume = tmp_path / "models"
     hub = volume / "hf" / "hub"
-    for preset, checkpoint in (("m2m100-418m", m2m100_checkpoint), ("distilbart-cnn", bart_checkpoint)):
+    for preset, checkpoint in (
+        ("m2m100-418m", m2m100_checkpoint),
+        ("distilbart-cnn", bart_checkpoint),
+    ):
         p = get_preset(preset)
         install_in_hf_cache(checkpoint, hub, p.hub_id, p.revision)
     init = _init_env(volume)
@@ -48,7 +51,10 @@ def test_models_image_serves_translations_from_its_models_volume(
         timeout=600,
     )
     assert convert.returncode == 0, convert.stderr[-3000:]
-    assert sorted(p.name.split("-")[0] for p in (volume / "ct2").iterdir()) == ["distilbart", "m2m100"]
+    assert sorted(p.name.split("-")[0] for p in (volume / "ct2").iterdir()) == [
+        "distilbart",
+        "m2m100",
+    ]
 
     env = image_env(root, spec, _free_port(), models=volume)
     env.update(  # an operator's decoding overrides: a tiny random model, kept short

@@ -99,8 +99,15 @@ def test_manifests_pass_kubernetes_validate_strict() -> None:
 
 def test_manifests_pass_checkov_with_every_skip_justified() -> None:
     out = subprocess.run(
-        [_tool("checkov"), "--framework", "kubernetes", "--skip-download", "--output", "json",
-         *(a for m in MANIFESTS for a in ("-f", m))],  # fmt: skip
+        [
+            _tool("checkov"),
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--output",
+            "json",
+            *(a for m in MANIFESTS for a in ("-f", m)),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

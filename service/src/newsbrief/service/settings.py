@@ -357,9 +357,7 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the Prometheus /metrics endpoint (HTTP); 0 = no metrics.",
     )
-    metrics_host: str = Field(
-        "0.0.0.0", description="Address the /metrics endpoint listens on."
-    )
+    metrics_host: str = Field("0.0.0.0", description="Address the /metrics endpoint listens on.")
     models_dir: Path | None = Field(
         None,
         description="One folder for all model files (a container's models volume): the Hugging "

@@ -107,9 +107,7 @@ class Telemetry:
     def __init__(self, *, metrics: Metrics | None = None, tracer_provider: Any = None) -> None:
         self.metrics = metrics
         self._provider = tracer_provider
-        self._tracer = (
-            tracer_provider.get_tracer("newsbrief.service") if tracer_provider else None
-        )
+        self._tracer = tracer_provider.get_tracer("newsbrief.service") if tracer_provider else None
         self._http: Any = None
 
     @classmethod
@@ -253,9 +251,7 @@ class Telemetry:
             from newsbrief.service.telemetry.tracing import trace
 
             parents = [c for c in contexts if c is not None]
-            links = [
-                trace.Link(trace.get_current_span(c).get_span_context()) for c in parents[1:]
-            ]
+            links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in parents[1:]]
             span = self._tracer.start_span(
                 f"model batch {model}",
                 context=parents[0] if parents else None,
