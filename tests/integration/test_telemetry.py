@@ -155,6 +155,8 @@ def test_one_trace_per_request_with_stage_spans_under_the_callers_trace() -> Non
             with pytest.raises(grpc.RpcError) as info:
                 stub.Summarize(pb.SummarizeRequest(text=" "), timeout=60)
             assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+            with Client(server.target, timeout=60) as client:
+                assert client.health() == "SERVING"  # counted, not traced
         assert server.app.telemetry.flush()
         spans = exporter.get_finished_spans()
 

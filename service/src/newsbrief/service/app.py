@@ -136,7 +136,7 @@ class App:
             await asyncio.sleep(self.settings.drain_seconds)
         await self._server.stop(self.settings.grace_seconds if grace is None else grace)
         self.pipeline.close()
-        self.telemetry.close()
+        await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
         self._stopped.set()
         log.info("stopped")

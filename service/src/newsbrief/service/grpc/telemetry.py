@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 
 from newsbrief.service.errors import QuotaExceeded
-from newsbrief.service.grpc.interceptors import _metadata, _wrap
+from newsbrief.service.grpc.interceptors import OPEN_SERVICES, _metadata, _wrap
 from newsbrief.service.grpc.status import code_for
 from newsbrief.service.telemetry import Telemetry
 
@@ -37,7 +37,8 @@ def status_name(error: BaseException | None) -> str:
 
 
 class TelemetryInterceptor(grpc.aio.ServerInterceptor):
-    """Metrics and a trace span per RPC (see the module docstring)."""
+    """Metrics and a trace span per RPC (see the module docstring); health checks and
+    reflection are counted but not traced (a probe every few seconds would flood the traces)."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self._telemetry = telemetry
@@ -52,10 +53,12 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
             return None
         method = details.method
         headers = _metadata(details)
+        traced = not method.startswith(OPEN_SERVICES)  # probes and reflection: counted only
         calls: list[Any] = []
 
         async def before(context: Any) -> None:
-            calls.append(self._telemetry.request(TRANSPORT, method, headers).__enter__())
+            call = self._telemetry.request(TRANSPORT, method, headers, traced=traced)
+            calls.append(call.__enter__())
 
         def after(context: Any, error: BaseException | None) -> None:
             if not calls:

@@ -174,12 +174,14 @@ class Telemetry:
 
     # ---- recording -------------------------------------------------------------------------
 
-    def request(self, transport: str, method: str, headers: Mapping[str, str]) -> Call:
+    def request(
+        self, transport: str, method: str, headers: Mapping[str, str], *, traced: bool = True
+    ) -> Call:
         """Track one request (``with telemetry.request(...) as call: ...; call.code = ...``):
-        in-flight gauge, latency, count by code, and a SERVER span whose parent is the caller's
-        ``traceparent`` (in ``headers``, lower-case keys)."""
+        in-flight gauge, latency, count by code, and (``traced``) a SERVER span whose parent is
+        the caller's ``traceparent`` (in ``headers``, lower-case keys)."""
         call = Call(self, transport, method)
-        if self._tracer is not None:
+        if self._tracer is not None and traced:
             from newsbrief.service.telemetry.tracing import extract, otel_context, trace
 
             parent = extract(headers)
