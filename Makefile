@@ -45,7 +45,7 @@ $(DEPLOY_VENV)/.installed: requirements-deploy.txt
 # The neural model engines (transformers with a CPU-only torch, CTranslate2) beside the service.
 install-models: $(VENV)/.runtime
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip
-	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
+	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch
 	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2]'
 
 run: $(VENV)/.runtime
