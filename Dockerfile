@@ -1,6 +1,7 @@
 # newsbrief images (multi-stage, non-root, CPU only):
 #   docker build -t newsbrief .                                  the default image: extractive
-#       briefs in en/ko/ms/id, no model weights, no torch (small);
+#       briefs in en/ko/ms/id, no model weights, no torch (small); gRPC on 50051, HTTP/JSON and
+#       the editor's page on 8080;
 #   docker build --target models -t newsbrief:models .           + CTranslate2 (no torch): the
 #       translator (m2m100-418m) and abstractive summariser (distilbart-cnn) run from the models
 #       volume NEWSBRIEF_MODELS_DIR=/models, filled once by the models-init image;
@@ -60,10 +61,10 @@ RUN "$VENV/bin/pip" install --quiet --no-deps ./client ./service && "$VENV/bin/p
 # ---- what every image runs as ------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS base
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin newsbrief
-ENV PATH=/opt/venv/bin:$PATH NEWSBRIEF_HOST=0.0.0.0 NEWSBRIEF_PORT=50051 \
+ENV PATH=/opt/venv/bin:$PATH NEWSBRIEF_HOST=0.0.0.0 NEWSBRIEF_PORT=50051 NEWSBRIEF_HTTP_PORT=8080 \
     NEWSBRIEF_LOGGING__JSON_LINES=true PYTHONDONTWRITEBYTECODE=1
 USER 10001
-EXPOSE 50051
+EXPOSE 50051 8080
 # `newsbrief-server health` reads the server's own settings: it follows NEWSBRIEF_PORT and the
 # TLS (and mTLS) files, so another port or TLS keeps the container healthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \

@@ -7,6 +7,8 @@ PY     := $(BIN)/python
 PIP    := $(PY) -m pip
 PROTO  := proto/newsbrief/v1/newsbrief.proto
 GEN    := client/src/newsbrief/v1
+# Generated for the HTTP/JSON front end (service distribution): Connect stubs and OpenAPI 3.1.
+GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
 # Kubernetes manifest checkers (kubernetes-validate, checkov), in their own environment: their
 # dependencies are not the service's.
@@ -15,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install install-models run test test-browser test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -60,13 +62,27 @@ models: install
 test: install
 	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
 
+# The editor's page in headless Chromium (Debian's chromium + chromium-driver, installed here if
+# missing; needs root or sudo); screenshots go to reports/.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser: install
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	SE_OFFLINE=true NEWSBRIEF_BROWSER_TEST=1 $(PY) -m pytest -q tests/browser
+
 proto: install
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=client/src --pyi_out=client/src \
 		--grpc_python_out=client/src $(PROTO)
+	$(PY) -m grpc_tools.protoc -Iproto --plugin=protoc-gen-connectrpc=$(BIN)/protoc-gen-connectrpc \
+		--connectrpc_out=service/src --connectrpc_opt=protobuf=google $(PROTO)
+	$(PY) -m grpc_tools.protoc -Iproto --include_source_info --include_imports \
+		--descriptor_set_out=$(VENV)/newsbrief.desc $(PROTO)
+	$(PY) scripts/openapi_from_proto.py $(VENV)/newsbrief.desc service/src/newsbrief/service/http/openapi.json
 
 proto-check: proto
-	git diff --exit-code -- $(GEN) || { echo "generated code is stale: run 'make proto' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(GEN))" || { git status --porcelain -- $(GEN); echo "untracked generated files"; exit 1; }
+	git diff --exit-code -- $(GEN) $(GEN_HTTP) || { echo "generated code is stale: run 'make proto' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GEN) $(GEN_HTTP))" || { git status --porcelain -- $(GEN) $(GEN_HTTP); echo "untracked generated files"; exit 1; }
 
 node_modules/.bin/buf: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund

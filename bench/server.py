@@ -47,6 +47,7 @@ class ServerProcess:
             **os.environ,
             "NEWSBRIEF_HOST": "127.0.0.1",
             "NEWSBRIEF_PORT": str(self.port),
+            "NEWSBRIEF_HTTP_PORT": "0",  # gRPC only: the benchmark measures gRPC
             "NEWSBRIEF_DRAIN_SECONDS": "0",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_VERBOSITY": "error",

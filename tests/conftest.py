@@ -40,6 +40,7 @@ def make_settings(**overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": 0,
+        "http_port": 0,
         "drain_seconds": 0.0,
         "models": {"cache_dir": str(EMPTY_HF_CACHE)},
     }
@@ -71,6 +72,12 @@ class RunningServer:
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def http_url(self) -> str:
+        """Base URL of the HTTP/JSON front end (started with ``http_port=-1``)."""
+        assert self.app.http_port, "start the server with http_port=-1 for HTTP"
+        return f"http://127.0.0.1:{self.app.http_port}"
+
     def call(self, coro: Any, timeout: float = 60.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
@@ -90,9 +97,19 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[RunningServer]:
-    """One real server for the whole session (default settings, extractive brief)."""
-    running = RunningServer()
+    """One real server for the whole session (default settings, extractive brief), with the
+    HTTP/JSON front end on a free port too."""
+    running = RunningServer(make_settings(http_port=-1))
     try:
         yield running
     finally:
         running.stop()
+
+
+#: Lines a test wants shown at the end of the run (e.g. the HTTP fuzz run's example count).
+RUN_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in RUN_SUMMARY:
+        terminalreporter.write_line(line)

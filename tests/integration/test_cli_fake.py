@@ -80,7 +80,12 @@ def test_summarize_error_is_printed_without_traceback(
     code = run(fake, "summarize", "--text", str(article))
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("error: INVALID_ARGUMENT: bad request\n  text: must not be empty\n")
+    # Each problem once, named by the CLI's own flag or argument, not the API field.
+    assert err == (
+        "error: INVALID_ARGUMENT: 2 problems\n"
+        "  FILE: must not be empty\n"
+        "  --to (1st value): unknown language 'xx'\n"
+    )
     assert "Traceback" not in err
 
 

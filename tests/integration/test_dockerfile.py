@@ -51,7 +51,12 @@ def image_env(root: Path, spec: dict[str, Any], port: int, **paths: Path) -> dic
             value = value.replace(old, str(new))
         env[key] = value
     env["PATH"] = env["PATH"].replace("$PATH", os.environ.get("PATH", ""))
-    env.update(NEWSBRIEF_HOST="127.0.0.1", NEWSBRIEF_PORT=str(port), HOME=str(root))
+    env.update(
+        NEWSBRIEF_HOST="127.0.0.1",
+        NEWSBRIEF_PORT=str(port),
+        NEWSBRIEF_HTTP_PORT="-1",
+        HOME=str(root),
+    )
     return env
 
 

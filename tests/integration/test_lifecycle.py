@@ -61,7 +61,13 @@ def test_drain_says_not_serving_while_in_flight_work_finishes() -> None:
 
 
 def _start_process(env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
-    env = dict(os.environ, NEWSBRIEF_HOST="127.0.0.1", NEWSBRIEF_PORT="0", **env_extra)
+    env = dict(
+        os.environ,
+        NEWSBRIEF_HOST="127.0.0.1",
+        NEWSBRIEF_PORT="0",
+        NEWSBRIEF_HTTP_PORT="-1",
+        **env_extra,
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsbrief.service"],
         env=env,

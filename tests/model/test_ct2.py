@@ -235,7 +235,7 @@ SERVE_WITHOUT_TORCH = textwrap.dedent(
     from newsbrief.service.settings import Settings
 
     async def main():
-        app = App(Settings(host="127.0.0.1", port=0, drain_seconds=0))
+        app = App(Settings(host="127.0.0.1", port=0, http_port=0, drain_seconds=0))
         await app.start()
         result = await app.pipeline.brief(
             Article(text="The council approved a new park on Tuesday. It will cost 45 million "

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TextIO
 
 from google.protobuf import json_format
@@ -49,17 +50,72 @@ class UsageError(Exception):
 # --- output helpers --------------------------------------------------------------------------
 
 
-def _print_error(error: NewsbriefError, stream: TextIO) -> None:
-    print(f"error: {error.status_name}: {error.message}", file=stream)
-    for field, description in error.field_violations:
-        print(f"  {field}: {description}", file=stream)
+# API field -> the command-line flag or argument that sets it, per command (errors name the flag).
+SUMMARIZE_FLAGS = {
+    "text": "FILE",
+    "html": "FILE",
+    "title": "--title",
+    "source_language": "--lang",
+    "target_languages": "--to",
+    "length": "--length",
+    "max_sentences": "--sentences",
+    "max_words": "--words",
+    "max_key_points": "--key-points",
+    "method": "--method",
+    "client_reference": "--reference",
+}
+TRANSLATE_FLAGS = {"texts": "TEXT", "source_language": "--from", "target_languages": "--to"}
+DETECT_FLAGS = {"text": "TEXT"}
+_INDEX = re.compile(r"^(?P<name>[a-z_]+)\[(?P<index>\d+)\]$")
+
+
+def cli_name(field: str, flags: dict[str, str]) -> str:
+    """``target_languages[1]`` -> ``--to (2nd value)``; fields without a flag keep their name."""
+    match = _INDEX.match(field)
+    name, index = (match["name"], int(match["index"])) if match else (field, None)
+    flag = flags.get(name)
+    if flag is None:
+        return field
+    if index is None:
+        return flag
+    n = index + 1
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{flag} ({n}{suffix} value)"
+
+
+def _print_error(
+    error: NewsbriefError,
+    stream: TextIO,
+    flags: dict[str, str] | None = None,
+    target: str = "",
+) -> None:
+    """One report per error: bad fields are named by their CLI flag, and the server's message
+    (which repeats them) is left out; an unreachable server gets a hint."""
+    violations = [(cli_name(f, flags or {}), d) for f, d in error.field_violations]
+    if len(violations) == 1:
+        print(f"error: {error.status_name}: {violations[0][0]}: {violations[0][1]}", file=stream)
+    elif violations:
+        print(f"error: {error.status_name}: {len(violations)} problems", file=stream)
+        for name, description in violations:
+            print(f"  {name}: {description}", file=stream)
+    elif isinstance(error, UnavailableError) and error.retry_delay is None:
+        print(f"error: UNAVAILABLE: cannot reach a newsbrief server at {target}", file=stream)
+        print(f"  ({error.message})", file=stream)
+        print(
+            "  hint: start one with `make run` (or `newsbrief-server`), or point --target "
+            "(or $NEWSBRIEF_TARGET) at yours",
+            file=stream,
+        )
+        return
+    else:
+        print(f"error: {error.status_name}: {error.message}", file=stream)
     for subject, description in error.quota_violations:
         print(f"  quota {subject}: {description}", file=stream)
     for kind, subject, description in error.precondition_violations:
         print(f"  {kind} {subject}: {description}", file=stream)
     if error.retry_delay is not None:
         print(f"  retry after {error.retry_delay:g}s", file=stream)
-    if error.request_id:
+    if error.request_id and not violations:
         print(f"  request id: {error.request_id}", file=stream)
 
 
@@ -216,7 +272,62 @@ def _cmd_health(args: argparse.Namespace) -> int:
     return EXIT_OK if status == "SERVING" else EXIT_FAILED
 
 
+def _texts(args: argparse.Namespace) -> list[str]:
+    """TEXT arguments, or the non-blank lines of --file (``-`` = stdin)."""
+    if args.texts and args.file:
+        raise UsageError("give TEXT arguments or --file, not both")
+    if args.file:
+        return [line.strip() for line in _read_input(args.file).splitlines() if line.strip()]
+    if not args.texts:
+        raise UsageError("nothing to do: give TEXT arguments or --file FILE")
+    return list(args.texts)
+
+
+def _print_warnings(warnings: Sequence[Any], out: TextIO) -> None:
+    for warning in warnings:
+        print(f"  ! {warning.code}: {warning.message}", file=out)
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    texts = _texts(args)
+    with _make_client(args) as client:
+        result = client.translate(texts, _languages(args.to), args.source)
+    if args.json:
+        print(_message_json(result.raw, pb.TranslateResponse))
+        return EXIT_OK
+    lang = result.source_language
+    how = "given" if lang.given else f"detected, confidence {lang.confidence:.2f}"
+    print(f"from {lang.code} ({how})")
+    for language, translated in result.translations.items():
+        print(f"\n[{language}]")
+        for text in translated:
+            print(text)
+    _print_warnings(result.warnings, sys.stdout)
+    return EXIT_OK
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    text = "\n".join(_texts(args))
+    with _make_client(args) as client:
+        result = client.detect_language(text)
+    if args.json:
+        print(_message_json(result.raw, pb.DetectLanguageResponse))
+        return EXIT_OK
+    lang = result.language
+    print(f"{lang.code} (confidence {lang.confidence:.2f})")
+    _print_warnings(result.warnings, sys.stdout)
+    return EXIT_OK
+
+
 # --- batch -------------------------------------------------------------------------------------
+
+
+def _snake_case(raw: bytes) -> dict[str, Any]:
+    """A response as JSON with the proto's own snake_case field names, like the input lines
+    (``key_points``, ``source_language``); ``json_format.Parse`` reads either spelling."""
+    message = pb.SummarizeResponse.FromString(raw)
+    out: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return out
 
 
 def _id_key(value: Any) -> str:
@@ -318,6 +429,16 @@ class _Output:
         os.close(self._fd)
 
 
+def _duration(seconds: float) -> str:
+    """``75.2`` -> ``1m15s``; ``3700`` -> ``1h01m``."""
+    whole = int(seconds + 0.5)
+    if whole >= 3600:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    if whole >= 60:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole}s"
+
+
 class Progress:
     """A one-line progress bar on a stream (redrawn at most ten times a second)."""
 
@@ -352,9 +473,11 @@ class Progress:
         width = 30
         filled = int(width * done / total) if total else width
         rate = (self.ok + self.failed) / max(now - self._started, 1e-6)
+        left = total - done
+        eta = f" ETA {_duration(left / rate)}" if left and rate > 0 else ""
         line = (
             f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-            f" ok {self.ok} failed {self.failed} {rate:.1f}/s"
+            f" ok {self.ok} failed {self.failed} {rate:.1f}/s{eta}  "
         )
         self.stream.write(line)
         self.stream.flush()
@@ -383,8 +506,9 @@ _BATCH_KEYS = {
 }
 
 
-def batch_request(record: dict[str, Any], id_: Any) -> SummarizeRequest:
-    """One input line -> a request (ValueError with a field name prefix when wrong)."""
+def batch_request(record: dict[str, Any], id_: Any, *, strict: bool = False) -> SummarizeRequest:
+    """One input line -> a request (ValueError with a field name prefix when wrong). Keys this
+    command does not know are ignored (the caller counts them), or refused with ``strict``."""
 
     def text_field(name: str) -> str | None:
         value = record.get(name)
@@ -399,8 +523,8 @@ def batch_request(record: dict[str, Any], id_: Any) -> SummarizeRequest:
         return value
 
     unknown = set(record) - _BATCH_KEYS
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]}: unknown key")
+    if unknown and strict:
+        raise ValueError(f"{sorted(unknown)[0]}: unknown key (--strict)")
     text, html = text_field("text"), text_field("html")
     if (text is None) == (html is None):
         raise ValueError("text: give exactly one of text or html")
@@ -450,6 +574,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     output = _Output(args.output)
     seen: set[str] = set()
     sent_ids: list[Any] = []
+    ignored_lines: list[int] = []
+    ignored_keys: set[str] = set()
 
     def record_local_error(id_: Any, message: str, field: str = "") -> None:
         violations = [(field, message)] if field else []
@@ -484,7 +610,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     record_local_error(id_, f"line {lineno}: not a JSON object")
                     continue
                 try:
-                    request = batch_request(record, id_)
+                    request = batch_request(record, id_, strict=args.strict)
+                    extra = set(record) - _BATCH_KEYS
+                    if extra:
+                        ignored_lines.append(lineno)
+                        ignored_keys.update(extra)
                 except ValueError as exc:
                     field, _, message = str(exc).partition(": ")
                     record_local_error(id_, f"line {lineno}: {exc}", field if message else "")
@@ -508,7 +638,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 ):
                     id_ = sent_ids[item.index]
                     if item.result is not None:
-                        output.write({"id": id_, "response": item.result.to_dict()})
+                        output.write({"id": id_, "response": _snake_case(item.result.raw)})
                         progress.add(ok=True)
                     else:
                         err = item.error
@@ -530,6 +660,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         f"{f', {len(done)} already done' if done else ''} -> {args.output}",
         file=sys.stderr,
     )
+    if ignored_lines:
+        print(
+            f"{len(ignored_lines)} input lines had keys this command does not use, ignored: "
+            f"{', '.join(sorted(ignored_keys))} (first on line {ignored_lines[0]}; "
+            "--strict refuses them)",
+            file=sys.stderr,
+        )
     return EXIT_FAILED if failures else EXIT_OK
 
 
@@ -574,56 +711,153 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top: bool) -> No
     )
 
 
+def _version() -> str:
+    try:
+        return version("newsbrief-client")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "unknown"
+
+
+def _command(
+    sub: Any, name: str, help_text: str, examples: str, description: str = ""
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=description or help_text[0].upper() + help_text[1:] + ".",
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsbrief", description="Command-line client of the newsbrief service."
+        prog="newsbrief",
+        description="Command-line client of the newsbrief service: briefs (headline, summary, "
+        "key points) of news articles, translations, language detection.",
+        epilog="examples:\n"
+        "  newsbrief summarize article.txt --to ko,ms\n"
+        "  newsbrief --target news-nlp:50051 info\n"
+        "run `newsbrief COMMAND --help` for each command's options and examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"newsbrief {_version()}", help="print the version"
     )
     _add_connection_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    s = sub.add_parser("summarize", help="brief one article (text or HTML)")
-    s.add_argument("file", metavar="FILE", help="article file, or - for stdin")
+    s = _command(
+        sub,
+        "summarize",
+        "brief one article (text or HTML)",
+        "  newsbrief summarize article.txt\n"
+        "  curl -s https://example.com/story | newsbrief summarize - --html --to ko,ms\n"
+        "  newsbrief summarize article.txt --length short --key-points 2 --json",
+    )
+    s.add_argument("file", metavar="FILE", help="article file (text or HTML), or - for stdin")
     kind = s.add_mutually_exclusive_group()
     kind.add_argument("--html", action="store_true", help="the input is HTML (default: detect)")
     kind.add_argument("--text", action="store_true", help="the input is plain text")
-    s.add_argument("--title", default="", help="title of the article")
-    s.add_argument("--lang", default="", help="language of the article (default: detect)")
-    s.add_argument("--to", default="", metavar="LANGS", help="translate into, e.g. ko,ms")
-    s.add_argument("--length", choices=list(LENGTHS), default=None)
-    s.add_argument("--sentences", type=int, default=0, metavar="N", help="sentence budget")
-    s.add_argument("--words", type=int, default=0, metavar="N", help="word budget")
-    s.add_argument("--key-points", type=int, default=0, metavar="N", help="max key points")
-    s.add_argument("--method", choices=list(METHODS), default="auto")
+    s.add_argument("--title", default="", help="title of the article (the headline prefers it)")
+    s.add_argument("--lang", default="", help="language of the article, e.g. en (default: detect)")
+    s.add_argument("--to", default="", metavar="LANGS", help="translate the brief into, e.g. ko,ms")
+    s.add_argument(
+        "--length", choices=list(LENGTHS), default=None, help="summary length (default: medium)"
+    )
+    s.add_argument("--sentences", type=int, default=0, metavar="N", help="summary sentence budget")
+    s.add_argument("--words", type=int, default=0, metavar="N", help="summary word budget")
+    s.add_argument(
+        "--key-points", type=int, default=0, metavar="N", help="most key points (default: 3)"
+    )
+    s.add_argument(
+        "--method", choices=list(METHODS), default="auto", help="summariser (default: auto)"
+    )
     s.add_argument("--reference", default="", help="client reference echoed by the server")
     s.add_argument("--json", action="store_true", help="print the response as JSON")
     _add_connection_options(s, top=False)
 
-    b = sub.add_parser(
+    b = _command(
+        sub,
         "batch",
-        help="brief a JSONL file of articles into a JSONL file (resumable)",
+        "brief a JSONL file of articles into a JSONL file (resumable)",
+        "  newsbrief batch articles.jsonl briefs.jsonl --progress\n"
+        "  newsbrief batch articles.jsonl briefs.jsonl --retry-errors --concurrency 16",
         description='Each input line is {"id": ..., "text"|"html": ..., optional "title", '
-        '"lang", "to", "length", "sentences", "words", "method", "key_points"}. Output lines '
-        'are {"id", "response"} or {"id", "error"}; a re-run skips ids already in OUT.',
+        '"lang", "to", "length", "sentences", "words", "method", "key_points", "reference"}; '
+        "other keys are ignored and counted (--strict refuses them). Output lines are "
+        '{"id", "response"} or {"id", "error"}, with snake_case keys like the input; a re-run '
+        "skips ids already in OUT.",
     )
-    b.add_argument("input", metavar="IN.jsonl")
-    b.add_argument("output", metavar="OUT.jsonl")
-    b.add_argument("--concurrency", type=int, default=8, metavar="N", help="in flight (8)")
-    b.add_argument("--retry-errors", action="store_true", help="run failed ids again")
+    b.add_argument("input", metavar="IN.jsonl", help="input: one JSON article per line")
+    b.add_argument("output", metavar="OUT.jsonl", help="output: appended, one result per line")
+    b.add_argument(
+        "--concurrency", type=int, default=8, metavar="N", help="articles in flight (default 8)"
+    )
+    b.add_argument("--retry-errors", action="store_true", help="run ids that failed before again")
+    b.add_argument("--strict", action="store_true", help="refuse input lines with unknown keys")
     b.add_argument("--progress", action="store_true", help="progress bar even without a TTY")
     b.add_argument(
         "--stream-timeout",
         type=float,
         default=None,
         metavar="S",
-        help="deadline of the whole stream (default: none)",
+        help="deadline of the whole stream in seconds (default: none)",
     )
     _add_connection_options(b, top=False)
 
-    i = sub.add_parser("info", help="languages, models, limits and capabilities")
+    t = _command(
+        sub,
+        "translate",
+        "translate texts into other languages",
+        '  newsbrief translate "Floods closed the main road." --to ko,ms\n'
+        "  newsbrief translate --file captions.txt --to ms --from en --json",
+    )
+    t.add_argument("texts", nargs="*", metavar="TEXT", help="texts to translate (or --file)")
+    t.add_argument(
+        "--file", metavar="FILE", help="read the texts from FILE (- = stdin), one per line"
+    )
+    t.add_argument(
+        "--to", required=True, metavar="LANGS", help="target languages, e.g. ko,ms (required)"
+    )
+    t.add_argument(
+        "--from",
+        dest="source",
+        default="",
+        metavar="LANG",
+        help="language of the texts (default: detect)",
+    )
+    t.add_argument("--json", action="store_true", help="print the response as JSON")
+    _add_connection_options(t, top=False)
+
+    d = _command(
+        sub,
+        "detect",
+        "detect the language of a text",
+        '  newsbrief detect "Banjir melanda ibu kota semalam."\n'
+        "  newsbrief detect --file article.txt --json",
+    )
+    d.add_argument("texts", nargs="*", metavar="TEXT", help="the text (or --file)")
+    d.add_argument("--file", metavar="FILE", help="read the text from FILE (- = stdin)")
+    d.add_argument("--json", action="store_true", help="print the response as JSON")
+    _add_connection_options(d, top=False)
+
+    i = _command(
+        sub,
+        "info",
+        "languages, models, limits and capabilities",
+        "  newsbrief info\n  newsbrief info --json",
+    )
     i.add_argument("--json", action="store_true", help="print the response as JSON")
     _add_connection_options(i, top=False)
 
-    h = sub.add_parser("health", help="health status; exit 0 only when SERVING")
+    h = _command(
+        sub,
+        "health",
+        "health status; exit 0 only when SERVING",
+        "  newsbrief health\n  newsbrief --target pod-1:50051 health --service "
+        "newsbrief.v1.SummarizerService",
+    )
     h.add_argument("--service", default="", help="service name (default: the whole server)")
     _add_connection_options(h, top=False)
     return parser
@@ -632,9 +866,12 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMANDS = {
     "summarize": _cmd_summarize,
     "batch": _cmd_batch,
+    "translate": _cmd_translate,
+    "detect": _cmd_detect,
     "info": _cmd_info,
     "health": _cmd_health,
 }
+_FLAGS = {"summarize": SUMMARIZE_FLAGS, "translate": TRANSLATE_FLAGS, "detect": DETECT_FLAGS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -650,7 +887,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NewsbriefError as exc:
-        _print_error(exc, sys.stderr)
+        _print_error(exc, sys.stderr, _FLAGS.get(args.command), args.target)
         if args.command == "health" and not isinstance(exc, UnavailableError):
             return EXIT_USAGE if isinstance(exc, DeadlineExceededError) else EXIT_FAILED
         return EXIT_USAGE if args.command == "batch" else _error_exit_code(exc)

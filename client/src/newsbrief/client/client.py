@@ -25,6 +25,7 @@ import grpc.aio
 from newsbrief.client import _wire
 from newsbrief.client.errors import NewsbriefError, from_rpc_error
 from newsbrief.client.types import (
+    LanguageResult,
     Length,
     Method,
     ServerInfo,
@@ -349,6 +350,11 @@ class Client:
         request = translate_request(texts, target_languages, source_language)
         return TranslateResult.from_pb(self._unary(self._stub.Translate, request, timeout))
 
+    def detect_language(self, text: str, *, timeout: float | None = None) -> LanguageResult:
+        """The language of ``text`` with the detector's confidence ("und" when it cannot tell)."""
+        request = pb.DetectLanguageRequest(text=text)
+        return LanguageResult.from_pb(self._unary(self._stub.DetectLanguage, request, timeout))
+
     def server_info(self, *, timeout: float | None = None) -> ServerInfo:
         """Languages, models, limits and capabilities of the server."""
         request = pb.GetServerInfoRequest()
@@ -522,6 +528,13 @@ class AsyncClient:
         """Translate editor-written ``texts`` into each of ``target_languages``."""
         request = translate_request(texts, target_languages, source_language)
         return TranslateResult.from_pb(await self._unary(self._stub.Translate, request, timeout))
+
+    async def detect_language(self, text: str, *, timeout: float | None = None) -> LanguageResult:
+        """The language of ``text``, as :meth:`Client.detect_language`."""
+        request = pb.DetectLanguageRequest(text=text)
+        return LanguageResult.from_pb(
+            await self._unary(self._stub.DetectLanguage, request, timeout)
+        )
 
     async def server_info(self, *, timeout: float | None = None) -> ServerInfo:
         """Languages, models, limits and capabilities of the server."""

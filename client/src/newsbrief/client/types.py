@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from google.protobuf import json_format
 
+from newsbrief.client import _wire
 from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
 from newsbrief.v1 import newsbrief_pb2 as pb
 
@@ -218,10 +219,23 @@ class StreamItem:
                 client_reference=msg.client_reference,
                 result=SummarizeResult.from_pb(msg.response),
             )
+        # ItemStatus.details are google.rpc.Status.details (field 3 there): decode them as one.
+        packed = b"".join(
+            _wire.encode_varint((3 << 3) | 2) + _wire.encode_varint(len(raw)) + raw
+            for raw in (d.SerializeToString() for d in status.details)
+        )
+        try:
+            details = _wire.decode_status(packed)
+        except _wire.WireError:
+            details = _wire.StatusDetails()
         error = make_error(
             status_code_from_number(status.code),
             status.message,
-            field_violations=[(v.field, v.description) for v in status.field_violations],
+            field_violations=details.field_violations
+            or [(v.field, v.description) for v in status.field_violations],
+            retry_delay=details.retry_delay,
+            quota_violations=details.quota_violations,
+            precondition_violations=details.precondition_violations,
         )
         return cls(index=msg.index, client_reference=msg.client_reference, error=error)
 
@@ -234,6 +248,8 @@ class TranslateResult:
     translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     models: tuple[ModelInfo, ...] = ()
     warnings: tuple[Warning, ...] = ()
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The serialized response as received (for :meth:`to_dict`)."""
 
     @classmethod
     def from_pb(cls, msg: pb.TranslateResponse) -> TranslateResult:
@@ -242,7 +258,37 @@ class TranslateResult:
             translations={t.language: tuple(t.texts) for t in msg.translations},
             models=tuple(ModelInfo.from_pb(m) for m in msg.models),
             warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            raw=msg.SerializeToString(),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.TranslateResponse)
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    """``newsbrief.v1.DetectLanguageResponse``: the language (code "und" when it cannot be
+    told), each language's share of the text, and LANGUAGE_* warnings when not clear-cut."""
+
+    language: DetectedLanguage = field(default_factory=DetectedLanguage)
+    shares: Mapping[str, float] = field(default_factory=dict, hash=False)
+    warnings: tuple[Warning, ...] = ()
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The serialized response as received (for :meth:`to_dict`)."""
+
+    @classmethod
+    def from_pb(cls, msg: pb.DetectLanguageResponse) -> LanguageResult:
+        return cls(
+            language=DetectedLanguage.from_pb(msg.language),
+            shares=dict(msg.shares),
+            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            raw=msg.SerializeToString(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, pb.DetectLanguageResponse)
 
 
 @dataclass(frozen=True)

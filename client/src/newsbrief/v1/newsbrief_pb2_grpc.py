@@ -55,6 +55,11 @@ class SummarizerServiceStub:
                 request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoRequest.SerializeToString,
                 response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoResponse.FromString,
                 _registered_method=True)
+        self.DetectLanguage = channel.unary_unary(
+                '/newsbrief.v1.SummarizerService/DetectLanguage',
+                request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageRequest.SerializeToString,
+                response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageResponse.FromString,
+                _registered_method=True)
 
 
 class SummarizerServiceServicer:
@@ -91,6 +96,13 @@ class SummarizerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DetectLanguage(self, request, context):
+        """DetectLanguage names the language of a text, with the detector's confidence.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SummarizerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +125,11 @@ def add_SummarizerServiceServicer_to_server(servicer, server):
                     servicer.GetServerInfo,
                     request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoRequest.FromString,
                     response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoResponse.SerializeToString,
+            ),
+            'DetectLanguage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DetectLanguage,
+                    request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageRequest.FromString,
+                    response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +241,33 @@ class SummarizerService:
             '/newsbrief.v1.SummarizerService/GetServerInfo',
             newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoRequest.SerializeToString,
             newsbrief_dot_v1_dot_newsbrief__pb2.GetServerInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DetectLanguage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/newsbrief.v1.SummarizerService/DetectLanguage',
+            newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageRequest.SerializeToString,
+            newsbrief_dot_v1_dot_newsbrief__pb2.DetectLanguageResponse.FromString,
             options,
             channel_credentials,
             insecure,

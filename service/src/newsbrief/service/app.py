@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import signal
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
 from newsbrief.service.grpc.servicer import SummarizerServicer
+from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import Telemetry
@@ -48,7 +48,9 @@ class App:
         self.metrics_port = 0
         self.health = health_aio.HealthServicer()
         self.port = 0
+        self.http_port = 0
         self._server: grpc.aio.Server | None = None
+        self._http: HttpServer | None = None
         self._warmup: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
@@ -64,10 +66,10 @@ class App:
 
             interceptors.append(TelemetryInterceptor(self.telemetry))
         if s.auth.api_key_hashes:
-            # each replica enforces its share of the deployment's quota (AuthSettings)
-            per_replica = math.ceil(s.auth.requests_per_minute / s.auth.quota_replicas)
-            interceptors.append(
-                ApiKeyInterceptor(s.auth.api_key_hashes, requests_per_minute=per_replica)
+            interceptors.append(  # this replica's share of the deployment's quota
+                ApiKeyInterceptor(
+                    s.auth.api_key_hashes, requests_per_minute=s.auth.replica_requests_per_minute
+                )
             )
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -80,9 +82,8 @@ class App:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        newsbrief_pb2_grpc.add_SummarizerServiceServicer_to_server(
-            SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency), server
-        )
+        servicer = SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency)
+        newsbrief_pb2_grpc.add_SummarizerServiceServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -107,6 +108,13 @@ class App:
         if s.metrics_port:
             self.metrics_port = self.telemetry.serve(s.metrics_host, s.metrics_port)
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
+        if s.http_port:
+            self._http = HttpServer(
+                build_app(servicer, s, self.serving, telemetry=self.telemetry),
+                grace_seconds=s.grace_seconds,
+            )
+            self.http_port = await self._http.start(s.host, max(s.http_port, 0))
+            log.info("HTTP/JSON on %s:%d", s.host, self.http_port)
         self._warmup = asyncio.create_task(self._become_ready())
         if wait_ready:
             await self._warmup
@@ -116,6 +124,11 @@ class App:
         """Until the pipeline is warm and health says SERVING (raises if warm-up failed)."""
         assert self._warmup is not None, "start() first"
         await asyncio.shield(self._warmup)
+
+    async def serving(self) -> bool:
+        """Whether the gRPC health state of the whole server is SERVING (HTTP /readyz)."""
+        reply = await self.health.Check(health_pb2.HealthCheckRequest(service=""), None)
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     async def _become_ready(self) -> None:
         await self.pipeline.start()
@@ -134,7 +147,12 @@ class App:
         if self.settings.drain_seconds:
             log.info("draining for %.1f s", self.settings.drain_seconds)
             await asyncio.sleep(self.settings.drain_seconds)
-        await self._server.stop(self.settings.grace_seconds if grace is None else grace)
+        grace_s = self.settings.grace_seconds if grace is None else grace
+        if self._http is not None:
+            await asyncio.gather(self._server.stop(grace_s), self._http.stop(grace_s))
+            self._http = None
+        else:
+            await self._server.stop(grace_s)
         self.pipeline.close()
         await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None

@@ -133,6 +133,15 @@ class TranslateResult:
     warnings: list[Warning] = field(default_factory=list)
 
 
+@dataclass
+class DetectResult:
+    """The language of a text: the answer, each language's share, and why it is not clear-cut."""
+
+    language: DetectedLanguage
+    shares: dict[str, float] = field(default_factory=dict)
+    warnings: list[Warning] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Capability:
     name: str

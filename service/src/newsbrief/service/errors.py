@@ -58,11 +58,12 @@ class Overloaded(NewsbriefError):
 
 
 class QuotaExceeded(NewsbriefError):
-    """A per-key quota is spent."""
+    """A per-key quota is spent; ``retry_after_s`` says when the key may call again."""
 
-    def __init__(self, subject: str, message: str) -> None:
+    def __init__(self, subject: str, message: str, retry_after_s: float = 60.0) -> None:
         super().__init__(message)
         self.subject = subject
+        self.retry_after_s = retry_after_s
 
 
 class Unauthenticated(NewsbriefError):

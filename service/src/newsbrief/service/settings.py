@@ -9,6 +9,7 @@ defaults that the environment overrides. Nothing else in the service reads ``os.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -148,6 +149,11 @@ class AuthSettings(BaseModel):
         "ceil(requests_per_minute / quota_replicas), which holds a key to its quota when clients "
         "spread calls evenly (round_robin over a headless Service). Set it to the replica count.",
     )
+
+    @property
+    def replica_requests_per_minute(self) -> int:
+        """This replica's share of the per-key quota (0 = unlimited)."""
+        return math.ceil(self.requests_per_minute / self.quota_replicas)
 
 
 class TLSSettings(BaseModel):
@@ -327,11 +333,21 @@ class Settings(BaseSettings):
 
     host: str = Field("[::]", description="Address to listen on.")
     port: int = Field(50051, ge=0, le=65535, description="Port to listen on (0 = any free port).")
+    http_port: int = Field(
+        8080,
+        ge=-1,
+        le=65535,
+        description="Port of the HTTP/JSON front end on the same host (every RPC as JSON, "
+        "/healthz, /readyz, /openapi.json, the editor's page at /); 0 = off, -1 = any free port.",
+    )
     max_message_bytes: int = Field(
         4 * 1024 * 1024, gt=0, description="Largest gRPC message accepted or sent."
     )
     max_concurrent_rpcs: int = Field(
-        256, gt=0, description="RPCs handled at once; more are refused with RESOURCE_EXHAUSTED."
+        256,
+        gt=0,
+        description="RPCs handled at once (gRPC and HTTP each); more are refused with "
+        "RESOURCE_EXHAUSTED.",
     )
     stream_concurrency: int = Field(
         4, gt=0, description="Articles of one SummarizeStream briefed at once."

@@ -8,6 +8,7 @@ from newsbrief.service.domain import (
     BriefOptions,
     BriefResult,
     DetectedLanguage,
+    DetectResult,
     LengthPreset,
     Method,
     ModelInfo,
@@ -128,6 +129,14 @@ def translate_to_pb(result: TranslateResult) -> pb.TranslateResponse:
             for lang, texts in result.translations.items()
         ],
         models=[model_to_pb(x) for x in result.models],
+        warnings=[warning_to_pb(w) for w in result.warnings],
+    )
+
+
+def detect_to_pb(result: DetectResult) -> pb.DetectLanguageResponse:
+    return pb.DetectLanguageResponse(
+        language=language_to_pb(result.language),
+        shares=result.shares,
         warnings=[warning_to_pb(w) for w in result.warnings],
     )
 

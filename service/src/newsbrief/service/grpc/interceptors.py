@@ -6,25 +6,18 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 
 from __future__ import annotations
 
-import collections
-import hashlib
-import hmac
 import inspect
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.errors import (
-    NewsbriefError,
-    PermissionDenied,
-    QuotaExceeded,
-    Unauthenticated,
-)
+from newsbrief.service.access import ApiKeys
+from newsbrief.service.access import request_id as new_request_id
+from newsbrief.service.errors import NewsbriefError
 from newsbrief.service.grpc.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
 
@@ -113,8 +106,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = details.method
-        given = _metadata(details).get(REQUEST_ID_KEY, "")
-        request_id = given[:64] if given else uuid.uuid4().hex
+        request_id = new_request_id(_metadata(details).get(REQUEST_ID_KEY, ""))
         started = time.monotonic()
 
         async def before(context: Any) -> None:
@@ -166,34 +158,13 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         return _wrap(handler, before, on_error, after)
 
 
-class _MinuteQuota:
-    """Requests per key in a sliding one-minute window (bounded: one deque per configured key)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[str, collections.deque[float]] = {}
-
-    def take(self, key_hash: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic()
-        window = self._seen.setdefault(key_hash, collections.deque())
-        while window and now - window[0] >= 60.0:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return False
-        window.append(now)
-        return True
-
-
 class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
     Keys are stored hashed; comparison is constant-time. A missing key is UNAUTHENTICATED, an
     unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure)."""
 
     def __init__(self, key_hashes: list[str], *, requests_per_minute: int = 0) -> None:
-        self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
-        self._quota = _MinuteQuota(requests_per_minute)
+        self._keys = ApiKeys(key_hashes, requests_per_minute=requests_per_minute)
 
     async def intercept_service(
         self,
@@ -206,15 +177,6 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         key = _metadata(details).get(API_KEY_KEY, "")
 
         async def before(context: Any) -> None:
-            if not key:
-                raise Unauthenticated("missing API key: send it in the 'x-api-key' metadata")
-            digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-            if not any(hmac.compare_digest(digest, h) for h in self._hashes):
-                raise PermissionDenied("the API key is not valid for this server")
-            if not self._quota.take(digest):
-                raise QuotaExceeded(
-                    f"api-key:{digest[:12]}",
-                    f"request quota of {self._quota.per_minute} per minute exceeded for this key",
-                )
+            self._keys.check(key, how_to_send="in the 'x-api-key' metadata")
 
         return _wrap(handler, before)

@@ -38,6 +38,11 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         )
         return conv.translate_to_pb(result)
 
+    async def DetectLanguage(
+        self, request: pb.DetectLanguageRequest, context: Any
+    ) -> pb.DetectLanguageResponse:
+        return conv.detect_to_pb(await self._pipeline.detect_language(request.text))
+
     async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
@@ -117,5 +122,10 @@ def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStream
     return pb.SummarizeStreamResponse(
         client_reference=reference,
         index=index,
-        status=pb.ItemStatus(code=status.code, message=status.message, field_violations=violations),
+        status=pb.ItemStatus(
+            code=status.code,
+            message=status.message,
+            field_violations=violations,
+            details=list(status.details),
+        ),
     )

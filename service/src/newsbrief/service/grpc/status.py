@@ -75,6 +75,7 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     elif isinstance(exc, e.NotReady | e.Overloaded):
         detail = _retry_info(exc.retry_after_s)
     elif isinstance(exc, e.QuotaExceeded):
+        status.details.add().Pack(_retry_info(exc.retry_after_s))
         detail = error_details_pb2.QuotaFailure(
             violations=[
                 error_details_pb2.QuotaFailure.Violation(

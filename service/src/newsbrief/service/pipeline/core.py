@@ -30,6 +30,7 @@ from newsbrief.service.domain import (
     BriefResult,
     Capability,
     DetectedLanguage,
+    DetectResult,
     Faithfulness,
     Limits,
     Method,
@@ -59,6 +60,7 @@ from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
     validate_article,
+    validate_detect,
     validate_translate,
 )
 from newsbrief.service.settings import Settings
@@ -347,6 +349,16 @@ class Pipeline:
             warnings=warnings,
         )
 
+    async def detect_language(self, text: str) -> DetectResult:
+        """The language of one text, with the detector's confidence and per-language shares."""
+        self._check_ready()
+        validate_detect(text, self.settings)
+        clean = normalize_text(text)
+        if not clean:
+            raise InvalidArgument(FieldViolation("text", "contains no readable text"))
+        analysis = await self._run(self._analyse, clean)
+        return DetectResult(analysis.language, dict(analysis.shares), _language_warnings(analysis))
+
     def info(self) -> ServerInfo:
         """Languages, models, limits and capabilities of this server."""
         limits = self.settings.limits
@@ -460,8 +472,7 @@ class Pipeline:
         else:
             analysis = self._analyse(text)
             language = analysis.language
-            if analysis.status != "ok":
-                warnings.append(Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message()))
+            warnings.extend(_language_warnings(analysis))
         lang = language.code
         paragraphs = [
             sentences
@@ -675,6 +686,13 @@ def _mismatches(
             f"the {target} translation may have changed or dropped: {'; '.join(missing)}",
         )
     ]
+
+
+def _language_warnings(analysis: LanguageAnalysis) -> list[Warning]:
+    """LANGUAGE_MIXED / _UNDETERMINED / _AMBIGUOUS when the detector's answer is not clear-cut."""
+    if analysis.status == "ok":
+        return []
+    return [Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]
 
 
 def _squash(text: str) -> str:

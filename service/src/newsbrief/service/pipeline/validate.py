@@ -121,6 +121,17 @@ def validate_translate(
     return source, targets
 
 
+def validate_detect(text: str, settings: Settings) -> None:
+    """Check a DetectLanguage request: one non-empty text within the text limit."""
+    limit = settings.limits.max_text_chars
+    if not text.strip():
+        raise InvalidArgument(FieldViolation("text", "must not be empty"))
+    if len(text) > limit:
+        raise InvalidArgument(
+            FieldViolation("text", f"is {len(text)} characters; the limit is {limit} characters")
+        )
+
+
 def _option_violations(options: BriefOptions, settings: Settings) -> list[FieldViolation]:
     limits = settings.limits
     out: list[FieldViolation] = []

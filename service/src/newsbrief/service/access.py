@@ -1,0 +1,73 @@
+"""API keys, per-key quotas and request ids: the rules every front end (gRPC, HTTP) applies.
+
+No transport imports here: the gRPC interceptors and the HTTP front end both call these and map
+the domain errors they raise through the one error table.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import hmac
+import time
+import uuid
+
+from newsbrief.service.errors import PermissionDenied, QuotaExceeded, Unauthenticated
+
+REQUEST_ID_MAX_CHARS = 64
+
+
+def request_id(given: str | None) -> str:
+    """The caller's request id (cut to 64 characters) or a new one."""
+    return given[:REQUEST_ID_MAX_CHARS] if given else uuid.uuid4().hex
+
+
+class MinuteQuota:
+    """Requests per key in a sliding one-minute window (bounded: one deque per configured key)."""
+
+    WINDOW_S = 60.0
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[str, collections.deque[float]] = {}
+
+    def take(self, key_hash: str) -> float:
+        """0.0 when the request fits (and is counted); otherwise the seconds until it would."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = time.monotonic()
+        window = self._seen.setdefault(key_hash, collections.deque())
+        while window and now - window[0] >= self.WINDOW_S:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return max(self.WINDOW_S - (now - window[0]), 0.001)
+        window.append(now)
+        return 0.0
+
+
+class ApiKeys:
+    """Accepted keys, stored as SHA-256 hex digests and compared in constant time, with a
+    per-key request quota. ``check`` raises Unauthenticated (no key), PermissionDenied (unknown
+    key) or QuotaExceeded (with the seconds until the key may call again)."""
+
+    def __init__(self, key_hashes: list[str], *, requests_per_minute: int = 0) -> None:
+        self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
+        self._quota = MinuteQuota(requests_per_minute)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._hashes)
+
+    def check(self, key: str, *, how_to_send: str) -> None:
+        if not key:
+            raise Unauthenticated(f"missing API key: send it {how_to_send}")
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        if not any(hmac.compare_digest(digest, h) for h in self._hashes):
+            raise PermissionDenied("the API key is not valid for this server")
+        wait = self._quota.take(digest)
+        if wait:
+            raise QuotaExceeded(
+                f"api-key:{digest[:12]}",
+                f"request quota of {self._quota.per_minute} per minute exceeded for this key",
+                retry_after_s=wait,
+            )
