@@ -217,3 +217,20 @@ def test_metrics_and_tracing_off_by_default_import_nothing() -> None:
     proc = subprocess.run([sys.executable, "-c", OFF], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "LOADED []" in proc.stdout
+
+
+def test_http_calls_are_counted_with_their_transport() -> None:
+    import httpx
+
+    settings = make_settings(metrics_port=_free_port(), metrics_host="127.0.0.1", http_port=-1)
+    with RunningServer(settings) as server:
+        url = f"{server.http_url}{SUMMARIZE}"
+        assert httpx.post(url, json={"text": TEXT}, timeout=30).status_code == 200
+        assert httpx.post(url, json={"text": " "}, timeout=30).status_code == 400
+        after = _scrape(server.app.metrics_port)
+    http = {"transport": "http", "method": SUMMARIZE}
+    assert _value(after, "newsbrief_requests_total", code="OK", **http) == 1
+    assert _value(after, "newsbrief_requests_total", code="INVALID_ARGUMENT", **http) == 1
+    assert _value(after, "newsbrief_request_duration_seconds_count", **http) == 2
+    assert _value(after, "newsbrief_requests_in_flight", **http) == 0
+    assert _value(after, "newsbrief_requests_total", transport="grpc") == 0
