@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench clean
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -61,6 +61,12 @@ models: install
 
 test: install
 	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
+
+# The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
+# with hypothesis' statistics (examples run per test).
+fuzz: install
+	NEWSBRIEF_FUZZ_SCALE=10 $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/reliability/test_fuzz.py
 
 # The editor's page in headless Chromium (Debian's chromium + chromium-driver, installed here if
 # missing; needs root or sudo); screenshots go to reports/.

@@ -13,12 +13,12 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
 from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
-from newsbrief.service.grpc.servicer import SummarizerServicer
+from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import Telemetry
-from newsbrief.v1 import newsbrief_pb2, newsbrief_pb2_grpc
+from newsbrief.v1 import newsbrief_pb2
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class App:
             ],
         )
         servicer = SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency)
-        newsbrief_pb2_grpc.add_SummarizerServiceServicer_to_server(servicer, server)
+        add_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

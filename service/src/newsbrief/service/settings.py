@@ -56,6 +56,12 @@ class BriefSettings(BaseModel):
     lead_bonus: float = Field(
         1.0, ge=0, description="Weight of an article's lead: higher prefers early sentences more."
     )
+    max_candidate_sentences: int = Field(
+        1000,
+        gt=0,
+        description="Only an article's first this many sentences are candidates for the brief "
+        "(a news article has far fewer): bounds the brief's work on huge or hostile texts.",
+    )
     redundancy_threshold: float = Field(
         0.6,
         gt=0,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from newsbrief.service.errors import InvalidArgument, NewsbriefError
+import grpc
+from google.protobuf.message import DecodeError, Message
+
+from newsbrief.service.errors import FieldViolation, InvalidArgument, NewsbriefError
 from newsbrief.service.grpc import converters as conv
 from newsbrief.service.grpc.status import to_status
 from newsbrief.service.observability import request_id_var
@@ -25,11 +29,12 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         self._stream_concurrency = stream_concurrency
 
     async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
-        article, options = conv.article_from_pb(request)
+        article, options = conv.article_from_pb(decoded(request))
         result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
         return conv.result_to_pb(result)
 
     async def Translate(self, request: pb.TranslateRequest, context: Any) -> pb.TranslateResponse:
+        request = decoded(request)
         result = await self._pipeline.translate(
             list(request.texts),
             request.source_language,
@@ -41,11 +46,13 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
     async def DetectLanguage(
         self, request: pb.DetectLanguageRequest, context: Any
     ) -> pb.DetectLanguageResponse:
+        request = decoded(request)
         return conv.detect_to_pb(await self._pipeline.detect_language(request.text))
 
     async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
+        decoded(request)
         return conv.info_to_pb(self._pipeline.info())
 
     async def SummarizeStream(
@@ -58,10 +65,10 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         window = asyncio.Semaphore(self._stream_concurrency)
         tasks: set[asyncio.Task[None]] = set()
 
-        async def one(index: int, item: pb.SummarizeStreamRequest) -> None:
-            reference = item.request.client_reference
+        async def one(index: int, item: pb.SummarizeStreamRequest | Undecodable) -> None:
+            reference = "" if isinstance(item, Undecodable) else item.request.client_reference
             try:
-                article, options = conv.article_from_pb(item.request)
+                article, options = conv.article_from_pb(decoded(item).request)
                 result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
                 out = pb.SummarizeStreamResponse(
                     client_reference=reference,
@@ -101,6 +108,63 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
             reading.cancel()
             for task in list(tasks):
                 task.cancel()
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A request message whose bytes are not a valid protobuf of its type: the handler answers
+    INVALID_ARGUMENT (grpcio would answer UNKNOWN with the parser's exception text)."""
+
+    type_name: str
+    error: str
+
+
+def decoded(message: Any) -> Any:
+    """``message`` itself, or InvalidArgument when its bytes could not be parsed."""
+    if isinstance(message, Undecodable):
+        raise InvalidArgument(
+            FieldViolation(
+                "request",
+                f"is not a valid {message.type_name} message (corrupt protobuf bytes: "
+                f"{message.error[:200]})",
+            )
+        )
+    return message
+
+
+def _lenient(message_type: type[Message]) -> Callable[[bytes], Any]:
+    def deserialize(raw: bytes) -> Any:
+        try:
+            return message_type.FromString(raw)
+        except DecodeError as exc:
+            return Undecodable(message_type.DESCRIPTOR.full_name, str(exc))
+
+    return deserialize
+
+
+def add_to_server(servicer: SummarizerServicer, server: Any) -> None:
+    """Register ``servicer`` like the generated ``add_SummarizerServiceServicer_to_server``, with
+    request parsers that turn corrupt bytes into an INVALID_ARGUMENT answer (per item in a
+    stream) instead of grpcio's UNKNOWN carrying an internal exception text."""
+    unary, stream = grpc.unary_unary_rpc_method_handler, grpc.stream_stream_rpc_method_handler
+    methods = (
+        ("Summarize", unary, pb.SummarizeRequest, pb.SummarizeResponse),
+        ("SummarizeStream", stream, pb.SummarizeStreamRequest, pb.SummarizeStreamResponse),
+        ("Translate", unary, pb.TranslateRequest, pb.TranslateResponse),
+        ("GetServerInfo", unary, pb.GetServerInfoRequest, pb.GetServerInfoResponse),
+        ("DetectLanguage", unary, pb.DetectLanguageRequest, pb.DetectLanguageResponse),
+    )
+    handlers = {
+        method: handler(
+            getattr(servicer, method),
+            request_deserializer=_lenient(request),
+            response_serializer=response.SerializeToString,
+        )
+        for method, handler, request, response in methods
+    }
+    name = pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
 
 
 def deadline_of(context: Any) -> float | None:

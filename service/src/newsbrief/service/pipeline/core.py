@@ -42,6 +42,7 @@ from newsbrief.service.domain import (
 )
 from newsbrief.service.errors import (
     CapabilityUnavailable,
+    DeadlineExceeded,
     FieldViolation,
     InvalidArgument,
     NotReady,
@@ -172,7 +173,9 @@ class Pipeline:
         self, article: Article, options: BriefOptions, *, deadline: float | None = None
     ) -> BriefResult:
         """The brief of one article, with the translations asked for. ``deadline`` is the
-        caller's (``time.monotonic()`` seconds): model work not started by then is not done."""
+        caller's (``time.monotonic()`` seconds): no stage starts after it has passed (a stage
+        already running finishes; its result is dropped), and model work not started by then is
+        not done. A cancelled caller stops the same way, at the next stage boundary."""
         self._check_ready()
         started = time.monotonic()
         timings: dict[str, float] = {}
@@ -184,12 +187,13 @@ class Pipeline:
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
-        prepared = await self._timed(timings, "ingest", self._prepare, article)
+        prepared = await self._timed(timings, "ingest", deadline, self._prepare, article, deadline)
         budget = resolve_budget(options, self.settings)
         lang = prepared.language.code
         brief = await self._timed(
             timings,
             "brief",
+            deadline,
             self._summarizer.summarize,
             prepared.paragraphs,
             lang,
@@ -204,6 +208,7 @@ class Pipeline:
         faithfulness = await self._timed(
             timings,
             "guard",
+            deadline,
             check_extractive,
             brief,
             [x for p in prepared.paragraphs for x in p],
@@ -224,6 +229,7 @@ class Pipeline:
                 )
             neural = None  # method=auto: the extractive brief serves this language
         if neural is not None:
+            _check_deadline(deadline, "abstractive")
             t0 = time.monotonic()
             with self.telemetry.stage("abstractive"):
                 summary = await neural.summarize(prepared.text, lang)
@@ -233,6 +239,7 @@ class Pipeline:
             candidate = self._abstractive_brief(
                 summary, brief, prepared.title, lang, budget.key_points
             )
+            _check_deadline(deadline, "guard")
             t0 = time.monotonic()
             with self.telemetry.stage("guard"):
                 verdict = await self._run(
@@ -272,6 +279,7 @@ class Pipeline:
                         "to translate it",
                     )
                 )
+            _check_deadline(deadline, "translate")
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
                 translations, more = await self._translate_brief(brief, lang, targets, deadline)
@@ -433,7 +441,9 @@ class Pipeline:
 
     # ---- stages ----------------------------------------------------------------------------
 
-    def _prepare(self, article: Article) -> _Prepared:
+    def _prepare(self, article: Article, deadline: float | None = None) -> _Prepared:
+        """Intake (HTML extraction, cleaning), language and segmentation; the deadline is
+        checked between these steps too."""
         warnings: list[Warning] = []
         intake = self.settings.intake
         title = normalize_text(article.title)
@@ -454,6 +464,7 @@ class Pipeline:
             if not text:
                 raise InvalidArgument(FieldViolation("text", "contains no readable text"))
         if clean:
+            _check_deadline(deadline, "clean")
             cleaned = clean_scraped_text(
                 text,
                 title,
@@ -470,10 +481,12 @@ class Pipeline:
         if article.source_language:
             language = DetectedLanguage(article.source_language, 1.0, given=True)
         else:
+            _check_deadline(deadline, "language")
             analysis = self._analyse(text)
             language = analysis.language
             warnings.extend(_language_warnings(analysis))
         lang = language.code
+        _check_deadline(deadline, "segment")
         paragraphs = [
             sentences
             for sentences in (split_sentences(p, lang) for p in split_paragraphs(text))
@@ -654,8 +667,14 @@ class Pipeline:
         return await loop.run_in_executor(self._executor, context.run, fn, *args)
 
     async def _timed(
-        self, timings: dict[str, float], stage: str, fn: Callable[..., T], *args: object
+        self,
+        timings: dict[str, float],
+        stage: str,
+        deadline: float | None,
+        fn: Callable[..., T],
+        *args: object,
     ) -> T:
+        _check_deadline(deadline, stage)
         t0 = time.monotonic()
         try:
             with self.telemetry.stage(stage):
@@ -666,6 +685,13 @@ class Pipeline:
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _check_deadline(deadline: float | None, stage: str) -> None:
+    """Raise DeadlineExceeded when ``deadline`` (``time.monotonic()`` seconds) has passed: the
+    stage boundary where a late request stops spending CPU."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded(f"the deadline passed before the {stage} stage")
 
 
 def _mismatches(
@@ -702,22 +728,29 @@ def _squash(text: str) -> str:
 
 def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
     """The extractive guarantee, checked rather than assumed: the summary is article sentences in
-    article order, every key point is text of the article, and every word of the headline is a
-    word of the article (or of its title)."""
+    article order (the last one possibly cut short to fit the budget), every key point is text of
+    the article, and the headline is text of the article or its title (else every word of it is
+    a word of them)."""
     issues: list[str] = []
     remaining = _SPACE.sub(" ", brief.summary).strip()
     for sentence in sentences:
+        if not remaining:
+            break
         piece = _SPACE.sub(" ", sentence).strip()
         if piece and remaining.startswith(piece):
             remaining = remaining[len(piece) :].lstrip()
+        elif piece.startswith(remaining):
+            remaining = ""  # the last sentence, shortened to fit the budget (a prefix of it)
     if remaining:
         issues.append(f"summary text not taken from the article: {remaining[:80]!r}")
     haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
     for point in brief.key_points:
         if _SPACE.sub(" ", point).strip().casefold() not in haystack:
             issues.append(f"key point not found in the article: {point[:80]!r}")
-    words = set(_WORD.findall(haystack))
-    unknown = [w for w in _WORD.findall(brief.headline.casefold()) if w not in words]
-    if unknown:
-        issues.append(f"headline words not in the article: {', '.join(unknown[:5])}")
+    headline = _SPACE.sub(" ", brief.headline).strip().casefold()
+    if headline not in haystack:  # a cut sentence or title is found whole; else word by word
+        words = set(_WORD.findall(haystack))
+        unknown = [w[:40] for w in _WORD.findall(headline) if w not in words]
+        if unknown:
+            issues.append(f"headline words not in the article: {', '.join(unknown[:5])}")
     return Faithfulness(passed=not issues, issues=tuple(issues))

@@ -19,6 +19,10 @@ from ..settings import BriefSettings
 
 KOREAN_CHARS_PER_WORD = 3
 """Korean is measured in characters: one budget word is worth this many non-space characters."""
+LONGEST_WORD_CHARS = 30
+"""A run of non-space characters longer than this counts as one budget word per this many
+characters, so a text without spaces (a URL, a 99,000-character "word") cannot make an unbounded
+summary, key point or headline."""
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
@@ -66,6 +70,7 @@ _CAPTION_END = re.compile(
     r"(?:\(\s*(?:photo|picture|image|pic|afp|reuters|ap|getty)[^)]*\)|"
     r"\b(?:AFP|REUTERS|AP|Getty Images|Bernama)\.?)\s*$"
 )
+_CAPTION_TAIL = 200
 
 
 def length_units(text: str, lang: str) -> int:
@@ -73,12 +78,17 @@ def length_units(text: str, lang: str) -> int:
 
     Korean (``ko``), written with spaces between eojeol that are not words, counts non-space
     characters divided by :data:`KOREAN_CHARS_PER_WORD` (rounded up); every other language counts
-    whitespace-separated tokens.
+    whitespace-separated tokens, a token longer than :data:`LONGEST_WORD_CHARS` counting once per
+    that many characters.
     """
     if lang == "ko":
         chars = sum(1 for ch in text if not ch.isspace())
         return math.ceil(chars / KOREAN_CHARS_PER_WORD)
-    return len(text.split())
+    return sum(_word_units(w) for w in text.split())
+
+
+def _word_units(word: str) -> int:
+    return -(-len(word) // LONGEST_WORD_CHARS)
 
 
 def tokens(text: str, lang: str) -> list[str]:
@@ -114,7 +124,9 @@ def tokens(text: str, lang: str) -> list[str]:
 def is_junk(sentence: str, lang: str) -> bool:
     """Whether ``sentence`` is not summary material: a byline, a caption, a fragment, a link."""
     text = sentence.strip()
-    if _JUNK_PATTERNS.match(text) or _CAPTION_END.search(text):
+    # a caption's credit is at the end: only the tail is searched (the pattern scans to the end
+    # from every "(", which is quadratic on a long sentence of parentheses)
+    if _JUNK_PATTERNS.match(text) or _CAPTION_END.search(text[-_CAPTION_TAIL:]):
         return True
     if "http://" in text or "https://" in text or "www." in text.casefold():
         return True
@@ -172,7 +184,15 @@ def shorten(text: str, max_units: int, lang: str) -> str:
                 break
             out += part
         return out.rstrip(" ,;:") or text[: max_units * KOREAN_CHARS_PER_WORD]
-    return " ".join(text.split()[:max_units]).rstrip(" ,;:-")
+    words: list[str] = []
+    left = max_units
+    for word in text.split():
+        if left <= 0:
+            break
+        units = _word_units(word)
+        words.append(word if units <= left else word[: left * LONGEST_WORD_CHARS])
+        left -= units
+    return " ".join(words).rstrip(" ,;:-")
 
 
 class ExtractiveSummarizer:
@@ -204,11 +224,14 @@ class ExtractiveSummarizer:
 
     def _prepare(self, paragraphs: Sequence[Sequence[str]], lang: str) -> list[_Sentence]:
         out: list[_Sentence] = []
+        limit = self.settings.max_candidate_sentences
         for p, para in enumerate(paragraphs):
             for text in para:
                 text = text.strip()
                 if not text:
                     continue
+                if len(out) >= limit:
+                    return out
                 out.append(
                     _Sentence(
                         text=text,
@@ -314,30 +337,43 @@ class ExtractiveSummarizer:
         if want <= 0:
             return []
         limit = max(8, min(30, budget.words // max(1, want)))
-        picked: list[tuple[int, frozenset[str]]] = []
+        # what a key point must not repeat: the summary's sentences and the points before it,
+        # compared by the tokens of the (shortened) point itself
         taken = [sentences[i].tokens for i in chosen]
+        threshold = self.settings.redundancy_threshold
+
+        def repeats(point: frozenset[str]) -> bool:
+            return not point or any(_jaccard(point, t) >= threshold for t in taken)
+
+        points: list[tuple[int, str]] = []
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
         for i in order:
             s = sentences[i]
-            if len(picked) >= want:
+            if len(points) >= want:
                 break
-            if s.junk or i in chosen:
-                continue
-            if any(_jaccard(s.tokens, t) >= self.settings.redundancy_threshold for t in taken):
+            if s.junk or i in chosen or repeats(s.tokens):
                 continue
             text = shorten(s.text, limit, lang)
-            picked.append((i, frozenset(tokens(text, lang))))
-            taken.append(s.tokens)
-        points = [(i, shorten(sentences[i].text, limit, lang)) for i, _ in picked]
+            point = frozenset(tokens(text, lang))
+            if repeats(point):
+                continue
+            points.append((i, text))
+            taken.append(point)
         if len(points) < want:
-            # short article: fall back to clauses of the summary sentences
+            # short article: fall back to clauses of the summary sentences (never a clause that
+            # is, near enough, a whole summary sentence)
             for i in sorted(chosen):
                 for clause in _clauses(sentences[i].text):
                     if len(points) >= want:
                         break
-                    if length_units(clause, lang) < 3 or any(clause == p for _, p in points):
+                    if length_units(clause, lang) < 3:
                         continue
-                    points.append((i, shorten(clause, limit, lang)))
+                    text = shorten(clause, limit, lang)
+                    point = frozenset(tokens(text, lang))
+                    if repeats(point):
+                        continue
+                    points.append((i, text))
+                    taken.append(point)
         points.sort(key=lambda p: p[0])
         return [p for _, p in points]
 

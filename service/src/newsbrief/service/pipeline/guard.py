@@ -25,6 +25,7 @@ tolerated).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -196,7 +197,7 @@ _QUOTE = re.compile(
     r"\s*['\u2019](?![\w])"
     r"|\u300c([^\u300d]{2,300})\u300d"
 )
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\u2026\"'`\u201c\u201d\u2018(\[]\s*|\n)\s*$")
+_SENTENCE_ENDS = frozenset(".!?:;\u2026\"'`\u201c\u201d\u2018([")
 _CONNECTORS = {"of", "de", "la", "van", "von", "der", "al", "bin", "binti", "the", "and", "&"}
 _HONORIFICS = {
     "mr",
@@ -325,7 +326,8 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
     words = list(_WORD.finditer(text))
     for m in words:
         w = m.group(0).casefold()
-        if any(a <= m.start() < b for a, b in spans):
+        k = bisect_right(spans, (m.start(), len(text) + 1)) - 1  # spans are ordered, disjoint
+        if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
             continue
         if w in _NUMBER_WORDS and w not in ("hundred", "thousand"):
             facts.append(Fact("number", m.group(0), field_name))
@@ -352,6 +354,18 @@ def _next_to_number(text: str, m: re.Match[str]) -> bool:
     return bool(re.search(r"\d\s*$", before) or re.match(r"\.?\s*\d", after))
 
 
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence: only spaces before it since the text's
+    start, a newline, or sentence punctuation (or an opening quote or bracket). Looks back over
+    the spaces only, so checking every word is linear in the text."""
+    i = start
+    while i > 0 and text[i - 1].isspace():
+        if text[i - 1] == "\n":
+            return True
+        i -= 1
+    return i == 0 or text[i - 1] in _SENTENCE_ENDS
+
+
 def _names(text: str) -> list[str]:
     """Capitalised words and runs of them that do not merely open a sentence."""
     out: list[str] = []
@@ -364,7 +378,7 @@ def _names(text: str) -> list[str]:
         if not run:
             return
         first = run[0]
-        opens = bool(_SENTENCE_START.search(text[: first.start()]))
+        opens = _opens_sentence(text, first.start())
         names = [w for w in run if w.group(0).casefold() not in _CONNECTORS]
         if opens and len(names) == 1:
             run.clear()

@@ -96,7 +96,9 @@ def _canon(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-_KO_RUN = re.compile(r"(?:\d[\d,.]*\s*[천만억조]\s*|(?<=[천만억조])\s*[만억조]\s*){2,}")
+# A run starts only where a digit run starts and never gives digits back (possessive): a long
+# run of digits and separators without a unit is scanned once, not once per digit.
+_KO_RUN = re.compile(r"(?<![\d,.])(?:\d[\d,.]*+\s*[천만억조]\s*|(?<=[천만억조])\s*[만억조]\s*){2,}")
 _KO_PART = re.compile(r"(\d[\d,.]*)?\s*([천만억조])")
 _KO_BIG = {"만": Decimal(10**4), "억": Decimal(10**8), "조": Decimal(10**12)}
 
@@ -121,11 +123,15 @@ def _korean_value(run: str) -> Decimal | None:
 def _numbers(text: str, language: str) -> list[tuple[str, set[str]]]:
     """(as written, {literal value, scaled value}) for each number in ``text``."""
     out: list[tuple[str, set[str]]] = []
+    pieces: list[str] = []
+    done = 0
     for run in _KO_RUN.finditer(text):  # "4억 5천만": one number, not three
         value = _korean_value(run.group(0))
         if value is not None:
             out.append((run.group(0).strip(), {_canon(value)}))
-            text = text[: run.start()] + " " * len(run.group(0)) + text[run.end() :]
+            pieces += [text[done : run.start()], " " * len(run.group(0))]
+            done = run.end()
+    text = "".join([*pieces, text[done:]])  # the runs blanked out, in one pass
     for match in _NUMBER.finditer(text):
         value = _decimal(match.group(1), language)
         if value is None:

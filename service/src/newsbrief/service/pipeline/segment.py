@@ -7,10 +7,12 @@ input, so a caller can check that a summary sentence comes from the article by s
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 _TERMINAL = re.compile(r"(?:\.{2,}|\u2026|[.!?\u3002\uff1f\uff01]+)([\"'\u201d\u2019\u00bb)\]]*)")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_WORD_BEFORE = re.compile(r"([^\s\"'\u201c\u2018(\[]+)$")
+_SPACE_RUN = re.compile(r"\s+")
+_STRAIGHT_QUOTE = re.compile('"')
 _NEXT_WORDS = re.compile(r"[^\s]+")
 _BLANK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_TEXT = re.compile(r"[^\W_]")
@@ -87,54 +89,82 @@ def split_paragraphs(text: str) -> list[str]:
     return out
 
 
+#: How far the boundary rules look around a full stop: the word before it (abbreviations,
+#: initials) and the words after it. A longer run of non-space characters is no abbreviation,
+#: and bounded windows keep segmentation linear in the text's length (no rule rescans the
+#: sentence so far at every full stop).
+_WINDOW = 64
+_WORD_STOPS = frozenset("\"'\u201c\u2018([")
+
+
+def _word_before(text: str, lo: int, hi: int) -> str:
+    """The run of non-space, non-opening-quote characters ending at ``hi`` (at most
+    :data:`_WINDOW` of them, never before ``lo``); "" when the character before ``hi`` is none."""
+    i = hi
+    floor = max(lo, hi - _WINDOW)
+    while i > floor and not text[i - 1].isspace() and text[i - 1] not in _WORD_STOPS:
+        i -= 1
+    return text[i:hi]
+
+
+def _skip_space_back(text: str, lo: int, hi: int) -> int:
+    """The offset before the whitespace that ends at ``hi`` (not before ``lo``)."""
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return hi
+
+
 def _is_boundary(text: str, m: re.Match[str], lang: str, seg_start: int) -> bool:
     end = m.end()
     punct = text[m.start() : end - len(m.group(1))]
     quoted = bool(m.group(1))
     if end >= len(text):
         return True
-    rest = text[end:]
-    ws = len(rest) - len(rest.lstrip())
+    space = _SPACE_RUN.match(text, end)
+    ws = space.end() - end if space else 0
     prev_char = text[m.start() - 1] if m.start() > 0 else ""
     if ws == 0:
-        nxt = rest[0]
+        nxt = text[end]
+        two = text[end : end + 2]
         if punct == "." and prev_char.isdigit() and nxt.isdigit():
             return False  # 3.5, 1.000
-        if nxt in "\u201c\u2018\u00ab" and len(rest) > 1:
+        if nxt in "\u201c\u2018\u00ab" and len(two) > 1:
             # an opening curly quote after a full stop starts the next sentence: menang.\u201cKami
-            return rest[1].isupper() or bool(_HANGUL.match(rest[1]))
+            return two[1].isupper() or bool(_HANGUL.match(two[1]))
         if _HANGUL.match(nxt):
             # 했다.그는 -> two sentences; "그렇다."라고 -> a quotation inside one sentence.
             return not quoted and bool(_HANGUL.match(prev_char))
-        if nxt.isupper() and len(rest) > 1 and rest[1].islower():
+        if nxt.isupper() and len(two) > 1 and two[1].islower():
             # kelmarin.Bolivia (missing space), but not U.S.Army or KONTAN.CO.ID
             if punct == ".":
-                before = _WORD_BEFORE.search(text, 0, m.start())
-                word = before.group(1) if before else ""
+                word = _word_before(text, 0, m.start())
                 return len(word) >= 2 and word.isalpha() and word[-2:].islower()
             return True
         return False
-    after = rest[ws:]
-    if "\n" in rest[:ws] and not _line_continues(text[seg_start : m.start()], after):
-        return True
+    after = text[end + ws : end + ws + _WINDOW]
+    if "\n" in text[end : end + ws]:
+        tail_end = _skip_space_back(text, seg_start, m.start())
+        prev_line = text[max(seg_start, tail_end - _WINDOW) : tail_end]
+        if not _line_continues(prev_line, after):
+            return True
     nxt = after[0]
     if nxt.islower():
         return False  # "Stop!" he said. / etc. and more
-    words = _NEXT_WORDS.findall(after[:60])
+    words = _NEXT_WORDS.findall(after)
     if quoted and any(w.strip(",.").lower() in _SPEECH_VERBS for w in words[:3]):
         return False  # "Really?" Smith asked.
     if punct != ".":
         return True
-    before = _WORD_BEFORE.search(text, seg_start, m.start())
-    if before is None:
+    word = _word_before(text, seg_start, m.start())
+    if not word:
         return True
-    word = before.group(1)
     key = word.lower().rstrip(".").replace(".", "")
     if key in _NEVER_END:
         return False
     if len(word) == 1 and word.isupper() and word.isalpha():
         return False  # initials: George W. Bush
-    if word.isdigit() and not text[seg_start : m.start() - len(word)].strip():
+    word_start = m.start() - len(word)
+    if word.isdigit() and _skip_space_back(text, seg_start, word_start) == seg_start:
         return False  # "1. Item" at the start of a line
     first = words[0].strip("\"'\u201c\u2018(") if words else ""
     if key in _MAY_END or ("." in word and word.replace(".", "").isalpha()):
@@ -157,10 +187,11 @@ def split_sentences(text: str, lang: str) -> list[str]:
     out: list[str] = []
     start = 0
     boundaries: list[int] = []
+    quotes = [q.start() for q in _STRAIGHT_QUOTE.finditer(text)]
     for m in _TERMINAL.finditer(text):
         if m.start() < start:
             continue
-        cut = _opening_quote_cut(text, m, start)
+        cut = _opening_quote_cut(text, m, start, quotes)
         if cut is not None:
             boundaries.append(cut)
             start = cut
@@ -181,11 +212,15 @@ def split_sentences(text: str, lang: str) -> list[str]:
     return out
 
 
-def _opening_quote_cut(text: str, m: re.Match[str], seg_start: int) -> int | None:
+def _opening_quote_cut(
+    text: str, m: re.Match[str], seg_start: int, quotes: list[int]
+) -> int | None:
     """Where to cut when a straight double quote right after a full stop opens the next
     sentence (``Pinang."Bahagian itu ...`` in the Malay crawl, ``했다."우리는``): the quote is
     an opening one when the sentence so far holds no open quotation (an even number of ``"``)
-    and a letter follows it without a space. Returns the offset before the quote, or None."""
+    and a letter follows it without a space. ``quotes`` are the offsets of every ``"`` in the
+    text (counted by bisection, not by rescanning the sentence). Returns the offset before the
+    quote, or None."""
     closing = m.group(1)
     if not closing.startswith('"'):
         return None
@@ -195,7 +230,7 @@ def _opening_quote_cut(text: str, m: re.Match[str], seg_start: int) -> int | Non
     prev_char = text[m.start() - 1] if m.start() > 0 else ""
     if not (prev_char.isalpha() or prev_char in ")]"):
         return None
-    if text[seg_start : m.start()].count('"') % 2:
+    if (bisect_left(quotes, m.start()) - bisect_left(quotes, seg_start)) % 2:
         return None  # closes a quotation that this sentence opened
     return m.end() - len(closing)
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from newsbrief.service.domain import Article, BriefOptions, Budget, LengthPreset
 from newsbrief.service.errors import FieldViolation, InvalidArgument
 from newsbrief.service.pipeline.language import canonical_code
 from newsbrief.service.settings import Settings
+
+#: A letter or digit of any script: text without one (punctuation, emoji, symbols, whitespace)
+#: has nothing to summarise.
+_READABLE = re.compile(r"[^\W_]")
 
 
 def _language_violation(field: str, code: str, allowed: list[str]) -> FieldViolation:
@@ -52,6 +58,14 @@ def validate_article(
                 FieldViolation(
                     "text",
                     f"is {len(text)} characters; the limit is {limits.max_text_chars} characters",
+                )
+            )
+        elif not _READABLE.search(text):
+            violations.append(
+                FieldViolation(
+                    "text",
+                    "contains no letters or digits (only punctuation, symbols or emoji); "
+                    "send the article's text",
                 )
             )
     if len(article.title) > limits.max_title_chars:
