@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench clean
+.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare clean
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -105,10 +105,15 @@ lint: install buf-lint
 eval: install
 	$(PY) -m newsbrief.service.evaluate --data $(DATA)
 
-# The side-by-side benchmark of issue 5 (random-weight real-size models, real server over gRPC):
+# The side-by-side benchmark (random-weight real-size models, real servers; issues 5 and 13):
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
+# own venv under bench/out/): run it first so that make bench times only the measurements.
+bench-prepare: install
+	$(PY) -m bench.run --prepare
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py

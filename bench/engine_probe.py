@@ -44,14 +44,14 @@ def memory_kb() -> dict[str, int]:
     return out
 
 
-def _engine_args(new_tokens: int) -> dict[str, Any]:
+def _engine_args(new_tokens: int, beam: int = 1) -> dict[str, Any]:
     from newsbrief.service.backends.presets import Decoding, get_preset
 
     preset = get_preset("m2m100-418m")
     return {
         "family": preset.family,
         "codes": {lang: preset.code(lang) or "" for lang in preset.languages},
-        "decoding": Decoding(num_beams=1, max_new_tokens=new_tokens, min_new_tokens=new_tokens),
+        "decoding": Decoding(num_beams=beam, max_new_tokens=new_tokens, min_new_tokens=new_tokens),
         "max_input_tokens": preset.max_input_tokens,
     }
 
@@ -59,13 +59,13 @@ def _engine_args(new_tokens: int) -> dict[str, Any]:
 class TorchEngine:
     """newsbrief's transformers engine (``HFTranslationEngine``), fp32."""
 
-    def __init__(self, model_dir: Path, threads: int, new_tokens: int) -> None:
+    def __init__(self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1) -> None:
         import torch
 
         from newsbrief.service.backends.hf_translate import HFTranslationEngine
 
         torch.set_num_threads(threads)
-        self.engine = HFTranslationEngine.load(model_dir, **_engine_args(new_tokens))
+        self.engine = HFTranslationEngine.load(model_dir, **_engine_args(new_tokens, beam))
 
     def run(self, texts: list[str]) -> int:
         """Translate en -> ko; returns the number of generated tokens (forced token included)."""
@@ -77,12 +77,12 @@ class TorchEngine:
 class CT2Engine:
     """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported."""
 
-    def __init__(self, model_dir: Path, threads: int, new_tokens: int) -> None:
+    def __init__(self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1) -> None:
         from newsbrief.service.backends.ct2 import CT2TranslationEngine
 
         self.engine = CT2TranslationEngine.load(
             model_dir,
-            **_engine_args(new_tokens),
+            **_engine_args(new_tokens, beam),
             compute_type="int8",
             inter_threads=1,
             intra_threads=threads,
@@ -94,12 +94,14 @@ class CT2Engine:
         return sum(len(h) for h in hypotheses)
 
 
-def probe(engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int) -> dict[str, Any]:
+def probe(
+    engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int, beam: int = 1
+) -> dict[str, Any]:
     t0 = time.monotonic()
     runner: TorchEngine | CT2Engine = (
-        TorchEngine(model_dir, threads, new_tokens)
+        TorchEngine(model_dir, threads, new_tokens, beam)
         if engine == "torch"
-        else CT2Engine(model_dir, threads, new_tokens)
+        else CT2Engine(model_dir, threads, new_tokens, beam)
     )
     import sys
 
@@ -107,6 +109,7 @@ def probe(engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int
         "engine": engine,
         "torch_imported": "torch" in sys.modules,
         "threads": threads,
+        "beam": beam,
         "load_s": time.monotonic() - t0,
         "rss_after_load_kb": memory_kb()["VmRSS"],
     }
@@ -137,9 +140,14 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     parser.add_argument("--reps", type=int, default=2, help="batch-1 translations to time")
     args = parser.parse_args()
-    print(json.dumps(probe(args.engine, args.model, args.new_tokens, args.threads, args.reps)))
+    print(
+        json.dumps(
+            probe(args.engine, args.model, args.new_tokens, args.threads, args.reps, args.beam)
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ M2M100_418M = {
     "decoder_start_token_id": 2,
     "tie_word_embeddings": True,
 }
+# facebook/nllb-200-distilled-600M: M2M100's architecture with NLLB's 256,206-word vocabulary
+# (all other hyper-parameters are equal). Built with the same M2M100-style tokenizer (``__xx__``
+# language tokens, vocab.json padded to that size): the engines do the same work per token as
+# on the real model; only the names of the language tokens differ.
+NLLB_600M = M2M100_418M | {"vocab_size": 256206}
 NUM_LANGUAGE_TOKENS = 100  # M2M100Tokenizer's "m2m100" language code table
 NUM_MADEUP_WORDS = 8
 SPM_VOCAB = 1000
@@ -137,8 +143,11 @@ def build_tokenizer(out: Path, vocab_size: int) -> Path:
     return hf
 
 
-def build_m2m100(root: Path = OUT_DIR / "m2m100-418m") -> tuple[Path, int, float]:
-    """Build (once) the random-weight M2M100-418M checkpoint; returns (dir, params, seconds)."""
+def build_m2m100(
+    root: Path = OUT_DIR / "m2m100-418m", config_values: dict[str, Any] = M2M100_418M
+) -> tuple[Path, int, float]:
+    """Build (once) the random-weight M2M100-418M checkpoint (or another M2M100-architecture
+    shape: ``config_values``); returns (dir, params, seconds)."""
     hf = root / "hf"
     marker = hf / ".complete"
     if marker.is_file():
@@ -149,7 +158,7 @@ def build_m2m100(root: Path = OUT_DIR / "m2m100-418m") -> tuple[Path, int, float
     from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
 
     torch.manual_seed(SEED)
-    build_tokenizer(root, M2M100_418M["vocab_size"])
+    build_tokenizer(root, config_values["vocab_size"])
     from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
 
     tokenizer = M2M100Tokenizer(
@@ -164,13 +173,13 @@ def build_m2m100(root: Path = OUT_DIR / "m2m100-418m") -> tuple[Path, int, float
         token_id = tokenizer.get_lang_id(code)
         if token_id == tokenizer.unk_token_id:
             raise RuntimeError(f"language token __{code}__ is not registered")
-    if len(tokenizer) + NUM_MADEUP_WORDS != M2M100_418M["vocab_size"]:
+    if len(tokenizer) + NUM_MADEUP_WORDS != config_values["vocab_size"]:
         raise RuntimeError(
             f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
-            f"model vocabulary {M2M100_418M['vocab_size']}"
+            f"model vocabulary {config_values['vocab_size']}"
         )
     tokenizer.save_pretrained(hf)
-    config = M2M100Config(**M2M100_418M)
+    config = M2M100Config(**config_values)
     with torch.no_grad():
         model = M2M100ForConditionalGeneration(config).eval()
     model.generation_config.max_length = None
@@ -225,6 +234,13 @@ def ensure_models(with_ct2: bool = True) -> BenchModels:
     return BenchModels(hf, ct2_dir, params, build_s, convert_s, note)
 
 
+def ensure_nllb() -> BenchModels:
+    """The NLLB-600M-shaped checkpoint and its CTranslate2 int8 conversion (built once)."""
+    hf, params, build_s = build_m2m100(OUT_DIR / "nllb-600m", NLLB_600M)
+    ct2_dir, convert_s, note = convert_ct2(hf, hf.parent / "ct2-int8")
+    return BenchModels(hf, ct2_dir, params, build_s, convert_s, note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-ct2", action="store_true", help="skip the CTranslate2 conversion")
@@ -236,3 +252,159 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---- summarisers (issue 13): distilbart-cnn-12-6 and mT5-base (XL-Sum) shapes -------------------
+
+# sshleifer/distilbart-cnn-12-6 config.json (published hyper-parameters)
+DISTILBART_CNN_12_6 = {
+    "vocab_size": 50264,
+    "d_model": 1024,
+    "encoder_layers": 12,
+    "decoder_layers": 6,
+    "encoder_attention_heads": 16,
+    "decoder_attention_heads": 16,
+    "encoder_ffn_dim": 4096,
+    "decoder_ffn_dim": 4096,
+    "max_position_embeddings": 1024,
+    "activation_function": "gelu",
+    "scale_embedding": False,
+    "pad_token_id": 1,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+    "decoder_start_token_id": 2,
+    "forced_bos_token_id": 0,
+}
+# csebuetnlp/mT5_multilingual_XLSum config.json (mT5-base)
+MT5_BASE = {
+    "vocab_size": 250112,
+    "d_model": 768,
+    "d_kv": 64,
+    "d_ff": 2048,
+    "num_layers": 12,
+    "num_decoder_layers": 12,
+    "num_heads": 12,
+    "feed_forward_proj": "gated-gelu",
+    "relative_attention_num_buckets": 32,
+    "pad_token_id": 0,
+    "eos_token_id": 1,
+    "decoder_start_token_id": 0,
+}
+
+
+def _save(model: Any, tokenizer: Any, hf: Path, started: float) -> tuple[Path, int, float]:
+    """Save a freshly built summariser and mark its folder complete."""
+    model.eval()
+    model.generation_config.max_length = None
+    model.save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
+    params = sum(p.numel() for p in model.parameters())
+    seconds = time.monotonic() - started
+    (hf / ".complete").write_text(json.dumps({"parameters": params, "build_s": seconds}))
+    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
+    return hf, params, seconds
+
+
+def _built(hf: Path) -> tuple[Path, int, float] | None:
+    """(folder, parameters, 0 s) when an earlier run built the model in ``hf``."""
+    marker = hf / ".complete"
+    if marker.is_file():
+        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
+    return None
+
+
+def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path, int, float]:
+    """Random-weight BART with distilbart-cnn-12-6's shape and a byte-level BPE tokenizer
+    trained here, its ``vocab.json`` padded with filler entries to the model's vocabulary."""
+    hf = root / "hf"
+    if (done := _built(hf)) is not None:
+        return done
+    started = time.monotonic()
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer
+
+    torch.manual_seed(SEED)
+    hf.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        _corpus(),
+        vocab_size=SPM_VOCAB,
+        min_frequency=2,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+        show_progress=False,
+    )
+    bpe.save_model(str(root))
+    vocab = json.loads((root / "vocab.json").read_text(encoding="utf-8"))
+    n = 0
+    while len(vocab) < DISTILBART_CNN_12_6["vocab_size"] - 1:
+        vocab[f"<filler_{n}>"] = len(vocab)
+        n += 1
+    vocab["<mask>"] = len(vocab)
+    merges = [
+        tuple(line.split())
+        for line in (root / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
+        if line.strip()
+    ]
+    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    if len(tokenizer) != DISTILBART_CNN_12_6["vocab_size"]:
+        raise RuntimeError(f"tokenizer vocabulary {len(tokenizer)} != the model's")
+    model = BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6))
+    return _save(model, tokenizer, hf, started)
+
+
+def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]:
+    """Random-weight mT5-base (the XL-Sum summariser's shape) with a unigram sentencepiece
+    tokenizer trained here (pad=0, eos=1, unk=2); the converter pads the vocabulary to the
+    model's with ``<extra_id_N>`` names."""
+    hf = root / "hf"
+    if (done := _built(hf)) is not None:
+        return done
+    started = time.monotonic()
+    import sentencepiece as spm
+    import torch
+    from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
+
+    torch.manual_seed(SEED)
+    hf.mkdir(parents=True, exist_ok=True)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_corpus()),
+        model_prefix=str(hf / "spiece"),
+        vocab_size=SPM_VOCAB,
+        model_type="unigram",
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    (hf / "spiece.vocab").unlink()
+    (hf / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "model_max_length": 512}),
+        encoding="utf-8",
+    )
+    tokenizer = T5Tokenizer.from_pretrained(hf)
+    # MT5Config forces tie_word_embeddings=True (MODELS.md trap 5): the encoder's and decoder's
+    # embeddings are the shared matrix, as in the real checkpoint; its output projection is its
+    # own (582M parameters in all). Building with the flag off would also untie the encoder's and
+    # decoder's embeddings (966M).
+    model = MT5ForConditionalGeneration(MT5Config(**MT5_BASE))
+    model.lm_head = torch.nn.Linear(MT5_BASE["d_model"], MT5_BASE["vocab_size"], bias=False)
+    model.config.tie_word_embeddings = False
+    return _save(model, tokenizer, hf, started)
+
+
+SUMMARIZER_SHAPES = {
+    "distilbart-cnn": ("sshleifer/distilbart-cnn-12-6", build_distilbart, DISTILBART_CNN_12_6),
+    "mt5-xlsum": ("csebuetnlp/mT5_multilingual_XLSum (mT5-base)", build_mt5_base, MT5_BASE),
+}
+
+
+def ensure_summarizer(preset: str) -> BenchModels:
+    """A summariser shape (``distilbart-cnn`` or ``mt5-xlsum``) and its CT2 int8 conversion."""
+    _, build, _ = SUMMARIZER_SHAPES[preset]
+    hf, params, build_s = build()
+    ct2_dir, convert_s, note = convert_ct2(hf, hf.parent / "ct2-int8")
+    return BenchModels(hf, ct2_dir, params, build_s, convert_s, note)

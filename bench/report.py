@@ -48,7 +48,8 @@ def _mib(kb: Any) -> str:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 5 with its measured value and whether it is met (None: not measured)."""
+    """Each target (issues 5 and 13) with its measured value and whether it is met (None: not
+    measured)."""
     out: list[dict[str, Any]] = []
     row1 = results.get("row1", {})
     naive16 = _get(row1, "naive", "c16", "throughput_rps")
@@ -109,6 +110,41 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if share is None else share < 0.05,
             }
         )
+    ratios = peer_ratios(results)
+    if ratios:
+        c16 = ratios.get("throughput_x_libretranslate_c16")
+        out.append(
+            {
+                "target": "Translate throughput at 16 clients >= 3x LibreTranslate's",
+                "measured": f"{_f(c16)}x",
+                "met": None if c16 is None else c16 >= 3,
+            }
+        )
+        p50 = ratios.get("p50_x_libretranslate_c1")
+        out.append(
+            {
+                "target": "Translate p50 at 1 client <= LibreTranslate's",
+                "measured": f"{_f(p50)}x LibreTranslate's p50",
+                "met": None if p50 is None else p50 <= 1,
+            }
+        )
+        rss = ratios.get("peak_rss_x_libretranslate")
+        out.append(
+            {
+                "target": "peak RSS at 16 clients <= LibreTranslate's",
+                "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
+                "met": None if rss is None else rss <= 1,
+            }
+        )
+    for preset, ratios7 in summarizer_ratios(results).items():
+        x16 = ratios7.get("throughput_x_naive_c16")
+        out.append(
+            {
+                "target": f"abstractive briefs at 16 clients >= 5x naive, CT2 int8 ({preset})",
+                "measured": f"{_f(x16)}x",
+                "met": None if x16 is None else x16 >= 5,
+            }
+        )
     hit = _num(_get(results, "row4", "cache", "p50_ms"))
     hits = _get(results, "row4", "cache", "hits")
     out.append(
@@ -119,6 +155,319 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return out
+
+
+def nllb_ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    """CT2 int8 on the NLLB-600M shape over the M2M100-418M shape (row 2, engine alone):
+    tokens/s and peak RSS at each batch size; empty when not measured."""
+    row2 = results.get("row2", {})
+    nllb, m2m = row2.get("ct2-nllb") or {}, row2.get("ct2") or {}
+    out: dict[str, float | None] = {}
+    for b in ("b1", "b8", "b16"):
+        if b in nllb and b in m2m:
+            out[f"tokens_per_s_nllb_x_m2m100_{b}"] = _round(
+                _ratio(_get(nllb, b, "tokens_per_s"), _get(m2m, b, "tokens_per_s"))
+            )
+            out[f"peak_rss_nllb_x_m2m100_{b}"] = _round(
+                _ratio(_get(nllb, b, "peak_rss_kb"), _get(m2m, b, "peak_rss_kb"))
+            )
+    return out
+
+
+def render_nllb(results: dict[str, Any]) -> list[str]:
+    """Row 2's NLLB-600M shape beside M2M100-418M (both CT2 int8, engine alone)."""
+    row2 = results.get("row2", {})
+    nllb, m2m = row2.get("ct2-nllb"), row2.get("ct2") or {}
+    if not nllb:
+        return []
+    if "error" in nllb:
+        return ["", f"- NLLB-600M shape: the probe failed: {nllb['error']}"]
+    config = _get(results, "models", "nllb", "config") or {}
+    lines = [
+        "",
+        "NLLB-600M shape beside M2M100-418M, both CTranslate2 int8, engine alone (the same "
+        "probe, sentences and threads): NLLB-200-distilled-600M is M2M100's architecture with a "
+        f"{_f(config.get('vocab_size'), 0)}-word vocabulary instead of 128,112, so each decode "
+        "step's output projection is twice as large.",
+        "",
+        "| batch | M2M100-418M tokens/s | NLLB-600M tokens/s | NLLB x M2M100 | M2M100 peak RSS | "
+        "NLLB peak RSS | NLLB x M2M100 RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ratios = nllb_ratios(results)
+    for b in ("b1", "b8", "b16"):
+        if b not in nllb:
+            continue
+        lines.append(
+            f"| {_get(nllb, b, 'batch')} | {_f(_get(m2m, b, 'tokens_per_s'), 1)} | "
+            f"{_f(_get(nllb, b, 'tokens_per_s'), 1)} | "
+            f"{_f(ratios.get(f'tokens_per_s_nllb_x_m2m100_{b}'))}x | "
+            f"{_mib(_get(m2m, b, 'peak_rss_kb'))} | {_mib(_get(nllb, b, 'peak_rss_kb'))} | "
+            f"{_f(ratios.get(f'peak_rss_nllb_x_m2m100_{b}'))}x |"
+        )
+    return lines
+
+
+def summarizer_ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Row 7: CT2 int8 micro-batched over the naive loop, per summariser shape: throughput at
+    each number of clients and p50 at 1 client."""
+    out: dict[str, dict[str, float | None]] = {}
+    for preset, entry in (results.get("row7") or {}).items():
+        naive, ct2 = entry.get("naive") or {}, entry.get("ct2") or {}
+        keys = sorted((k for k in ct2 if k.startswith("c") and k[1:].isdigit()), key=_clients)
+        if not keys:
+            continue
+        ratios: dict[str, float | None] = {}
+        for key in keys:
+            ratios[f"throughput_x_naive_{key}"] = _round(
+                _ratio(_get(ct2, key, "throughput_rps"), _get(naive, key, "throughput_rps"))
+            )
+        ratios["p50_x_naive_c1"] = _round(
+            _ratio(_get(ct2, "c1", "p50_ms"), _get(naive, "c1", "p50_ms"))
+        )
+        out[preset] = ratios
+    return out
+
+
+def peer_bounds(row: dict[str, Any], base_kb: float | None = None) -> list[str]:
+    """What bounds newsbrief's ratio over LibreTranslate, from this run's measurements."""
+    out: list[str] = []
+    engine = row.get("engine_alone") or {}
+    b1 = _num(_get(engine, "b1", "tokens_per_s"))
+    if b1:
+        gains = ", ".join(
+            f"batch {_get(engine, b, 'batch')} {_f(_ratio(_get(engine, b, 'tokens_per_s'), b1))}x"
+            for b in ("b8", "b16")
+            if b in engine
+        )
+        out.append(
+            f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, 2 threads): "
+            f"{_f(b1, 1)} tokens/s at batch 1; batching gives {gains} the tokens/s of batch 1. "
+            "With beam search every text is already decoded as several hypotheses at once, so "
+            "batching texts gains less than with greedy decoding (row 2): this is the most "
+            "micro-batching can add over LibreTranslate, which runs each request as its own "
+            "batch of one on one of the two CTranslate2 workers."
+        )
+    peer, ours = row.get("libretranslate") or {}, row.get("newsbrief") or {}
+    cpu_lt = _num(_get(peer, "c16", "server_cpu_s_per_request"))
+    cpu_nb = _num(_get(ours, "c16", "server_cpu_s_per_request"))
+    if cpu_lt and cpu_nb:
+        out.append(
+            f"- At 16 clients LibreTranslate spent {_f(cpu_lt, 3)} CPU-s per request and "
+            f"newsbrief {_f(cpu_nb, 3)} ({_f(cpu_lt / cpu_nb)}x less work per request). With "
+            "both servers keeping the two cores busy, the throughput ratio is bounded by that "
+            "work ratio."
+        )
+    rss_nb, rss_lt = _num(ours.get("peak_rss_kb")), _num(peer.get("peak_rss_kb"))
+    ready_nb, ready_lt = _num(ours.get("rss_serving_kb")), _num(peer.get("rss_serving_kb"))
+    if rss_nb and rss_lt and ready_nb and ready_lt:
+        model = None if base_kb is None else ready_nb - base_kb
+        peer_work = (
+            f"{_mib(rss_lt - ready_lt - model)} (its peak less its RSS when ready and the "
+            "model's share)"
+            if model is not None
+            else "n/a"
+        )
+        out.append(
+            f"- Memory: newsbrief loads the model before SERVING ({_mib(ready_nb)}; the model's "
+            f"share {_mib(model)}, from the extractive-only server's RSS in row 5), "
+            f"LibreTranslate on its first request ({_mib(ready_lt)} when ready). Working memory "
+            f"under load: newsbrief {_mib(rss_nb - ready_nb)} (peak less RSS at SERVING), "
+            f"LibreTranslate {peer_work}. A batch of b texts at beam k decodes b x k hypotheses "
+            "at once, each with its own attention caches over the source, and two workers run "
+            "batches side by side: newsbrief's working memory grows with max_batch_size x "
+            "beam, LibreTranslate's calls are batches of one."
+        )
+    return ["", *out] if out else []
+
+
+def render_row7(results: dict[str, Any]) -> list[str]:
+    """Section 7: abstractive briefs."""
+    row = results.get("row7")
+    if not row:
+        return []
+    plan = results.get("plan", {})
+    lines = [
+        "",
+        "## 7. Abstractive briefs: CTranslate2 int8 micro-batched vs naive per-article generate()",
+        "",
+        "Random-weight summarisers with the published shapes, each request a unique English "
+        "article (the fixture naming a district, about 160 words) briefed with "
+        "`method=abstractive` and no translation; exactly "
+        f"{plan.get('summary_tokens')} summary tokens generated per article (min = max new "
+        "tokens), greedy. *naive*: the transformers engine (torch fp32, "
+        f"{plan.get('torch_threads')} threads) with one article per `generate()` call, one "
+        "at a time (batch size 1, one worker). *CT2 int8*: the CTranslate2 engine behind the "
+        f"micro-batcher (inter_threads {plan.get('ct2_inter_threads')} x intra_threads "
+        f"{plan.get('ct2_intra_threads')}, the project's batching defaults), with the CT2 "
+        "M2M100-418M translator loaded in the same server (its peak RSS is that of the "
+        "summariser and translator together). Both servers are up together; runs alternate by "
+        "number of clients. Random weights write junk, so the faithfulness guard rejects the "
+        "model's brief and the extractive one is served: the summariser's work is what is "
+        "measured (every answer reported the `abstractive` stage).",
+        "",
+        "| summariser shape | engine | clients | done/requested | req/s | x naive | p50 ms | "
+        "p95 ms | server CPU s/req | other load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    memory: list[str] = []
+    for preset, entry in row.items():
+        params = _f(entry.get("parameters"), 0)
+        label = f"{preset} ({entry.get('source')}, {params} parameters)"
+        if entry.get("error") and not entry.get("ct2"):
+            lines.append(f"| {label} | - | - | - | - | - | - | - | - | {entry['error']} |")
+            continue
+        naive = entry.get("naive") or {}
+        for engine, name in (("naive", "naive, torch fp32"), ("ct2", "CT2 int8, batched")):
+            e = entry.get(engine) or {}
+            for key in sorted(
+                (k for k in e if k.startswith("c") and k[1:].isdigit()), key=_clients
+            ):
+                r = e[key]
+                x = _ratio(r.get("throughput_rps"), _get(naive, key, "throughput_rps"))
+                lines.append(
+                    f"| {label} | {name} | {r.get('concurrency')} | "
+                    f"{r.get('completed')}/{r.get('requested')} | "
+                    f"{_f(r.get('throughput_rps'), 3)} | {_f(x)}x | {_f(r.get('p50_ms'), 0)} | "
+                    f"{_f(r.get('p95_ms'), 0)} | {_f(r.get('server_cpu_s_per_request'), 2)} | "
+                    f"{_share(r)} |"
+                )
+            memory.append(
+                f"| {preset} | {name}{' + M2M100 translator' if engine == 'ct2' else ''} | "
+                f"{_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
+                f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} |"
+            )
+        if entry.get("error"):
+            lines.append(f"| {label} | incomplete | | | | | | | | {entry['error']} |")
+    lines += [
+        "",
+        "| summariser shape | server | start to SERVING s | RSS at SERVING | RSS after the load | "
+        "peak RSS |",
+        "|---|---|---|---|---|---|",
+        *memory,
+    ]
+    return lines
+
+
+def peer_ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    """newsbrief ``Translate`` over LibreTranslate (row 6): throughput and p50 at each number
+    of clients, and peak RSS after all runs; empty when row 6 was not measured."""
+    row = results.get("row6") or {}
+    ours, peer = row.get("newsbrief") or {}, row.get("libretranslate") or {}
+    if not any(k.startswith("c") for k in peer):
+        return {}
+    out: dict[str, float | None] = {}
+    for key in sorted((k for k in peer if k.startswith("c") and k[1:].isdigit()), key=_clients):
+        out[f"throughput_x_libretranslate_{key}"] = _round(
+            _ratio(_get(ours, key, "throughput_rps"), _get(peer, key, "throughput_rps"))
+        )
+        out[f"p50_x_libretranslate_{key}"] = _round(
+            _ratio(_get(ours, key, "p50_ms"), _get(peer, key, "p50_ms"))
+        )
+    out["peak_rss_x_libretranslate"] = _round(
+        _ratio(ours.get("peak_rss_kb"), peer.get("peak_rss_kb"))
+    )
+    return out
+
+
+def _clients(key: str) -> int:
+    return int(key[1:])
+
+
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def render_row6(results: dict[str, Any]) -> list[str]:
+    """Section 6: newsbrief beside LibreTranslate."""
+    row = results.get("row6")
+    if not row:
+        return []
+    plan = results.get("plan", {})
+    lines = [
+        "",
+        "## 6. newsbrief beside LibreTranslate (same model, beam, length, threads, texts)",
+        "",
+        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress with "
+        f"{plan.get('peer_threads')} request threads) and newsbrief (`newsbrief-server`, "
+        "CTranslate2 engine) serve the same random-weight M2M100-418M CTranslate2 int8 model: "
+        f"beam {row.get('beam')}, exactly {plan.get('new_tokens')} tokens per translation "
+        "(target-language token included; min = max on both sides), CTranslate2 inter_threads "
+        f"{plan.get('ct2_inter_threads')} x intra_threads {plan.get('ct2_intra_threads')}, the "
+        "same source tokens (the argos package's `config.json` adds `__en__` and `</s>` as "
+        "newsbrief's tokenizer does). Each request is one unique English news sentence into "
+        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC); both "
+        "servers are up together and at each number of clients their runs alternate in order. "
+        "The translated-brief rows are newsbrief `Summarize` with Korean "
+        f"({results.get('brief_options', {}).get('max_sentences', 1)}-sentence brief: headline, "
+        "summary sentence and key point translated) on the same server.",
+        "",
+        "| server | clients | done/requested | req/s | x LibreTranslate | p50 ms | p95 ms | "
+        "server CPU s/req | other load |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    peer = row.get("libretranslate") or {}
+    labels = {
+        "libretranslate": "LibreTranslate `/translate`",
+        "newsbrief": "newsbrief `Translate`",
+        "brief": "newsbrief `Summarize` + ko (3 texts)",
+    }
+    for name, label in labels.items():
+        entry = row.get(name) or {}
+        for key in sorted(
+            (k for k in entry if k.startswith("c") and k[1:].isdigit()), key=_clients
+        ):
+            e = entry[key]
+            x = (
+                _ratio(e.get("throughput_rps"), _get(peer, key, "throughput_rps"))
+                if name != "brief"
+                else None
+            )
+            lines.append(
+                f"| {label} | {e.get('concurrency')} | {e.get('completed')}/{e.get('requested')} | "
+                f"{_f(e.get('throughput_rps'), 3)} | {_f(x)}{'x' if x is not None else ''} | "
+                f"{_f(e.get('p50_ms'), 0)} | {_f(e.get('p95_ms'), 0)} | "
+                f"{_f(e.get('server_cpu_s_per_request'), 3)} | {_share(e)} |"
+            )
+    lines += [
+        "",
+        "| server | start to ready s | RSS at ready | RSS after the load | peak RSS | "
+        "x LibreTranslate peak |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("libretranslate", "newsbrief"):
+        e = row.get(name) or {}
+        x = _ratio(e.get("peak_rss_kb"), peer.get("peak_rss_kb"))
+        lines.append(
+            f"| {labels[name]} | {_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
+            f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
+            f"{_f(x)}{'x' if x is not None else ''} |"
+        )
+    lines += peer_bounds(row, _num(_get(results, "row4", "rss_after_load_kb")))
+    dedup = row.get("dedup") or []
+    if dedup:
+        lines += [
+            "",
+            "No text translated twice: texts sent to the model per translated brief (ko + ms, "
+            "default length, a short article whose key points repeat summary sentences; the "
+            "newsbrief server above, result cache off). *Before* is every field of the brief per "
+            "language, what was sent before the within-request dedup and the sentence cache; "
+            "*after* is what the response's timings report (`translate.sent`, "
+            "`translate.cached`).",
+            "",
+            "| brief | texts before | texts sent after | answered by the cache | "
+            "translate stage ms |",
+            "|---|---|---|---|---|",
+        ]
+        for d in dedup:
+            lines.append(
+                f"| {d.get('case')} | {_f(d.get('texts_before'), 0)} | "
+                f"{_f(d.get('texts_sent'), 0)} | {_f(d.get('texts_cached'), 0)} | "
+                f"{_f(d.get('translate_ms'), 0)} |"
+            )
+    if row.get("error"):
+        lines += ["", f"- Not run or incomplete: {row['error']}"]
+    return lines
 
 
 def overhead(results: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +519,7 @@ def render(results: dict[str, Any]) -> str:
     batching = results.get("batching", {})
     versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
     lines: list[str] = [
-        "# newsbrief benchmark (issue 5)",
+        "# newsbrief benchmark (issues 5 and 13)",
         "",
         f"Generated by `make bench` (`python -m bench.run`), started {results.get('started_utc')}, "
         f"wall time {_f(results.get('wall_s'), 0)} s (model build/convert "
@@ -286,6 +635,7 @@ def render(results: dict[str, Any]) -> str:
                 f"{_f(_ratio(r.get('peak_rss_kb'), _get(row2, 'torch', b, 'peak_rss_kb')))}x | "
                 f"{_share(e if b == 'b1' else {'cpu': e.get(f'cpu_{b}', e.get('cpu'))})} |"
             )
+    lines += render_nllb(results)
     over = overhead(results)
     r3 = results.get("row3", {})
     lines += [
@@ -378,6 +728,8 @@ def render(results: dict[str, Any]) -> str:
             f"{_mib(entry.get('rss_serving_kb'))} | {_mib(entry.get('rss_after_load_kb'))} | "
             f"{_mib(entry.get('peak_rss_kb'))} | {_mib(share)} |"
         )
+    lines += render_row6(results)
+    lines += render_row7(results)
     lines += ["", "## What bounds the figures (measured)", ""]
     lines += [f"- {n}" for n in analysis(results)]
     notes = results.get("notes") or []
@@ -503,6 +855,15 @@ def write(results: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     results = dict(results)
     results["targets"] = targets(results)
+    if nllb_ratios(results):
+        results["row2"] = dict(results["row2"]) | {"nllb_vs_m2m100": nllb_ratios(results)}
+    if summarizer_ratios(results):
+        results["row7"] = {
+            preset: dict(entry) | {"ratios": summarizer_ratios(results).get(preset, {})}
+            for preset, entry in results["row7"].items()
+        }
+    if peer_ratios(results):
+        results["row6"] = dict(results["row6"]) | {"ratios": peer_ratios(results)}
     (out_dir / "results.json").write_text(
         json.dumps(results, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )

@@ -1,4 +1,4 @@
-"""The side-by-side benchmark of issue 5: ``make bench`` or ``python -m bench.run``.
+"""The side-by-side benchmark (issues 5 and 13): ``make bench`` or ``python -m bench.run``.
 
 Builds the random-weight M2M100-418M checkpoint (and its CTranslate2 int8 conversion), then, in
 one run on this machine, measures:
@@ -10,7 +10,14 @@ one run on this machine, measures:
    alone in its own process;
 3. service overhead: the server with a no-op translator against the bare pipeline call;
 4. extractive briefs per second through the server, and cache-hit latency;
-5. time from start to SERVING and resident memory per loaded model.
+5. time from start to SERVING and resident memory per loaded model;
+6. newsbrief's ``Translate`` RPC and translated briefs beside LibreTranslate (``bench/peer.py``)
+   on the same CTranslate2 int8 model, beam, forced length, threads and texts, at 1, 4 and 16
+   clients, with peak RSS; the texts sent to the model per translated brief (dedup and cache);
+7. abstractive briefs with the distilbart-cnn-12-6 and mT5-base shapes: CTranslate2 int8 behind
+   the micro-batcher against one ``generate()`` per article (torch fp32), at 1, 4 and 16 clients.
+
+Row 2 also runs CTranslate2 int8 on the NLLB-600M shape beside M2M100-418M.
 
 Every server runs in its own process (one at a time) on 127.0.0.1; the load generator here is
 bounded in requests and in time. Writes ``bench/RESULTS.md`` and ``bench/results.json``.
@@ -27,13 +34,14 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import report
 from bench.loadgen import LoadResult, percentile, run_load
-from bench.models import M2M100_418M, ensure_models
+from bench.models import M2M100_418M, NLLB_600M, ensure_models, ensure_nllb
 from bench.server import (
     ForeignLoad,
     ServerProcess,
@@ -74,6 +82,19 @@ class Plan:
     # None: the project's defaults (``BatchingSettings``), which the report states
     max_batch_size: int | None = None
     max_wait_ms: float | None = None
+    # row 6: newsbrief beside LibreTranslate (same model, beam, forced length, threads, texts)
+    peer: bool = True
+    peer_beam: int = 4
+    peer_requests: dict[int, int] = field(default_factory=lambda: {1: 10, 4: 24, 16: 64})
+    peer_brief_requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 16})
+    peer_threads: int = 16  # LibreTranslate's waitress request threads
+    rows: tuple[int, ...] = (1, 2, 3, 4, 6, 7)
+    # row 7: abstractive briefs (CT2 int8, micro-batched) beside naive per-article generate()
+    summarizers: tuple[str, ...] = ("distilbart-cnn", "mt5-xlsum")
+    summary_tokens: int = 32  # the naive torch loop takes 5-15 s per article at 32 (2 cores)
+    summary_requests: dict[int, int] = field(default_factory=lambda: {1: 2, 4: 4, 16: 16})
+    nllb: bool = True  # row 2 also probes CT2 int8 on the NLLB-600M shape
+    quick: bool = False
 
 
 def article(i: int) -> str:
@@ -93,7 +114,16 @@ BRIEF_OPTIONS: dict[str, Any] = {"max_sentences": 1, "max_key_points": 1}
 ROW1_LANGUAGES = ["ko", "ms"]
 
 
-def machine() -> dict[str, Any]:
+def sentence(i: int) -> str:
+    """An English news sentence made unique by ``i`` (LibreTranslate answers a repeat of the
+    previous text of a language pair from memory, newsbrief from its translation cache)."""
+    from bench.engine_probe import SENTENCES
+
+    base = SENTENCES[i % len(SENTENCES)]
+    return f"In report {i}, {base[0].lower()}{base[1:]}"
+
+
+def machine(probes: bool = True) -> dict[str, Any]:
     model = ""
     flags: set[str] = set()
     siblings = cores_per_socket = 0
@@ -125,8 +155,8 @@ def machine() -> dict[str, Any]:
         except Exception:
             versions[name] = "absent"
     return {
-        "memory_bandwidth_gbs": memory_bandwidth_gbs(),
-        "fp32_gemm_gflops": fp32_gemm_gflops(),
+        "memory_bandwidth_gbs": memory_bandwidth_gbs() if probes else None,
+        "fp32_gemm_gflops": fp32_gemm_gflops() if probes else None,
         "cpu_model": model,
         "cores": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)),
@@ -183,13 +213,16 @@ def decode_step_weights(config: dict[str, Any]) -> int:
 # ---- row 2: engines alone ------------------------------------------------------------------
 
 
-def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
+def probe_engine(engine: str, model_dir: Path, plan: Plan, beam: int = 1) -> dict[str, Any]:
+    """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
+    model) in its own process."""
+    kind = engine.split("-")[0]
     argv = [
         sys.executable,
         "-m",
         "bench.engine_probe",
         "--engine",
-        engine,
+        kind,
         "--model",
         str(model_dir),
         "--new-tokens",
@@ -198,6 +231,8 @@ def probe_engine(engine: str, model_dir: Path, plan: Plan) -> dict[str, Any]:
         "2",
         "--reps",
         str(plan.probe_reps),
+        "--beam",
+        str(beam),
     ]
     env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
     load = ForeignLoad([os.getpid()], children=True)
@@ -402,7 +437,11 @@ async def row3_bare_pipeline(
 async def run(plan: Plan, results: dict[str, Any]) -> None:
     logs = OUT / "logs"
     t0 = time.monotonic()
-    models = ensure_models(with_ct2="ct2" in plan.engines)
+    if not {1, 2, 6, 7} & set(plan.rows):  # rows 3 and 4 need no model
+        await rows_3_4(plan, results, logs)
+        results["wall_s"] = round(time.monotonic() - t0, 1)
+        return
+    models = ensure_models(with_ct2="ct2" in plan.engines or bool({6, 7} & set(plan.rows)))
     results["models"] = {
         "architecture": "M2M100ForConditionalGeneration (facebook/m2m100_418M config)",
         "config": M2M100_418M,
@@ -416,10 +455,40 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         "setup_s": round(time.monotonic() - t0, 1),
     }
 
-    # row 2: engines alone, each in its own process, alternated over rounds (best round kept)
+    if 2 in plan.rows:
+        row2(plan, models, results)
+    await rows_3_4(plan, results, logs)
+    if 1 in plan.rows:
+        await row1(plan, models, results, logs)
+    if 6 in plan.rows:
+        await row6(plan, models, results, logs)
+    if 7 in plan.rows:
+        await row7(plan, models, results, logs)
+    results["wall_s"] = round(time.monotonic() - t0, 1)
+
+
+def row2(plan: Plan, models: Any, results: dict[str, Any]) -> None:
+    """Engines alone, each in its own process, alternated over rounds (best round kept)."""
     engines = {"torch": models.hf_dir}
     if models.ct2_dir is not None:
         engines["ct2"] = models.ct2_dir
+    nllb_built = (OUT / "nllb-600m" / "ct2-int8" / ".complete").is_file()
+    if plan.nllb and (nllb_built or not plan.quick):  # --quick builds no new model
+        try:
+            nllb = ensure_nllb()
+            engines["ct2-nllb"] = nllb.ct2_dir
+            results["models"]["nllb"] = {
+                "architecture": "M2M100ForConditionalGeneration "
+                "(facebook/nllb-200-distilled-600M config)",
+                "config": NLLB_600M,
+                "parameters": nllb.parameters,
+                "decode_step_weights": decode_step_weights(NLLB_600M),
+                "build_s": round(nllb.build_s, 1),
+                "convert_s": round(nllb.convert_s, 1),
+            }
+        except Exception as exc:
+            results["models"]["nllb"] = {"error": f"{type(exc).__name__}: {exc}"}
+            log.exception("NLLB-shaped model not built")
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for _ in range(plan.probe_rounds):
         for name, path in engines.items():
@@ -427,7 +496,18 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     results["row2"] = {name: best_round(runs) for name, runs in rounds.items()}
     log.info("row2: %s", results["row2"])
 
-    # rows 4 and 5: extractive-only server (the real newsbrief-server, no translator)
+
+async def rows_3_4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """Rows 4 and 5's extractive server, and row 3 (service overhead), as ``plan.rows`` says."""
+    if 4 in plan.rows:
+        await row4(plan, results, logs)
+    if 3 in plan.rows:
+        await row3(plan, results, logs)
+
+
+async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """Extractive-only server (the real newsbrief-server, no translator): briefs per second,
+    cache hits, start-up and memory."""
     extractive = ServerProcess(
         "extractive",
         newsbrief_server_argv(),
@@ -458,6 +538,10 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
     finally:
         extractive.stop()
     log.info("row4: %s", row4)
+
+
+async def row3(plan: Plan, results: dict[str, Any], logs: Path) -> None:
+    """No-op translator server vs bare pipeline."""
 
     # row 3: no-op translator server vs bare pipeline. The servers and the bare calls alternate
     # over ``overhead_rounds`` rounds and each keeps its fastest round (all rounds are kept in
@@ -523,10 +607,12 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         )
     log.info("row3: %s", row3)
 
-    # row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8.
-    # All three servers are up at once (idle ones use no CPU) and the load runs go by number of
-    # clients, engine after engine, so the engines compared at one concurrency are measured
-    # close together in time on this shared machine.
+
+async def row1(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """Row 1 (and row 5's model servers): naive baseline, newsbrief torch, newsbrief CT2 int8.
+    All three servers are up at once (idle ones use no CPU) and the load runs go by number of
+    clients, engine after engine, so the engines compared at one concurrency are measured
+    close together in time on this shared machine."""
     results["row1"] = {}
     servers: dict[str, ServerProcess] = {}
     try:
@@ -569,14 +655,315 @@ async def run(plan: Plan, results: dict[str, Any]) -> None:
         for k, c in enumerate(plan.concurrencies):
             for engine, server in servers.items():
                 await row1_load(engine, server, plan, results["row1"][engine], k, c)
-        for engine, server in servers.items():
-            mem = server.memory_kb()
-            results["row1"][engine]["rss_after_load_kb"] = mem.get("VmRSS")
-            results["row1"][engine]["peak_rss_kb"] = mem.get("VmHWM")
+        record_memory(servers, results["row1"])
     finally:
         for server in servers.values():
             server.stop()
-    results["wall_s"] = round(time.monotonic() - t0, 1)
+
+
+def record_memory(servers: dict[str, ServerProcess], into: dict[str, dict[str, Any]]) -> None:
+    """Each server's RSS now and its peak RSS (VmHWM) since it started, after its load runs."""
+    for name, server in servers.items():
+        mem = server.memory_kb()
+        into[name]["rss_after_load_kb"] = mem.get("VmRSS")
+        into[name]["peak_rss_kb"] = mem.get("VmHWM")
+
+
+# ---- row 6: beside LibreTranslate ------------------------------------------------------------
+
+
+async def peer_run(
+    server: ServerProcess,
+    plan: Plan,
+    concurrency: int,
+    requests: int,
+    call: Callable[[int], Awaitable[Any]],
+    offset: int,
+    warm: bool = True,
+) -> dict[str, Any]:
+    """One load run against one server (rows 6 and 7), after one unmeasured call (``warm``)."""
+    assert server.proc is not None
+    if warm:
+        await call(offset - 1)
+    foreign = ForeignLoad([os.getpid(), server.proc.pid])
+    cpu0 = process_cpu_s(server.proc.pid)
+    load = await run_load(
+        lambda i: call(offset + i),
+        requests=requests,
+        concurrency=concurrency,
+        max_seconds=plan.load_cap_s,
+        call_timeout_s=plan.call_timeout_s,
+    )
+    cpu = process_cpu_s(server.proc.pid) - cpu0
+    return load.summary() | {
+        "server_cpu_s_per_request": round(cpu / max(load.completed, 1), 3),
+        "cpu": foreign.result(),
+        "rss_kb": server.memory_kb().get("VmRSS"),
+    }
+
+
+# A short article whose default brief repeats summary sentences as key points (as short
+# articles' briefs do): the case the within-request dedup is for.
+DEDUP_ARTICLE = (
+    "The council of district {i} approved 1,250 homes on Tuesday. The plan will cost 45 million "
+    "dollars. Mayor Lee said work starts in 2026. Residents welcomed the decision."
+)
+
+
+async def dedup_effect(client: AsyncClient, i: int) -> list[dict[str, Any]]:
+    """Texts sent to the model per translated brief (ko + ms, default length), before (every
+    field of the brief, per language: what was sent before issue 13) and after: a first brief
+    (repeats within it sent once), the same article again with the result cache off (answered
+    by the sentence cache), and the article updated with one more sentence."""
+    text = DEDUP_ARTICLE.format(i=i)
+    cases = [
+        ("first brief of an article", text),
+        ("the same article again (result cache off)", text),
+        ("the article updated (one sentence added)", text + " A second vote is due in May."),
+    ]
+    out: list[dict[str, Any]] = []
+    for label, body in cases:
+        result = await client.summarize(body, source_language="en", target_languages=["ko", "ms"])
+        stages = result.timings.stages_ms
+        out.append(
+            {
+                "case": label,
+                "texts_before": stages.get("translate.texts"),
+                "texts_sent": stages.get("translate.sent"),
+                "texts_cached": stages.get("translate.cached"),
+                "translate_ms": round(stages.get("translate", 0.0), 1),
+            }
+        )
+    return out
+
+
+async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """newsbrief's Translate RPC (and translated briefs) beside LibreTranslate over its HTTP
+    API: the same int8 model, beam, forced length, threads and texts (one English sentence per
+    request, unique). Both servers are up together; at each number of clients their runs
+    alternate in order."""
+    from bench import peer as lt
+
+    row: dict[str, Any] = {"libretranslate_version": lt.LT_VERSION, "beam": plan.peer_beam}
+    results["row6"] = row
+    if models.ct2_dir is None:
+        row["error"] = f"no CTranslate2 model: {models.ct2_note}"
+        return
+    venv_python = lt.LT_DIR / "venv" / "bin" / "python"
+    if plan.quick and not (lt.LT_DIR / "venv" / ".installed").is_file():
+        row["error"] = "skipped in --quick mode: LibreTranslate is not installed yet (make bench)"
+        return
+    try:
+        t0 = time.monotonic()
+        venv_python = await asyncio.to_thread(lt.ensure_venv)
+        packages = await asyncio.to_thread(
+            lt.build_packages,
+            venv_python,
+            models.ct2_dir,
+            models.hf_dir / "sentencepiece.bpe.model",
+        )
+        row["setup_s"] = round(time.monotonic() - t0, 1)
+    except Exception as exc:
+        row["error"] = f"LibreTranslate could not be set up: {type(exc).__name__}: {exc}"
+        log.exception("row6 set-up failed")
+        return
+    # what batching can give at this beam: the engine alone at batch 1, 8 and 16 (its own
+    # process, before the servers start)
+    row["engine_alone"] = await asyncio.to_thread(
+        probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam
+    )
+    peer = lt.LibreTranslateProcess(
+        venv_python,
+        packages,
+        new_tokens=plan.new_tokens,
+        beam=plan.peer_beam,
+        inter_threads=plan.ct2_inter_threads,
+        intra_threads=plan.ct2_intra_threads,
+        threads=plan.peer_threads,
+        log_path=logs / "libretranslate.log",
+    )
+    env = translator_env("ct2", plan, models.hf_dir, models.ct2_dir) | {
+        "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": str(plan.peer_beam),
+    }
+    ours = ServerProcess("newsbrief", newsbrief_server_argv(), env, logs / "newsbrief-peer.log")
+    servers = {"libretranslate": peer, "newsbrief": ours}
+    entries: dict[str, dict[str, Any]] = {"libretranslate": {}, "newsbrief": {}, "brief": {}}
+    row |= entries
+    try:
+        for name, server in servers.items():
+            entries[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
+            entries[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+        async with AsyncClient(ours.target, retries=0, timeout=plan.call_timeout_s) as client:
+
+            async def lt_call(i: int) -> None:
+                if not await peer.translate(sentence(i), "ko", plan.call_timeout_s):
+                    raise RuntimeError("empty translation")
+
+            async def nb_call(i: int) -> None:
+                result = await client.translate([sentence(i)], ["ko"], "en")
+                if len(result.translations) != 1:
+                    raise RuntimeError(f"{len(result.translations)} translations")
+
+            async def brief_call(i: int) -> None:
+                result = await client.summarize(
+                    article(i), target_languages=["ko"], source_language="en", **BRIEF_OPTIONS
+                )
+                if len(result.translations) != 1:
+                    raise RuntimeError(f"{len(result.translations)} translations")
+
+            calls = {"libretranslate": lt_call, "newsbrief": nb_call}
+            for k, c in enumerate(plan.concurrencies):
+                order = list(calls) if k % 2 == 0 else list(reversed(calls))
+                for name in order:  # the same texts for both: the same offset
+                    entries[name][f"c{c}"] = await peer_run(
+                        servers[name],
+                        plan,
+                        c,
+                        plan.peer_requests[c],
+                        calls[name],
+                        4_000_000 * (k + 1),
+                    )
+                    log.info("row6 %s c=%d: %s", name, c, entries[name][f"c{c}"])
+                entries["brief"][f"c{c}"] = await peer_run(
+                    ours, plan, c, plan.peer_brief_requests[c], brief_call, 5_000_000 * (k + 1)
+                )
+                log.info("row6 brief c=%d: %s", c, entries["brief"][f"c{c}"])
+            row["dedup"] = await dedup_effect(client, 8_000_000)
+            log.info("row6 dedup: %s", row["dedup"])
+        record_memory(servers, entries)
+    except Exception as exc:
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row6 failed")
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+# ---- row 7: abstractive briefs ---------------------------------------------------------------
+
+
+def summarizer_env(
+    preset: str, engine: str, plan: Plan, models: Any, summarizer_dir: Path
+) -> dict[str, str]:
+    """A newsbrief server whose summariser is a benchmark shape: ``naive`` is the transformers
+    engine (torch fp32, 2 threads) one article at a time (batch size 1, one worker: one
+    ``generate()`` per article); ``ct2`` the CTranslate2 int8 engine behind the micro-batcher
+    (inter 2 x intra 1, the project's batching defaults), with the CT2 M2M100 translator loaded
+    too (peak RSS with both models)."""
+    s = "NEWSBRIEF_MODELS__SUMMARIZER__"
+    env = {
+        f"{s}PRESET": preset,
+        f"{s}PATH": str(summarizer_dir),
+        f"{s}DECODING__NUM_BEAMS": "1",
+        f"{s}DECODING__MAX_NEW_TOKENS": str(plan.summary_tokens),
+        f"{s}DECODING__MIN_NEW_TOKENS": str(plan.summary_tokens),
+        "NEWSBRIEF_CACHE__ENABLED": "false",
+    }
+    if engine == "naive":
+        return env | {
+            f"{s}ENGINE": "transformers",
+            f"{s}THREADS": str(plan.torch_threads),
+            f"{s}INTER_THREADS": "1",
+            f"{s}BATCHING__MAX_BATCH_SIZE": "1",
+            "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
+        }
+    return (
+        env
+        | {
+            f"{s}ENGINE": "ctranslate2",
+            f"{s}COMPUTE_TYPE": "int8",
+            f"{s}THREADS": str(plan.ct2_intra_threads),
+            f"{s}INTER_THREADS": str(plan.ct2_inter_threads),
+        }
+        | translator_env("ct2", plan, models.hf_dir, models.ct2_dir)
+    )
+
+
+async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
+    """Abstractive briefs (``method=abstractive``, no translation) of unique articles at 1, 4
+    and 16 clients, per summariser shape: naive per-article ``generate()`` vs CT2 int8 behind
+    the micro-batcher; both servers up together, runs alternating by number of clients."""
+    from bench.models import SUMMARIZER_SHAPES, ensure_summarizer
+
+    row: dict[str, Any] = {}
+    results["row7"] = row
+    for preset in plan.summarizers:
+        entry: dict[str, Any] = {"source": SUMMARIZER_SHAPES[preset][0]}
+        row[preset] = entry
+        built = (OUT / preset_dir(preset) / "ct2-int8" / ".complete").is_file()
+        if plan.quick and not built:
+            entry["error"] = "skipped in --quick mode: the model is not built yet (make bench)"
+            continue
+        try:
+            shape = await asyncio.to_thread(ensure_summarizer, preset)
+        except Exception as exc:
+            entry["error"] = f"model not built: {type(exc).__name__}: {exc}"
+            log.exception("row7 %s: build failed", preset)
+            continue
+        entry["parameters"] = shape.parameters
+        entry["config"] = SUMMARIZER_SHAPES[preset][2]
+        servers = {
+            "naive": ServerProcess(
+                f"{preset}-naive",
+                newsbrief_server_argv(),
+                summarizer_env(preset, "naive", plan, models, shape.hf_dir),
+                logs / f"{preset}-naive.log",
+            ),
+            "ct2": ServerProcess(
+                f"{preset}-ct2",
+                newsbrief_server_argv(),
+                summarizer_env(preset, "ct2", plan, models, shape.ct2_dir or shape.hf_dir),
+                logs / f"{preset}-ct2.log",
+            ),
+        }
+        runs: dict[str, dict[str, Any]] = {"naive": {}, "ct2": {}}
+        entry |= runs
+        try:
+            for name, server in servers.items():
+                # a torch model's load and warm-up take long on a busy machine
+                runs[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
+                runs[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+            for k, c in enumerate(plan.concurrencies):
+                for name in ("naive", "ct2") if k % 2 == 0 else ("ct2", "naive"):
+                    runs[name][f"c{c}"] = await abstractive_load(
+                        servers[name], plan, c, 6_000_000 * (k + 1), warm=k == 0
+                    )
+                    log.info("row7 %s %s c=%d: %s", preset, name, c, runs[name][f"c{c}"])
+            record_memory(servers, runs)
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            log.exception("row7 %s failed", preset)
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+def preset_dir(preset: str) -> str:
+    return {"distilbart-cnn": "distilbart-cnn-12-6", "mt5-xlsum": "mt5-base"}[preset]
+
+
+async def abstractive_load(
+    server: ServerProcess, plan: Plan, concurrency: int, offset: int, warm: bool = True
+) -> dict[str, Any]:
+    """``plan.summary_requests`` abstractive briefs at ``concurrency`` clients; every answer
+    must report the summariser's stage (its brief may still be rejected by the guard: random
+    weights write junk, and the work is what is measured)."""
+    stages: list[float] = []
+    async with AsyncClient(server.target, retries=0, timeout=plan.call_timeout_s) as client:
+
+        async def call(i: int) -> None:
+            result = await client.summarize(
+                article(i), source_language="en", method="abstractive", **BRIEF_OPTIONS
+            )
+            stage = result.timings.stages_ms.get("abstractive")
+            if stage is None:
+                raise RuntimeError("no abstractive stage in the timings")
+            if i >= offset:
+                stages.append(stage)
+
+        return await peer_run(
+            server, plan, concurrency, plan.summary_requests[concurrency], call, offset, warm
+        ) | {"abstractive_stage_p50_ms": _p50(stages)}
 
 
 async def cache_hits(target: str, plan: Plan) -> dict[str, Any]:
@@ -608,7 +995,24 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
     )
     parser.add_argument("--max-batch-size", type=int, help="micro-batcher (default: project's)")
     parser.add_argument("--max-wait-ms", type=float, help="micro-batcher (default: project's)")
-    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    parser.add_argument("--no-nllb", action="store_true", help="row 2 without the NLLB shape")
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only build the models and install LibreTranslate under bench/out (once), measure "
+        "nothing",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer requests (a smoke run); the LibreTranslate row only runs where its venv is "
+        "already installed",
+    )
+    parser.add_argument(
+        "--rows",
+        default="1,2,3,4,6,7",
+        help="comma-separated rows to run (rows 3 and 4 alone need no model: a fast smoke)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
     args = parser.parse_args(argv)
     plan = Plan(
@@ -616,6 +1020,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         engines=tuple(args.engines.split(",")),
         max_batch_size=args.max_batch_size,
         max_wait_ms=args.max_wait_ms,
+        rows=tuple(int(r) for r in args.rows.split(",")),
+        quick=args.quick,
+        nllb=not args.no_nllb,
     )
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
@@ -624,12 +1031,33 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         plan.cache_requests = 50
         plan.probe_reps = 1
         plan.probe_rounds = 1
+        plan.peer_requests = {1: 2, 4: 4, 16: 16}
+        plan.peer_brief_requests = {1: 1, 4: 4, 16: 16}
+        plan.summary_requests = {1: 1, 4: 4, 16: 16}
     return plan, args
+
+
+def prepare() -> None:
+    """Everything a full run builds or installs once (minutes of one-time work): the models and
+    their CT2 conversions, LibreTranslate's venv and argos packages."""
+    from bench import peer
+    from bench.models import SUMMARIZER_SHAPES, ensure_summarizer
+
+    models = ensure_models()
+    ensure_nllb()
+    for preset in SUMMARIZER_SHAPES:
+        ensure_summarizer(preset)
+    python = peer.ensure_venv()
+    if models.ct2_dir is not None:
+        peer.build_packages(python, models.ct2_dir, models.hf_dir / "sentencepiece.bpe.model")
 
 
 def main(argv: list[str] | None = None) -> None:
     plan, args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.prepare:
+        prepare()
+        return
     from newsbrief.service.settings import BatchingSettings
 
     defaults = BatchingSettings()
@@ -640,15 +1068,14 @@ def main(argv: list[str] | None = None) -> None:
             "max_batch_tokens": defaults.max_batch_tokens,
             "project_defaults": plan.max_batch_size is None and plan.max_wait_ms is None,
         },
-        "machine": machine(),
+        "machine": machine(probes=not args.quick),
         "plan": plan.__dict__ | {"requests": {str(k): v for k, v in plan.requests.items()}},
         "brief_options": BRIEF_OPTIONS | {"target_languages": ROW1_LANGUAGES},
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notes": [
-            "Translator only: the default preset's shape (M2M100-418M). NLLB-600M is not run "
-            "(its shape differs by the 256k vocabulary; MODELS.md has its figures), and the "
-            "summariser rows use the built-in extractive brief: neural summarisers are not "
-            "benchmarked here.",
+            "Rows 1 and 3-6 translate with the default preset's shape (M2M100-418M) and brief "
+            "with the built-in extractive summariser; row 2 adds the NLLB-600M shape (CT2 int8, "
+            "engine alone) and row 7 the neural summarisers' shapes.",
             "The naive baseline is the same server and pipeline with a translator that runs "
             "`model.generate()` once per text, one request after another on one worker thread "
             "(torch fp32, the same threads): no batching across or within requests.",

@@ -55,7 +55,8 @@ class GatedEngine:
 
 
 def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
-    settings = make_settings(cache={"enabled": False})
+    # both caches off: repeated briefs reach the batcher (what these tests are about)
+    settings = make_settings(cache={"enabled": False, "translations": {"enabled": False}})
     translator = BatchedTranslator(engine, BatchingSettings(max_wait_ms=20, **batching), workers=1)
     return RunningServer(settings, pipeline=Pipeline(settings, translator=translator))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.loadgen import percentile, run_load
@@ -102,3 +104,72 @@ def test_report_writer_writes_markdown_and_json(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert "## Targets" in text and "## 1." in text and "not run: translator not ready" in text
     assert data["targets"] and data["row1"]["ct2"]["c16"]["throughput_rps"] == 12
+
+
+def _peer_and_summarizer_results() -> dict[str, object]:
+    def run(rps: float, p50: float) -> dict[str, object]:
+        return {
+            "concurrency": 1,
+            "requested": 4,
+            "completed": 4,
+            "throughput_rps": rps,
+            "p50_ms": p50,
+        }
+
+    return {
+        "plan": {"new_tokens": 16},
+        "row6": {
+            "libretranslate": {"c1": run(1.0, 400), "c16": run(2.0, 7000), "peak_rss_kb": 1000},
+            "newsbrief": {"c1": run(1.2, 300), "c16": run(7.0, 2000), "peak_rss_kb": 1100},
+            "dedup": [{"case": "first", "texts_before": 14, "texts_sent": 8, "texts_cached": 0}],
+        },
+        "row7": {
+            "distilbart-cnn": {
+                "naive": {"c1": run(0.5, 2000), "c16": run(0.5, 30000)},
+                "ct2": {"c1": run(1.0, 1000), "c16": run(3.0, 5000)},
+            },
+            "mt5-xlsum": {"error": "model not built"},
+        },
+    }
+
+
+def test_libretranslate_and_summariser_ratios_are_judged() -> None:
+    results = _peer_and_summarizer_results()
+    verdicts = {t["target"]: t["met"] for t in targets(results)}
+    assert verdicts["Translate throughput at 16 clients >= 3x LibreTranslate's"] is True  # 3.5x
+    assert verdicts["Translate p50 at 1 client <= LibreTranslate's"] is True
+    assert verdicts["peak RSS at 16 clients <= LibreTranslate's"] is False  # 1.1x
+    assert verdicts["abstractive briefs at 16 clients >= 5x naive, CT2 int8 (distilbart-cnn)"]
+    assert not any("mt5-xlsum" in t for t in verdicts)  # not measured: no target row
+
+
+def test_results_json_names_libretranslate_in_the_ratio_keys(tmp_path: Path) -> None:
+    write(_peer_and_summarizer_results(), tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    ratios = data["row6"]["ratios"]
+    assert ratios["throughput_x_libretranslate_c16"] == 3.5
+    assert ratios["p50_x_libretranslate_c1"] == 0.75
+    assert ratios["peak_rss_x_libretranslate"] == 1.1
+    assert data["row7"]["distilbart-cnn"]["ratios"]["throughput_x_naive_c16"] == 6.0
+    text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "## 6. newsbrief beside LibreTranslate" in text and "## 7. Abstractive" in text
+    assert "| first | 14 | 8 | 0 |" in text
+
+
+def test_quick_smoke_run_without_models(tmp_path: Path) -> None:
+    """``--quick --rows 4``: the real extractive server, load generator and report, no model
+    and no LibreTranslate install."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--rows", "4", "--out", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["row4"]["extractive"]["completed"] == 50
+    assert data["row4"]["cache"]["hits"] == 50
+    assert "row6" not in data and "row1" not in data
+    assert "## 4. Extractive briefs" in (tmp_path / "RESULTS.md").read_text(encoding="utf-8")

@@ -255,6 +255,23 @@ class BatchingSettings(BaseModel):
     )
 
 
+class TranslationCacheSettings(BaseModel):
+    """In-process LRU cache of single translated texts (``newsbrief.service.translation_cache``):
+    a sentence already translated by the same model (id, revision, engine, decoding) between the
+    same two languages is not sent to the model again, whatever request it comes in. Within one
+    request identical texts are always translated once, with this cache on or off."""
+
+    enabled: bool = Field(True, description="Reuse translations of texts seen before.")
+    max_entries: int = Field(
+        20_000, ge=0, description="Most translated texts kept (0 = no translation cache)."
+    )
+    max_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="Most bytes kept: UTF-8 size of the source texts plus their translations.",
+    )
+
+
 class CacheSettings(BaseModel):
     """In-process LRU cache of whole results (``newsbrief.service.cache``): the key covers the
     normalised input, every option that changes the output, and the models' ids and revisions."""
@@ -263,6 +280,10 @@ class CacheSettings(BaseModel):
     max_entries: int = Field(1024, ge=0, description="Most results kept (0 = no cache).")
     max_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="Most bytes of results kept (serialised size)."
+    )
+    translations: TranslationCacheSettings = Field(
+        default_factory=TranslationCacheSettings,  # type: ignore[arg-type]
+        description="Sentence-level cache of translations, shared by all requests.",
     )
 
 

@@ -66,6 +66,7 @@ from newsbrief.service.pipeline.validate import (
 )
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
+from newsbrief.service.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,6 +126,7 @@ class Pipeline:
             summarizer = build_summarizer(settings.models.summarizer, settings.models)
         self.summarizer = summarizer
         self.cache = ResultCache(settings.cache)
+        self.translations = TranslationCache(settings.cache.translations)
         self._cache_salt = json.dumps(
             [__version__, settings.brief.model_dump(mode="json"), settings.language.model_dump()],
             sort_keys=True,
@@ -282,9 +284,12 @@ class Pipeline:
             _check_deadline(deadline, "translate")
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
-                translations, more = await self._translate_brief(brief, lang, targets, deadline)
+                translations, more, counts = await self._translate_brief(
+                    brief, lang, targets, deadline
+                )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
+            timings.update(counts)  # texts asked, sent to the model, answered by the cache
             assert self.translator is not None
             models.append(self.translator.info)
         return self._remember(
@@ -339,8 +344,8 @@ class Pipeline:
             assert self.translator is not None
             if target == language.code:
                 return list(clean), []
-            translated = await self.translator.translate(
-                clean, language.code, target, deadline=deadline
+            translated = await self.translations.translate(
+                self.translator, clean, language.code, target, deadline=deadline
             )
             found = [*getattr(translated, "warnings", ())]
             found.extend(_mismatches(clean, translated, labels, language.code, target))
@@ -519,10 +524,13 @@ class Pipeline:
         source: str,
         targets: tuple[str, ...],
         deadline: float | None = None,
-    ) -> tuple[list[Translation], list[Warning]]:
+    ) -> tuple[list[Translation], list[Warning], dict[str, float]]:
         """Each target gets one batch holding headline, summary sentences and key points, so a
-        name is rendered the same way in every field. Numbers, dates and quoted names of each
-        field are checked in its translation (a warning lists what went missing)."""
+        name is rendered the same way in every field; a text repeated in the brief (a key point
+        that is also a summary sentence) or translated before is not sent to the model again.
+        Numbers, dates and quoted names of each field are checked in its translation (a warning
+        lists what went missing). The counts: texts to translate, distinct texts sent to the
+        model, distinct texts answered by the translation cache, over all targets."""
         assert self.translator is not None
         sentences = split_sentences(brief.summary, source) if brief.summary else []
         batch = [brief.headline, *sentences, *brief.key_points]
@@ -533,16 +541,19 @@ class Pipeline:
         ]
         n = len(sentences)
 
+        counts = dict.fromkeys(("translate.texts", "translate.sent", "translate.cached"), 0.0)
+
         async def one(target: str) -> tuple[Translation, list[Warning]]:
             assert self.translator is not None
             if target == source:
                 return Translation(target, brief), []
-            translated = await self.translator.translate(batch, source, target, deadline=deadline)
-            if len(translated) != len(batch):
-                raise RuntimeError(
-                    f"translator returned {len(translated)} texts for a batch of {len(batch)}"
-                )
-            found = [*getattr(translated, "warnings", ())]
+            translated = await self.translations.translate(
+                self.translator, batch, source, target, deadline=deadline
+            )
+            counts["translate.texts"] += len(batch)
+            counts["translate.sent"] += translated.sent
+            counts["translate.cached"] += translated.cached
+            found = list(translated.warnings)
             found.extend(_mismatches(batch, translated, labels, source, target))
             return (
                 Translation(
@@ -559,7 +570,7 @@ class Pipeline:
         # every target language at once: each is its own batch key, so with two model workers
         # (inter_threads=2) Korean and Malay are translated side by side
         done = await asyncio.gather(*(one(t) for t in targets))
-        return [t for t, _ in done], [w for _, ws in done for w in ws]
+        return [t for t, _ in done], [w for _, ws in done for w in ws], counts
 
     def _neural_summarizer(self, method: Method) -> Summarizer | None:
         """The neural summariser to use for ``method``: for auto, the configured one when it is

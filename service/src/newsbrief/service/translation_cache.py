@@ -1,0 +1,170 @@
+"""No text translated twice: identical texts of one batch go to the model once, and texts
+translated before (same model, revision, engine, decoding, language pair) come from a bounded,
+in-process LRU cache instead of the model.
+
+:class:`TranslationCache` sits between the pipeline and any :class:`Translator`::
+
+    translated = await cache.translate(translator, texts, source, target, deadline=deadline)
+    translated.sent, translated.cached  # texts the model saw, texts the cache answered
+
+An engine's warnings (an input or output cut at a length limit) describe the whole batch a text
+was translated in, as the micro-batcher already hands them to every request sharing a batch; the
+cache keeps them with each text of that batch and repeats them on a hit, so a cut translation is
+never served without its warning.
+Concurrent requests that miss on the same text both send it (no single-flight): the second one
+just refreshes the entry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsbrief.service.backends.base import TranslationBatch, Translator
+from newsbrief.service.domain import ModelInfo, Warning
+from newsbrief.service.settings import TranslationCacheSettings
+
+# A key: (model fingerprint, source, target, text); a value: (translation, warnings).
+_Key = tuple[str, str, str, str]
+_Value = tuple[str, tuple[Warning, ...]]
+
+
+class CachedBatch(TranslationBatch):
+    """Translations in input order, the engine's warnings, and how the texts were served:
+    ``sent`` distinct texts went to the model, ``cached`` distinct texts came from the cache
+    (``len(self) - sent - cached`` were repeats within the batch)."""
+
+    def __init__(
+        self, texts: Sequence[str], warnings: Sequence[Warning], *, sent: int, cached: int
+    ) -> None:
+        super().__init__(texts, warnings)
+        self.sent = sent
+        self.cached = cached
+
+
+@dataclass
+class TranslationCacheStats:
+    """Counters since start (for metrics and tests)."""
+
+    texts: int = 0  # texts asked for
+    sent: int = 0  # texts sent to a model
+    hits: int = 0  # distinct texts answered from the cache
+    stores: int = 0
+    evictions: int = 0
+    entries: int = 0
+    bytes: int = 0
+
+    @property
+    def repeats(self) -> int:
+        """Texts answered by another text of their own batch."""
+        return self.texts - self.sent - self.hits
+
+
+def model_fingerprint(info: ModelInfo) -> str:
+    """What identifies a model's output: id, revision, engine and decoding parameters."""
+    return json.dumps(
+        [info.id, info.revision, info.backend, [list(p) for p in info.parameters]],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+class TranslationCache:
+    """Deduplicates every batch; with ``settings.enabled``, also remembers translations across
+    batches, LRU-bounded by ``max_entries`` and ``max_bytes`` (UTF-8 bytes of text plus
+    translation). Thread-safe."""
+
+    def __init__(self, settings: TranslationCacheSettings) -> None:
+        self.max_entries = settings.max_entries
+        self.max_bytes = settings.max_bytes
+        self.enabled = settings.enabled and settings.max_entries > 0 and settings.max_bytes > 0
+        self._data: OrderedDict[_Key, _Value] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.stats = TranslationCacheStats()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    async def translate(
+        self,
+        translator: Translator,
+        texts: Sequence[str],
+        source: str,
+        target: str,
+        *,
+        deadline: float | None = None,
+    ) -> CachedBatch:
+        """``translator.translate`` of ``texts``, with each distinct text not in the cache sent
+        to it once (one batch, in first-seen order)."""
+        fingerprint = model_fingerprint(translator.info)
+        distinct = list(dict.fromkeys(texts))
+        known = self._lookup([(fingerprint, source, target, t) for t in distinct])
+        todo = [t for t in distinct if t not in known]
+        if todo:
+            translated = await translator.translate(todo, source, target, deadline=deadline)
+            if len(translated) != len(todo):
+                raise RuntimeError(
+                    f"translator returned {len(translated)} texts for a batch of {len(todo)}"
+                )
+            found = tuple(getattr(translated, "warnings", ()))
+            fresh = {t: (out, found) for t, out in zip(todo, translated, strict=True)}
+            self._store([((fingerprint, source, target, t), fresh[t]) for t in todo])
+            known |= fresh
+        warnings = list(dict.fromkeys(w for t in distinct for w in known[t][1]))
+        with self._lock:
+            self.stats.texts += len(texts)
+            self.stats.sent += len(todo)
+            self.stats.hits += len(distinct) - len(todo)
+        return CachedBatch(
+            [known[t][0] for t in texts],
+            warnings,
+            sent=len(todo),
+            cached=len(distinct) - len(todo),
+        )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+            self.stats.entries = self.stats.bytes = 0
+
+    def _lookup(self, keys: list[_Key]) -> dict[str, _Value]:
+        if not self.enabled:
+            return {}
+        found: dict[str, _Value] = {}
+        with self._lock:
+            for key in keys:
+                value = self._data.get(key)
+                if value is not None:
+                    self._data.move_to_end(key)
+                    found[key[3]] = value
+        return found
+
+    def _store(self, items: list[tuple[_Key, _Value]]) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            for key, value in items:
+                size = _size(key, value)
+                if size > self.max_bytes:
+                    continue
+                old = self._data.pop(key, None)
+                if old is not None:
+                    self._bytes -= _size(key, old)
+                self._data[key] = value
+                self._bytes += size
+                self.stats.stores += 1
+            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
+                evicted_key, evicted = self._data.popitem(last=False)
+                self._bytes -= _size(evicted_key, evicted)
+                self.stats.evictions += 1
+            self.stats.entries = len(self._data)
+            self.stats.bytes = self._bytes
+
+
+def _size(key: _Key, value: _Value) -> int:
+    return len(key[3].encode("utf-8")) + len(value[0].encode("utf-8"))
