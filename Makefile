@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare clean
+.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -109,6 +109,13 @@ eval: install
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
+
+# The reliability soak of issue 8: the real server under a steady mixed load for SOAK_MINUTES,
+# report (requests/s, p50/p99, errors by code, RSS samples) under reports/. `make test` runs a
+# few seconds of it.
+SOAK_MINUTES ?= 10
+soak: install
+	$(PY) -m tests.reliability.soak --minutes $(SOAK_MINUTES) --report-dir reports
 
 # What make bench builds or installs once (random-weight models, CT2 conversions, LibreTranslate's
 # own venv under bench/out/): run it first so that make bench times only the measurements.

@@ -29,6 +29,7 @@ from newsbrief.client.errors import (
     AuthenticationError,
     DeadlineExceededError,
     NewsbriefError,
+    ResourceExhaustedError,
     UnavailableError,
 )
 from newsbrief.client.types import LENGTHS, METHODS, SummarizeRequest, SummarizeResult
@@ -555,6 +556,14 @@ def batch_request(record: dict[str, Any], id_: Any, *, strict: bool = False) -> 
     )
 
 
+def _reconnect_delay(asked: float | None, attempt: int) -> float:
+    """The server's retry delay when it gave one, else 0.5 s doubling per failed attempt (at
+    most 30 s)."""
+    if asked is not None:
+        return min(max(asked, 0.0), 60.0)
+    return min(0.5 * 2 ** max(attempt - 1, 0), 30.0)
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -573,7 +582,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     output = _Output(args.output)
     seen: set[str] = set()
-    sent_ids: list[Any] = []
     ignored_lines: list[int] = []
     ignored_keys: set[str] = set()
 
@@ -625,32 +633,84 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     try:
         items = work()
         first = next(items, None)
-        if first is not None:
-
-            def requests() -> Iterator[SummarizeRequest]:
-                for id_, request in itertools.chain([first], items):
-                    sent_ids.append(id_)
-                    yield request
-
+        # Articles sent on the current stream and not yet answered, by their index on it: when
+        # the stream breaks (UNAVAILABLE: a restart, a connection rotation; RESOURCE_EXHAUSTED
+        # with a retry delay: a quota) they are sent again first on a new stream.
+        unanswered: dict[int, tuple[Any, SummarizeRequest]] = {}
+        resend: list[tuple[Any, SummarizeRequest]] = [first] if first is not None else []
+        reconnects = 0
+        # grpc pulls requests() from its own thread, which may still be inside it as a broken
+        # stream is given up: pulling from ``items`` is serialised, and a given-up stream's
+        # requests() pulls no more.
+        pulling = threading.Lock()
+        closed: list[bool] = []
+        while resend:
             with _make_client(args) as client:
-                for item in client.summarize_many(
-                    requests(), timeout=args.stream_timeout, max_in_flight=args.concurrency
-                ):
-                    id_ = sent_ids[item.index]
-                    if item.result is not None:
-                        output.write({"id": id_, "response": _snake_case(item.result.raw)})
-                        progress.add(ok=True)
-                    else:
-                        err = item.error
-                        output.write(
-                            _error_record(
-                                id_,
-                                err.status_name if err else "UNKNOWN",
-                                err.message if err else "no result",
-                                err.field_violations if err else (),
+                unanswered.clear()
+                answered = 0
+                closed = []
+                pulled = [0]  # how many entries this attempt's requests() has taken
+                again = resend
+
+                def requests(
+                    closed: list[bool] = closed,
+                    again: list[Any] = again,
+                    pulled: list[int] = pulled,
+                ) -> Iterator[SummarizeRequest]:
+                    for index in itertools.count():
+                        with pulling:
+                            if closed:
+                                return
+                            if index < len(again):
+                                entry = again[index]
+                            else:
+                                entry = next(items, None)
+                                if entry is None:
+                                    return
+                            unanswered[index] = entry
+                            pulled[0] = index + 1
+                        yield entry[1]
+
+                try:
+                    for item in client.summarize_many(
+                        requests(), timeout=args.stream_timeout, max_in_flight=args.concurrency
+                    ):
+                        id_, _ = unanswered.pop(item.index)
+                        answered += 1
+                        if item.result is not None:
+                            output.write({"id": id_, "response": _snake_case(item.result.raw)})
+                            progress.add(ok=True)
+                        else:
+                            err = item.error
+                            output.write(
+                                _error_record(
+                                    id_,
+                                    err.status_name if err else "UNKNOWN",
+                                    err.message if err else "no result",
+                                    err.field_violations if err else (),
+                                )
                             )
-                        )
-                        progress.add(ok=False)
+                            progress.add(ok=False)
+                    resend = []
+                except (UnavailableError, ResourceExhaustedError) as exc:
+                    with pulling:
+                        closed.append(True)
+                    retryable = isinstance(exc, UnavailableError) or exc.retry_delay is not None
+                    reconnects = 0 if answered else reconnects + 1
+                    if not retryable or reconnects > args.reconnects:
+                        raise
+                    # the unanswered ones, then those to resend that this attempt never took
+                    resend = [unanswered[i] for i in sorted(unanswered)] + again[pulled[0] :]
+                    if not resend:
+                        entry = next(items, None)
+                        resend = [entry] if entry is not None else []
+                    delay = _reconnect_delay(exc.retry_delay, reconnects)
+                    print(
+                        f"stream ended ({exc.status_name}: {exc.message}); resuming "
+                        f"{len(resend)} unanswered in {delay:.1f} s",
+                        file=sys.stderr,
+                    )
+                    time.sleep(delay)
     finally:
         progress.close()
         output.close()
@@ -797,6 +857,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--retry-errors", action="store_true", help="run ids that failed before again")
     b.add_argument("--strict", action="store_true", help="refuse input lines with unknown keys")
     b.add_argument("--progress", action="store_true", help="progress bar even without a TTY")
+    b.add_argument(
+        "--reconnects",
+        type=int,
+        default=10,
+        metavar="N",
+        help="when the stream ends with UNAVAILABLE (or a quota with a retry delay), reconnect "
+        "and resume; give up after N attempts in a row that answer nothing (10)",
+    )
     b.add_argument(
         "--stream-timeout",
         type=float,

@@ -13,9 +13,11 @@ limits come from the channel's service config; every ``grpc.RpcError`` is raised
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import threading
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -23,7 +25,7 @@ import grpc
 import grpc.aio
 
 from newsbrief.client import _wire
-from newsbrief.client.errors import NewsbriefError, from_rpc_error
+from newsbrief.client.errors import NewsbriefError, UnavailableError, from_rpc_error
 from newsbrief.client.types import (
     LanguageResult,
     Length,
@@ -41,7 +43,10 @@ SERVICE_NAME = "newsbrief.v1.SummarizerService"
 HEALTH_SERVICE_NAME = "grpc.health.v1.Health"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 API_KEY_HEADER = "x-api-key"
+# When the call was sent (Unix time in ms): the server logs the wait its handler cannot see.
+SENT_AT_HEADER = "x-client-sent-ms"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+UNHANDLED_RETRY_S = 0.1  # before sending again a call a closing server never handled
 MAX_ATTEMPTS_LIMIT = 5  # gRPC caps retryPolicy.maxAttempts at 5
 
 PathOrBytes: TypeAlias = bytes | str | os.PathLike[str]
@@ -188,9 +193,25 @@ class _Config:
             tls, root_certificates, private_key, certificate_chain
         )
         self.options = channel_options(retries, options)
+        self.retries = retries
 
     def deadline(self, timeout: float | None) -> float | None:
         return self.timeout if timeout is None else timeout
+
+    def retry_unhandled(self, error: grpc.RpcError, attempt: int) -> bool:
+        """Whether to send a unary call again that a closing server cancelled before handling
+        it (grpc's retry policy retries UNAVAILABLE, but not this CANCELLED)."""
+        return (
+            attempt < self.retries
+            and error.code() == grpc.StatusCode.CANCELLED
+            and isinstance(from_rpc_error(error), UnavailableError)
+        )
+
+    def call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata of one call: the API key, and when the call is sent (wall-clock ms), so
+        the server's access log can show the wait before its handler ran, as the client sees it
+        (wall clock on purpose: it is compared across processes)."""
+        return (*self.metadata, (SENT_AT_HEADER, str(int(time.time() * 1000))))
 
 
 class Client:
@@ -246,12 +267,18 @@ class Client:
         return self._config.target
 
     def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
-        try:
-            return method(
-                request, timeout=self._config.deadline(timeout), metadata=self._config.metadata
-            )
-        except grpc.RpcError as exc:
-            raise from_rpc_error(exc) from exc
+        for attempt in itertools.count():
+            try:
+                return method(
+                    request,
+                    timeout=self._config.deadline(timeout),
+                    metadata=self._config.call_metadata(),
+                )
+            except grpc.RpcError as exc:
+                error = from_rpc_error(exc)
+                if not self._config.retry_unhandled(exc, attempt):
+                    raise error from exc
+            time.sleep(UNHANDLED_RETRY_S)
 
     def summarize(
         self,
@@ -321,7 +348,7 @@ class Client:
                 call.cancel()
 
         call = self._stub.SummarizeStream(
-            outgoing(), timeout=timeout, metadata=self._config.metadata
+            outgoing(), timeout=timeout, metadata=self._config.call_metadata()
         )
         try:
             for response in call:
@@ -435,12 +462,18 @@ class AsyncClient:
         return self._config.target
 
     async def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
-        try:
-            return await method(
-                request, timeout=self._config.deadline(timeout), metadata=self._config.metadata
-            )
-        except grpc.RpcError as exc:
-            raise from_rpc_error(exc) from exc
+        for attempt in itertools.count():
+            try:
+                return await method(
+                    request,
+                    timeout=self._config.deadline(timeout),
+                    metadata=self._config.call_metadata(),
+                )
+            except grpc.RpcError as exc:
+                error = from_rpc_error(exc)
+                if not self._config.retry_unhandled(exc, attempt):
+                    raise error from exc
+            await asyncio.sleep(UNHANDLED_RETRY_S)
 
     async def summarize(
         self,
@@ -497,7 +530,7 @@ class AsyncClient:
                 call.cancel()
 
         call = self._stub.SummarizeStream(
-            outgoing(), timeout=timeout, metadata=self._config.metadata
+            outgoing(), timeout=timeout, metadata=self._config.call_metadata()
         )
         try:
             async for response in call:

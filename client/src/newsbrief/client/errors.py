@@ -208,6 +208,12 @@ def from_rpc_error(error: grpc.RpcError) -> NewsbriefError:
     request_id = _first(trailing, REQUEST_ID_KEY) or _first(initial, REQUEST_ID_KEY)
     if isinstance(request_id, bytes):
         request_id = request_id.decode("utf-8", errors="replace")
+    if code == grpc.StatusCode.CANCELLED and request_id is None and message == "CANCELLED":
+        # Cancelled by the server's grpc before any handler ran (a newsbrief handler always
+        # sends a request id first): the server was closing as the call arrived. Nothing was
+        # done, so it is UNAVAILABLE: retry (another replica will answer).
+        code = grpc.StatusCode.UNAVAILABLE
+        message = "the server was closing as the call arrived (not handled): retry"
     details = _wire.StatusDetails()
     raw = _first(trailing, STATUS_DETAILS_KEY)
     if isinstance(raw, str):

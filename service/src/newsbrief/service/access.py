@@ -23,12 +23,12 @@ def request_id(given: str | None) -> str:
 
 
 class MinuteQuota:
-    """Requests per key in a sliding one-minute window (bounded: one deque per configured key)."""
+    """Requests per key in a sliding window, a minute by default (bounded: one deque per
+    configured key, at most ``per_minute`` entries each)."""
 
-    WINDOW_S = 60.0
-
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, window_s: float = 60.0) -> None:
         self.per_minute = per_minute
+        self.window_s = window_s
         self._seen: dict[str, collections.deque[float]] = {}
 
     def take(self, key_hash: str) -> float:
@@ -37,10 +37,10 @@ class MinuteQuota:
             return 0.0
         now = time.monotonic()
         window = self._seen.setdefault(key_hash, collections.deque())
-        while window and now - window[0] >= self.WINDOW_S:
+        while window and now - window[0] >= self.window_s:
             window.popleft()
         if len(window) >= self.per_minute:
-            return max(self.WINDOW_S - (now - window[0]), 0.001)
+            return max(self.window_s - (now - window[0]), 0.001)
         window.append(now)
         return 0.0
 
@@ -50,24 +50,38 @@ class ApiKeys:
     per-key request quota. ``check`` raises Unauthenticated (no key), PermissionDenied (unknown
     key) or QuotaExceeded (with the seconds until the key may call again)."""
 
-    def __init__(self, key_hashes: list[str], *, requests_per_minute: int = 0) -> None:
+    def __init__(
+        self, key_hashes: list[str], *, requests_per_minute: int = 0, window_s: float = 60.0
+    ) -> None:
         self._hashes = [h.strip().lower() for h in key_hashes if h.strip()]
-        self._quota = MinuteQuota(requests_per_minute)
+        self._quota = MinuteQuota(requests_per_minute, window_s)
 
     @property
     def enabled(self) -> bool:
         return bool(self._hashes)
 
     def check(self, key: str, *, how_to_send: str) -> None:
+        """Authenticate ``key`` and count one request against its quota."""
+        self.take(self.authenticate(key, how_to_send=how_to_send))
+
+    def authenticate(self, key: str, *, how_to_send: str) -> str:
+        """The key's digest, or Unauthenticated / PermissionDenied."""
         if not key:
             raise Unauthenticated(f"missing API key: send it {how_to_send}")
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         if not any(hmac.compare_digest(digest, h) for h in self._hashes):
             raise PermissionDenied("the API key is not valid for this server")
+        return digest
+
+    def take(self, digest: str) -> None:
+        """Count one unit (a call, or one article of a stream) against the key's quota, or
+        raise QuotaExceeded with the seconds until a unit frees up."""
         wait = self._quota.take(digest)
         if wait:
+            window = self._quota.window_s
             raise QuotaExceeded(
                 f"api-key:{digest[:12]}",
-                f"request quota of {self._quota.per_minute} per minute exceeded for this key",
+                f"quota of {self._quota.per_minute} per {window:g} s exceeded for this key "
+                f"(calls count one, stream articles one each); retry after {wait:.1f} s",
                 retry_after_s=wait,
             )

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
+import time
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from newsbrief.service.grpc.interceptors import ApiKeyInterceptor, RequestInterceptor
+from newsbrief.service.admission import Admission
+from newsbrief.service.grpc.health import HealthServicer
+from newsbrief.service.grpc.interceptors import (
+    AdmissionInterceptor,
+    ApiKeyInterceptor,
+    RequestInterceptor,
+)
 from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.pipeline.core import Pipeline
@@ -23,6 +30,11 @@ from newsbrief.v1 import newsbrief_pb2
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = newsbrief_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+
+
+class StartupError(RuntimeError):
+    """The server cannot start as configured (e.g. the port is taken); the message says why in
+    one line."""
 
 
 class App:
@@ -46,7 +58,10 @@ class App:
         self.telemetry = telemetry or Telemetry.from_settings(settings)
         self.telemetry.watch(pipeline)
         self.metrics_port = 0
-        self.health = health_aio.HealthServicer()
+        self.health = HealthServicer()
+        self.admission = Admission.from_settings(
+            settings.admission, total=settings.max_concurrent_rpcs
+        )
         self.port = 0
         self.http_port = 0
         self._server: grpc.aio.Server | None = None
@@ -59,7 +74,9 @@ class App:
         pipeline is warm (SERVING); otherwise warm-up runs in the background."""
         s = self.settings
         interceptors: list[grpc.aio.ServerInterceptor] = [
-            RequestInterceptor(access_log_enabled=s.logging.access_log)
+            RequestInterceptor(
+                access_log_enabled=s.logging.access_log, max_message_bytes=s.max_message_bytes
+            )
         ]
         if self.telemetry.enabled:
             from newsbrief.service.grpc.telemetry import TelemetryInterceptor
@@ -68,17 +85,28 @@ class App:
         if s.auth.api_key_hashes:
             interceptors.append(  # this replica's share of the deployment's quota
                 ApiKeyInterceptor(
-                    s.auth.api_key_hashes, requests_per_minute=s.auth.replica_requests_per_minute
+                    s.auth.api_key_hashes,
+                    requests_per_minute=s.auth.replica_requests_per_minute,
+                    window_s=s.auth.quota_window_s,
                 )
             )
+        interceptors.append(
+            AdmissionInterceptor(
+                self.admission, stream_idle_timeout_s=s.admission.stream_idle_timeout_s
+            )
+        )
+        # No maximum_concurrent_rpcs: grpc's own limit would refuse health checks too, without
+        # a retry delay; AdmissionInterceptor limits the API methods instead. The connection-age
+        # grace is left at grpc's default (unbounded): rotation asks the client to reconnect for
+        # new calls but never cuts a call in progress, however long the stream.
         server = grpc.aio.server(
             interceptors=interceptors,
-            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             options=[
-                ("grpc.max_receive_message_length", s.max_message_bytes),
+                # twice the limit: RequestInterceptor refuses what lies between, with the
+                # request id; grpc refuses larger messages before any handler runs
+                ("grpc.max_receive_message_length", 2 * s.max_message_bytes),
                 ("grpc.max_send_message_length", s.max_message_bytes),
                 ("grpc.max_connection_age_ms", int(s.max_connection_age_s * 1000)),
-                ("grpc.max_connection_age_grace_ms", int(s.grace_seconds * 1000)),
                 ("grpc.so_reuseport", 0),
             ],
         )
@@ -97,12 +125,20 @@ class App:
                 server,
             )
         address = f"{s.host}:{s.port}"
-        if s.tls.cert_file and s.tls.key_file:
-            self.port = server.add_secure_port(address, _server_credentials(s))
-        else:
-            self.port = server.add_insecure_port(address)
+        _check_free(s.host, s.port, address)
+        try:
+            if s.tls.cert_file or s.tls.key_file or s.tls.client_ca_file:
+                self.port = server.add_secure_port(address, _server_credentials(s))
+            else:
+                self.port = server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc: "Failed to bind to address ..."
+            self.port = 0
+            log.debug("bind failed", exc_info=exc)
         if self.port == 0:
-            raise RuntimeError(f"could not bind {address}")
+            raise StartupError(
+                f"cannot listen on {address}: the address is in use or not available here "
+                "(choose another with --port / NEWSBRIEF_PORT)"
+            )
         await server.start()
         self._server = server
         if s.metrics_port:
@@ -137,22 +173,44 @@ class App:
         log.info("SERVING on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Drain: health NOT_SERVING at once (load balancers stop sending), wait
-        ``drain_seconds``, then stop accepting and give in-flight RPCs ``grace`` seconds."""
+        """Drain: health NOT_SERVING at once (load balancers stop sending), keep serving for
+        ``drain_seconds``; then refuse new calls (UNAVAILABLE with a retry delay) while the
+        calls in flight get up to ``grace`` seconds to finish (open streams take no more
+        articles, answer those in flight and end with UNAVAILABLE, so their clients resume
+        elsewhere), and at least ``refuse_seconds`` pass; then close the port.
+
+        The port stays open while in-flight calls finish, with new calls refused by our own
+        admission control: calls that reach grpc after it starts closing, or that wait inside
+        it unclaimed, are cancelled by grpc itself (CANCELLED, which clients do not retry)."""
         if self._server is None:
             return
+        grace = self.settings.grace_seconds if grace is None else grace
         await self.health.enter_graceful_shutdown()
+        self.health.close()  # open Watch streams have been told NOT_SERVING: end them
         if self._warmup is not None and not self._warmup.done():
             self._warmup.cancel()
         if self.settings.drain_seconds:
             log.info("draining for %.1f s", self.settings.drain_seconds)
             await asyncio.sleep(self.settings.drain_seconds)
-        grace_s = self.settings.grace_seconds if grace is None else grace
+        self.admission.drain()
+        started = time.monotonic()
+        idle = await self.admission.wait_idle(grace)
+        left = max(0.0, grace - (time.monotonic() - started))
+        await asyncio.sleep(
+            min(left, max(0.0, self.settings.refuse_seconds - (time.monotonic() - started)))
+        )
+        if not idle:
+            log.warning(
+                "%d calls still in flight after the %.1f s grace: cancelling them",
+                self.admission.in_flight_total,
+                grace,
+            )
+        left = max(0.0, grace - (time.monotonic() - started))
         if self._http is not None:
-            await asyncio.gather(self._server.stop(grace_s), self._http.stop(grace_s))
+            await asyncio.gather(self._server.stop(left), self._http.stop(left))
             self._http = None
         else:
-            await self._server.stop(grace_s)
+            await self._server.stop(left)
         self.pipeline.close()
         await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
@@ -174,8 +232,34 @@ class App:
             stopped.cancel()
 
 
+def _check_free(host: str, port: int, address: str) -> None:
+    """Raise StartupError naming the reason when ``host:port`` cannot be bound (port in use,
+    address not on this machine): one clear line instead of grpc's log and a traceback. grpc
+    binds again right after (a port taken in between still fails, with a generic message)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {address}: {exc}") from exc
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                raise StartupError(
+                    f"cannot listen on {address}: {reason} (choose another port with --port / "
+                    "NEWSBRIEF_PORT)"
+                ) from exc
+
+
 def _server_credentials(s: Settings) -> grpc.ServerCredentials:
-    assert s.tls.cert_file and s.tls.key_file
+    if not (s.tls.cert_file and s.tls.key_file):  # settings refuse this; never serve plaintext
+        raise StartupError("TLS needs both tls.cert_file and tls.key_file")
     key = Path(s.tls.key_file).read_bytes()
     cert = Path(s.tls.cert_file).read_bytes()
     ca = Path(s.tls.client_ca_file).read_bytes() if s.tls.client_ca_file else None

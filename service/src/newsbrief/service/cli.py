@@ -107,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.logging.level, settings.logging.json_lines)
     import asyncio
 
-    from newsbrief.service.app import serve
+    from newsbrief.service.app import StartupError, serve
 
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         return 130
+    except StartupError as exc:
+        print(f"newsbrief-server: {exc}", file=sys.stderr)
+        return 1
     except Exception:
         logging.getLogger("newsbrief.service").exception("the server failed")
         return 1

@@ -57,6 +57,10 @@ class Overloaded(NewsbriefError):
         self.retry_after_s = retry_after_s
 
 
+class MessageTooLarge(NewsbriefError):
+    """A request message is larger than the server accepts (retrying it cannot help)."""
+
+
 class QuotaExceeded(NewsbriefError):
     """A per-key quota is spent; ``retry_after_s`` says when the key may call again."""
 

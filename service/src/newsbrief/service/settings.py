@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -134,18 +136,27 @@ class IntakeSettings(BaseModel):
     )
 
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 class AuthSettings(BaseModel):
     """API keys. With no keys configured, the service needs none."""
 
-    api_key_hashes: list[str] = Field(
+    api_key_hashes: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="SHA-256 hex digests of the accepted API keys (sent as 'x-api-key').",
+        description="SHA-256 hex digests (64 hex digits) of the accepted API keys (sent as "
+        "'x-api-key'); in the environment a JSON list or a comma-separated list. A malformed "
+        "digest stops the server at start.",
     )
     requests_per_minute: int = Field(
         0,
         ge=0,
-        description="Per-key request quota per minute (0 = unlimited), for the whole deployment "
-        "when quota_replicas is set: see quota_replicas.",
+        description="Per-key quota per minute (0 = unlimited); each unary call counts one, each "
+        "article of a SummarizeStream counts one. For the whole deployment when quota_replicas "
+        "is set: see quota_replicas.",
+    )
+    quota_window_s: float = Field(
+        60.0, gt=0, description="Length of the sliding quota window, in seconds."
     )
     quota_replicas: int = Field(
         1,
@@ -161,9 +172,35 @@ class AuthSettings(BaseModel):
         """This replica's share of the per-key quota (0 = unlimited)."""
         return math.ceil(self.requests_per_minute / self.quota_replicas)
 
+    @field_validator("api_key_hashes", mode="before")
+    @classmethod
+    def _split_hashes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in (p.strip() for p in text.split(",")) if part]
+        return value
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _hashes_are_sha256(cls, value: list[str]) -> list[str]:
+        out = []
+        for i, digest in enumerate(value):
+            normal = digest.strip().lower()
+            if not _SHA256_HEX.fullmatch(normal):
+                shown = normal[:16] + ("..." if len(normal) > 16 else "")
+                raise ValueError(
+                    f"api_key_hashes[{i}] ({shown!r}) is not a SHA-256 hex digest (64 hex digits;"
+                    " make one with: printf %s KEY | sha256sum)"
+                )
+            out.append(normal)
+        return out
+
 
 class TLSSettings(BaseModel):
-    """TLS for the listening port; plaintext when no certificate is given."""
+    """TLS for the listening port; plaintext when no certificate is given. A certificate without
+    a key (or the reverse), or a client CA without both, stops the server at start."""
 
     cert_file: Path | None = Field(None, description="PEM certificate chain.")
     key_file: Path | None = Field(None, description="PEM private key.")
@@ -178,6 +215,53 @@ class TLSSettings(BaseModel):
     health_server_name: str = Field(
         "localhost",
         description="Name the health check expects in the server certificate (a DNS SAN).",
+    )
+
+    @model_validator(mode="after")
+    def _complete_or_none(self) -> TLSSettings:
+        if bool(self.cert_file) != bool(self.key_file):
+            given, missing = (
+                ("cert_file", "key_file") if self.cert_file else ("key_file", "cert_file")
+            )
+            raise ValueError(
+                f"tls.{given} is set but tls.{missing} is not: refusing to serve plaintext; "
+                "set both (TLS) or neither (plaintext)"
+            )
+        if self.client_ca_file and not self.cert_file:
+            raise ValueError(
+                "tls.client_ca_file (mTLS) needs tls.cert_file and tls.key_file: refusing to "
+                "serve plaintext"
+            )
+        for name in ("cert_file", "key_file", "client_ca_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"tls.{name}: {path} is not a readable file")
+        return self
+
+
+class AdmissionSettings(BaseModel):
+    """Admission control of the API methods (health and reflection are never limited). A call
+    over a limit is refused at once with RESOURCE_EXHAUSTED and a RetryInfo delay; while the
+    server drains, new calls get UNAVAILABLE with a RetryInfo delay."""
+
+    summarize: int = Field(64, gt=0, description="Summarize calls handled at once.")
+    translate: int = Field(32, gt=0, description="Translate calls handled at once.")
+    summarize_stream: int = Field(32, gt=0, description="SummarizeStream calls open at once.")
+    server_info: int = Field(16, gt=0, description="GetServerInfo calls handled at once.")
+    streams_per_connection: int = Field(
+        8, gt=0, description="SummarizeStream calls open at once on one client connection."
+    )
+    stream_idle_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A stream with no article in flight that sends no new article for this long "
+        "is ended with DEADLINE_EXCEEDED (its slot is freed).",
+    )
+    retry_after_s: float = Field(
+        1.0, ge=0, description="Retry delay suggested to callers refused by a limit."
+    )
+    draining_retry_after_s: float = Field(
+        0.5, ge=0, description="Retry delay suggested to callers that arrive while draining."
     )
 
 
@@ -368,13 +452,18 @@ class Settings(BaseSettings):
         "/healthz, /readyz, /openapi.json, the editor's page at /); 0 = off, -1 = any free port.",
     )
     max_message_bytes: int = Field(
-        4 * 1024 * 1024, gt=0, description="Largest gRPC message accepted or sent."
+        4 * 1024 * 1024,
+        gt=0,
+        description="Largest gRPC message accepted or sent. A larger request gets "
+        "RESOURCE_EXHAUSTED with its request id; past twice this size grpc refuses it before "
+        "the server reads it (no request id then).",
     )
     max_concurrent_rpcs: int = Field(
         256,
         gt=0,
-        description="RPCs handled at once (gRPC and HTTP each); more are refused with "
-        "RESOURCE_EXHAUSTED.",
+        description="API calls (all methods together; health and reflection not counted) "
+        "handled at once, gRPC and HTTP each; more are refused with RESOURCE_EXHAUSTED and a "
+        "retry delay.",
     )
     stream_concurrency: int = Field(
         4, gt=0, description="Articles of one SummarizeStream briefed at once."
@@ -390,8 +479,19 @@ class Settings(BaseSettings):
         ge=0,
         description="On SIGTERM: how long health says NOT_SERVING before the port closes.",
     )
+    refuse_seconds: float = Field(
+        0.3,
+        ge=0,
+        description="On SIGTERM, after the drain: how long new calls are refused with "
+        "UNAVAILABLE and a retry delay before the port closes, so calls already queued inside "
+        "grpc get an answer clients retry instead of being cancelled by the close.",
+    )
     max_connection_age_s: float = Field(
-        300.0, gt=0, description="Connections are recycled after this, so load rebalances."
+        300.0,
+        gt=0,
+        description="Connections are recycled after this, so load rebalances: the client is "
+        "asked to reconnect for new calls; calls open on the old connection (long streams "
+        "included) are never cut by the rotation.",
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
     metrics_port: int = Field(
@@ -416,6 +516,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
     models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
     cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)  # type: ignore[arg-type]
     tracing: TracingSettings = Field(default_factory=TracingSettings)  # type: ignore[arg-type]
 
     @field_validator("host")

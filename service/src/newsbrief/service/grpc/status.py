@@ -14,6 +14,22 @@ log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "internal error; the server log has the details under this request's id"
 
+# Error details travel in the trailers, which the client caps (8 KiB by default; past the hard
+# limit it sees RESOURCE_EXHAUSTED "metadata size exceeds hard limit" instead of the error).
+# Values a request echoes into an error are therefore cut to these lengths.
+MAX_MESSAGE_CHARS = 1024
+MAX_DESCRIPTION_CHARS = 256
+MAX_VIOLATIONS = 16
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marked with how much was cut."""
+    if len(text) <= limit:
+        return text
+    marker = f"... [{len(text) - limit} more chars]"
+    return text[: max(0, limit - len(marker))] + marker
+
+
 # Domain error class -> status code. The first match in order wins (subclasses first).
 STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], grpc.StatusCode], ...] = (
     (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -21,6 +37,7 @@ STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], grpc.StatusCode], ...] = (
     (e.NotReady, grpc.StatusCode.UNAVAILABLE),
     (e.Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (e.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (e.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
@@ -51,15 +68,16 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
             f"{INTERNAL_MESSAGE} (request id {request_id})" if request_id else (INTERNAL_MESSAGE)
         )
         return status
-    status.message = exc.message
+    status.message = truncate(exc.message, MAX_MESSAGE_CHARS)
     detail: object | None = None
     if isinstance(exc, e.InvalidArgument):
         detail = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description
+                    field=truncate(v.field, MAX_DESCRIPTION_CHARS),
+                    description=truncate(v.description, MAX_DESCRIPTION_CHARS),
                 )
-                for v in exc.violations
+                for v in exc.violations[:MAX_VIOLATIONS]
             ]
         )
     elif isinstance(exc, e.CapabilityUnavailable):
@@ -79,10 +97,11 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
         detail = error_details_pb2.QuotaFailure(
             violations=[
                 error_details_pb2.QuotaFailure.Violation(
-                    subject=exc.subject, description=exc.message
+                    subject=exc.subject, description=truncate(exc.message, MAX_DESCRIPTION_CHARS)
                 )
             ]
         )
+        status.details.add().Pack(_retry_info(exc.retry_after_s))
     if detail is not None:
         status.details.add().Pack(detail)
     return status

@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 
 from newsbrief.service.errors import QuotaExceeded
-from newsbrief.service.grpc.interceptors import OPEN_SERVICES, _metadata, _wrap
+from newsbrief.service.grpc.interceptors import OPEN_SERVICES, Hooks, _metadata, _wrap
 from newsbrief.service.grpc.status import code_for
 from newsbrief.service.telemetry import Telemetry
 
@@ -60,7 +60,7 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
             call = self._telemetry.request(TRANSPORT, method, headers, traced=traced)
             calls.append(call.__enter__())
 
-        def after(context: Any, error: BaseException | None) -> None:
+        def after(error: BaseException | None) -> None:
             if not calls:
                 return
             call = calls.pop()
@@ -69,4 +69,4 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
                 self._telemetry.quota_rejected(TRANSPORT)
             call.__exit__(None, None, None)
 
-        return _wrap(handler, before, after=after)
+        return _wrap(handler, Hooks(before, after=after))

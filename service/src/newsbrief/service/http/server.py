@@ -340,6 +340,7 @@ def build_app(
     keys = ApiKeys(
         settings.auth.api_key_hashes,
         requests_per_minute=settings.auth.replica_requests_per_minute,
+        window_s=settings.auth.quota_window_s,
     )
     connect = SummarizerServiceASGIApplication(
         _ConnectService(servicer),
