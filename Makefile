@@ -98,12 +98,12 @@ buf-lint: node_modules/.bin/buf
 	node_modules/.bin/buf lint
 
 lint: install buf-lint
-	$(BIN)/ruff check client/src service/src tests scripts bench
-	$(BIN)/ruff format --check client/src service/src tests scripts bench
+	$(BIN)/ruff check client/src service/src tests scripts bench eval
+	$(BIN)/ruff format --check client/src service/src tests scripts bench eval
 	$(BIN)/mypy
 
 eval: install
-	$(PY) -m newsbrief.service.evaluate --data $(DATA)
+	$(PY) -m eval.evaluate --data $(DATA)
 
 # The side-by-side benchmark (random-weight real-size models, real servers; issues 5 and 13):
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.

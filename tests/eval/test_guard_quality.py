@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from eval.evaluate_guard import evaluate_guard
 from newsbrief.service.domain import Brief
-from newsbrief.service.evaluate_guard import evaluate_guard
 from newsbrief.service.pipeline.extractive import shorten
 from newsbrief.service.pipeline.guard import SourceIndex, check_brief
 from newsbrief.service.pipeline.normalize import normalize_text

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from eval.evaluate import article_sentences, evaluate_summaries
 from newsbrief.service.domain import Budget
-from newsbrief.service.evaluate import article_sentences, evaluate_summaries
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
 from newsbrief.service.pipeline.language import LanguageDetector
 from newsbrief.service.pipeline.normalize import normalize_text

@@ -58,6 +58,18 @@ def test_summarize_html_from_stdin(server: RunningServer) -> None:
     assert "Copyright" not in out.stdout
 
 
+def test_summarize_article_text(server: RunningServer) -> None:
+    page = (FIXTURES / "en_page.html").read_text(encoding="utf-8")
+    plain = cli(server.target, "summarize", "-", stdin=page)
+    assert plain.returncode == 0, plain.stderr
+    assert "Article text:" not in plain.stdout
+    out = cli(server.target, "summarize", "-", "--article-text", stdin=page)
+    assert out.returncode == 0, out.stderr
+    _, _, article = out.stdout.partition("Article text:")
+    assert "riverside" in article.lower() and "Copyright" not in article
+    assert len(article.strip().split("\n\n")) >= 2  # paragraphs, one blank line between
+
+
 def test_summarize_errors_are_one_clear_line(server: RunningServer) -> None:
     out = cli(server.target, "summarize", "-", "--lang", "xx", stdin="Some text here.")
     assert out.returncode != 0

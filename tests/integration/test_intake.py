@@ -146,3 +146,87 @@ def test_cleaning_can_be_switched_off() -> None:
         result = c.summarize(ENGLISH_PAGE)
     assert "BOILERPLATE_REMOVED" not in _codes(result)
     assert result.metadata.dateline == ""
+
+
+# The seed case of issue 9: a scraped page whose title line is repeated at the top, then a photo
+# caption, the story, "Related Articles" with other stories, comments and app-store prompts.
+SEED_HEADLINE = "Kim Jong Un hosts talks with visiting Chinese leader in Pyongyang"
+SEED_STORY = [
+    "North Korean leader Kim Jong Un held talks with the visiting Chinese leader on Thursday, "
+    "the first such visit in fourteen years, state media reported on Friday.",
+    "The two sides discussed trade, tourism and the stalled nuclear negotiations with the "
+    "United States, according to the official news agency.",
+    "Analysts said the visit was meant to show that Beijing still holds influence over "
+    "Pyongyang as talks with Washington remain frozen.",
+    "The Chinese leader is expected to return home on Saturday after visiting a friendship "
+    "tower that honours Chinese soldiers who fought in the Korean War.",
+]
+SEED_PAGE = "\n\n".join(
+    [
+        "Home | World | Asia",
+        SEED_HEADLINE,
+        SEED_HEADLINE,
+        "Kim Jong Un greets the Chinese leader on his arrival in Pyongyang. (AP pic)",
+        *SEED_STORY,
+        "Related Articles",
+        "Seoul says it will keep up aid to the North despite missile tests",
+        "SEOUL, June 20 -- South Korea will keep sending food aid to the North, the unification "
+        "ministry said on Thursday.",
+        "Comments",
+        "jdoe42 2 hours ago",
+        "This visit changes nothing for ordinary people in the North, and everyone knows it.",
+        "Download our app on the App Store and Google Play",
+        "Get the latest news on your phone: download the app today",
+    ]
+)
+
+
+def test_seed_scraped_page_gives_the_story_under_its_headline(client: Client) -> None:
+    result = client.summarize(SEED_PAGE, max_sentences=3, include_article_text=True)
+    brief = result.brief
+    assert brief.headline == SEED_HEADLINE
+    story = _squash(" ".join(SEED_STORY))
+    for sentence in split_sentences(brief.summary, "en"):
+        assert _squash(sentence) in story
+    for text in (result.article_text, brief.summary, *brief.key_points):
+        for stray in ("AP pic", "Related", "aid to the North", "jdoe42", "App Store", "app today"):
+            assert stray not in text
+    assert result.article_text.split("\n\n") == SEED_STORY
+
+
+def test_article_text_only_when_asked(client: Client) -> None:
+    plain = client.summarize(SEED_PAGE)
+    assert plain.article_text == ""
+    asked = client.summarize(SEED_PAGE, include_article_text=True)
+    assert asked.article_text and not asked.cached  # the flag is part of the cache key
+    again = client.summarize(SEED_PAGE, include_article_text=True)
+    assert again.article_text == asked.article_text
+
+
+def test_html_article_text_is_the_main_text(client: Client) -> None:
+    story = "".join(f"<p>{p}</p>" for p in SEED_STORY)
+    page = (
+        "<html><head><title>" + SEED_HEADLINE + " | Daily Example</title>"
+        '<meta property="og:site_name" content="Daily Example"></head><body>'
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<article><h1>{SEED_HEADLINE}</h1>{story}</article>"
+        "<footer>Copyright 2019 Daily Example. All rights reserved.</footer></body></html>"
+    )
+    result = client.summarize(html=page, include_article_text=True)
+    assert result.brief.headline == SEED_HEADLINE
+    assert result.article_text.split("\n\n") == SEED_STORY
+
+
+def test_unsupported_language_gets_its_code_and_a_brief(client: Client) -> None:
+    portuguese = (
+        "O governo anunciou nesta terça-feira um novo plano para reduzir o preço dos "
+        "combustíveis, depois de semanas de protestos de camionistas em todo o país. "
+        "Segundo o ministro da Economia, as medidas entram em vigor no próximo mês e vão "
+        "custar cerca de dois mil milhões de euros aos cofres públicos. "
+        "Os sindicatos disseram que o plano chega tarde, mas que é um primeiro passo."
+    )
+    result = client.summarize(portuguese)
+    assert result.source_language.code == "pt"
+    assert "LANGUAGE_UNSUPPORTED" in _codes(result)
+    assert "Portuguese" in _codes(result)["LANGUAGE_UNSUPPORTED"]
+    assert result.brief.summary and result.method == "extractive"

@@ -144,11 +144,9 @@ def test_a_text_of_exactly_max_text_chars_is_accepted_one_more_is_not(
     assert [f for f, _ in info.value.field_violations] == ["text"]
 
 
-OLD_HTML_INTAKE = "HTML intake is replaced by trafilatura (issue 9)"
 _P = "<p>Mr. Smith said the vote on the new budget was close, and the count went on late.</p>"
 
 
-@pytest.mark.skip(reason=OLD_HTML_INTAKE)
 @pytest.mark.parametrize(
     "html",
     [

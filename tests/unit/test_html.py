@@ -1,4 +1,12 @@
-from newsbrief.service.pipeline.html import extract_html
+from newsbrief.service.domain import Article
+from newsbrief.service.pipeline.html import extract_html, headline_of
+from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.settings import IntakeSettings
+
+
+def _intake_text(html: str) -> str:
+    return take_in(Article(html=html), IntakeSettings()).text  # type: ignore[call-arg]
+
 
 PAGE = """<!doctype html>
 <html><head>
@@ -27,19 +35,18 @@ PAGE = """<!doctype html>
 
 
 def test_main_text_without_chrome() -> None:
-    page = extract_html(PAGE)
-    assert page.text.split("\n\n") == [
+    text = _intake_text(PAGE)
+    assert text.split("\n\n") == [
         "The city council approved a new flood defence plan on Tuesday after months of debate.",
         "The plan will raise the river walls by two metres & build three pumping stations.",
         "What residents say",
         "We have waited years for this, said one resident of the riverside.",
-        "Work starts in spring.",
-        "It ends within four years.",
+        "- Work starts in spring.",
+        "- It ends within four years.",
     ]
-    assert page.paragraphs == 6
     for junk in ("Home", "Share", "Photo", "Advertisement", "Related", "comment", "Copyright"):
-        assert junk not in page.text
-    assert "tracking" not in page.text
+        assert junk not in text
+    assert "tracking" not in text
 
 
 def test_metadata() -> None:
@@ -67,9 +74,10 @@ def test_densest_container_without_article_and_fallback_metadata() -> None:
     assert page.title == "Harga minyak kekal"
     assert page.byline == "Ali Ahmad"
     assert page.date == "2024-01-02"
-    assert page.text.startswith("Kerajaan mengumumkan")
-    assert "Langgan" not in page.text and "Utama" not in page.text
-    assert page.paragraphs == 3
+    text = _intake_text(html)
+    assert text.startswith("Kerajaan mengumumkan")
+    assert "Langgan" not in text and "Utama" not in text
+    assert len(text.split("\n\n")) == 3
 
 
 def test_text_between_line_breaks_and_broken_markup() -> None:
@@ -103,7 +111,26 @@ def test_lists_of_links_and_hidden_elements_are_dropped() -> None:
     <div style="display: none">191119052250266</div>
     <ul><li>Work starts in spring.</li><li>It ends within four years.</li></ul>
     </article></body></html>"""
-    text = extract_html(html).text
+    text = _intake_text(html)
     assert "Doha" not in text and "Taliban" not in text
     assert "191119052250266" not in text
     assert "Work starts in spring." in text  # a list of prose stays
+
+
+def test_headline_without_the_site_name() -> None:
+    assert headline_of({}, "", "Council approves flood plan | Example News") == (
+        "Council approves flood plan"
+    )
+    meta = {"og:title": "Flood plan - Example News", "og:site_name": "Example News"}
+    assert headline_of(meta, "", "") == "Flood plan"
+    # a section label or a site name as og:title gives way to the article's <h1>
+    assert headline_of(
+        {"og:title": "Arts"}, "Musical version of Cry-Baby comes to Broadway", ""
+    ) == ("Musical version of Cry-Baby comes to Broadway")
+    assert headline_of({}, "", "") == ""
+
+
+def test_page_without_main_text_is_not_refused() -> None:
+    html = "<html><body><div>Short note.</div><div>Another line of the page.</div></body></html>"
+    result = take_in(Article(html=html), IntakeSettings())  # type: ignore[call-arg]
+    assert "Short note." in result.text

@@ -170,6 +170,9 @@ def _print_result(result: SummarizeResult, out: TextIO) -> None:
             print(translation.brief.summary, file=out)
         for point in translation.brief.key_points:
             print(f"  - {point}", file=out)
+    if result.article_text:
+        print("\nArticle text:\n", file=out)
+        print(result.article_text, file=out)
 
 
 def _languages(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -229,6 +232,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
             method=args.method,
             max_key_points=args.key_points,
             client_reference=args.reference,
+            include_article_text=args.article_text,
         )
     if args.json:
         print(_message_json(result.raw, pb.SummarizeResponse))
@@ -504,6 +508,7 @@ _BATCH_KEYS = {
     "method",
     "key_points",
     "reference",
+    "article_text",
 }
 
 
@@ -521,6 +526,12 @@ def batch_request(record: dict[str, Any], id_: Any, *, strict: bool = False) -> 
         value = record.get(name, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name}: must be a non-negative integer")
+        return value
+
+    def bool_field(name: str) -> bool:
+        value = record.get(name, False)
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: must be true or false")
         return value
 
     unknown = set(record) - _BATCH_KEYS
@@ -553,6 +564,7 @@ def batch_request(record: dict[str, Any], id_: Any, *, strict: bool = False) -> 
         method=method,
         max_key_points=int_field("key_points"),
         client_reference=text_field("reference") or str(id_),
+        include_article_text=bool_field("article_text"),
     )
 
 
@@ -834,6 +846,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--method", choices=list(METHODS), default="auto", help="summariser (default: auto)"
     )
     s.add_argument("--reference", default="", help="client reference echoed by the server")
+    s.add_argument(
+        "--article-text",
+        action="store_true",
+        help="also print the cleaned article text the brief was made from",
+    )
     s.add_argument("--json", action="store_true", help="print the response as JSON")
     _add_connection_options(s, top=False)
 
@@ -844,7 +861,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  newsbrief batch articles.jsonl briefs.jsonl --progress\n"
         "  newsbrief batch articles.jsonl briefs.jsonl --retry-errors --concurrency 16",
         description='Each input line is {"id": ..., "text"|"html": ..., optional "title", '
-        '"lang", "to", "length", "sentences", "words", "method", "key_points", "reference"}; '
+        '"lang", "to", "length", "sentences", "words", "method", "key_points", "reference", '
+        '"article_text"}; '
         "other keys are ignored and counted (--strict refuses them). Output lines are "
         '{"id", "response"} or {"id", "error"}, with snake_case keys like the input; a re-run '
         "skips ids already in OUT.",

@@ -131,6 +131,7 @@ def summarize_request(
     method: Method = "auto",
     client_reference: str = "",
     max_key_points: int = 0,
+    include_article_text: bool = False,
 ) -> pb.SummarizeRequest:
     """Validate the options of one article and build its request (ValueError when wrong)."""
     return SummarizeRequest(
@@ -145,6 +146,7 @@ def summarize_request(
         method=method,
         client_reference=client_reference,
         max_key_points=max_key_points,
+        include_article_text=include_article_text,
     ).to_pb()
 
 
@@ -294,9 +296,11 @@ class Client:
         method: Method = "auto",
         client_reference: str = "",
         max_key_points: int = 0,
+        include_article_text: bool = False,
         timeout: float | None = None,
     ) -> SummarizeResult:
-        """Brief one article given as ``text`` or as ``html`` (exactly one of them)."""
+        """Brief one article given as ``text`` or as ``html`` (exactly one of them);
+        ``include_article_text`` returns the cleaned main text in ``article_text``."""
         request = summarize_request(
             text,
             html=html,
@@ -309,6 +313,7 @@ class Client:
             method=method,
             client_reference=client_reference,
             max_key_points=max_key_points,
+            include_article_text=include_article_text,
         )
         return SummarizeResult.from_pb(self._unary(self._stub.Summarize, request, timeout))
 
@@ -489,9 +494,11 @@ class AsyncClient:
         method: Method = "auto",
         client_reference: str = "",
         max_key_points: int = 0,
+        include_article_text: bool = False,
         timeout: float | None = None,
     ) -> SummarizeResult:
-        """Brief one article given as ``text`` or as ``html`` (exactly one of them)."""
+        """Brief one article given as ``text`` or as ``html`` (exactly one of them);
+        ``include_article_text`` returns the cleaned main text in ``article_text``."""
         request = summarize_request(
             text,
             html=html,
@@ -504,6 +511,7 @@ class AsyncClient:
             method=method,
             client_reference=client_reference,
             max_key_points=max_key_points,
+            include_article_text=include_article_text,
         )
         return SummarizeResult.from_pb(await self._unary(self._stub.Summarize, request, timeout))
 

@@ -165,6 +165,9 @@ class SummarizeResult:
     client_reference: str = ""
     method: str = ""
     metadata: ArticleMetadata = field(default_factory=ArticleMetadata)
+    article_text: str = ""
+    """The cleaned main text the brief was made from (paragraphs separated by a blank line),
+    when the request asked for it."""
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
 
@@ -182,6 +185,7 @@ class SummarizeResult:
             client_reference=msg.client_reference,
             method=msg.method,
             metadata=ArticleMetadata.from_pb(msg.metadata),
+            article_text=msg.article_text,
             raw=msg.SerializeToString(),
         )
 
@@ -367,6 +371,7 @@ class SummarizeRequest:
     method: Method = "auto"
     client_reference: str = ""
     max_key_points: int = 0
+    include_article_text: bool = False
 
     def to_pb(self) -> pb.SummarizeRequest:
         """Validate the options and build the wire message (ValueError on bad options)."""
@@ -380,6 +385,7 @@ class SummarizeRequest:
             max_words=self.max_words,
             client_reference=self.client_reference,
             max_key_points=self.max_key_points,
+            include_article_text=self.include_article_text,
         )
         if isinstance(self.target_languages, str):
             raise ValueError("target_languages must be a sequence of language codes, not a str")

@@ -31,7 +31,7 @@ SUMMARY_METHOD_EXTRACTIVE: SummaryMethod
 SUMMARY_METHOD_ABSTRACTIVE: SummaryMethod
 
 class SummarizeRequest(_message.Message):
-    __slots__ = ("text", "html", "title", "source_language", "target_languages", "length", "max_sentences", "max_words", "method", "client_reference", "max_key_points")
+    __slots__ = ("text", "html", "title", "source_language", "target_languages", "length", "max_sentences", "max_words", "method", "client_reference", "max_key_points", "include_article_text")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     HTML_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class SummarizeRequest(_message.Message):
     METHOD_FIELD_NUMBER: _ClassVar[int]
     CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     MAX_KEY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ARTICLE_TEXT_FIELD_NUMBER: _ClassVar[int]
     text: str
     html: str
     title: str
@@ -54,7 +55,8 @@ class SummarizeRequest(_message.Message):
     method: SummaryMethod
     client_reference: str
     max_key_points: int
-    def __init__(self, text: _Optional[str] = ..., html: _Optional[str] = ..., title: _Optional[str] = ..., source_language: _Optional[str] = ..., target_languages: _Optional[_Iterable[str]] = ..., length: _Optional[_Union[SummaryLength, str]] = ..., max_sentences: _Optional[int] = ..., max_words: _Optional[int] = ..., method: _Optional[_Union[SummaryMethod, str]] = ..., client_reference: _Optional[str] = ..., max_key_points: _Optional[int] = ...) -> None: ...
+    include_article_text: bool
+    def __init__(self, text: _Optional[str] = ..., html: _Optional[str] = ..., title: _Optional[str] = ..., source_language: _Optional[str] = ..., target_languages: _Optional[_Iterable[str]] = ..., length: _Optional[_Union[SummaryLength, str]] = ..., max_sentences: _Optional[int] = ..., max_words: _Optional[int] = ..., method: _Optional[_Union[SummaryMethod, str]] = ..., client_reference: _Optional[str] = ..., max_key_points: _Optional[int] = ..., include_article_text: _Optional[bool] = ...) -> None: ...
 
 class Brief(_message.Message):
     __slots__ = ("headline", "summary", "key_points")
@@ -163,7 +165,7 @@ class ArticleMetadata(_message.Message):
     def __init__(self, title: _Optional[str] = ..., byline: _Optional[str] = ..., date: _Optional[str] = ..., dateline: _Optional[str] = ..., characters: _Optional[int] = ..., sentences: _Optional[int] = ..., paragraphs: _Optional[int] = ...) -> None: ...
 
 class SummarizeResponse(_message.Message):
-    __slots__ = ("brief", "source_language", "translations", "faithfulness", "models", "warnings", "timings", "cached", "client_reference", "method", "metadata")
+    __slots__ = ("brief", "source_language", "translations", "faithfulness", "models", "warnings", "timings", "cached", "client_reference", "method", "metadata", "article_text")
     BRIEF_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     TRANSLATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +177,7 @@ class SummarizeResponse(_message.Message):
     CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_TEXT_FIELD_NUMBER: _ClassVar[int]
     brief: Brief
     source_language: DetectedLanguage
     translations: _containers.RepeatedCompositeFieldContainer[Translation]
@@ -186,7 +189,8 @@ class SummarizeResponse(_message.Message):
     client_reference: str
     method: str
     metadata: ArticleMetadata
-    def __init__(self, brief: _Optional[_Union[Brief, _Mapping]] = ..., source_language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., translations: _Optional[_Iterable[_Union[Translation, _Mapping]]] = ..., faithfulness: _Optional[_Union[Faithfulness, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., cached: _Optional[bool] = ..., client_reference: _Optional[str] = ..., method: _Optional[str] = ..., metadata: _Optional[_Union[ArticleMetadata, _Mapping]] = ...) -> None: ...
+    article_text: str
+    def __init__(self, brief: _Optional[_Union[Brief, _Mapping]] = ..., source_language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., translations: _Optional[_Iterable[_Union[Translation, _Mapping]]] = ..., faithfulness: _Optional[_Union[Faithfulness, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., cached: _Optional[bool] = ..., client_reference: _Optional[str] = ..., method: _Optional[str] = ..., metadata: _Optional[_Union[ArticleMetadata, _Mapping]] = ..., article_text: _Optional[str] = ...) -> None: ...
 
 class SummarizeStreamRequest(_message.Message):
     __slots__ = ("request",)

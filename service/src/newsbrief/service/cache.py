@@ -3,10 +3,10 @@
 The key (:func:`brief_key`) is a SHA-256 over everything that changes the output: the normalised
 text (or the raw HTML: the page is not extracted again on a hit), the title, the given source
 language, every option (length, sentence and word budgets, method, target languages in order, key
-points), the id, revision, engine, readiness and decoding parameters of every model that may take
-part, and a fingerprint of the server's own brief and language settings. What only echoes the
-request (``client_reference``) or measures it (timings) is not in the key: on a hit those are the
-current request's, and ``cached`` is true.
+points, whether the article text is returned), the id, revision, engine, readiness and decoding
+parameters of every model that may take part, and a fingerprint of the server's own brief and
+language settings. What only echoes the request (``client_reference``) or measures it (timings) is
+not in the key: on a hit those are the current request's, and ``cached`` is true.
 
 Entries are kept pickled: their size in bytes is exact, and every hit gets its own copy.
 """
@@ -50,6 +50,7 @@ def brief_key(
         "method": options.method.value,
         "targets": list(targets),
         "max_key_points": options.max_key_points,
+        "include_article_text": options.include_article_text,
         "models": [
             [m.role, m.id, m.revision, m.backend, m.ready, [list(p) for p in m.parameters]]
             for m in models

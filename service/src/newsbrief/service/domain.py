@@ -39,6 +39,8 @@ class BriefOptions:
     method: Method = Method.AUTO
     target_languages: tuple[str, ...] = ()
     max_key_points: int = 0
+    include_article_text: bool = False
+    """Return the cleaned main text the brief was made from (:attr:`BriefResult.article_text`)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class BriefResult:
     cached: bool = False
     client_reference: str = ""
     metadata: ArticleMetadata = field(default_factory=ArticleMetadata)
+    article_text: str = ""
+    """The cleaned main text, paragraphs separated by one blank line (when asked for)."""
 
 
 @dataclass

@@ -103,11 +103,34 @@ class LanguageSettings(BaseModel):
         "tell (Korean text counts its syllables).",
     )
     malay_prior: float = Field(
-        0.15,
-        ge=0,
+        -0.04,
+        ge=-0.5,
         le=0.5,
-        description="Lean towards Malay when nothing in the text tells Malay from Indonesian "
-        "(added to Malay's share of their joint score).",
+        description="Lean towards Malay (positive) or Indonesian (negative) when no word in the "
+        "text tells Malay from Indonesian (added to Malay's share of their joint score; the "
+        "default offsets the detector's slight lean to Malay on single sentences).",
+    )
+    unsupported_margin: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A text is in an unsupported language (reported with its own code and a "
+        "LANGUAGE_UNSUPPORTED warning; the brief is extractive) when, over all the languages "
+        "the detector knows, that language scores at least this much above all the supported "
+        "languages together.",
+    )
+    unsupported_min_letters: int = Field(
+        40,
+        ge=1,
+        description="Texts with fewer letters than this need unsupported_short_margin instead "
+        "of unsupported_margin to be called unsupported: the all-languages view (trigram "
+        "models) is less reliable on a few words.",
+    )
+    unsupported_short_margin: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="The margin of unsupported_margin for texts under unsupported_min_letters.",
     )
 
 
@@ -121,6 +144,20 @@ class IntakeSettings(BaseModel):
     )
     clean_html: bool = Field(
         True, description="Apply the same cleaning to the main text extracted from HTML."
+    )
+    page_dump_lines: int = Field(
+        30,
+        ge=1,
+        description="Plain text of at least this many lines is treated as a whole page dumped "
+        "to text (a scraper's output): only its lines that read as prose are kept before the "
+        "furniture cleaning.",
+    )
+    page_dump_max_lines: int = Field(
+        2000,
+        ge=1,
+        description="... and at most this many (real pages have a few hundred): jusText's "
+        "classification grows faster than linearly on many short lines, so longer text is "
+        "only cleaned by the furniture rules.",
     )
     min_kept_chars: int = Field(
         80,

@@ -59,6 +59,7 @@ def article_from_pb(request: pb.SummarizeRequest) -> tuple[Article, BriefOptions
         method=method,
         target_languages=tuple(request.target_languages),
         max_key_points=request.max_key_points,
+        include_article_text=request.include_article_text,
     )
     return article, options
 
@@ -118,6 +119,7 @@ def result_to_pb(result: BriefResult) -> pb.SummarizeResponse:
             sentences=m.sentences,
             paragraphs=m.paragraphs,
         ),
+        article_text=result.article_text,
     )
 
 

@@ -49,14 +49,13 @@ from newsbrief.service.errors import (
 )
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, shorten
 from newsbrief.service.pipeline.guard import check_brief
-from newsbrief.service.pipeline.html import extract_html
+from newsbrief.service.pipeline.intake import take_in
 from newsbrief.service.pipeline.language import (
     LanguageAnalysis,
     LanguageDetector,
 )
 from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
-from newsbrief.service.pipeline.scraped import boilerplate_warning, clean_scraped_text
 from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -96,6 +95,8 @@ class _Prepared:
     language: DetectedLanguage
     metadata: ArticleMetadata
     warnings: list[Warning]
+    article_text: str
+    """The cleaned main text with its dateline (what the response's article_text carries)."""
 
 
 class Pipeline:
@@ -281,6 +282,8 @@ class Pipeline:
                         "to translate it",
                     )
                 )
+            if not article.source_language:
+                self._require_translator(targets, lang)  # e.g. a detected unsupported language
             _check_deadline(deadline, "translate")
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
@@ -306,6 +309,7 @@ class Pipeline:
                 total_ms=(time.monotonic() - started) * 1000,
                 client_reference=article.client_reference,
                 metadata=prepared.metadata,
+                article_text=prepared.article_text if options.include_article_text else "",
             ),
         )
 
@@ -449,40 +453,9 @@ class Pipeline:
     def _prepare(self, article: Article, deadline: float | None = None) -> _Prepared:
         """Intake (HTML extraction, cleaning), language and segmentation; the deadline is
         checked between these steps too."""
-        warnings: list[Warning] = []
-        intake = self.settings.intake
-        title = normalize_text(article.title)
-        byline = date = dateline = ""
-        clean = intake.clean_text
-        if article.html is not None:
-            page = extract_html(article.html)
-            text = normalize_text(page.text)
-            title = title or normalize_text(page.title)
-            byline, date = page.byline, page.date
-            clean = intake.clean_html
-            if not text:
-                raise InvalidArgument(
-                    FieldViolation("html", "no article text was found in the page")
-                )
-        else:
-            text = normalize_text(article.text or "")
-            if not text:
-                raise InvalidArgument(FieldViolation("text", "contains no readable text"))
-        if clean:
-            _check_deadline(deadline, "clean")
-            cleaned = clean_scraped_text(
-                text,
-                title,
-                min_kept_chars=intake.min_kept_chars,
-                min_kept_ratio=intake.min_kept_ratio,
-            )
-            text = cleaned.text
-            title = title or cleaned.headline
-            byline = byline or cleaned.byline
-            dateline = cleaned.dateline
-            warning = boilerplate_warning(cleaned)
-            if warning is not None:
-                warnings.append(Warning(*warning))
+        intake = take_in(article, self.settings.intake)
+        warnings = list(intake.warnings)
+        text, title = intake.text, intake.title
         if article.source_language:
             language = DetectedLanguage(article.source_language, 1.0, given=True)
         else:
@@ -499,14 +472,14 @@ class Pipeline:
         ]
         metadata = ArticleMetadata(
             title=title,
-            byline=byline,
-            date=date,
-            dateline=dateline,
+            byline=intake.byline,
+            date=intake.date,
+            dateline=intake.dateline,
             characters=len(text),
             sentences=sum(len(p) for p in paragraphs),
             paragraphs=len(paragraphs),
         )
-        return _Prepared(text, title, paragraphs, language, metadata, warnings)
+        return _Prepared(text, title, paragraphs, language, metadata, warnings, intake.article_text)
 
     def _analyse(self, text: str) -> LanguageAnalysis:
         if self._detector is None:
@@ -726,7 +699,7 @@ def _mismatches(
 
 
 def _language_warnings(analysis: LanguageAnalysis) -> list[Warning]:
-    """LANGUAGE_MIXED / _UNDETERMINED / _AMBIGUOUS when the detector's answer is not clear-cut."""
+    """LANGUAGE_UNSUPPORTED, _MIXED, _UNDETERMINED or _AMBIGUOUS when the answer is not clear."""
     if analysis.status == "ok":
         return []
     return [Warning(f"LANGUAGE_{analysis.status.upper()}", analysis.message())]

@@ -1,8 +1,15 @@
 """Language detection and BCP-47 code handling.
 
 The public API speaks BCP-47 (``en``, ``ko``, ``ms``, ``id``); :func:`canonical_code` turns what
-callers send (``ko-KR``, ``zsm``, ``eng``) into those codes, and :class:`LanguageDetector` picks
-one of the supported languages with a confidence.
+callers send (``ko-KR``, ``zsm``, ``eng``) into those codes, and :class:`LanguageDetector` tells
+the language of a text with a confidence.
+
+Detection runs in two steps. A detector over all 75 languages lingua knows (its low-accuracy
+mode: trigram models only, about 130 MB resident and a few seconds to load, where the
+high-accuracy models of all languages take 1.3 GB and a minute) says whether the text is in one
+of the supported languages at all; a text in another language gets that language's true code
+and the status ``unsupported``. Only then does the high-accuracy detector over the supported
+languages, with word markers for Malay against Indonesian, choose among them.
 """
 
 from __future__ import annotations
@@ -24,7 +31,18 @@ LANGUAGE_NAMES: dict[str, str] = {
     "ms": "Malay",
     "id": "Indonesian",
 }
-"""English names of the languages the service knows, by BCP-47 code."""
+"""English names of the languages the service supports, by BCP-47 code."""
+
+
+def language_name(code: str) -> str:
+    """English name of a language the detector knows (``"pt"`` -> ``"Portuguese"``)."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    for language in Language.all():
+        if language.iso_code_639_1.name.casefold() == code:
+            return language.name.title()
+    return code
+
 
 _LINGUA: dict[str, Language] = {
     "en": Language.ENGLISH,
@@ -86,7 +104,16 @@ _MALAY_MARKERS = _words(
     "berjaya cuti dianggarkan seramai awak pasal cerewet hendak sejuk nafas tersilap silap "
     "pawagam telefon bimbit kualiti universiti komuniti aktiviti kemudahan lebuhraya "
     "ogos julai disember mac jun dipercayai sempena terbabit tiada "
-    "menjejaskan"
+    "menjejaskan pelbagai berbeza beza cuba lepas semalam esok petang seramai mesti kerap "
+    "sentiasa pengarah parlimen kumpulan tempatan kawasan berhampiran serantau antarabangsa "
+    "sokongan menyokong kajian penyelidik mengesahkan menafikan berlaku mangsa cedera "
+    "kemalangan pemandu kedai beg kasut memberitahu maklumat berbanding mengikut berkenaan "
+    "bermula ujian pasukan syarikat pengurus jenama bajet bilion filem muzik kelab "
+    "encik berkuasa negeri bandar laman nak memaklumkan mendapati kenyataannya "
+    "perbelanjaan pelaburan pelabur perniagaan peniaga pengeluar "
+    "pertubuhan persatuan kesihatan jualan bahagian kebelakangan ketelusan penyiasatan "
+    "dikenali dijumpai merebak rantau standard parti teruk mempunyai berbincang menjerit "
+    "bertanggungjawab rosak merancang umur kebanyakan perlawanan jurulatih"
 )
 _INDONESIAN_MARKERS = _words(
     "bahwa karena bisa yaitu uang mau pemerintah kemarin nggak enggak gak rupiah "
@@ -96,10 +123,21 @@ _INDONESIAN_MARKERS = _words(
     "bandara pemilu proyek kampanye dokter kendaraan pajak pria bapak paham pikir "
     "berhasil libur napas maret juni juli agustus desember bioskop ponsel telepon "
     "kualitas universitas aktivitas komunitas kapasitas mayoritas identitas realitas "
-    "prioritas fasilitas kayak gimana"
+    "prioritas fasilitas kayak gimana tersebut berbagai berbeda beda coba sore besok "
+    "senantiasa mantan direktur parlemen kelompok lokal setempat dukungan "
+    "mendukung penelitian peneliti mengonfirmasi terjadi kecelakaan pengemudi sopir "
+    "toko tas sepatu informasi dibandingkan terkait dimulai tes manajer merek "
+    "miliar film musik klub anggota provinsi imbuhnya bagian dikenal ditemukan standar "
+    "partai parah memiliki berdiskusi berteriak rusak berencana saksikan gawang pelatih "
+    "menambahkan penyerangan siang gratis belanja pengusaha investasi investor bisnis produksi "
+    "kesehatan"
 )
-_MALAY_BIGRAMS = frozenset({"pilihan raya", "dewan rakyat", "ibu bapa", "kanak kanak"})
-_INDONESIAN_BIGRAMS = frozenset({"rumah sakit", "kereta api", "anak anak", "sepak bola"})
+_MALAY_BIGRAMS = frozenset(
+    {"pilihan raya", "dewan rakyat", "ibu bapa", "kanak kanak", "ke atas", "oleh kerana"}
+)
+_INDONESIAN_BIGRAMS = frozenset(
+    {"rumah sakit", "kereta api", "anak anak", "sepak bola", "tanggung jawab", "memberi tahu"}
+)
 _LATIN_CODES = ("en", "ms", "id")
 
 # Function words, for short texts where lingua's character models are least sure.
@@ -120,18 +158,27 @@ class LanguageAnalysis:
 
     language: DetectedLanguage
     status: str = "ok"
-    """``ok``; ``mixed`` (no language holds most of the text); ``undetermined`` (no letters, or
-    no language above the confidence threshold); ``ambiguous`` (Malay or Indonesian, and the
-    text does not say which: reported as the preferred one)."""
+    """``ok``; ``unsupported`` (a language the service does not support, reported with its own
+    code and the detector's confidence); ``mixed`` (no language holds most of the text);
+    ``undetermined`` (no letters, or no language above the confidence threshold);
+    ``ambiguous`` (Malay or Indonesian, and the text does not say which: reported as the
+    preferred one)."""
     shares: dict[str, float] = field(default_factory=dict)
     """Share of the text's letters per language, where the text was looked at in parts."""
 
     def message(self) -> str:
         """A sentence for the caller when the status is not ``ok``."""
         lang = self.language
+        if self.status == "unsupported":
+            return (
+                f"the text is in {language_name(lang.code)} ({lang.code}, confidence "
+                f"{lang.confidence:.2f}), which this server does not support; the brief was made "
+                "by the extractive summariser with generic sentence rules, so check it; give "
+                "source_language if the detection is wrong"
+            )
         if self.status == "mixed":
             parts = ", ".join(
-                f"{LANGUAGE_NAMES.get(c, c)} {share:.0%}"
+                f"{language_name(c)} {share:.0%}"
                 for c, share in sorted(self.shares.items(), key=lambda kv: -kv[1])
                 if share >= 0.05
             )
@@ -179,6 +226,16 @@ class LanguageDetector:
         )
         self._detector = builder.with_preloaded_language_models().build()
         self._code_of = {lang: code for code, lang in _LINGUA.items()}
+        # every language lingua knows, to tell "not a supported language" (see the module doc)
+        self._all = (
+            LanguageDetectorBuilder.from_all_languages()
+            .with_low_accuracy_mode()
+            .with_preloaded_language_models()
+            .build()
+        )
+        self.unsupported_margin = settings.unsupported_margin
+        self.unsupported_min_letters = settings.unsupported_min_letters
+        self.unsupported_short_margin = settings.unsupported_short_margin
 
     def detect(self, text: str) -> DetectedLanguage:
         """Detect the language of ``text``; ``"und"`` when unsure, mixed or without letters."""
@@ -224,6 +281,42 @@ class LanguageDetector:
                 return LanguageAnalysis(DetectedLanguage("ko", conf))
         if len(letters) < self.min_letters:
             return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
+        result = self._detect_supported(sample, letters)
+        # the all-languages view (trigrams only) is less sure of a few words: it must then
+        # be clearer before a text is called unsupported, and an unclear one stays 'und'
+        # (a Chinese, Japanese or Thai character carries about a word: it counts three letters)
+        dense = sum(1 for ch in letters if "\u0e00" <= ch <= "\u0e7f" or ch >= "\u2e80")
+        short = len(letters) + 2 * dense < self.unsupported_min_letters
+        if short and result.language.code == UNDETERMINED:
+            return result
+        other, other_score, supported_mass = self._broad(sample)
+        margin = self.unsupported_short_margin if short else self.unsupported_margin
+        if other and other_score >= supported_mass + margin:
+            return LanguageAnalysis(DetectedLanguage(other, round(other_score, 4)), "unsupported")
+        if result.language.code == UNDETERMINED:
+            return result
+        # never surer that it is this language than that it is a supported language at all
+        capped = min(result.language.confidence, round(supported_mass, 4))
+        return LanguageAnalysis(DetectedLanguage(result.language.code, capped), result.status)
+
+    def _broad(self, sample: str) -> tuple[str, float, float]:
+        """The best language outside the supported ones with its score ("" when the best of all
+        is a supported one), and the joint score of the supported languages, over all the
+        languages lingua knows (Malay and Indonesian count as one when either is supported)."""
+        family = set(self.supported)
+        if family & {"ms", "id"}:
+            family |= {"ms", "id"}
+        supported_mass = 0.0
+        best, best_score = "", 0.0
+        for value in self._all.compute_language_confidence_values(sample):
+            code = value.language.iso_code_639_1.name.casefold()
+            if code in family:
+                supported_mass += float(value.value)
+            elif float(value.value) > best_score:
+                best, best_score = code, float(value.value)
+        return best, best_score, min(1.0, supported_mass)
+
+    def _detect_supported(self, sample: str, letters: list[str]) -> LanguageAnalysis:
         values = self._detector.compute_language_confidence_values(sample)
         scores = {
             self._code_of[v.language]: float(v.value) for v in values if v.language in self._code_of

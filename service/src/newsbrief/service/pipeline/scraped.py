@@ -15,11 +15,17 @@ and returned as metadata.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .segment import _line_continues, split_paragraphs, split_sentences
+
+if TYPE_CHECKING:
+    from collections.abc import Set
 
 # Kinds of removed text, as reported to callers.
 HEADLINE = "repeated headline"
@@ -159,6 +165,7 @@ _CAPTION = re.compile(
     | ^(?i:image|photo)\s+(?i:copyright|caption|credit)\b
     | ^\[?\s*(?:사진|그래픽|영상|자료사진|연합뉴스\s*자료사진)\s*[=:\]]
     | \(\s*(?:photo|picture|image|pic|foto|gambar|사진)\b[^)]{0,60}\)\s*$
+    | \([^()]{0,40}\b(?i:photo|pic|picture|image|foto|gambar)s?\)\s*$
     | \b(?:photo|picture|image|credit)s?\s*:\s*[A-Z][^.]{0,60}$
     | (?:^|[^\s\u2013\u2014-]\s)(?:REUTERS|AFP|AP\ Photo|Getty\ Images|EPA|EPA-EFE|Bernama|Yonhap)
         (?:\s*/\s*[A-Z][\w .'-]{0,40})?\s*$
@@ -428,6 +435,7 @@ def clean_scraped_text(
     *,
     min_kept_chars: int = 80,
     min_kept_ratio: float = 0.05,
+    extracted: bool = False,
 ) -> CleanedText:
     """The main story of ``text`` (scraped or copied from a news page) and what was removed.
 
@@ -435,7 +443,10 @@ def clean_scraped_text(
     and so does everything from the first sign of a following story on: a related-stories
     heading, a second dateline, or a headline followed by a source/time line. When what is left
     has fewer than ``min_kept_chars`` letters or ``min_kept_ratio`` of the original's, the
-    original text is returned unchanged with ``kept_original`` set.
+    original text is returned unchanged with ``kept_original`` set. ``extracted=True`` is for
+    text an HTML extractor already cut to one article: a paragraph that seems to start another
+    story (a headline, a second dateline) and a repeated paragraph are kept, as there they are
+    more often the article's own.
     """
     paragraphs = _paragraphs(text)
     if not paragraphs:
@@ -461,7 +472,7 @@ def clean_scraped_text(
             removed[RELATED] += len(rest)
             related_stories += max(1, _count_stories(rest[1:]))
             break
-        if body_seen >= 1 and _starts_next_story(paragraphs, i, body_seen):
+        if not extracted and body_seen >= 1 and _starts_next_story(paragraphs, i, body_seen):
             rest = paragraphs[i:]
             removed[RELATED] += len(rest)
             related_stories += max(1, _count_stories(rest))
@@ -490,14 +501,14 @@ def clean_scraped_text(
             removed[kind] += 1
             i += 1
             continue
-        if norm and norm in seen and _size(para) >= 3:
+        if not extracted and norm and norm in seen and _size(para) >= 3:
             removed[DUPLICATE] += 1
             i += 1
             continue
         if not body_seen and not headline and not title_norm and _is_headline_like(para):
             # the first headline-like line before the story is its headline
             nxt = _next_content(paragraphs, i + 1, norm)
-            if nxt is not None and is_body(nxt):
+            if (nxt is not None and is_body(nxt)) or _repeated_before_story(paragraphs, i, norm):
                 headline = para.strip()
                 seen.add(norm)
                 if kept:
@@ -546,21 +557,21 @@ def _paragraphs(text: str) -> list[str]:
     out: list[str] = []
     for block in split_paragraphs(text):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
-        current = ""
+        current: list[str] = []  # the lines of the paragraph being joined
         for line in lines:
             if (
                 current
-                and len(current.rsplit("\n", 1)[-1]) >= 40
-                and _line_continues(current, line)
+                and len(current[-1]) >= 40
+                and _line_continues(current[-1], line)
                 and _furniture(line) is None
             ):
-                current += "\n" + line
+                current.append(line)
                 continue
             if current:
-                out.append(current)
-            current = line
+                out.append("\n".join(current))
+            current = [line]
         if current:
-            out.append(current)
+            out.append("\n".join(current))
     return out
 
 
@@ -568,12 +579,24 @@ def _byline_name(paragraph: str) -> str:
     return _BYLINE_PREFIX.sub("", paragraph.strip().rstrip(".,"))
 
 
+_LOOKAHEAD = 8  # paragraphs: how far a headline looks for its story (bounded: linear time)
+
+
 def _next_content(paragraphs: list[str], start: int, skip: str = "") -> str | None:
-    """The next paragraph that is not furniture (nor a repeat of ``skip``)."""
-    for para in paragraphs[start:]:
+    """The next paragraph that is not furniture (nor a repeat of ``skip``), within a few."""
+    for j in range(start, min(len(paragraphs), start + _LOOKAHEAD)):
+        para = paragraphs[j]
         if _furniture(para) is None and _norm(para) != skip:
             return para
     return None
+
+
+def _repeated_before_story(paragraphs: list[str], i: int, norm: str) -> bool:
+    """Whether paragraph ``i`` is a title line that the page repeats right away (a page's
+    headline, then the article's own) with the story a few paragraphs on."""
+    if i + 1 >= len(paragraphs) or _norm(paragraphs[i + 1]) != norm:
+        return False
+    return any(is_body(p) for p in paragraphs[i + 2 : i + 2 + _LOOKAHEAD])
 
 
 def _starts_next_story(paragraphs: list[str], i: int, body_seen: int) -> bool:
@@ -637,3 +660,30 @@ def boilerplate_warning(cleaned: CleanedText) -> tuple[str, str] | None:
         f"removed {cleaned.removed_total} paragraphs that were not part of the article: "
         f"{cleaned.describe()}",
     )
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    import justext
+
+    words: set[str] = set()
+    for language in justext.get_stoplists():
+        words.update(justext.get_stoplist(language))
+    return frozenset(words)
+
+
+def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
+    """The lines of a whole-page text dump that read as prose, blank-line separated ("" when
+    none does). Each line is a paragraph, classified by jusText (length, share of stop words of
+    all the languages it knows, and its neighbours: a short line between prose is prose), the
+    algorithm behind trafilatura's own fallback; a page dump has no markup left for anything
+    that needs the page's structure."""
+    import justext
+
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    markup = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    paragraphs = justext.justext(
+        f"<html><body>{markup}</body></html>".encode(),
+        frozenset(stopwords) if stopwords is not None else _stopwords(),
+    )
+    return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)

@@ -1,6 +1,6 @@
 """Offline evaluation of the built-in NLP stages (what ``make eval`` runs).
 
-``python -m newsbrief.service.evaluate --data ../shared/data [--out reports/]`` scores the
+``python -m eval.evaluate --data ../shared/data [--out reports/]`` scores the
 extractive brief against a Lead-3 baseline computed in the same run (ROUGE-1/2/L F1, stemming on,
 per data set), the intake (:mod:`.evaluate_intake`: main-text extraction beside trafilatura,
 language detection, properties of Korean and Malay briefs) and the faithfulness guard
@@ -18,15 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import Budget
-from .evaluate_guard import evaluate_guard
-from .evaluate_guard import to_markdown as guard_markdown
-from .evaluate_intake import evaluate_intake
-from .evaluate_intake import to_markdown as intake_markdown
-from .pipeline.extractive import ExtractiveSummarizer
-from .pipeline.normalize import normalize_text
-from .pipeline.segment import split_paragraphs, split_sentences
-from .settings import BriefSettings
+from eval.evaluate_guard import evaluate_guard
+from eval.evaluate_guard import to_markdown as guard_markdown
+from eval.evaluate_intake import evaluate_intake
+from eval.evaluate_intake import to_markdown as intake_markdown
+from newsbrief.service.domain import Budget
+from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
+from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.settings import BriefSettings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
@@ -91,9 +91,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m newsbrief.service.evaluate", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__)
     parser.add_argument(
         "--data", type=Path, default=Path("../shared/data"), help="the evaluation data folder"
     )

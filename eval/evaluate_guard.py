@@ -8,7 +8,7 @@ least one number, date, name or quotation missing from the article. Reported: pr
 recall of the "unfaithful" verdict, overall, for cased and lowercased summaries (FRANK stores
 most of them lowercased, which hides names from a capitalisation-based check), and per system.
 
-``python -m newsbrief.service.evaluate_guard --data ../shared/data`` prints the table; ``make
+``python -m eval.evaluate_guard --data ../shared/data`` prints the table; ``make
 eval`` includes it.
 """
 
@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import Brief
-from .pipeline.guard import SourceIndex, check_brief
-from .pipeline.normalize import normalize_text
+from newsbrief.service.domain import Brief
+from newsbrief.service.pipeline.guard import SourceIndex, check_brief
+from newsbrief.service.pipeline.normalize import normalize_text
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -130,9 +130,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m newsbrief.service.evaluate_guard", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m eval.evaluate_guard", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument(
         "--label-below",

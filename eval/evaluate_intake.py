@@ -1,12 +1,14 @@
 """Quality report of the intake stages (part of ``make eval``).
 
-* Main-text extraction on ``boilerplate/`` (17 scraped news pages of the scrapinghub
-  article-extraction-benchmark): precision, recall and F1 per page as that benchmark scores them
-  (``evaluate.py`` upstream: shingles of 4 consecutive ``\\w+`` tokens, true/false
-  positives normalised per page), for the service's intake (stdlib extractor + furniture
-  cleaning) beside trafilatura's default settings, run on the same pages in the same process.
-* Language detection: the articles of ``non_english/`` and the sentences of the NTREX and
-  Tatoeba files of ``translation/``, accuracy per language (English sources counted once).
+* Main-text extraction on ``extraction_dev/`` (333 development pages of five public benchmarks,
+  with whole-page text dumps) and ``boilerplate/`` (17 pages): precision, recall and F1 per page
+  as the scrapinghub article-extraction-benchmark scores them (shingles of 4 consecutive
+  ``\\w+`` tokens), overall and per source, for the server's own intake
+  (:func:`newsbrief.service.pipeline.intake.take_in`, never a copy) of the HTML and of the
+  dumps, beside trafilatura's default settings on the same pages in the same run.
+* Language detection: the sentences of ``langid_dev/`` (supported and unsupported languages),
+  the articles of ``non_english/`` and the sentences of the NTREX and Tatoeba files of
+  ``translation/``, accuracy per language (English sources counted once).
 * Korean and Malay briefs: the language of the brief, every summary sentence taken from the
   article, and the length within the rule (:func:`..pipeline.extractive.length_units`:
   whitespace words; Korean non-space characters / 3).
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import statistics
@@ -22,14 +25,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import Budget
-from .pipeline.extractive import KOREAN_CHARS_PER_WORD, ExtractiveSummarizer, length_units
-from .pipeline.html import extract_html
-from .pipeline.language import LanguageDetector
-from .pipeline.normalize import normalize_text
-from .pipeline.scraped import clean_scraped_text
-from .pipeline.segment import split_paragraphs, split_sentences
-from .settings import BriefSettings, IntakeSettings, LanguageSettings
+from newsbrief.service.domain import Article, Budget
+from newsbrief.service.pipeline.extractive import (
+    KOREAN_CHARS_PER_WORD,
+    ExtractiveSummarizer,
+    length_units,
+)
+from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.pipeline.language import LanguageDetector
+from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.pipeline.scraped import clean_scraped_text
+from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -66,78 +73,111 @@ def shingle_prf(predicted: str, expected: str) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def intake_html_text(html: str, settings: IntakeSettings | None = None) -> str:
-    """The article text the service takes from ``html``: extraction, normalisation, cleaning;
-    the dateline (kept as metadata by the service) is put back in front for scoring."""
-    settings = settings or IntakeSettings()  # type: ignore[call-arg]
-    page = extract_html(html)
-    text = normalize_text(page.text)
-    if not settings.clean_html:
-        return text
-    cleaned = clean_scraped_text(
-        text,
-        normalize_text(page.title),
-        min_kept_chars=settings.min_kept_chars,
-        min_kept_ratio=settings.min_kept_ratio,
-    )
-    return f"{cleaned.dateline} {cleaned.text}" if cleaned.dateline else cleaned.text
-
-
-def _trafilatura() -> Any:
-    try:
-        import trafilatura
-    except ImportError:
-        return None
-    return trafilatura
+def intake_text(article: Article, settings: IntakeSettings | None = None) -> str:
+    """The article text the server takes from ``article`` (what ``article_text`` returns):
+    :func:`newsbrief.service.pipeline.intake.take_in`, the server's own intake."""
+    return take_in(article, settings or IntakeSettings()).article_text  # type: ignore[call-arg]
 
 
 def _summary(scores: list[tuple[float, float, float]]) -> dict[str, float]:
     precision = statistics.fmean(s[0] for s in scores)
     recall = statistics.fmean(s[1] for s in scores)
     return {
+        "n": len(scores),
+        "mean_f1": round(statistics.fmean(s[2] for s in scores), 4),
         "median_f1": round(statistics.median(s[2] for s in scores), 4),
         "min_f1": round(min(s[2] for s in scores), 4),
         "mean_precision": round(precision, 4),
         "mean_recall": round(recall, 4),
         # the benchmark's headline figure: F1 of the mean precision and mean recall
-        "f1_of_means": round(2 * precision * recall / (precision + recall), 4),
+        "f1_of_means": round(2 * precision * recall / (precision + recall), 4)
+        if precision + recall
+        else 0.0,
     }
+
+
+def _read_page(root: Path, row: dict[str, Any], key: str) -> str:
+    path = root / row[key]
+    if path.suffix == ".gz":
+        with gzip.open(path) as f:
+            return f.read().decode("utf-8", errors="replace")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _by_source(
+    rows: list[dict[str, Any]], scores: list[tuple[float, float, float]]
+) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[tuple[float, float, float]]] = {}
+    for row, score in zip(rows, scores, strict=True):
+        groups.setdefault(row.get("source_dataset", "all"), []).append(score)
+    return {name: _summary(group) for name, group in sorted(groups.items())}
+
+
+def evaluate_pages(root: Path, *, scraped: bool = True) -> dict[str, Any]:
+    """Benchmark P/R/F1 of one folder of pages (``index.jsonl``, html, expected and, where
+    given, scraped text dumps), overall and per ``source_dataset``: the service's intake of the
+    HTML beside trafilatura's default settings (same pages, same run), and of the dumps."""
+    import trafilatura
+
+    rows = list(_jsonl(root / "index.jsonl"))
+    ours: list[tuple[float, float, float]] = []
+    theirs: list[tuple[float, float, float]] = []
+    dumps: list[tuple[float, float, float]] = []
+    dump_rows: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    for row in rows:
+        html = _read_page(root, row, "html_path")
+        expected = row.get("expected_text") or _read_page(root, row, "expected_path")
+        score = shingle_prf(intake_text(Article(html=html)), expected)
+        baseline = shingle_prf(trafilatura.extract(html) or "", expected)
+        ours.append(score)
+        theirs.append(baseline)
+        page: dict[str, Any] = {
+            "id": row["id"],
+            "source": row.get("source_dataset", ""),
+            "lang": row.get("lang", ""),
+            "newsbrief": [round(x, 4) for x in score],
+            "trafilatura": [round(x, 4) for x in baseline],
+        }
+        if scraped and row.get("scraped_path"):
+            dump = shingle_prf(
+                intake_text(Article(text=_read_page(root, row, "scraped_path"))), expected
+            )
+            dumps.append(dump)
+            dump_rows.append(row)
+            page["scraped"] = [round(x, 4) for x in dump]
+        pages.append(page)
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "scoring": "scrapinghub article-extraction-benchmark: 4-token shingles, per page",
+        "trafilatura_version": trafilatura.__version__,
+        "html": {
+            "newsbrief": _summary(ours),
+            "trafilatura": _summary(theirs),
+            "sources": {
+                name: {"newsbrief": s, "trafilatura": _by_source(rows, theirs)[name]}
+                for name, s in _by_source(rows, ours).items()
+            },
+            # pages the service fails where trafilatura does well: the done-when rule
+            "lost_pages": [
+                p["id"] for p in pages if p["trafilatura"][2] >= 0.8 and p["newsbrief"][2] < 0.5
+            ],
+        },
+        "pages": pages,
+    }
+    if dumps:
+        out["scraped"] = {"newsbrief": _summary(dumps), "sources": _by_source(dump_rows, dumps)}
+    return out
 
 
 def evaluate_extraction(data: Path) -> dict[str, Any]:
-    """Per-page P/R/F1 of the service's HTML intake and of trafilatura (default settings)."""
-    root = data / "boilerplate"
-    traf = _trafilatura()
-    pages: list[dict[str, Any]] = []
-    ours: list[tuple[float, float, float]] = []
-    theirs: list[tuple[float, float, float]] = []
-    for row in _jsonl(root / "index.jsonl"):
-        html = (root / row["html_path"]).read_text(encoding="utf-8", errors="replace")
-        expected = row.get("expected_text") or (root / row["expected_path"]).read_text("utf-8")
-        page: dict[str, Any] = {
-            "id": row["id"][:12],
-            "url": row.get("url", ""),
-            "lang": row["lang"],
-        }
-        score = shingle_prf(intake_html_text(html), expected)
-        ours.append(score)
-        page["newsbrief"] = [round(x, 4) for x in score]
-        if traf is not None:
-            score = shingle_prf(traf.extract(html) or "", expected)
-            theirs.append(score)
-            page["trafilatura"] = [round(x, 4) for x in score]
-        pages.append(page)
-    out: dict[str, Any] = {
-        "n": len(pages),
-        "scoring": "scrapinghub article-extraction-benchmark: 4-token shingles, per page",
-        "newsbrief": _summary(ours) if ours else {},
-        "pages": pages,
+    """:func:`evaluate_pages` of ``extraction_dev/`` (development pages of five benchmarks, with
+    scraped dumps) and of ``boilerplate/`` (17 pages), where present."""
+    return {
+        name: evaluate_pages(data / name)
+        for name in ("extraction_dev", "boilerplate")
+        if (data / name / "index.jsonl").is_file()
     }
-    if traf is not None:
-        out["trafilatura"] = {"version": getattr(traf, "__version__", "?"), **_summary(theirs)}
-    else:
-        out["trafilatura"] = {"error": "not installed (pip install -r requirements-dev.txt)"}
-    return out
 
 
 # ---- language detection --------------------------------------------------------------------
@@ -162,6 +202,20 @@ def evaluate_languages(data: Path, settings: LanguageSettings) -> dict[str, Any]
         }
         out[name]["errors"] = dict(wrong)
 
+    langid = data / "langid_dev" / "sentences.jsonl"
+    if langid.is_file():
+        rows = list(_jsonl(langid))
+        score("langid_dev sentences", [(r["text"], r["lang"]) for r in rows])
+        supported = set(settings.supported)
+        sure_wrong = ambiguous = 0
+        for r in rows:
+            analysis = detector.analyse(r["text"])
+            found = analysis.language
+            if r["lang"] not in supported and found.code in supported and found.confidence >= 0.9:
+                sure_wrong += 1
+            ambiguous += analysis.status == "ambiguous"
+        out["langid_dev sentences"]["unsupported_as_supported_0.9"] = sure_wrong
+        out["langid_dev sentences"]["ambiguous"] = ambiguous
     rows = list(_jsonl(data / "non_english" / "ko_ms_news.jsonl"))
     score("non_english articles", [(r["text"], r["lang"]) for r in rows])
     for corpus in ("ntrex", "tatoeba"):
@@ -262,54 +316,82 @@ def evaluate_intake(data: Path) -> dict[str, Any]:
     }
 
 
+def _row(name: str, s: dict[str, float]) -> str:
+    return (
+        f"| {name} | {s['n']} | {s['mean_f1']:.3f} | {s['median_f1']:.3f} | {s['min_f1']:.3f} | "
+        f"{s['mean_precision']:.3f} | {s['mean_recall']:.3f} | {s['f1_of_means']:.3f} |"
+    )
+
+
+_HEADER = [
+    "| system / source | pages | mean F1 | median F1 | min F1 | mean P | mean R | F1 of means |",
+    "|---|---|---|---|---|---|---|---|",
+]
+
+
+def extraction_markdown(name: str, ex: dict[str, Any]) -> list[str]:
+    """Tables of one :func:`evaluate_pages` report: HTML (service and trafilatura, overall and
+    per source) and scraped dumps (per source)."""
+    html = ex["html"]
+    traf = f"trafilatura {ex['trafilatura_version']} default"
+    lines = [
+        f"### Main-text extraction from HTML: {name} ({ex['n']} pages, {ex['scoring']})",
+        "",
+        *_HEADER,
+        _row("**newsbrief, all**", html["newsbrief"]),
+        _row(f"**{traf}, all**", html["trafilatura"]),
+    ]
+    for source, pair in html["sources"].items() if len(html["sources"]) > 1 else ():
+        lines.append(_row(f"newsbrief, {source}", pair["newsbrief"]))
+        lines.append(_row(f"{traf}, {source}", pair["trafilatura"]))
+    lost = html["lost_pages"]
+    lines += [
+        "",
+        f"Pages under 0.5 where trafilatura scores 0.8 or more: {len(lost)}"
+        + (f" ({', '.join(lost)})" if lost else "")
+        + ".",
+    ]
+    if "scraped" in ex:
+        lines += [
+            "",
+            f"### Scraped whole-page text dumps: {name} (the service's text intake)",
+            "",
+            *_HEADER,
+            _row("**newsbrief, all**", ex["scraped"]["newsbrief"]),
+            *(_row(f"newsbrief, {k}", v) for k, v in ex["scraped"]["sources"].items()),
+        ]
+    return lines
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     """Markdown tables of :func:`evaluate_intake`'s report."""
-    ex = report["extraction"]
-    traf = ex["trafilatura"]
-    has_traf = "error" not in traf
-    lines = [
-        f"### Main-text extraction ({ex['n']} pages, {ex['scoring']})",
-        "",
-        "| system | median F1 | min F1 | mean P | mean R | F1 of means |",
-        "|---|---|---|---|---|---|",
-    ]
-    systems = [("newsbrief intake", ex["newsbrief"])]
-    if has_traf:
-        systems.append((f"trafilatura {traf['version']} (default)", traf))
-    for name, s in systems:
-        lines.append(
-            f"| {name} | {s['median_f1']:.3f} | {s['min_f1']:.3f} | {s['mean_precision']:.3f} | "
-            f"{s['mean_recall']:.3f} | {s['f1_of_means']:.3f} |"
-        )
-    if not has_traf:
-        lines.append(f"| trafilatura | {traf['error']} | | | | |")
+    lines: list[str] = []
+    for name, ex in report["extraction"].items():
+        lines += [*extraction_markdown(name, ex), ""]
     lines += [
-        "",
-        "| page | lang | newsbrief P / R / F1 | trafilatura P / R / F1 |",
-        "|---|---|---|---|",
-    ]
-    for page in ex["pages"]:
-        url = page["url"].split("//", 1)[-1][:50]
-        ours = " / ".join(f"{x:.3f}" for x in page["newsbrief"])
-        theirs = " / ".join(f"{x:.3f}" for x in page.get("trafilatura", [])) or "-"
-        lines.append(f"| {url} | {page['lang']} | {ours} | {theirs} |")
-    lines += [
-        "",
         "### Language detection accuracy",
         "",
         "| data | language | n | accuracy |",
         "|---|---|---|---|",
     ]
     errors: list[str] = []
+    notes: list[str] = []
     for name, per_lang in report["language"].items():
         for lang, r in per_lang.items():
-            if lang == "errors":
-                continue
-            lines.append(f"| {name} | {lang} | {r['n']} | {r['accuracy']:.3f} |")
+            if isinstance(r, dict) and "accuracy" in r:
+                lines.append(f"| {name} | {lang} | {r['n']} | {r['accuracy']:.3f} |")
+        if "unsupported_as_supported_0.9" in per_lang:
+            notes.append(
+                f"{name}: unsupported-language sentences reported as a supported language with "
+                f"confidence >= 0.9: {per_lang['unsupported_as_supported_0.9']}; "
+                f"LANGUAGE_AMBIGUOUS: {per_lang['ambiguous']}"
+            )
         if per_lang["errors"]:
             errors.append(
                 f"{name}: " + ", ".join(f"{k} x{v}" for k, v in sorted(per_lang["errors"].items()))
             )
+    if notes:
+        lines += ["", *(f"{n}." for n in notes)]
     if errors:
         lines += ["", "Errors (expected->detected): " + "; ".join(errors) + "."]
     props = report["properties"]

@@ -1,0 +1,1 @@
+"""Offline evaluation of the service's own code (``make eval``); not part of any distribution."""
