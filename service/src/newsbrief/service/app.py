@@ -26,6 +26,7 @@ from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,13 @@ class App:
     pipeline up (then SERVING); ``await stop()`` drains (NOT_SERVING, in-flight RPCs finish
     within ``grace_seconds``) and closes."""
 
-    def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline: Pipeline | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.settings = settings
         if pipeline is None:
             pipeline = Pipeline(
@@ -52,6 +59,9 @@ class App:
                 summarizer=build_summarizer(settings),
             )
         self.pipeline = pipeline
+        self.telemetry = telemetry or Telemetry.from_settings(settings)
+        self.telemetry.watch(pipeline)
+        self.metrics_port = 0
         self.health = HealthServicer()
         self.admission = Admission.from_settings(
             settings.admission, total=settings.max_concurrent_rpcs
@@ -72,11 +82,15 @@ class App:
                 access_log_enabled=s.logging.access_log, max_message_bytes=s.max_message_bytes
             )
         ]
+        if self.telemetry.enabled:
+            from newsbrief.service.grpc.telemetry import TelemetryInterceptor
+
+            interceptors.append(TelemetryInterceptor(self.telemetry))
         if s.auth.api_key_hashes:
-            interceptors.append(
+            interceptors.append(  # this replica's share of the deployment's quota
                 ApiKeyInterceptor(
                     s.auth.api_key_hashes,
-                    requests_per_minute=s.auth.requests_per_minute,
+                    requests_per_minute=s.auth.replica_requests_per_minute,
                     window_s=s.auth.quota_window_s,
                 )
             )
@@ -131,10 +145,13 @@ class App:
             )
         await server.start()
         self._server = server
+        if s.metrics_port:
+            self.metrics_port = self.telemetry.serve(s.metrics_host, s.metrics_port)
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
         if s.http_port:
             self._http = HttpServer(
-                build_app(servicer, s, self.serving), grace_seconds=s.grace_seconds
+                build_app(servicer, s, self.serving, telemetry=self.telemetry),
+                grace_seconds=s.grace_seconds,
             )
             self.http_port = await self._http.start(s.host, max(s.http_port, 0))
             log.info("HTTP/JSON on %s:%d", s.host, self.http_port)
@@ -199,6 +216,7 @@ class App:
         else:
             await self._server.stop(left)
         self.pipeline.close()
+        await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
         self._stopped.set()
         log.info("stopped")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -41,6 +42,9 @@ OTHER_VARIABLES = frozenset(
         "NEWSBRIEF_DATA_DIR",
         "NEWSBRIEF_FUZZ_SCALE",
         "NEWSBRIEF_BROWSER_TEST",
+        "NEWSBRIEF_CHROMIUM",
+        "NEWSBRIEF_CHROMEDRIVER",
+        "NEWSBRIEF_DEPLOY_TOOLS",
     }
 )
 _config_file: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -211,11 +215,25 @@ class AuthSettings(BaseModel):
         0,
         ge=0,
         description="Per-key quota per minute (0 = unlimited); each unary call counts one, each "
-        "article of a SummarizeStream counts one.",
+        "article of a SummarizeStream counts one. For the whole deployment when quota_replicas "
+        "is set: see quota_replicas.",
     )
     quota_window_s: float = Field(
         60.0, gt=0, description="Length of the sliding quota window, in seconds."
     )
+    quota_replicas: int = Field(
+        1,
+        ge=1,
+        description="Replicas that share requests_per_minute. Counters are kept in each replica "
+        "(no shared store on the request path); each replica allows its share, "
+        "ceil(requests_per_minute / quota_replicas), which holds a key to its quota when clients "
+        "spread calls evenly (round_robin over a headless Service). Set it to the replica count.",
+    )
+
+    @property
+    def replica_requests_per_minute(self) -> int:
+        """This replica's share of the per-key quota (0 = unlimited)."""
+        return math.ceil(self.requests_per_minute / self.quota_replicas)
 
     @field_validator("api_key_hashes", mode="before")
     @classmethod
@@ -251,6 +269,15 @@ class TLSSettings(BaseModel):
     key_file: Path | None = Field(None, description="PEM private key.")
     client_ca_file: Path | None = Field(
         None, description="PEM CA bundle; when set, clients must present a certificate (mTLS)."
+    )
+    health_ca_file: Path | None = Field(
+        None,
+        description="CA the health check (`newsbrief-server health`) trusts for cert_file; "
+        "default: client_ca_file, else cert_file itself (a self-signed certificate).",
+    )
+    health_server_name: str = Field(
+        "localhost",
+        description="Name the health check expects in the server certificate (a DNS SAN).",
     )
 
     @model_validator(mode="after")
@@ -305,6 +332,26 @@ class LoggingSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_lines: bool = Field(False, description="Write logs as JSON lines.")
     access_log: bool = Field(True, description="Log one line per RPC.")
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces: one span per RPC (the caller's W3C ``traceparent`` is its parent),
+    one per pipeline stage and one per model batch. Off by default: nothing is imported then."""
+
+    enabled: bool = Field(False, description="Record traces (needs the tracing extra).")
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/gRPC collector address (e.g. http://otel-collector:4317); empty = "
+        "spans are recorded for in-process exporters only.",
+    )
+    otlp_insecure: bool = Field(True, description="Plaintext to the collector (no TLS).")
+    service_name: str = Field("newsbrief", description="The service.name resource attribute.")
+    sample_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a caller's sampling decision is followed.",
+    )
 
 
 class DecodingSettings(BaseModel):
@@ -511,6 +558,19 @@ class Settings(BaseSettings):
         "included) are never cut by the rotation.",
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus /metrics endpoint (HTTP); 0 = no metrics.",
+    )
+    metrics_host: str = Field("0.0.0.0", description="Address the /metrics endpoint listens on.")
+    models_dir: Path | None = Field(
+        None,
+        description="One folder for all model files (a container's models volume): the Hugging "
+        "Face cache goes to <models_dir>/hf/hub and converted models to <models_dir>/ct2, unless "
+        "models.cache_dir or models.ct2_dir are set.",
+    )
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     brief: BriefSettings = Field(default_factory=BriefSettings)
     language: LanguageSettings = Field(default_factory=LanguageSettings)
@@ -521,6 +581,7 @@ class Settings(BaseSettings):
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @field_validator("host")
     @classmethod
@@ -528,6 +589,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("host must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _models_under_models_dir(self) -> Settings:
+        if self.models_dir is not None:
+            given = self.models.model_fields_set
+            if "cache_dir" not in given:
+                self.models.cache_dir = self.models_dir / "hf" / "hub"
+            if "ct2_dir" not in given:
+                self.models.ct2_dir = self.models_dir / "ct2"
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -51,6 +51,7 @@ from newsbrief.service.models.protocols import (
 )
 from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.settings import BatchingSettings
+from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class _Item(Generic[K, T, R]):
     seq: int
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[R]
+    trace: Any = None  # the submitting request's trace context (tracing on)
 
 
 def _resolve(future: asyncio.Future[Any], result: Any) -> None:
@@ -112,6 +114,9 @@ def _unit_cost(_: object) -> int:
 
 class MicroBatcher(Generic[K, T, R]):
     """Groups concurrent ``submit`` calls into batched calls of ``fn`` on worker threads."""
+
+    #: Batch metrics and spans (set by ``Telemetry.watch``; a no-op by default).
+    telemetry: Telemetry = NO_TELEMETRY
 
     def __init__(
         self,
@@ -254,6 +259,7 @@ class MicroBatcher(Generic[K, T, R]):
             with self._cond:
                 self.stats.expired += len(payloads)
             raise DeadlineExceeded(f"the deadline passed before the {self.name} model was called")
+        trace = self.telemetry.capture()
         items = [
             _Item(
                 key=key,
@@ -264,6 +270,7 @@ class MicroBatcher(Generic[K, T, R]):
                 seq=0,
                 loop=loop,
                 future=loop.create_future(),
+                trace=trace,
             )
             for p in payloads
         ]
@@ -430,12 +437,18 @@ class MicroBatcher(Generic[K, T, R]):
         if not live:
             return
         started = time.monotonic()
+        traces = [item.trace for item in live]
         try:
-            results = list(self._fn(key, [item.payload for item in live]))
-            if len(results) != len(live):
-                raise BatchError(
-                    f"the {self.name} model returned {len(results)} results for {len(live)} inputs"
-                )
+            with self.telemetry.batch(
+                self.name, traces, sum(i.cost for i in live), len(live)
+            ) as batch:
+                results = list(self._fn(key, [item.payload for item in live]))
+                if len(results) != len(live):
+                    raise BatchError(
+                        f"the {self.name} model returned {len(results)} results for "
+                        f"{len(live)} inputs"
+                    )
+                batch.done(results, self._cost)
         except Exception as exc:
             log.error(
                 "%s batch of %d items (key %r) failed", self.name, len(live), key, exc_info=exc

@@ -63,6 +63,7 @@ from newsbrief.service.pipeline.validate import (
     validate_translate,
 )
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.translation_cache import TranslationCache
 
@@ -77,6 +78,9 @@ NO_TRANSLATOR_HELP = (
 
 class Pipeline:
     """Briefs and translations of articles. Thread-safe; one instance per server."""
+
+    #: Stage metrics and spans (set by ``Telemetry.watch``; a no-op by default).
+    telemetry: Telemetry = NO_TELEMETRY
 
     def __init__(
         self,
@@ -182,16 +186,17 @@ class Pipeline:
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
-            outcome = await abstractive(
-                neural,
-                prepared,
-                outcome,
-                budget,
-                self.settings.brief.headline_max_words,
-                run=self._run,
-                timings=timings,
-                deadline=deadline,
-            )
+            with self.telemetry.stage("abstractive"):  # the model's brief and its guard
+                outcome = await abstractive(
+                    neural,
+                    prepared,
+                    outcome,
+                    budget,
+                    self.settings.brief.headline_max_words,
+                    run=self._run,
+                    timings=timings,
+                    deadline=deadline,
+                )
         warnings = [*prepared.warnings, *outcome.notices]
         translations: list[Translation] = []
         models = list(outcome.models)
@@ -210,9 +215,10 @@ class Pipeline:
             )
             check_deadline(deadline, "translate")
             t0 = time.monotonic()
-            translations, more, counts = await translate_brief(
-                self.translations, translator, outcome.brief, lang, targets, deadline
-            )
+            with self.telemetry.stage("translate"):
+                translations, more, counts = await translate_brief(
+                    self.translations, translator, outcome.brief, lang, targets, deadline
+                )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
             timings.update(counts)  # texts asked, sent to the model, answered by the cache
@@ -262,9 +268,10 @@ class Pipeline:
                     )
                 )
         translator = self._require_translator(targets, None if source else language.code)
-        out, warnings = await translate_texts(
-            self.translations, translator, clean, language.code, targets, deadline
-        )
+        with self.telemetry.stage("translate"):  # target languages side by side
+            out, warnings = await translate_texts(
+                self.translations, translator, clean, language.code, targets, deadline
+            )
         return TranslateResult(
             language=language,
             translations=out,
@@ -461,6 +468,7 @@ class Pipeline:
         check_deadline(deadline, stage)
         t0 = time.monotonic()
         try:
-            return await self._run(fn, *args)
+            with self.telemetry.stage(stage):
+                return await self._run(fn, *args)
         finally:
             timings[stage] = (time.monotonic() - t0) * 1000
