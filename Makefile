@@ -1,4 +1,5 @@
-# newsbrief: `make install` then `make run` (serve) or `make test` (tests).
+# newsbrief: `make run` (serve: installs only the service, seconds), `make install` (everything
+# for development) then `make test`; `make install-models` adds the neural model engines.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,20 +10,47 @@ GEN    := client/src/newsbrief/v1
 # Generated for the HTTP/JSON front end (service distribution): Connect stubs and OpenAPI 3.1.
 GEN_HTTP := service/src/newsbrief/v1/newsbrief_connect.py service/src/newsbrief/service/http/openapi.json
 DATA   ?= ../shared/data
+# Kubernetes manifest checkers (kubernetes-validate, checkov), in their own environment: their
+# dependencies are not the service's.
+DEPLOY_VENV ?= .venv-deploy
+# Where `make install-models` takes torch from: the CPU-only wheels (empty = the default index).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
+.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
-$(VENV)/.installed: client/pyproject.toml service/pyproject.toml requirements-dev.txt constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
-	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e ./client
-	$(PIP) install --quiet -c constraints.txt --config-settings editable_mode=compat -e './service[hf,ct2,eval]'
+# The service and its runtime dependencies only: what `make run` needs. The venv is made without
+# its own pip when the interpreter's pip can install into it (`pip --python`): seeding pip into a
+# new venv takes longer than the rest of `make run` but the install itself.
+$(VENV)/.runtime: client/pyproject.toml service/pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PY) -m pip --version >/dev/null 2>&1; then pip="$(PY) -m pip"; \
+	elif $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip --python $(PY)"; \
+	else $(PY) -m ensurepip --default-pip && pip="$(PY) -m pip"; fi; \
+	$$pip install --quiet -c constraints.txt $(EDITABLE) -e ./client -e ./service
 	touch $@
 
-run: install
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt
+	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2,eval,tracing]'
+	touch $@
+
+$(DEPLOY_VENV)/.installed: requirements-deploy.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet -r requirements-deploy.txt
+	touch $@
+
+# The neural model engines (transformers with a CPU-only torch, CTranslate2) beside the service.
+install-models: $(VENV)/.runtime
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip
+	$(PIP) install --quiet -c constraints.txt $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch
+	$(PIP) install --quiet -c constraints.txt $(EDITABLE) -e './service[hf,ct2]'
+
+run: $(VENV)/.runtime
 	$(BIN)/newsbrief-server
 
 # Model weights from the Hugging Face Hub at the presets' pinned revisions (needs network):
@@ -32,7 +60,7 @@ models: install
 	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
 test: install
-	$(PY) -m pytest -q tests
+	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
 
 # The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
 # with hypothesis' statistics (examples run per test).
@@ -73,11 +101,12 @@ lint: install buf-lint
 	$(BIN)/ruff check client/src service/src tests scripts bench eval
 	$(BIN)/ruff format --check client/src service/src tests scripts bench eval
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 eval: install
 	$(PY) -m eval.evaluate --data $(DATA)
 
-# The side-by-side benchmark (random-weight real-size models, real servers; issues 5 and 13):
+# The side-by-side benchmark (random-weight real-size models, real server over gRPC):
 # writes bench/RESULTS.md and bench/results.json; models are built once under bench/out/.
 bench: install
 	$(PY) -m bench.run
@@ -98,4 +127,4 @@ docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -45,7 +45,7 @@ def memory_kb() -> dict[str, int]:
 
 
 def _engine_args(new_tokens: int, beam: int = 1) -> dict[str, Any]:
-    from newsbrief.service.backends.presets import Decoding, get_preset
+    from newsbrief.service.models.presets import Decoding, get_preset
 
     preset = get_preset("m2m100-418m")
     return {
@@ -62,7 +62,7 @@ class TorchEngine:
     def __init__(self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1) -> None:
         import torch
 
-        from newsbrief.service.backends.hf_translate import HFTranslationEngine
+        from newsbrief.service.models.hf.translate import HFTranslationEngine
 
         torch.set_num_threads(threads)
         self.engine = HFTranslationEngine.load(model_dir, **_engine_args(new_tokens, beam))
@@ -78,7 +78,7 @@ class CT2Engine:
     """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported."""
 
     def __init__(self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1) -> None:
-        from newsbrief.service.backends.ct2 import CT2TranslationEngine
+        from newsbrief.service.models.ct2.translate import CT2TranslationEngine
 
         self.engine = CT2TranslationEngine.load(
             model_dir,

@@ -5,8 +5,9 @@ with random weights: ``facebook/m2m100_418M``'s config (12+12 layers, d_model 10
 16 heads, vocabulary 128,112). The tokenizer is a small BPE sentencepiece model trained in a
 second on generated English/Korean/Malay text; its ``vocab.json`` is padded with filler entries
 so that, with the 100 registered ``__xx__`` language tokens and the 8 made-up words, the
-tokenizer's vocabulary is exactly the model's (MODELS.md traps 3 and 4). Output is junk; the
-decode length is forced (min = max new tokens) so every engine does the same work.
+tokenizer's vocabulary is exactly the model's (otherwise a language code could silently become
+the unknown token). Output is junk; the decode length is forced (min = max new tokens) so every
+engine does the same work.
 
 ``python -m bench.models`` builds what is missing under ``bench/out/`` (git-ignored).
 """
@@ -30,7 +31,7 @@ OUT_DIR = BENCH_DIR / "out"
 REPO = BENCH_DIR.parent
 
 # facebook/m2m100_418M config.json (published hyper-parameters).
-M2M100_418M = {
+M2M100_418M: dict[str, Any] = {
     "vocab_size": 128112,
     "d_model": 1024,
     "encoder_layers": 12,
@@ -200,10 +201,10 @@ def convert_ct2(hf: Path, out: Path, quantization: str = "int8") -> tuple[Path, 
         shutil.rmtree(out)
     started = time.monotonic()
     try:
-        from newsbrief.service.backends.ct2 import convert_checkpoint
+        from newsbrief.service.models.ct2.convert import convert_checkpoint
 
         convert_checkpoint(hf, out, quantization=quantization, force=True)
-        how = "newsbrief.service.backends.ct2.convert_checkpoint"
+        how = "newsbrief.service.models.ct2.convert.convert_checkpoint"
     except ImportError as exc:
         log.info("project converter not available (%s): using ctranslate2's converter", exc)
         from ctranslate2.converters import TransformersConverter
@@ -254,10 +255,10 @@ if __name__ == "__main__":
     main()
 
 
-# ---- summarisers (issue 13): distilbart-cnn-12-6 and mT5-base (XL-Sum) shapes -------------------
+# ---- summarisers: distilbart-cnn-12-6 and mT5-base (XL-Sum) shapes ----------------------------
 
 # sshleifer/distilbart-cnn-12-6 config.json (published hyper-parameters)
-DISTILBART_CNN_12_6 = {
+DISTILBART_CNN_12_6: dict[str, Any] = {
     "vocab_size": 50264,
     "d_model": 1024,
     "encoder_layers": 12,
@@ -276,7 +277,7 @@ DISTILBART_CNN_12_6 = {
     "forced_bos_token_id": 0,
 }
 # csebuetnlp/mT5_multilingual_XLSum config.json (mT5-base)
-MT5_BASE = {
+MT5_BASE: dict[str, Any] = {
     "vocab_size": 250112,
     "d_model": 768,
     "d_kv": 64,
@@ -346,7 +347,11 @@ def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path
         for line in (root / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
         if line.strip()
     ]
-    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    tokenizer = BartTokenizer(
+        vocab=vocab,
+        merges=merges,  # type: ignore[arg-type]  # pairs, as the tokenizer reads merges.txt
+        model_max_length=1024,
+    )
     if len(tokenizer) != DISTILBART_CNN_12_6["vocab_size"]:
         raise RuntimeError(f"tokenizer vocabulary {len(tokenizer)} != the model's")
     model = BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6))
@@ -386,7 +391,7 @@ def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]
         encoding="utf-8",
     )
     tokenizer = T5Tokenizer.from_pretrained(hf)
-    # MT5Config forces tie_word_embeddings=True (MODELS.md trap 5): the encoder's and decoder's
+    # MT5Config forces tie_word_embeddings=True: the encoder's and decoder's
     # embeddings are the shared matrix, as in the real checkpoint; its output projection is its
     # own (582M parameters in all). Building with the flag off would also untie the encoder's and
     # decoder's embeddings (966M).

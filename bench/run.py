@@ -1,4 +1,4 @@
-"""The side-by-side benchmark (issues 5 and 13): ``make bench`` or ``python -m bench.run``.
+"""The side-by-side benchmark: ``make bench`` or ``python -m bench.run``.
 
 Builds the random-weight M2M100-418M checkpoint (and its CTranslate2 int8 conversion), then, in
 one run on this machine, measures:
@@ -400,19 +400,16 @@ async def row3_bare_pipeline(
 ) -> dict[str, Any]:
     """The bare pipeline call (no gRPC) in this process, with the no-op backend behind the
     micro-batcher (as the server has it) or the no-op translator called directly."""
-    from bench.translators import NoopBackend, NoopTranslator
-    from newsbrief.service.batching import BatchedTranslator
+    from bench.translators import NoopTranslator, noop_batched
     from newsbrief.service.domain import Article, BriefOptions
     from newsbrief.service.pipeline.core import Pipeline
     from newsbrief.service.settings import Settings
 
-    settings = Settings(cache={"enabled": False})  # type: ignore[arg-type]
+    settings = Settings(cache={"enabled": False})
     batching = settings.models.translator.batching
     if max_wait_ms is not None:
         batching = batching.model_copy(update={"max_wait_ms": max_wait_ms})
-    translator = (
-        BatchedTranslator(NoopBackend(), batching, workers=1) if batched else NoopTranslator()
-    )
+    translator = noop_batched(batching) if batched else NoopTranslator()
     pipeline = Pipeline(settings, translator=translator)
     await pipeline.start()
     options = BriefOptions(target_languages=("ko",), **BRIEF_OPTIONS)
@@ -489,11 +486,11 @@ def row2(plan: Plan, models: Any, results: dict[str, Any]) -> None:
         except Exception as exc:
             results["models"]["nllb"] = {"error": f"{type(exc).__name__}: {exc}"}
             log.exception("NLLB-shaped model not built")
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
+    probes: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for _ in range(plan.probe_rounds):
         for name, path in engines.items():
-            rounds[name].append(probe_engine(name, path, plan))
-    results["row2"] = {name: best_round(runs) for name, runs in rounds.items()}
+            probes[name].append(probe_engine(name, path, plan))
+    results["row2"] = {name: best_round(runs) for name, runs in probes.items()}
     log.info("row2: %s", results["row2"])
 
 
@@ -712,9 +709,9 @@ DEDUP_ARTICLE = (
 
 async def dedup_effect(client: AsyncClient, i: int) -> list[dict[str, Any]]:
     """Texts sent to the model per translated brief (ko + ms, default length), before (every
-    field of the brief, per language: what was sent before issue 13) and after: a first brief
-    (repeats within it sent once), the same article again with the result cache off (answered
-    by the sentence cache), and the article updated with one more sentence."""
+    field of the brief, per language: what was sent before the translation cache) and after: a
+    first brief (repeats within it sent once), the same article again with the result cache off
+    (answered by the sentence cache), and the article updated with one more sentence."""
     text = DEDUP_ARTICLE.format(i=i)
     cases = [
         ("first brief of an article", text),

@@ -14,9 +14,9 @@ import logging
 import signal
 from pathlib import Path
 
-from bench.translators import NaiveTranslator, NoopBackend
+from bench.translators import NaiveTranslator, noop_batched
 from newsbrief.service.app import App
-from newsbrief.service.batching import BatchedTranslator
+from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.observability import configure_logging
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import load_settings
@@ -32,10 +32,8 @@ async def _serve(translator_kind: str, model: Path | None, new_tokens: int, thre
         assert model is not None, "--model is needed for the naive translator"
         translator = NaiveTranslator(model, new_tokens=new_tokens, threads=threads)
         translator.warm_up()
-    else:  # the no-op backend served like the real engines: through the micro-batcher
-        translator = BatchedTranslator(
-            NoopBackend(), settings.models.translator.batching, workers=1
-        )
+    else:  # the no-op engine served like the real engines: through the micro-batcher
+        translator = noop_batched(settings.models.translator.batching)
     app = App(settings, pipeline=Pipeline(settings, translator=translator))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

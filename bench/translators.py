@@ -1,22 +1,27 @@
 """Translators that exist only for the benchmark, behind the service's ``Translator`` Protocol.
 
-- :class:`NaiveTranslator`: the baseline of issue 5, a loop that calls ``generate()`` once per
-  text of each request, fp32 torch, on one worker thread (no batching across requests, none
-  within a request).
-- :class:`NoopBackend`: a blocking backend that returns its input, served like the real engines
-  through the micro-batcher (``BatchedTranslator``); :class:`NoopTranslator` returns its input
-  with no batcher at all. Together they measure what the service costs around a backend.
+- :class:`NaiveTranslator`: the baseline, a loop that calls ``generate()`` once per text of each
+  request, fp32 torch, on one worker thread (no batching across requests, none within a
+  request).
+- :class:`NoopEngine`: a blocking engine that returns its input, served like the real engines
+  through the micro-batcher (:func:`noop_batched`); :class:`NoopTranslator` returns its input
+  with no batcher at all. Together they measure what the service costs around an engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
+from newsbrief.service.models.batching import BatchedTranslator
+from newsbrief.service.models.protocols import Translated
+from newsbrief.service.models.worker import ModelWorker
+from newsbrief.service.settings import BatchingSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +40,20 @@ def _noop_info() -> ModelInfo:
     )
 
 
-class NoopBackend:
-    """A blocking translation backend that returns its input (for ``BatchedTranslator``)."""
+class NoopEngine:
+    """A blocking translation engine that returns its input."""
 
+    max_input_tokens = 1024
+
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
+        return Translated(list(texts))
+
+
+def noop_batched(settings: BatchingSettings) -> BatchedTranslator:
+    """The no-op engine behind the micro-batcher, as the server runs a real engine (one
+    worker); ``start()`` it like any managed model."""
     info = _noop_info()
-
-    def supports(self, source: str, target: str) -> bool:
-        return source in M2M100_LANGS and target in M2M100_LANGS
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
-        return list(texts)
+    return BatchedTranslator(ModelWorker(info, lambda: (NoopEngine(), info)), settings, workers=1)
 
 
 class NoopTranslator:
@@ -62,8 +71,8 @@ class NoopTranslator:
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
-        return list(texts)
+    ) -> Translated:
+        return Translated(list(texts))
 
     def close(self) -> None:
         pass
@@ -127,10 +136,12 @@ class NaiveTranslator:
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
+    ) -> Translated:
         """The naive loop ignores deadlines: it does what it is given, in order."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, self._loop, texts, source, target)
+        return Translated(
+            await loop.run_in_executor(self._worker, self._loop, texts, source, target)
+        )
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)

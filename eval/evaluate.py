@@ -24,9 +24,9 @@ from eval.evaluate_intake import evaluate_intake
 from eval.evaluate_intake import to_markdown as intake_markdown
 from newsbrief.service.domain import Budget
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.normalize import normalize_text
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import BriefSettings
+from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     report = {
-        "summaries": evaluate_summaries(data, BriefSettings()),  # type: ignore[call-arg]
+        "summaries": evaluate_summaries(data, BriefSettings()),
         "intake": evaluate_intake(data),
         "guard": evaluate_guard(data),
     }

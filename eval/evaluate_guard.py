@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 
 from newsbrief.service.domain import Brief
 from newsbrief.service.pipeline.guard import SourceIndex, check_brief
-from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.text.normalize import normalize_text
+
+_UNK = re.compile(r"\bUNK\b")
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -81,8 +84,8 @@ def evaluate_guard(data: Path, label_below: float = 1.0) -> dict[str, Any]:
             pair = (predicted, label)
             case = "lowercased" if item.get("lowercased") else "cased"
             keys = ["all", case, f"{row['dataset']}", f"system:{item['model']}"]
-            if "UNK" not in summary.split():
-                keys.append("without UNK tokens")  # s2s writes UNK for rare words
+            if not _UNK.search(summary):  # s2s writes UNK for rare words ("UNK," too)
+                keys.append("without UNK tokens")
             for key in keys:
                 groups.setdefault(key, []).append(pair)
             if predicted and len(examples) < 12:

@@ -33,10 +33,10 @@ from newsbrief.service.pipeline.extractive import (
 )
 from newsbrief.service.pipeline.intake import take_in
 from newsbrief.service.pipeline.language import LanguageDetector
-from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.pipeline.scraped import clean_scraped_text
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
+from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -76,7 +76,7 @@ def shingle_prf(predicted: str, expected: str) -> tuple[float, float, float]:
 def intake_text(article: Article, settings: IntakeSettings | None = None) -> str:
     """The article text the server takes from ``article`` (what ``article_text`` returns):
     :func:`newsbrief.service.pipeline.intake.take_in`, the server's own intake."""
-    return take_in(article, settings or IntakeSettings()).article_text  # type: ignore[call-arg]
+    return take_in(article, settings or IntakeSettings()).article_text
 
 
 def _summary(scores: list[tuple[float, float, float]]) -> dict[str, float]:
@@ -307,11 +307,11 @@ def evaluate_intake(data: Path) -> dict[str, Any]:
     """The whole intake report."""
     return {
         "extraction": evaluate_extraction(data),
-        "language": evaluate_languages(data, LanguageSettings()),  # type: ignore[call-arg]
+        "language": evaluate_languages(data, LanguageSettings()),
         "properties": evaluate_properties(
             data,
-            BriefSettings(),  # type: ignore[call-arg]
-            LanguageSettings(),  # type: ignore[call-arg]
+            BriefSettings(),
+            LanguageSettings(),
         ),
     }
 

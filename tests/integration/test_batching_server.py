@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
-from newsbrief.service.batching import BatchedTranslator
 from newsbrief.service.domain import ModelInfo
+from newsbrief.service.models.batching import BatchedTranslator
+from newsbrief.service.models.protocols import Translated
+from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings
 from tests.conftest import RunningServer, make_settings
@@ -35,20 +38,15 @@ class GatedEngine:
         self.entered = threading.Event()
         self.lock = threading.Lock()
 
-    @property
-    def info(self) -> ModelInfo:
-        return ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"), ready=True)
+    max_input_tokens = 1000
 
-    def supports(self, source: str, target: str) -> bool:
-        return True
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         with self.lock:
             self.calls.append((list(texts), target))
         if self.hold.is_set():
             self.entered.set()
             assert self.gate.wait(30), "gate never opened"
-        return [f"[{target}] {t}" for t in texts]
+        return Translated([f"[{target}] {t}" for t in texts])
 
     def seen(self) -> list[str]:
         return [t for texts, _ in self.calls for t in texts]
@@ -57,7 +55,12 @@ class GatedEngine:
 def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
     # both caches off: repeated briefs reach the batcher (what these tests are about)
     settings = make_settings(cache={"enabled": False, "translations": {"enabled": False}})
-    translator = BatchedTranslator(engine, BatchingSettings(max_wait_ms=20, **batching), workers=1)
+    info = ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"))
+    translator = BatchedTranslator(
+        ModelWorker(info, lambda: (engine, info)),
+        BatchingSettings(max_wait_ms=20, **batching),
+        workers=1,
+    )
     return RunningServer(settings, pipeline=Pipeline(settings, translator=translator))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def _assert_extractive(result_text: str, article: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(server: RunningServer) -> Client:
+def client(server: RunningServer) -> Iterator[Client]:
     with Client(server.target, timeout=30) as c:
         yield c
 

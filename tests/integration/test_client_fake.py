@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -110,7 +111,7 @@ def test_error_mapping_with_details(fake: FakeServer) -> None:
 
 
 def test_summarize_many_over_the_stream(fake: FakeServer) -> None:
-    requests = [
+    requests: list[dict[str, Any]] = [
         {"text": "first article here", "client_reference": "a"},
         {"text": "bad", "client_reference": "b"},
         {"html": "<p>third one</p>", "client_reference": "c", "target_languages": ["ko"]},

@@ -1,4 +1,4 @@
-"""Every row of the error table (DESIGN.md §3), its status and details, over the wire; the server
+"""Every row of the error table (README, "API"), its status and details, over the wire; the server
 keeps serving after each."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -31,7 +32,7 @@ ARTICLE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def client(server: RunningServer) -> Client:
+def client(server: RunningServer) -> Iterator[Client]:
     with Client(server.target, retries=0) as c:
         yield c
 
@@ -129,7 +130,7 @@ class _ScriptedPipeline(Pipeline):
 
 
 @pytest.fixture()
-def scripted() -> tuple[RunningServer, _ScriptedPipeline]:
+def scripted() -> Iterator[tuple[RunningServer, _ScriptedPipeline]]:
     pipeline = _ScriptedPipeline()
     running = RunningServer(pipeline.settings, pipeline=pipeline, wait_ready=False)
     try:
@@ -204,7 +205,7 @@ def test_concurrency_limit_is_resource_exhausted(scripted) -> None:  # type: ign
 
 
 @pytest.fixture(scope="module")
-def keyed() -> RunningServer:
+def keyed() -> Iterator[RunningServer]:
     digest = hashlib.sha256(b"s3cret-key").hexdigest()
     running = RunningServer(
         make_settings(auth={"api_key_hashes": [digest], "requests_per_minute": 3})

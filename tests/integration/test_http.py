@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def debug(reply: httpx.Response, type_name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def stub(server: RunningServer) -> pb_grpc.SummarizerServiceStub:
+def stub(server: RunningServer) -> Iterator[pb_grpc.SummarizerServiceStub]:
     with grpc.insecure_channel(server.target) as channel:
         yield pb_grpc.SummarizerServiceStub(channel)
 
@@ -221,7 +222,7 @@ KEY = "cms-key-1"
 
 
 @pytest.fixture(scope="module")
-def keyed() -> RunningServer:
+def keyed() -> Iterator[RunningServer]:
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     running = RunningServer(
         make_settings(http_port=-1, auth={"api_key_hashes": [digest], "requests_per_minute": 3})

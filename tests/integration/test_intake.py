@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from newsbrief.client import Client
-from newsbrief.service.pipeline.segment import split_sentences
+from newsbrief.service.text.segment import split_sentences
 from tests.conftest import RunningServer, make_settings
 from tests.unit.test_scraped import ENGLISH_PAGE, KOREAN_PAGE, MAIN, MALAY_PAGE
 

@@ -34,9 +34,10 @@ def test_a_bad_article_in_the_middle_gets_its_own_error(server: RunningServer) -
     assert set(by_ref) == {"a", "b", "bad", "bad2", "c"}
     for ref, lang in (("a", "en"), ("b", "ko"), ("c", "ms")):
         assert by_ref[ref].ok
-        assert by_ref[ref].result is not None
-        assert by_ref[ref].result.source_language.code == lang
-        assert by_ref[ref].result.client_reference == ref
+        result = by_ref[ref].result
+        assert result is not None
+        assert result.source_language.code == lang
+        assert result.client_reference == ref
     assert isinstance(by_ref["bad"].error, InvalidArgumentError)
     assert ("text", "must not be empty (send text or html)") in by_ref["bad"].error.field_violations
     assert isinstance(by_ref["bad2"].error, InvalidArgumentError)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 from newsbrief.client import (
     Client,
@@ -22,7 +23,7 @@ ARTICLE = (Path(__file__).resolve().parent.parent / "fixtures" / "en_article.txt
 
 
 def test_item_errors_carry_precondition_and_field_details(server: RunningServer) -> None:
-    requests = [
+    requests: list[dict[str, Any]] = [
         {"text": ARTICLE, "target_languages": ["ko"], "client_reference": "needs-model"},
         {"text": "", "source_language": "xx", "client_reference": "bad"},
     ]

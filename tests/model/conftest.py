@@ -178,6 +178,7 @@ def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     tokenizer = T5Tokenizer.from_pretrained(str(folder))
     torch.manual_seed(0)
+    start: dict[str, Any] = {"decoder_start_token_id": 0}  # taken, not declared, by T5Config
     config = T5Config(
         vocab_size=len(tokenizer),
         d_model=32,
@@ -186,9 +187,9 @@ def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         num_layers=1,
         num_decoder_layers=1,
         num_heads=2,
-        decoder_start_token_id=0,
         pad_token_id=0,
         eos_token_id=1,
+        **start,
     )
     T5ForConditionalGeneration(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -88,7 +88,13 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for line in (folder / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
         if line.strip()
     ]
-    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=BART_MAX_INPUT)
+    tokenizer = BartTokenizer(
+        vocab=vocab,
+        merges=merges,  # type: ignore[arg-type]  # pairs, as the tokenizer reads merges.txt
+        model_max_length=BART_MAX_INPUT,
+    )
+    # as distilbart-cnn's config says; a keyword transformers takes but does not declare
+    forced: dict[str, Any] = {"forced_bos_token_id": tokenizer.bos_token_id}
     config = BartConfig(
         vocab_size=len(tokenizer),
         d_model=32,
@@ -103,7 +109,7 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
-        forced_bos_token_id=tokenizer.bos_token_id,
+        **forced,
     )
     model = _seeded(BartForConditionalGeneration, config)
     out = folder / "model"

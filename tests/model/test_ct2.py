@@ -1,6 +1,6 @@
 """The CTranslate2 engine on the tiny checkpoints (M2M100 model with NllbTokenizer and with
 M2M100Tokenizer), converted at test time. float32 greedy output equals transformers greedy output
-token for token; int8 is compared on structure only (it may change a greedy token, MODELS.md).
+token for token; int8 is compared on structure only (it may change a greedy token).
 Serving a converted model imports neither torch nor transformers (checked in a subprocess)."""
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ from typing import Any
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.backends.ct2 import (
-    TOKENIZER_DIR,
-    CT2TranslationEngine,
-    CT2Translator,
-    PieceTokenizer,
-    convert_checkpoint,
-    convert_preset,
-    ct2_model_dir,
-    is_ct2_dir,
-)
-from newsbrief.service.backends.presets import PRESETS, Decoding
-from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+from newsbrief.service.models.ct2.convert import convert_checkpoint, convert_preset
+from newsbrief.service.models.ct2.runtime import TOKENIZER_DIR, ct2_model_dir, is_ct2_dir
+from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
+from newsbrief.service.models.ct2.translate import CT2TranslationEngine
+from newsbrief.service.models.factory import build_summarizer, build_translator
+from newsbrief.service.models.presets import PRESETS, Decoding
+from newsbrief.service.models.protocols import Translated
+from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
 from tests.model.summarizers import (  # noqa: F401  (session fixtures)
     bart_checkpoint,
     mt5_checkpoint,
@@ -67,14 +62,16 @@ def converted(checkpoint: Path, kind: str, tmp_path_factory: pytest.TempPathFact
     }
 
 
-def _engine(model_dir: Path, kind: str, compute_type: str) -> CT2TranslationEngine:
+def _engine(
+    model_dir: Path, kind: str, compute_type: str, max_input_tokens: int = 0
+) -> CT2TranslationEngine:
     p = PRESETS[PRESET_OF[kind]]
     return CT2TranslationEngine.load(
         model_dir,
         family=p.family,
         codes={lang: p.code(lang) or "" for lang in p.languages},
         decoding=GREEDY,
-        max_input_tokens=p.max_input_tokens,
+        max_input_tokens=max_input_tokens or p.max_input_tokens,
         compute_type=compute_type,
         intra_threads=1,
     )
@@ -157,26 +154,28 @@ def test_int8_structure_and_forced_language(
 ) -> None:
     engine = _engine(converted["int8"], kind, "int8")
     code = PRESETS[PRESET_OF[kind]].code(target)
+    assert code is not None
     hypotheses = engine.generate(engine.prepare(TEXTS, "en", target))
     assert len(hypotheses) == len(TEXTS)
     for hyp in hypotheses:
         assert hyp[0] == code  # the forced target-language token
         assert 1 <= len(hyp) <= MAX_NEW
     batch = engine.translate_batch(["", *TEXTS, "  "], "en", target)
-    assert isinstance(batch, TranslationBatch)
-    assert len(batch) == len(TEXTS) + 2 and batch[0] == "" and batch[-1] == ""
-    assert all(isinstance(t, str) and code not in t for t in batch)
-    assert engine.translate_batch(TEXTS[:1], "en", "en") == TEXTS[:1]
+    assert isinstance(batch, Translated)
+    texts = batch.texts
+    assert len(texts) == len(TEXTS) + 2 and texts[0] == "" and texts[-1] == ""
+    assert all(isinstance(t, str) and code not in t for t in texts)
+    assert engine.translate_batch(TEXTS[:1], "en", "en").texts == TEXTS[:1]
     with pytest.raises(ValueError):
         engine.translate_batch(TEXTS[:1], "en", "xx")
 
 
 def test_long_input_is_cut_with_a_warning(converted: dict[str, Path], kind: str) -> None:
-    engine = _engine(converted["int8"], kind, "int8")
-    engine.max_input_tokens = 12
-    batch = engine.translate_batch([TEXTS[0] * 5, TEXTS[2]], "en", "ko")
-    codes = [w.code for w in batch.warnings]
-    assert "TRANSLATION_INPUT_TRUNCATED" in codes
+    engine = _engine(converted["int8"], kind, "int8", max_input_tokens=12)
+    overlong = "The council " + "approved " * 20 + "a park."  # one sentence: cannot be split
+    batch = engine.translate_batch([overlong, TEXTS[2]], "en", "ko")
+    assert "TRANSLATION_INPUT_TRUNCATED" in [w.code for w in batch.notices_per_text[0]]
+    assert "TRANSLATION_INPUT_TRUNCATED" not in [w.code for w in batch.notices_per_text[1]]
     prepared = engine.prepare([TEXTS[0] * 5], "en", "ko")
     assert len(prepared.sources[0]) == 12 and prepared.sources[0][-1] == "</s>"
     assert prepared.truncated == [0]
@@ -204,19 +203,25 @@ def test_convert_preset_from_a_local_path(checkpoint: Path, kind: str, tmp_path:
     assert meta["model_id"] == str(checkpoint) and meta["family"] == PRESETS[PRESET_OF[kind]].family
 
 
+def _translator_settings(slot: ModelSlotSettings, **models: Any) -> Settings:
+    return Settings(models={"translator": slot, **models})
+
+
 def test_ct2_translator_lifecycle(converted: dict[str, Path], kind: str, tmp_path: Path) -> None:
     async def run() -> None:
-        translator = CT2Translator(_slot(kind, converted["int8"]), ModelsSettings())
+        translator = build_translator(_translator_settings(_slot(kind, converted["int8"])))
+        assert translator is not None
         try:
             await translator.start()
             info = translator.info
             assert info.ready and info.backend == "ctranslate2", info.detail
             out = await translator.translate(TEXTS[:2], "en", "ms")
-            assert len(out) == 2
+            assert len(out.texts) == 2
         finally:
             translator.close()
 
-        absent = CT2Translator(_slot(kind), ModelsSettings(ct2_dir=tmp_path / "none"))
+        absent = build_translator(_translator_settings(_slot(kind), ct2_dir=tmp_path / "none"))
+        assert absent is not None
         try:
             await absent.start()
             assert not absent.info.ready
@@ -393,11 +398,11 @@ SUMMARY_TEXTS = [
 
 
 def test_summariser_float32_greedy_and_scores_equal_transformers(summariser: Any) -> None:
-    """Token parity and log-prob parity: the mT5 tying trap (MODELS.md) shows in the scores."""
+    """Token parity and log-prob parity: the mT5 tying trap shows in the scores."""
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from newsbrief.service.backends.ct2 import CT2SummarizationEngine
+    from newsbrief.service.models.ct2.summarize import CT2SummarizationEngine
 
     family, checkpoint, out = summariser
     engine = CT2SummarizationEngine.load(
@@ -442,8 +447,7 @@ def test_summariser_float32_greedy_and_scores_equal_transformers(summariser: Any
 
 
 def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
-    from newsbrief.service.backends.ct2 import CT2Summarizer
-    from newsbrief.service.backends.hf_summarize import build_summarizer
+    from newsbrief.service.models.ct2.summarize import CT2SummarizationEngine
     from tests.model.summarizers import sentences
 
     family, _, out = summariser
@@ -455,8 +459,8 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
         threads=1,
         decoding={"num_beams": 1, "max_new_tokens": 6, "min_new_tokens": 0},
     )
-    summarizer = build_summarizer(slot, ModelsSettings())
-    assert summarizer is not None and isinstance(summarizer.backend, CT2Summarizer)
+    summarizer = build_summarizer(Settings(models={"summarizer": slot}))
+    assert summarizer is not None
 
     async def run() -> None:
         try:
@@ -467,7 +471,8 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
             summary = await summarizer.summarize(long_text, "en")
             assert summary.chunked and summary.parts > 1  # longer than the tiny model's input
             assert isinstance(summary.text, str)
-            backend = summarizer.backend
+            backend = summarizer.model.engine
+            assert isinstance(backend, CT2SummarizationEngine)
             assert backend.summarize_batch(["Short one.", "Another."], "en") == [
                 backend.summarize_batch(["Short one."], "en")[0],
                 backend.summarize_batch(["Another."], "en")[0],
@@ -480,7 +485,6 @@ def test_ct2_summarizer_lifecycle_and_chunking(summariser: Any) -> None:
 
 @pytest.mark.parametrize("engine", ["ctranslate2", "transformers"])
 def test_parts_of_concurrent_articles_share_summariser_calls(summariser: Any, engine: str) -> None:
-    from newsbrief.service.backends.hf_summarize import build_summarizer
     from tests.model.summarizers import sentences
 
     family, checkpoint, out = summariser
@@ -493,7 +497,7 @@ def test_parts_of_concurrent_articles_share_summariser_calls(summariser: Any, en
         decoding={"num_beams": 1, "max_new_tokens": 4, "min_new_tokens": 0},
         batching={"max_wait_ms": 50, "max_batch_size": 64, "max_batch_tokens": 100_000},
     )
-    summarizer = build_summarizer(slot, ModelsSettings())
+    summarizer = build_summarizer(Settings(models={"summarizer": slot}))
     assert summarizer is not None
 
     async def run() -> list[Any]:

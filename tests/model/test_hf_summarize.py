@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,14 @@ from typing import Any
 import pytest
 
 from newsbrief.client import Client, FailedPreconditionError
-from newsbrief.service.backends.hf_summarize import HFSummarizer, InputTooLong
 from newsbrief.service.domain import Article, BriefOptions, Method
-from newsbrief.service.errors import CapabilityUnavailable
+from newsbrief.service.errors import CapabilityUnavailable, DeadlineExceeded
+from newsbrief.service.models.batching import BatchedSummarizer
+from newsbrief.service.models.chunking import InputTooLong, split_to_fit
+from newsbrief.service.models.factory import build_summarizer
+from newsbrief.service.models.hf.summarize import HFSummarizationEngine
 from newsbrief.service.pipeline.core import Pipeline
-from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
+from newsbrief.service.settings import ModelSlotSettings, Settings
 from tests.conftest import RunningServer, make_settings
 from tests.model.summarizers import (  # noqa: F401  (session fixtures)
     BART_MAX_INPUT,
@@ -39,23 +43,40 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-@pytest.fixture(scope="module")
-def bart(bart_checkpoint: Path) -> Iterator[HFSummarizer]:  # noqa: F811
-    engine = HFSummarizer(slot("distilbart-cnn", bart_checkpoint), ModelsSettings())
-    run(engine.start())
-    yield engine
-    engine.close()
+def summarizer(model_slot: ModelSlotSettings) -> BatchedSummarizer:
+    built = build_summarizer(Settings(models={"summarizer": model_slot}))
+    assert built is not None
+    return built
+
+
+def engine_of(model: BatchedSummarizer) -> HFSummarizationEngine:
+    engine = model.model.engine
+    assert isinstance(engine, HFSummarizationEngine)
+    return engine
+
+
+def parts(model: BatchedSummarizer, text: str) -> list[str]:
+    engine = engine_of(model)
+    return split_to_fit(text, "en", engine.count_tokens, engine.max_input_tokens)
 
 
 @pytest.fixture(scope="module")
-def mt5(mt5_checkpoint: Path) -> Iterator[HFSummarizer]:  # noqa: F811
-    engine = HFSummarizer(slot("mt5-xlsum", mt5_checkpoint), ModelsSettings())
-    run(engine.start())
-    yield engine
-    engine.close()
+def bart(bart_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
+    model = summarizer(slot("distilbart-cnn", bart_checkpoint))
+    run(model.start())
+    yield model
+    model.close()
 
 
-def test_bart_loads_through_from_pretrained_and_reports_itself(bart: HFSummarizer) -> None:
+@pytest.fixture(scope="module")
+def mt5(mt5_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
+    model = summarizer(slot("mt5-xlsum", mt5_checkpoint))
+    run(model.start())
+    yield model
+    model.close()
+
+
+def test_bart_loads_through_from_pretrained_and_reports_itself(bart: BatchedSummarizer) -> None:
     info = bart.info
     assert info.ready, info.detail
     assert info.role == "summarizer" and info.backend == "transformers"
@@ -69,7 +90,7 @@ def test_bart_loads_through_from_pretrained_and_reports_itself(bart: HFSummarize
     assert bart.supports("en") and not bart.supports("ko")
 
 
-def test_mt5_is_multilingual_and_non_commercial(mt5: HFSummarizer) -> None:
+def test_mt5_is_multilingual_and_non_commercial(mt5: BatchedSummarizer) -> None:
     info = mt5.info
     assert info.ready, info.detail
     assert "non-commercial" in info.licence
@@ -81,7 +102,7 @@ def test_mt5_is_multilingual_and_non_commercial(mt5: HFSummarizer) -> None:
 def test_batch_output_structure_and_batch_equals_single(
     engine_name: str, request: pytest.FixtureRequest
 ) -> None:
-    engine: HFSummarizer = request.getfixturevalue(engine_name)
+    engine = engine_of(request.getfixturevalue(engine_name))
     texts = [" ".join(sentences(2, seed=s)) for s in (1, 2, 3)]
     texts[1] = texts[1][: len(texts[1]) // 2]  # different lengths: padding in the batch
     batch = engine.summarize_batch(texts, "en")
@@ -91,34 +112,34 @@ def test_batch_output_structure_and_batch_equals_single(
     assert engine.summarize_batch(texts, "en") == batch  # deterministic
 
 
-def test_too_long_input_is_never_cut_by_the_batch_method(bart: HFSummarizer) -> None:
+def test_too_long_input_is_never_cut_by_the_batch_method(bart: BatchedSummarizer) -> None:
     long = " ".join(sentences(30, seed=4))
     with pytest.raises(InputTooLong):
-        bart.summarize_batch([long], "en")
+        engine_of(bart).summarize_batch([long], "en")
 
 
-def test_long_article_is_chunked_by_sentences(bart: HFSummarizer) -> None:
+def test_long_article_is_chunked_by_sentences(bart: BatchedSummarizer) -> None:
     text = "\n\n".join(" ".join(sentences(4, seed=s)) for s in range(8))
-    parts = bart.split_to_fit(text, "en")
-    assert len(parts) > 2
-    assert all(bart.count_tokens(p) <= BART_MAX_INPUT for p in parts)
-    assert " ".join(parts).split() == text.split()  # nothing lost, nothing reordered
-    assert all(p.endswith(".") for p in parts)  # cut at sentence ends
+    pieces = parts(bart, text)
+    assert len(pieces) > 2
+    assert all(engine_of(bart).count_tokens(p) <= BART_MAX_INPUT for p in pieces)
+    assert " ".join(pieces).split() == text.split()  # nothing lost, nothing reordered
+    assert all(p.endswith(".") for p in pieces)  # cut at sentence ends
 
     summary = run(bart.summarize(text, "en"))
-    assert summary.parts == len(parts) and summary.chunked
+    assert summary.parts == len(pieces) and summary.chunked
     assert summary.rounds >= 2
     assert summary.input_tokens > BART_MAX_INPUT
-    assert f"into {len(parts)} parts" in summary.describe()
+    assert f"into {len(pieces)} parts" in summary.describe()
 
     short = run(bart.summarize(sentences(1, seed=9)[0], "en"))
     assert not short.chunked and short.rounds == 1
 
 
-def test_a_sentence_longer_than_the_input_is_split_at_words(bart: HFSummarizer) -> None:
+def test_a_sentence_longer_than_the_input_is_split_at_words(bart: BatchedSummarizer) -> None:
     endless = " ".join(["the council approved a new park"] * 40) + "."
-    parts = bart.split_to_fit(endless, "en")
-    assert len(parts) > 1 and " ".join(parts).split() == endless.split()
+    pieces = parts(bart, endless)
+    assert len(pieces) > 1 and " ".join(pieces).split() == endless.split()
 
 
 # ---- the pipeline ----------------------------------------------------------------------------
@@ -140,7 +161,7 @@ def bart_pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
     settings = _settings(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
     run(pipeline.start())
     yield pipeline
     pipeline.close()
@@ -227,27 +248,27 @@ def test_decoding_parameters_reach_the_client(
         assert info["summarizer:transformers"].parameters["preset"] == "distilbart-cnn"
 
 
-def test_a_batcher_can_take_over_the_batches_of_parts(bart: HFSummarizer) -> None:
-    seen: list[int] = []
+def test_the_parts_of_an_article_go_through_the_batcher(bart: BatchedSummarizer) -> None:
+    stats = bart.batcher.stats
+    items, batches = stats.items_run, stats.batches
+    summary = run(bart.summarize(" ".join(sentences(24, seed=5)), "en"))
+    assert summary.parts > 1
+    assert stats.items_run - items >= summary.parts  # every part, then the summaries of parts
+    assert stats.batches - batches == summary.rounds  # one batch a round: one article alone
 
-    async def submit(texts: list[str], lang: str) -> list[str]:
-        seen.append(len(texts))
-        return await bart.summarize_texts(texts, lang)
 
-    bart.submit = submit
-    try:
-        text = " ".join(sentences(24, seed=5))
-        summary = run(bart.summarize(text, "en"))
-    finally:
-        bart.submit = None
-    assert seen[0] == summary.parts > 1 and len(seen) == summary.rounds
+def test_the_summariser_honours_the_request_deadline(bart: BatchedSummarizer) -> None:
+    runs = bart.batcher.stats.items_run
+    with pytest.raises(DeadlineExceeded):
+        run(bart.summarize(" ".join(sentences(24, seed=6)), "en", deadline=time.monotonic()))
+    assert bart.batcher.stats.items_run == runs  # nothing reached the model
 
 
 @pytest.fixture(scope="module")
 def bart_real_defaults(
     bart_checkpoint: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[HFSummarizer]:
+) -> Iterator[BatchedSummarizer]:
     """The tiny BART with generation defaults like the real distilbart-cnn checkpoint's."""
     folder = tmp_path_factory.mktemp("bart-real-defaults") / "model"
     shutil.copytree(bart_checkpoint, folder)
@@ -257,19 +278,19 @@ def bart_real_defaults(
         max_length=142, min_length=56, no_repeat_ngram_size=3, num_beams=4, length_penalty=2.0
     )
     path.write_text(json.dumps(config), encoding="utf-8")
-    engine = HFSummarizer(slot("distilbart-cnn", folder, min_new_tokens=0), ModelsSettings())
-    run(engine.start())
-    yield engine
-    engine.close()
+    model = summarizer(slot("distilbart-cnn", folder, min_new_tokens=0))
+    run(model.start())
+    yield model
+    model.close()
 
 
 def test_settings_decide_the_length_not_the_checkpoint_defaults(
-    bart_real_defaults: HFSummarizer,
+    bart_real_defaults: BatchedSummarizer,
 ) -> None:
     """The checkpoint says min_length=56; the settings set no minimum. With the end-of-sequence
     token made the model's favourite, the summary must end at once, not be held open."""
-    engine = bart_real_defaults
-    model: Any = engine._model
+    engine = engine_of(bart_real_defaults)
+    model: Any = engine.model
     eos = model.config.eos_token_id
     bias = model.final_logits_bias
     bias[..., eos] += 100.0
@@ -286,7 +307,7 @@ def mt5_pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
     settings = _settings(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
     run(pipeline.start())
     yield pipeline
     pipeline.close()

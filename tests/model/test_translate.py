@@ -7,18 +7,25 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.backends.hf_translate import (
+from newsbrief.service.domain import TranslateResult
+from newsbrief.service.models.batching import BatchedTranslator
+from newsbrief.service.models.chunking import sentence_runs
+from newsbrief.service.models.factory import build_translator
+from newsbrief.service.models.hf.translate import (
     HFTranslationEngine,
-    HFTranslator,
     ModelLoadError,
 )
-from newsbrief.service.backends.presets import PRESETS, Decoding
-from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+from newsbrief.service.models.presets import PRESETS, Decoding
+from newsbrief.service.models.protocols import Translated, TranslationEngine
+from newsbrief.service.models.worker import ModelWorker
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.settings import BatchingSettings, Settings
+from tests.conftest import make_settings
 
 GREEDY = Decoding(num_beams=1, max_new_tokens=8)
 TEXTS = [
@@ -100,17 +107,17 @@ def test_madlad_target_tag_leads_the_source(madlad: HFTranslationEngine, target:
 
 def test_one_translation_per_text_and_empty_texts_stay_empty(engine: HFTranslationEngine) -> None:
     out = engine.translate_batch(["", *TEXTS, "  "], "en", "ko")
-    assert isinstance(out, TranslationBatch)
-    assert len(out) == len(TEXTS) + 2
-    assert out[0] == "" and out[-1] == ""
-    assert all(isinstance(t, str) for t in out)
-    assert not any(t.startswith(("kor_Hang", "__ko__", "<2ko>")) for t in out)
+    assert isinstance(out, Translated)
+    assert len(out.texts) == len(out.notices_per_text) == len(TEXTS) + 2
+    assert out.texts[0] == "" and out.texts[-1] == ""
+    assert all(isinstance(t, str) for t in out.texts)
+    assert not any(t.startswith(("kor_Hang", "__ko__", "<2ko>")) for t in out.texts)
 
 
 def test_batch_and_single_results_are_equal(engine: HFTranslationEngine) -> None:
     batch = engine.translate_batch(TEXTS, "en", "ms")
-    single = [engine.translate_batch([t], "en", "ms")[0] for t in TEXTS]
-    assert list(batch) == single
+    single = [engine.translate_batch([t], "en", "ms").texts[0] for t in TEXTS]
+    assert batch.texts == single
 
 
 def test_deterministic(engine: HFTranslationEngine) -> None:
@@ -126,21 +133,23 @@ def test_beam_search_decoding_from_settings(m2m100_checkpoint: Path) -> None:
 
 def test_long_text_is_translated_in_runs_of_sentences(m2m100: HFTranslationEngine) -> None:
     long_text = " ".join(f"The council approved park number {i}." for i in range(120))
-    parts = m2m100.split_long(long_text, "en")
+    parts = sentence_runs(long_text, "en", m2m100.count_tokens, m2m100.max_input_tokens - 4)
     assert len(parts) > 1 and " ".join(parts) == long_text  # whole sentences, nothing lost
     assert all(m2m100.count_tokens(p) <= m2m100.max_input_tokens for p in parts)
     out = m2m100.translate_batch([TEXTS[0], long_text], "en", "ko")
     assert len(out) == 2
-    codes = {w.code: w.message for w in out.warnings}
-    assert "text(s) 2 of 2 " in codes["TRANSLATION_SPLIT"]  # numbered from 1, like Translate
+    # the notice belongs to the text it concerns
+    assert "TRANSLATION_SPLIT" not in {w.code for w in out.notices_per_text[0]}
+    codes = {w.code: w.message for w in out.notices_per_text[1]}
+    assert "runs of whole sentences" in codes["TRANSLATION_SPLIT"]
     assert "TRANSLATION_INPUT_TRUNCATED" not in codes
 
 
 def test_one_overlong_sentence_is_truncated_with_a_warning(m2m100: HFTranslationEngine) -> None:
     sentence = " ".join(["council park river"] * 300) + "."
     out = m2m100.translate_batch([sentence], "en", "ms")
-    codes = {w.code: w.message for w in out.warnings}
-    assert "text(s) 1 of 1 " in codes["TRANSLATION_INPUT_TRUNCATED"]
+    codes = {w.code: w.message for w in out.notices_per_text[0]}
+    assert "only its beginning was translated into ms" in codes["TRANSLATION_INPUT_TRUNCATED"]
 
 
 def test_unknown_language_code_fails_the_load(nllb_checkpoint: Path) -> None:
@@ -155,7 +164,7 @@ def test_unknown_language_code_fails_the_load(nllb_checkpoint: Path) -> None:
 
 
 def test_nllb_tokenizer_without_its_codes_is_caught(nllb_checkpoint: Path, tmp_path: Path) -> None:
-    """The trap of MODELS.md: a folder with only the sentencepiece model has no (usable) codes."""
+    """A known trap: a folder with only the sentencepiece model has no (usable) codes."""
     bare = tmp_path / "bare"
     bare.mkdir()
     for name in ("config.json", "generation_config.json", "model.safetensors"):
@@ -166,34 +175,47 @@ def test_nllb_tokenizer_without_its_codes_is_caught(nllb_checkpoint: Path, tmp_p
         _engine(bare, "nllb-600m")
 
 
-def _slot(path: Path, preset: str) -> ModelSlotSettings:
-    return ModelSlotSettings(
-        preset=preset,
-        path=str(path),
-        threads=1,
-        decoding={"num_beams": 1, "max_new_tokens": 8},  # type: ignore[arg-type]
-    )
+def _settings(path: Path, preset: str, **batching: object) -> Settings:
+    slot = {
+        "preset": preset,
+        "path": str(path),
+        "threads": 1,
+        "decoding": {"num_beams": 1, "max_new_tokens": 8},
+        "batching": batching,
+    }
+    return make_settings(models={"translator": slot}, cache={"enabled": False})
+
+
+class _ThreadRecorder:
+    """An engine wrapped to record the threads its batches run on (composition, no patching)."""
+
+    def __init__(self, engine: TranslationEngine) -> None:
+        self.engine = engine
+        self.threads: list[str] = []
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.engine.max_input_tokens
+
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
+        self.threads.append(threading.current_thread().name)
+        return self.engine.translate_batch(texts, source, target)
 
 
 def test_translator_loads_on_its_own_worker_and_reports_itself(nllb_checkpoint: Path) -> None:
-    translator = HFTranslator(_slot(nllb_checkpoint, "nllb-600m"), ModelsSettings())
-    assert not translator.info.ready
+    translator = build_translator(_settings(nllb_checkpoint, "nllb-600m"))
+    assert translator is not None and not translator.info.ready
 
-    async def run() -> tuple[list[str], list[str]]:
-        seen: list[str] = []
-        engine_call = HFTranslationEngine.translate_batch
-
-        def spy(self: HFTranslationEngine, *args: object) -> TranslationBatch:
-            seen.append(threading.current_thread().name)
-            return engine_call(self, *args)  # type: ignore[arg-type]
-
+    async def run() -> tuple[Translated, list[str]]:
         await translator.start()
-        HFTranslationEngine.translate_batch = spy  # type: ignore[method-assign]
+        recorder = _ThreadRecorder(translator.model.engine)
+        info = translator.info
+        wrapped = BatchedTranslator(ModelWorker(info, lambda: (recorder, info)), BatchingSettings())
+        await wrapped.start()
         try:
-            out = await translator.translate(TEXTS, "en", "ko")
+            return await wrapped.translate(TEXTS, "en", "ko"), recorder.threads
         finally:
-            HFTranslationEngine.translate_batch = engine_call  # type: ignore[method-assign]
-        return out, seen
+            wrapped.close()
 
     try:
         out, threads = asyncio.run(run())
@@ -205,26 +227,67 @@ def test_translator_loads_on_its_own_worker_and_reports_itself(nllb_checkpoint: 
     assert info.licence.startswith("CC BY-NC")
     assert info.languages == ("en", "ko", "ms", "id")
     assert info.backend == "transformers"
-    assert len(out) == len(TEXTS)
-    assert threads and all(name.startswith("newsbrief-nllb-600m") for name in threads)
+    assert len(out.texts) == len(TEXTS)
+    assert threads and all(name.startswith("newsbrief-translator") for name in threads)
     assert translator.supports("en", "ms") and not translator.supports("en", "fr")
 
 
 def test_translator_with_a_broken_directory_is_not_ready(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
-    translator = HFTranslator(_slot(tmp_path, "m2m100-418m"), ModelsSettings())
-    try:
-        asyncio.run(translator.start())
-    finally:
-        translator.close()
+    translator = build_translator(_settings(tmp_path, "m2m100-418m"))
+    assert translator is not None
+
+    async def run() -> None:
+        try:
+            await translator.start()
+        finally:
+            translator.close()
+
+    asyncio.run(run())
     assert not translator.info.ready
     assert "failed to load" in translator.info.detail
+
+
+def test_requests_sharing_a_model_batch_get_only_their_own_notices(
+    m2m100_checkpoint: Path,
+) -> None:
+    """Two Translate requests run in one model batch (it closes when its 4 texts are in); the
+    long text of the first is split, and only the first request hears of it."""
+    long_text = " ".join(f"The council approved park number {i}." for i in range(120))
+    settings = _settings(
+        m2m100_checkpoint,
+        "m2m100-418m",
+        max_batch_size=4,
+        max_wait_ms=60_000,
+        max_batch_tokens=100_000,
+    )
+    translator = build_translator(settings)
+    assert translator is not None
+
+    async def run() -> tuple[TranslateResult, TranslateResult]:
+        pipeline = Pipeline(settings, translator=translator)
+        await pipeline.start()
+        try:
+            return await asyncio.gather(
+                pipeline.translate([TEXTS[0], long_text], "en", ["ko"]),
+                pipeline.translate(TEXTS[1:], "en", ["ko"]),
+            )
+        finally:
+            pipeline.close()
+
+    first, second = asyncio.run(run())
+    assert translator.batcher.stats.batch_sizes[4] == 1  # one model call served both
+    split = [w for w in first.warnings if w.code == "TRANSLATION_SPLIT"]
+    assert len(split) == 1 and split[0].message.startswith("text 2 (ko): longer than")
+    assert not [w for w in second.warnings if w.code == "TRANSLATION_SPLIT"]
+    for w in second.warnings:
+        assert "text 3" not in w.message  # the other request's texts are not named here
 
 
 def test_generation_config_max_length_does_not_warn_on_every_call(
     nllb_checkpoint: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """MODELS.md trap 7: real NLLB ships max_length=200; beside max_new_tokens it warns."""
+    """Real NLLB ships max_length=200; beside max_new_tokens it warns."""
     import json
 
     folder = tmp_path / "nllb-max-length"

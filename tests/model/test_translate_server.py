@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from newsbrief.client import Client, FailedPreconditionError
-from newsbrief.service.backends.presets import PRESETS
+from newsbrief.service.models.presets import PRESETS
 from tests.conftest import RunningServer, make_settings
 from tests.model.conftest import install_in_hf_cache
 

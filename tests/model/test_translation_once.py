@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from newsbrief.client import Client
-from newsbrief.service.backends.hf_translate import HFTranslationEngine
-from newsbrief.service.pipeline.segment import split_sentences
+from newsbrief.service.models.hf.translate import HFTranslationEngine
+from newsbrief.service.text.segment import split_sentences
 from tests.conftest import RunningServer, make_settings
 from tests.model.conftest import tiny_translator_settings
 

@@ -73,7 +73,7 @@ class ServerProcess:
             try:
                 response = stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
             except grpc.RpcError as exc:
-                return f"error {exc.code().name}"  # type: ignore[attr-defined]
+                return f"error {exc.code().name}"
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
     def alive(self) -> bool:

@@ -86,7 +86,7 @@ def test_50_streams_cancelled_or_deadlined_mid_way(server: ServerProcess) -> Non
                     if not deadlined and i == 1:
                         call.cancel()
             except grpc.RpcError as exc:
-                name = exc.code().name  # type: ignore[attr-defined]
+                name = exc.code().name
                 outcomes[name] = outcomes.get(name, 0) + 1
             finally:
                 stop.set()

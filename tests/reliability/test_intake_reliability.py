@@ -17,7 +17,7 @@ from newsbrief.service.pipeline.html import extract_html
 from newsbrief.service.pipeline.intake import take_in
 from newsbrief.service.settings import IntakeSettings
 
-SETTINGS = IntakeSettings()  # type: ignore[call-arg]
+SETTINGS = IntakeSettings()
 
 
 def _cpu(fn: Callable[[], object]) -> float:

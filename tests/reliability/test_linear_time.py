@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from newsbrief.service.domain import Article, Brief, BriefOptions
-from newsbrief.service.pipeline.core import check_extractive
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, tokens
 from newsbrief.service.pipeline.guard import check_brief, extract_facts
 from newsbrief.service.pipeline.language import LanguageDetector
-from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.pipeline.preserve import missing_items
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.pipeline.stages.extractive import check_extractive
 from newsbrief.service.pipeline.validate import resolve_budget, validate_article
 from newsbrief.service.settings import Settings
+from newsbrief.service.text.normalize import normalize_text
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 N = 20_000
 RATIO = 10.0  # generous: linear is 4, quadratic 16

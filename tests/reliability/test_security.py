@@ -59,18 +59,18 @@ def _stream(
 def test_summarize_stream_needs_a_valid_key(keyed: RunningServer) -> None:
     answers, error = _stream(keyed.target, 1, None)
     assert not answers and error is not None
-    assert error.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
     answers, error = _stream(keyed.target, 1, "not-the-key")
     assert not answers and error is not None
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_a_stream_counts_each_article_against_the_quota(keyed: RunningServer) -> None:
     answers, error = _stream(keyed.target, 5, KEY)
     assert [a.status.code for a in answers] == [0, 0, 0]  # 3 per minute: 3 briefs
     assert error is not None
-    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = rpc_status.from_call(error)
     assert status is not None
     assert any(d.Is(error_details_pb2.QuotaFailure.DESCRIPTOR) for d in status.details)
     delay = retry_delay_of(status)
@@ -80,8 +80,8 @@ def test_a_stream_counts_each_article_against_the_quota(keyed: RunningServer) ->
         stub = pb_grpc.SummarizerServiceStub(channel)
         with pytest.raises(grpc.RpcError) as info:
             stub.Summarize(pb.SummarizeRequest(text=ARTICLE), metadata=(("x-api-key", KEY),))
-        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
-        assert retry_delay_of(rpc_status.from_call(info.value)) is not None  # type: ignore[arg-type]
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert retry_delay_of(rpc_status.from_call(info.value)) is not None
 
 
 def test_the_quota_window_is_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,8 +133,8 @@ def test_long_echoed_values_do_not_overflow_the_trailers(keyed: RunningServer) -
         with pytest.raises(grpc.RpcError) as info:
             stub.Summarize(request, timeout=30, metadata=(("x-api-key", KEY),))
     error = info.value
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(error)
     assert status is not None
     bad = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad)
@@ -156,9 +156,9 @@ def test_an_oversize_message_is_refused_with_the_request_id() -> None:
                 timeout=30,
                 metadata=(("x-request-id", "big-one"),),
             )
-        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
-        assert "max_message_bytes" in (info.value.details() or "")  # type: ignore[attr-defined]
-        trailers = dict(info.value.trailing_metadata() or ())  # type: ignore[attr-defined]
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "max_message_bytes" in (info.value.details() or "")
+        trailers = dict(info.value.trailing_metadata() or ())
         assert trailers.get("x-request-id") == "big-one"
         assert stub.Summarize(pb.SummarizeRequest(text=ARTICLE), timeout=30).brief.summary
 

@@ -81,8 +81,8 @@ def test_sigterm_wraps_up_open_streams_and_refuses_new_calls_with_unavailable() 
                             first.wait()
                     endings.append(("OK", None))
                 except grpc.RpcError as exc:
-                    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-                    endings.append((exc.code().name, retry_delay_of(status)))  # type: ignore[attr-defined]
+                    status = rpc_status.from_call(exc)
+                    endings.append((exc.code().name, retry_delay_of(status)))
 
         threads = [threading.Thread(target=client, args=(k,)) for k in range(3)]
         for t in threads:

@@ -7,16 +7,23 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
 from google.rpc import code_pb2, error_details_pb2
 
-from newsbrief.service.batching import BatchedTranslator, BatchError, MicroBatcher, approx_tokens
-from newsbrief.service.domain import ModelInfo
+from newsbrief.service.domain import ModelInfo, Notice
 from newsbrief.service.errors import DeadlineExceeded, NotReady, Overloaded
 from newsbrief.service.grpc.status import to_status
+from newsbrief.service.models.batching import (
+    BatchedTranslator,
+    BatchError,
+    MicroBatcher,
+    approx_tokens,
+)
+from newsbrief.service.models.protocols import Translated
+from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.settings import BatchingSettings
 
 GATE = "gate"
@@ -321,42 +328,72 @@ def test_from_settings_uses_every_limit() -> None:
         2,
     )
     assert b.retry_after_s == 2
-    off = MicroBatcher.from_settings(lambda k, x: x, BatchingSettings(enabled=False))
+    off: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
+        lambda k, x: x, BatchingSettings(enabled=False)
+    )
     assert off.max_batch_size == 1
 
 
+FAKE_INFO = ModelInfo(role="translator", id="fake", languages=("en", "ko", "ms"))
+
+
 class FakeEngine:
+    """A blocking translation engine; a text holding "long" gets a notice of its own."""
+
+    max_input_tokens = 100
+
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], str, str]] = []
 
-    @property
-    def info(self) -> ModelInfo:
-        return ModelInfo(role="translator", id="fake")
-
-    def supports(self, source: str, target: str) -> bool:
-        return target != "xx"
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         self.calls.append((list(texts), source, target))
-        return [f"[{target}] {t}" for t in texts]
+        notices: list[tuple[Notice, ...]] = [
+            (Notice("TRANSLATION_SPLIT", f"split {t}"),) if "long" in t else () for t in texts
+        ]
+        return Translated([f"[{target}] {t}" for t in texts], notices)
+
+
+def fake_translator(engine: FakeEngine, settings: BatchingSettings) -> BatchedTranslator:
+    return BatchedTranslator(ModelWorker(FAKE_INFO, lambda: (engine, FAKE_INFO)), settings)
 
 
 @pytest.mark.asyncio
 async def test_batched_translator_shares_calls_across_requests() -> None:
     engine = FakeEngine()
-    translator = BatchedTranslator(engine, BatchingSettings(max_wait_ms=200, max_batch_size=8))
+    translator = fake_translator(engine, BatchingSettings(max_wait_ms=200, max_batch_size=8))
+    await translator.start()
     try:
         one, two, other = await asyncio.gather(
-            translator.translate(["a", "b"], "en", "ko"),
+            translator.translate(["a", "b long"], "en", "ko"),
             translator.translate(["c"], "en", "ko"),
             translator.translate(["d"], "en", "ms"),
         )
-        assert one == ["[ko] a", "[ko] b"] and two == ["[ko] c"] and other == ["[ms] d"]
+        assert one.texts == ["[ko] a", "[ko] b long"] and two.texts == ["[ko] c"]
+        assert other.texts == ["[ms] d"]
         assert sorted((sorted(t), s, g) for t, s, g in engine.calls) == [
-            (["a", "b", "c"], "en", "ko"),
+            (["a", "b long", "c"], "en", "ko"),
             (["d"], "en", "ms"),
         ]
-        assert translator.info.id == "fake" and not translator.supports("en", "xx")
+        # one model call served both requests; each gets only its own texts' notices
+        assert one.notices_per_text == [(), (Notice("TRANSLATION_SPLIT", "split b long"),)]
+        assert two.notices_per_text == [()]
+        assert translator.info.id == "fake" and translator.info.ready
+        assert translator.supports("en", "ko") and not translator.supports("en", "xx")
+    finally:
+        translator.close()
+
+
+@pytest.mark.asyncio
+async def test_a_translator_that_failed_to_load_says_why() -> None:
+    def broken() -> tuple[FakeEngine, ModelInfo]:
+        raise RuntimeError("no weights here")
+
+    translator = BatchedTranslator(ModelWorker(FAKE_INFO, broken), BatchingSettings())
+    await translator.start()  # never raises: the server stays up
+    try:
+        assert not translator.info.ready and "no weights here" in translator.info.detail
+        with pytest.raises(Exception, match="no weights here"):
+            await translator.translate(["a"], "en", "ko")
     finally:
         translator.close()
 

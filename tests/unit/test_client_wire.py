@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
 
@@ -11,7 +12,7 @@ from newsbrief.client import _wire
 from newsbrief.v1 import newsbrief_pb2 as pb
 
 
-def _status(*details: object, code: int = 3, message: str = "bad request") -> bytes:
+def _status(*details: Message, code: int = 3, message: str = "bad request") -> bytes:
     status = status_pb2.Status(code=code, message=message)
     for detail in details:
         packed = any_pb2.Any()
@@ -115,5 +116,5 @@ def test_health_request_matches_grpc_health(service: str) -> None:
     ],
 )
 def test_health_response_matches_grpc_health(status: int, name: str) -> None:
-    raw = health_pb2.HealthCheckResponse(status=status).SerializeToString()  # type: ignore[arg-type]
+    raw = health_pb2.HealthCheckResponse(status=status).SerializeToString()
     assert _wire.decode_health_check_response(raw) == name

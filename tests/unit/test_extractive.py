@@ -1,7 +1,7 @@
 from newsbrief.service.domain import Budget
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
 from newsbrief.service.settings import BriefSettings
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 EN = """By Jane Doe, Staff Reporter
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.backends.summarizer import Summary
 from newsbrief.service.domain import Article, Brief, BriefOptions, BriefResult, Method, ModelInfo
+from newsbrief.service.models.protocols import Summary
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.guard import check_brief, check_texts, extract_facts
 from newsbrief.service.settings import Settings
@@ -127,7 +127,7 @@ class FakeSummarizer:
     def supports(self, lang: str) -> bool:
         return lang == "en"
 
-    async def summarize(self, text: str, lang: str) -> Summary:
+    async def summarize(self, text: str, lang: str, *, deadline: float | None = None) -> Summary:
         self.calls += 1
         return Summary(self.text, input_tokens=100, max_input_tokens=1024)
 

@@ -5,7 +5,7 @@ from newsbrief.service.settings import IntakeSettings
 
 
 def _intake_text(html: str) -> str:
-    return take_in(Article(html=html), IntakeSettings()).text  # type: ignore[call-arg]
+    return take_in(Article(html=html), IntakeSettings()).text
 
 
 PAGE = """<!doctype html>
@@ -132,5 +132,5 @@ def test_headline_without_the_site_name() -> None:
 
 def test_page_without_main_text_is_not_refused() -> None:
     html = "<html><body><div>Short note.</div><div>Another line of the page.</div></body></html>"
-    result = take_in(Article(html=html), IntakeSettings())  # type: ignore[call-arg]
+    result = take_in(Article(html=html), IntakeSettings())
     assert "Short note." in result.text

@@ -11,19 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from newsbrief.service.backends.loader import (
-    configured_presets,
-    engine_detail,
-    resolve_slot,
-)
-from newsbrief.service.backends.presets import (
+from newsbrief.service.models.batching import BatchedTranslator
+from newsbrief.service.models.factory import build_translator
+from newsbrief.service.models.presets import (
     LANGUAGE_CODES,
     PRESETS,
     Decoding,
     backend_code,
     get_preset,
 )
-from newsbrief.service.settings import DecodingSettings, ModelSlotSettings, ModelsSettings
+from newsbrief.service.models.resolve import (
+    configured_presets,
+    engine_detail,
+    resolve_slot,
+)
+from newsbrief.service.settings import (
+    DecodingSettings,
+    ModelSlotSettings,
+    ModelsSettings,
+    Settings,
+)
 from tests.conftest import make_settings
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -69,7 +76,7 @@ def test_one_code_table_per_family() -> None:
 
 def test_decoding_is_deterministic_and_settings_override_the_preset() -> None:
     base = PRESETS["distilbart-cnn"].decoding
-    merged = base.merged(DecodingSettings(num_beams=2, max_new_tokens=40))  # type: ignore[call-arg]
+    merged = base.merged(DecodingSettings(num_beams=2, max_new_tokens=40))
     assert (merged.num_beams, merged.max_new_tokens) == (2, 40)
     assert merged.no_repeat_ngram_size == base.no_repeat_ngram_size
     kwargs = merged.generate_kwargs()
@@ -78,8 +85,8 @@ def test_decoding_is_deterministic_and_settings_override_the_preset() -> None:
 
 
 def test_absent_preset_says_how_to_install_it(tmp_path: Path) -> None:
-    slot = ModelSlotSettings(preset="m2m100-418m")  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m")
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")
     assert not resolution.ok
     assert resolution.detail == (
         "model facebook/m2m100_418M is not installed: run "
@@ -90,22 +97,22 @@ def test_absent_preset_says_how_to_install_it(tmp_path: Path) -> None:
 def test_preset_found_in_the_hf_cache_at_its_pinned_revision(tmp_path: Path) -> None:
     preset = PRESETS["nllb-600m"]
     snapshot = fake_snapshot(tmp_path, preset.hub_id, preset.revision)
-    slot = ModelSlotSettings(preset="nllb-600m")  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="nllb-600m")
+    resolution = resolve_slot(slot, ModelsSettings(cache_dir=tmp_path), "translator")
     assert resolution.ok and resolution.path == snapshot
     assert (resolution.model_id, resolution.revision) == (preset.hub_id, preset.revision)
     # another revision is another model: not installed
-    other = ModelSlotSettings(preset="nllb-600m", revision="0" * 40)  # type: ignore[call-arg]
-    assert not resolve_slot(other, ModelsSettings(cache_dir=tmp_path), "translator").ok  # type: ignore[call-arg]
+    other = ModelSlotSettings(preset="nllb-600m", revision="0" * 40)
+    assert not resolve_slot(other, ModelsSettings(cache_dir=tmp_path), "translator").ok
 
 
 def test_explicit_path(tmp_path: Path) -> None:
-    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path / "nope"))  # type: ignore[call-arg]
-    resolution = resolve_slot(slot, ModelsSettings(), "translator")  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path / "nope"))
+    resolution = resolve_slot(slot, ModelsSettings(), "translator")
     assert not resolution.ok and "models.translator.path" in resolution.detail
     (tmp_path / "config.json").write_text("{}")
-    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path))  # type: ignore[call-arg]
-    assert resolve_slot(slot, ModelsSettings(), "translator").path == tmp_path  # type: ignore[call-arg]
+    slot = ModelSlotSettings(preset="m2m100-418m", path=str(tmp_path))
+    assert resolve_slot(slot, ModelsSettings(), "translator").path == tmp_path
 
 
 def test_missing_engine_modules_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,16 +193,20 @@ def test_models_commands_and_help_import_no_torch() -> None:
     assert json.loads(out.stdout) == []
 
 
-def _start(translator: object) -> None:
+def _started_translator(settings: Settings) -> BatchedTranslator:
     import asyncio
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
+    translator = build_translator(settings)
+    assert translator is not None
 
-    assert isinstance(translator, HFTranslator)
-    try:
-        asyncio.run(translator.start())
-    finally:
-        translator.close()
+    async def go() -> None:
+        try:
+            await translator.start()  # never raises for a model that cannot load
+        finally:
+            translator.close()
+
+    asyncio.run(go())
+    return translator
 
 
 def test_translator_without_the_hf_extra_says_to_install_it(
@@ -203,19 +214,15 @@ def test_translator_without_the_hf_extra_says_to_install_it(
 ) -> None:
     import importlib.util
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
-
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
         lambda name, *a: None if name == "transformers" else real(name, *a),
     )
-    translator = HFTranslator(
-        ModelSlotSettings(preset="m2m100-418m"),  # type: ignore[call-arg]
-        ModelsSettings(cache_dir=tmp_path),  # type: ignore[call-arg]
+    translator = _started_translator(
+        Settings(models={"translator": {"preset": "m2m100-418m"}, "cache_dir": tmp_path})
     )
-    _start(translator)
     assert not translator.info.ready
     assert "install the hf extra" in translator.info.detail
     assert "transformers" in translator.info.detail
@@ -226,23 +233,23 @@ def test_download_on_start_without_network_leaves_it_not_installed(
 ) -> None:
     from huggingface_hub import constants
 
-    from newsbrief.service.backends.hf_translate import HFTranslator
-
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    translator = HFTranslator(
-        ModelSlotSettings(preset="nllb-600m"),  # type: ignore[call-arg]
-        ModelsSettings(cache_dir=tmp_path, download_on_start=True),  # type: ignore[call-arg]
+    translator = _started_translator(
+        Settings(
+            models={
+                "translator": {"preset": "nllb-600m"},
+                "cache_dir": tmp_path,
+                "download_on_start": True,
+            }
+        )
     )
-    _start(translator)
     assert not translator.info.ready
     assert translator.info.detail.startswith("model facebook/nllb-200-distilled-600M is not")
 
 
 def test_a_summariser_preset_is_not_a_translator() -> None:
-    from newsbrief.service.backends.hf_translate import HFTranslator
-
     with pytest.raises(ValueError, match="summarizer preset"):
-        HFTranslator(ModelSlotSettings(preset="distilbart-cnn"), ModelsSettings())  # type: ignore[call-arg]
+        build_translator(Settings(models={"translator": {"preset": "distilbart-cnn"}}))
 
 
 def test_a_slot_set_only_through_the_environment_keeps_its_role_preset(

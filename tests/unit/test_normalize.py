@@ -1,4 +1,4 @@
-from newsbrief.service.pipeline.normalize import normalize_text
+from newsbrief.service.text.normalize import normalize_text
 
 
 def test_drops_invisible_characters_but_keeps_tabs_and_newlines() -> None:

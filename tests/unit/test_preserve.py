@@ -4,11 +4,12 @@ translation drops them (with a fake translator: no model needed)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Warning
+from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
+from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.preserve import missing_items, protected_items
 from tests.conftest import make_settings
@@ -60,11 +61,11 @@ def test_number_words_and_separators() -> None:
 
 
 class _Fake:
-    """A translator that translates by a function; a plain ``list`` or a TranslationBatch."""
+    """A translator that translates by a function; ``notices`` are given to the first text."""
 
-    def __init__(self, fn, warnings: tuple[Warning, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, fn, notices: tuple[Notice, ...] = ()) -> None:  # type: ignore[no-untyped-def]
         self.fn = fn
-        self.warnings = warnings
+        self.notices = notices
         self.calls: list[tuple[list[str], str, str]] = []
 
     @property
@@ -76,10 +77,10 @@ class _Fake:
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
+    ) -> Translated:
         self.calls.append((list(texts), source, target))
         out = [self.fn(t) for t in texts]
-        return TranslationBatch(out, self.warnings) if self.warnings else out
+        return Translated(out, [self.notices, *([()] * (len(out) - 1))])
 
 
 ARTICLE = (
@@ -88,7 +89,7 @@ ARTICLE = (
 )
 
 
-def _run(fake: _Fake, **options: object):  # type: ignore[no-untyped-def]
+def _run(fake: _Fake, **options: Any):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         pipeline = Pipeline(make_settings(), translator=fake)
         await pipeline.start()
@@ -120,10 +121,11 @@ def test_a_translation_that_drops_numbers_is_flagged_per_language() -> None:
     assert "1,250" in mismatch[0].message
 
 
-def test_engine_warnings_reach_the_response() -> None:
-    fake = _Fake(lambda t: t, (Warning("TRANSLATION_INPUT_TRUNCATED", "cut"),))
+def test_engine_notices_reach_the_response_naming_the_text_they_concern() -> None:
+    fake = _Fake(lambda t: t, (Notice("TRANSLATION_INPUT_TRUNCATED", "cut"),))
     result = _run(fake)
-    assert [w.code for w in result.warnings].count("TRANSLATION_INPUT_TRUNCATED") == 2
+    cut = [w.message for w in result.warnings if w.code == "TRANSLATION_INPUT_TRUNCATED"]
+    assert cut == ["headline (ko): cut", "headline (ms): cut"]
 
 
 def test_korean_numbers_with_several_units_are_one_value() -> None:

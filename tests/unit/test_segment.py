@@ -1,6 +1,6 @@
 import pytest
 
-from newsbrief.service.pipeline.segment import split_paragraphs, split_sentences
+from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 
 def test_english_abbreviations_numbers_and_initials() -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from newsbrief.service.backends.base import TranslationBatch
-from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Warning
+from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
+from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
-from newsbrief.service.pipeline.segment import split_sentences
 from newsbrief.service.settings import TranslationCacheSettings
+from newsbrief.service.text.segment import split_sentences
 from newsbrief.service.translation_cache import TranslationCache
 from tests.conftest import make_settings
 
@@ -31,11 +31,12 @@ INFO = ModelInfo(
 
 
 class Recorder:
-    """A translator that upper-cases and records every batch it is sent."""
+    """A translator that upper-cases and records every batch it is sent; a text holding "!" gets
+    ``notices``."""
 
-    def __init__(self, info: ModelInfo = INFO, warnings: tuple[Warning, ...] = ()) -> None:
+    def __init__(self, info: ModelInfo = INFO, notices: tuple[Notice, ...] = ()) -> None:
         self._info = info
-        self.warnings = warnings
+        self.notices = notices
         self.batches: list[list[str]] = []
 
     @property
@@ -47,9 +48,10 @@ class Recorder:
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
+    ) -> Translated:
         self.batches.append(list(texts))
-        return TranslationBatch([f"{target}:{t.upper()}" for t in texts], self.warnings)
+        notices = [self.notices if "!" in t else () for t in texts]
+        return Translated([f"{target}:{t.upper()}" for t in texts], notices)
 
     @property
     def sent(self) -> list[str]:
@@ -73,7 +75,7 @@ def test_repeats_in_one_batch_are_sent_once_and_answered_in_place() -> None:
     fake = Recorder()
     out = run(cache(enabled=False), fake, ["a.", "b.", "a.", "c.", "b."])
     assert fake.batches == [["a.", "b.", "c."]]
-    assert list(out) == ["ko:A.", "ko:B.", "ko:A.", "ko:C.", "ko:B."]
+    assert out.texts == ["ko:A.", "ko:B.", "ko:A.", "ko:C.", "ko:B."]
     assert (out.sent, out.cached) == (3, 0)
 
 
@@ -82,7 +84,7 @@ def test_texts_seen_before_come_from_the_cache() -> None:
     run(c, fake, ["a.", "b."])
     out = run(c, fake, ["b.", "c.", "a."])
     assert fake.batches == [["a.", "b."], ["c."]]
-    assert list(out) == ["ko:B.", "ko:C.", "ko:A."]
+    assert out.texts == ["ko:B.", "ko:C.", "ko:A."]
     assert (out.sent, out.cached) == (1, 2)
     assert (c.stats.texts, c.stats.sent, c.stats.hits, c.stats.repeats) == (5, 3, 2, 0)
     again = run(c, fake, ["a.", "a."])
@@ -142,17 +144,15 @@ def test_lru_bound_by_bytes() -> None:
     assert len(c) == 2 and c.stats.bytes <= 40
 
 
-def test_a_hit_repeats_the_warnings_of_the_batch_it_was_translated_in() -> None:
-    cut = Warning("TRANSLATION_OUTPUT_TRUNCATED", "translation(s) 1 of 2 were cut")
-    fake, c = Recorder(warnings=(cut,)), cache()
-    out = run(c, fake, ["a.", "b.", "a."])
-    assert out.warnings == [cut]
-    fake.warnings = ()
-    hit = run(c, fake, ["a."])
-    assert fake.batches == [["a.", "b."]]  # not sent again ...
-    assert hit.warnings == [cut]  # ... and not served without its warning
-    clean = run(c, fake, ["c."])
-    assert clean.warnings == []
+def test_a_hit_repeats_the_notices_of_its_own_text() -> None:
+    cut = Notice("TRANSLATION_OUTPUT_TRUNCATED", "it reached the limit and may be incomplete")
+    fake, c = Recorder(notices=(cut,)), cache()
+    out = run(c, fake, ["a!", "b.", "a!"])
+    assert out.notices_per_text == [(cut,), (), (cut,)]  # each text its own, repeats too
+    fake.notices = ()
+    hit = run(c, fake, ["b.", "a!"])
+    assert fake.batches == [["a!", "b."]]  # not sent again ...
+    assert hit.notices_per_text == [(), (cut,)]  # ... and not served without its notice
 
 
 # ---- through the pipeline --------------------------------------------------------------------

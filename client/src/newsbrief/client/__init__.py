@@ -26,6 +26,7 @@ from newsbrief.client.types import (
     LanguageResult,
     Limits,
     ModelInfo,
+    Notice,
     ServerInfo,
     StreamItem,
     SummarizeRequest,
@@ -33,7 +34,6 @@ from newsbrief.client.types import (
     Timings,
     TranslateResult,
     Translation,
-    Warning,
 )
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ModelInfo",
     "NewsbriefError",
     "NotFoundError",
+    "Notice",
     "PermissionDeniedError",
     "ResourceExhaustedError",
     "ServerInfo",
@@ -64,6 +65,5 @@ __all__ = [
     "TranslateResult",
     "Translation",
     "UnavailableError",
-    "Warning",
     "from_rpc_error",
 ]

@@ -101,12 +101,15 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
-class Warning:
+class Notice:
+    """A warning of a result (``result.warnings``): a stable ``code`` and a message for people.
+    Named ``Notice`` so as not to shadow Python's builtin ``Warning``."""
+
     code: str = ""
     message: str = ""
 
     @classmethod
-    def from_pb(cls, msg: pb.Warning) -> Warning:
+    def from_pb(cls, msg: pb.Warning) -> Notice:
         return cls(code=msg.code, message=msg.message)
 
 
@@ -159,7 +162,7 @@ class SummarizeResult:
     translations: tuple[Translation, ...] = ()
     faithfulness: Faithfulness = field(default_factory=Faithfulness)
     models: tuple[ModelInfo, ...] = ()
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[Notice, ...] = ()
     timings: Timings = field(default_factory=Timings)
     cached: bool = False
     client_reference: str = ""
@@ -179,7 +182,7 @@ class SummarizeResult:
             translations=tuple(Translation.from_pb(t) for t in msg.translations),
             faithfulness=Faithfulness.from_pb(msg.faithfulness),
             models=tuple(ModelInfo.from_pb(m) for m in msg.models),
-            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
             timings=Timings.from_pb(msg.timings),
             cached=msg.cached,
             client_reference=msg.client_reference,
@@ -251,7 +254,7 @@ class TranslateResult:
     source_language: DetectedLanguage = field(default_factory=DetectedLanguage)
     translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     models: tuple[ModelInfo, ...] = ()
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[Notice, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
 
@@ -261,7 +264,7 @@ class TranslateResult:
             source_language=DetectedLanguage.from_pb(msg.source_language),
             translations={t.language: tuple(t.texts) for t in msg.translations},
             models=tuple(ModelInfo.from_pb(m) for m in msg.models),
-            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
             raw=msg.SerializeToString(),
         )
 
@@ -277,7 +280,7 @@ class LanguageResult:
 
     language: DetectedLanguage = field(default_factory=DetectedLanguage)
     shares: Mapping[str, float] = field(default_factory=dict, hash=False)
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[Notice, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
 
@@ -286,7 +289,7 @@ class LanguageResult:
         return cls(
             language=DetectedLanguage.from_pb(msg.language),
             shares=dict(msg.shares),
-            warnings=tuple(Warning.from_pb(w) for w in msg.warnings),
+            warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
             raw=msg.SerializeToString(),
         )
 

@@ -1,3 +1,3 @@
-"""newsbrief service: the gRPC server, its pipeline and backends."""
+"""newsbrief service: the gRPC server, its pipeline and models."""
 
 __version__ = "0.1.0"

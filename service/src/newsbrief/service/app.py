@@ -1,4 +1,5 @@
-"""Composition root: build the pipeline and the gRPC server, start, serve, drain and stop."""
+"""The composition root: build the models (the factory), the pipeline and the gRPC server;
+start, serve, drain and stop. Nothing else wires these together."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from newsbrief.service.grpc.interceptors import (
 )
 from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.http.server import HttpServer, build_app
+from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2
 
 log = logging.getLogger(__name__)
@@ -41,13 +44,24 @@ class App:
     pipeline up (then SERVING); ``await stop()`` drains (NOT_SERVING, in-flight RPCs finish
     within ``grace_seconds``) and closes."""
 
-    def __init__(self, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline: Pipeline | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.settings = settings
         if pipeline is None:
-            from newsbrief.service.backends.loader import build_translator
-
-            pipeline = Pipeline(settings, translator=build_translator(settings))
+            pipeline = Pipeline(
+                settings,
+                translator=build_translator(settings),
+                summarizer=build_summarizer(settings),
+            )
         self.pipeline = pipeline
+        self.telemetry = telemetry or Telemetry.from_settings(settings)
+        self.telemetry.watch(pipeline)
+        self.metrics_port = 0
         self.health = HealthServicer()
         self.admission = Admission.from_settings(
             settings.admission, total=settings.max_concurrent_rpcs
@@ -68,11 +82,15 @@ class App:
                 access_log_enabled=s.logging.access_log, max_message_bytes=s.max_message_bytes
             )
         ]
+        if self.telemetry.enabled:
+            from newsbrief.service.grpc.telemetry import TelemetryInterceptor
+
+            interceptors.append(TelemetryInterceptor(self.telemetry))
         if s.auth.api_key_hashes:
-            interceptors.append(
+            interceptors.append(  # this replica's share of the deployment's quota
                 ApiKeyInterceptor(
                     s.auth.api_key_hashes,
-                    requests_per_minute=s.auth.requests_per_minute,
+                    requests_per_minute=s.auth.replica_requests_per_minute,
                     window_s=s.auth.quota_window_s,
                 )
             )
@@ -127,10 +145,13 @@ class App:
             )
         await server.start()
         self._server = server
+        if s.metrics_port:
+            self.metrics_port = self.telemetry.serve(s.metrics_host, s.metrics_port)
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
         if s.http_port:
             self._http = HttpServer(
-                build_app(servicer, s, self.serving), grace_seconds=s.grace_seconds
+                build_app(servicer, s, self.serving, telemetry=self.telemetry),
+                grace_seconds=s.grace_seconds,
             )
             self.http_port = await self._http.start(s.host, max(s.http_port, 0))
             log.info("HTTP/JSON on %s:%d", s.host, self.http_port)
@@ -195,6 +216,7 @@ class App:
         else:
             await self._server.stop(left)
         self.pipeline.close()
+        await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
         self._stopped.set()
         log.info("stopped")

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
-from newsbrief.service.pipeline.normalize import normalize_text
 from newsbrief.service.settings import CacheSettings
+from newsbrief.service.text.normalize import normalize_text
 
 
 def brief_key(

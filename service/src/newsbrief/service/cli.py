@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the server (the default)")
     sub.add_parser("config", help="print the effective settings as JSON and exit")
+    health = sub.add_parser(
+        "health",
+        help="probe this server's gRPC health on its configured port, with its TLS settings "
+        "(exit 0 when SERVING): the container health check",
+    )
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
     models = sub.add_parser(
         "models", help="list the model presets or download them (see `models --help`)"
     )
@@ -79,13 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         print(json.dumps(settings.model_dump(mode="json"), indent=2))
         return 0
+    if args.command == "health":
+        from newsbrief.service.healthcheck import check
+
+        return check(settings, timeout=args.timeout, out=sys.stdout)
     if args.command == "models":
         from newsbrief.service.model_cli import download_models, list_models
 
         if args.models_command == "list":
             return list_models(settings, sys.stdout)
         if args.models_command == "convert":
-            from newsbrief.service.backends.ct2 import convert_models
+            from newsbrief.service.models.ct2.convert import convert_models
 
             return convert_models(
                 settings, args.presets, args.compute_type, args.force, sys.stdout, sys.stderr

@@ -69,7 +69,10 @@ class DetectedLanguage:
 
 
 @dataclass(frozen=True)
-class Warning:
+class Notice:
+    """A warning of a result: a stable ``code`` and a message for people (named ``Notice`` so
+    as not to shadow Python's builtin ``Warning``)."""
+
     code: str
     message: str
 
@@ -119,7 +122,7 @@ class BriefResult:
     faithfulness: Faithfulness
     translations: list[Translation] = field(default_factory=list)
     models: list[ModelInfo] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
     cached: bool = False
@@ -134,7 +137,7 @@ class TranslateResult:
     language: DetectedLanguage
     translations: dict[str, list[str]]
     models: list[ModelInfo] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
 
 @dataclass
@@ -143,7 +146,7 @@ class DetectResult:
 
     language: DetectedLanguage
     shares: dict[str, float] = field(default_factory=dict)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

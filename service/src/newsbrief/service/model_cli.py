@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from newsbrief.service.backends.loader import configured_presets, download, is_installed
-from newsbrief.service.backends.presets import BUILTIN, PRESETS, Preset, get_preset
+from newsbrief.service.models.presets import BUILTIN, PRESETS, Preset, get_preset
+from newsbrief.service.models.resolve import configured_presets, download, is_installed
 from newsbrief.service.settings import Settings
 
 

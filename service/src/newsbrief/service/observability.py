@@ -17,8 +17,12 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+_CORE_KEYS = frozenset({"ts", "level", "logger", "msg"})
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line."""
+    """One JSON object per line; a record's ``fields`` (``extra={"fields": {...}}``) become
+    top-level keys (the access log's method, code, latency_ms, peer and request_id)."""
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
@@ -29,6 +33,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            out.update((k, v) for k, v in fields.items() if k not in _CORE_KEYS)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False)

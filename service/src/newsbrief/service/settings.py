@@ -3,14 +3,21 @@
 Every field is overridable by environment: ``NEWSBRIEF_<FIELD>`` at the top level and
 ``NEWSBRIEF_<SECTION>__<FIELD>`` below it (e.g. ``NEWSBRIEF_LIMITS__MAX_TEXT_CHARS=50000``).
 An optional TOML, YAML or JSON file named by ``NEWSBRIEF_CONFIG_FILE`` (or ``--config``) gives
-defaults that the environment overrides. Nothing else in the service reads ``os.environ``.
+values that the environment overrides: explicit arguments > environment > file > defaults.
+:func:`load_settings` (what the server runs at start) refuses a key of the file or a
+``NEWSBRIEF_*`` variable that names no setting, naming the nearest valid one: a misspelt
+setting is an error, never silently ignored. Nothing else in the service reads ``os.environ``.
 """
 
 from __future__ import annotations
 
+import contextvars
+import difflib
 import json
+import math
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +30,26 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "NEWSBRIEF_CONFIG_FILE"
+ENV_PREFIX = "NEWSBRIEF_"
+#: ``NEWSBRIEF_*`` variables that belong to other newsbrief tools, not to the server's settings:
+#: the config file itself, the client CLI's target and API key, and the test suite's evaluation
+#: data folder, fuzzing scale and browser-test switch.
+OTHER_VARIABLES = frozenset(
+    {
+        CONFIG_FILE_ENV,
+        "NEWSBRIEF_TARGET",
+        "NEWSBRIEF_API_KEY",
+        "NEWSBRIEF_DATA_DIR",
+        "NEWSBRIEF_FUZZ_SCALE",
+        "NEWSBRIEF_BROWSER_TEST",
+        "NEWSBRIEF_CHROMIUM",
+        "NEWSBRIEF_CHROMEDRIVER",
+        "NEWSBRIEF_DEPLOY_TOOLS",
+    }
+)
+_config_file: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "newsbrief_config_file", default=""
+)
 
 
 class LimitsSettings(BaseModel):
@@ -188,11 +215,25 @@ class AuthSettings(BaseModel):
         0,
         ge=0,
         description="Per-key quota per minute (0 = unlimited); each unary call counts one, each "
-        "article of a SummarizeStream counts one.",
+        "article of a SummarizeStream counts one. For the whole deployment when quota_replicas "
+        "is set: see quota_replicas.",
     )
     quota_window_s: float = Field(
         60.0, gt=0, description="Length of the sliding quota window, in seconds."
     )
+    quota_replicas: int = Field(
+        1,
+        ge=1,
+        description="Replicas that share requests_per_minute. Counters are kept in each replica "
+        "(no shared store on the request path); each replica allows its share, "
+        "ceil(requests_per_minute / quota_replicas), which holds a key to its quota when clients "
+        "spread calls evenly (round_robin over a headless Service). Set it to the replica count.",
+    )
+
+    @property
+    def replica_requests_per_minute(self) -> int:
+        """This replica's share of the per-key quota (0 = unlimited)."""
+        return math.ceil(self.requests_per_minute / self.quota_replicas)
 
     @field_validator("api_key_hashes", mode="before")
     @classmethod
@@ -228,6 +269,15 @@ class TLSSettings(BaseModel):
     key_file: Path | None = Field(None, description="PEM private key.")
     client_ca_file: Path | None = Field(
         None, description="PEM CA bundle; when set, clients must present a certificate (mTLS)."
+    )
+    health_ca_file: Path | None = Field(
+        None,
+        description="CA the health check (`newsbrief-server health`) trusts for cert_file; "
+        "default: client_ca_file, else cert_file itself (a self-signed certificate).",
+    )
+    health_server_name: str = Field(
+        "localhost",
+        description="Name the health check expects in the server certificate (a DNS SAN).",
     )
 
     @model_validator(mode="after")
@@ -284,9 +334,29 @@ class LoggingSettings(BaseModel):
     access_log: bool = Field(True, description="Log one line per RPC.")
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces: one span per RPC (the caller's W3C ``traceparent`` is its parent),
+    one per pipeline stage and one per model batch. Off by default: nothing is imported then."""
+
+    enabled: bool = Field(False, description="Record traces (needs the tracing extra).")
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/gRPC collector address (e.g. http://otel-collector:4317); empty = "
+        "spans are recorded for in-process exporters only.",
+    )
+    otlp_insecure: bool = Field(True, description="Plaintext to the collector (no TLS).")
+    service_name: str = Field("newsbrief", description="The service.name resource attribute.")
+    sample_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a caller's sampling decision is followed.",
+    )
+
+
 class DecodingSettings(BaseModel):
     """Decoding of a neural model; unset fields take the preset's defaults
-    (``newsbrief.service.backends.presets``). Deterministic unless sampling is added."""
+    (``newsbrief.service.models.presets``). Deterministic unless sampling is added."""
 
     num_beams: int | None = Field(None, gt=0, description="Beam size (1 = greedy).")
     length_penalty: float | None = Field(None, description="Beam length penalty.")
@@ -297,8 +367,9 @@ class DecodingSettings(BaseModel):
 
 class BatchingSettings(BaseModel):
     """Micro-batching of one model's calls across concurrent requests
-    (``newsbrief.service.batching``). Items of the same kind (e.g. one language pair) are grouped
-    into one model call; the number of batches run at once is the slot's ``inter_threads``."""
+    (``newsbrief.service.models.batching``). Items of the same kind (e.g. one language pair) are
+    grouped into one model call; the number of batches run at once is the slot's
+    ``inter_threads``."""
 
     enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")
     max_batch_size: int = Field(16, gt=0, description="Most items (texts) in one model call.")
@@ -359,7 +430,7 @@ class CacheSettings(BaseModel):
         64 * 1024 * 1024, ge=0, description="Most bytes of results kept (serialised size)."
     )
     translations: TranslationCacheSettings = Field(
-        default_factory=TranslationCacheSettings,  # type: ignore[arg-type]
+        default_factory=TranslationCacheSettings,
         description="Sentence-level cache of translations, shared by all requests.",
     )
 
@@ -383,8 +454,8 @@ class ModelSlotSettings(BaseModel):
         1, ge=1, description="Parallel batches (CTranslate2 inter_threads / worker count)."
     )
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
-    decoding: DecodingSettings = Field(default_factory=DecodingSettings)  # type: ignore[arg-type]
-    batching: BatchingSettings = Field(default_factory=BatchingSettings)  # type: ignore[arg-type]
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    batching: BatchingSettings = Field(default_factory=BatchingSettings)
 
 
 DEFAULT_PRESETS = {"summarizer": "extractive", "translator": "m2m100-418m"}
@@ -487,16 +558,30 @@ class Settings(BaseSettings):
         "included) are never cut by the rotation.",
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
-    limits: LimitsSettings = Field(default_factory=LimitsSettings)  # type: ignore[arg-type]
-    brief: BriefSettings = Field(default_factory=BriefSettings)  # type: ignore[arg-type]
-    language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
-    intake: IntakeSettings = Field(default_factory=IntakeSettings)  # type: ignore[arg-type]
-    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
-    tls: TLSSettings = Field(default_factory=TLSSettings)  # type: ignore[arg-type]
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
-    models: ModelsSettings = Field(default_factory=ModelsSettings)  # type: ignore[arg-type]
-    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
-    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)  # type: ignore[arg-type]
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus /metrics endpoint (HTTP); 0 = no metrics.",
+    )
+    metrics_host: str = Field("0.0.0.0", description="Address the /metrics endpoint listens on.")
+    models_dir: Path | None = Field(
+        None,
+        description="One folder for all model files (a container's models volume): the Hugging "
+        "Face cache goes to <models_dir>/hf/hub and converted models to <models_dir>/ct2, unless "
+        "models.cache_dir or models.ct2_dir are set.",
+    )
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    brief: BriefSettings = Field(default_factory=BriefSettings)
+    language: LanguageSettings = Field(default_factory=LanguageSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    tls: TLSSettings = Field(default_factory=TLSSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @field_validator("host")
     @classmethod
@@ -504,6 +589,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("host must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _models_under_models_dir(self) -> Settings:
+        if self.models_dir is not None:
+            given = self.models.model_fields_set
+            if "cache_dir" not in given:
+                self.models.cache_dir = self.models_dir / "hf" / "hub"
+            if "ct2_dir" not in given:
+                self.models.ct2_dir = self.models_dir / "ct2"
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -514,11 +609,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            _FileSource(settings_cls, os.environ.get(CONFIG_FILE_ENV, "")),
-        )
+        path = _config_file.get() or os.environ.get(CONFIG_FILE_ENV, "")
+        return (init_settings, env_settings, _FileSource(settings_cls, path))
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -547,10 +639,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
         data = tomllib.loads(text)
     elif suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError("YAML config files need PyYAML: pip install pyyaml") from exc
+        import yaml  # PyYAML is a dependency of the service
+
         data = yaml.safe_load(text) or {}
     elif suffix == ".json":
         data = json.loads(text)
@@ -561,10 +651,87 @@ def load_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings: explicit overrides > environment > config file > defaults."""
-    if config_file is not None:
-        file_data = load_config_file(Path(config_file))
-        merged = {**file_data, **overrides}
-        return Settings(**merged)
-    return Settings(**overrides)
+def unknown_keys(
+    data: Mapping[str, Any], model: type[BaseModel] | None = None, where: str = ""
+) -> list[str]:
+    """Each key of ``data`` (a config file's table) that names no setting, with the nearest
+    valid key: ``"limits.max_text_char (did you mean limits.max_text_chars?)"``."""
+    model = model or Settings
+    problems: list[str] = []
+    for key, value in data.items():
+        path = f"{where}{key}"
+        child = _child_model(model, str(key))
+        if str(key) not in model.model_fields:
+            problems.append(_unknown(path, str(key), model, where, "."))
+        elif child is not None and isinstance(value, Mapping):
+            problems.extend(unknown_keys(value, child, f"{path}."))
+    return problems
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each ``NEWSBRIEF_*`` variable of ``environ`` that names no setting (nor another newsbrief
+    tool's variable), with the nearest valid name."""
+    problems: list[str] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in OTHER_VARIABLES:
+            continue
+        model: type[BaseModel] | None = Settings
+        where = ENV_PREFIX
+        for part in upper[len(ENV_PREFIX) :].lower().split("__"):
+            if model is None:  # below a plain field: pydantic-settings would not read it
+                problems.append(f"{name} (no setting has parts below {where.rstrip('_')})")
+                break
+            if part not in model.model_fields:
+                problems.append(_unknown(name, part, model, where, "__", upper=True))
+                break
+            where = f"{where}{part.upper()}__"
+            model = _child_model(model, part)
+    return problems
+
+
+def _child_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    field = model.model_fields.get(key)
+    annotation = field.annotation if field is not None else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _unknown(
+    path: str, key: str, model: type[BaseModel], where: str, sep: str, *, upper: bool = False
+) -> str:
+    valid = list(model.model_fields)
+    near = difflib.get_close_matches(key.lower(), valid, n=1, cutoff=0.6)
+    if near:
+        suggestion = f"{where}{near[0].upper() if upper else near[0]}"
+        return f"{path} (did you mean {suggestion}?)"
+    names = ", ".join(f"{where}{v.upper() if upper else v}" for v in valid[:6])
+    more = ", ..." if len(valid) > 6 else ""
+    return f"{path} (valid here: {names}{more})"
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings: explicit ``overrides`` > environment > config file > defaults.
+    ``config_file`` (else ``NEWSBRIEF_CONFIG_FILE``) names the file. An unknown key in the file
+    or an unknown ``NEWSBRIEF_*`` variable is a ValueError naming it and the nearest valid one.
+    ``environ`` is only checked (default: the process environment, which pydantic-settings
+    reads)."""
+    env = os.environ if environ is None else environ
+    problems = unknown_variables(env)
+    path = str(config_file) if config_file is not None else env.get(CONFIG_FILE_ENV, "")
+    if path:
+        problems += [
+            f"{path}: {key}" for key in unknown_keys(load_config_file(Path(path)), Settings)
+        ]
+    if problems:
+        raise ValueError("unknown setting(s): " + "; ".join(problems))
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    finally:
+        _config_file.reset(token)

@@ -7,10 +7,9 @@ in-process LRU cache instead of the model.
     translated = await cache.translate(translator, texts, source, target, deadline=deadline)
     translated.sent, translated.cached  # texts the model saw, texts the cache answered
 
-An engine's warnings (an input or output cut at a length limit) describe the whole batch a text
-was translated in, as the micro-batcher already hands them to every request sharing a batch; the
-cache keeps them with each text of that batch and repeats them on a hit, so a cut translation is
-never served without its warning.
+What the model had to do to a text (split it, cut an over-long sentence, stop at the output
+limit) comes per text from the translator; the cache keeps each text's notices with it and
+repeats them on a hit, so a cut translation is never served without its notice.
 Concurrent requests that miss on the same text both send it (no single-flight): the second one
 just refreshes the entry.
 """
@@ -23,26 +22,23 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from newsbrief.service.backends.base import TranslationBatch, Translator
-from newsbrief.service.domain import ModelInfo, Warning
+from newsbrief.service.domain import ModelInfo, Notice
+from newsbrief.service.models.protocols import Translated, Translator
 from newsbrief.service.settings import TranslationCacheSettings
 
-# A key: (model fingerprint, source, target, text); a value: (translation, warnings).
+# A key: (model fingerprint, source, target, text); a value: (translation, its notices).
 _Key = tuple[str, str, str, str]
-_Value = tuple[str, tuple[Warning, ...]]
+_Value = tuple[str, tuple[Notice, ...]]
 
 
-class CachedBatch(TranslationBatch):
-    """Translations in input order, the engine's warnings, and how the texts were served:
+@dataclass(frozen=True)
+class CachedBatch(Translated):
+    """Translations in input order with each text's notices, and how the texts were served:
     ``sent`` distinct texts went to the model, ``cached`` distinct texts came from the cache
     (``len(self) - sent - cached`` were repeats within the batch)."""
 
-    def __init__(
-        self, texts: Sequence[str], warnings: Sequence[Warning], *, sent: int, cached: int
-    ) -> None:
-        super().__init__(texts, warnings)
-        self.sent = sent
-        self.cached = cached
+    sent: int = 0
+    cached: int = 0
 
 
 @dataclass
@@ -110,18 +106,21 @@ class TranslationCache:
                 raise RuntimeError(
                     f"translator returned {len(translated)} texts for a batch of {len(todo)}"
                 )
-            found = tuple(getattr(translated, "warnings", ()))
-            fresh = {t: (out, found) for t, out in zip(todo, translated, strict=True)}
+            fresh = {
+                t: (out, notices)
+                for t, out, notices in zip(
+                    todo, translated.texts, translated.notices_per_text, strict=True
+                )
+            }
             self._store([((fingerprint, source, target, t), fresh[t]) for t in todo])
             known |= fresh
-        warnings = list(dict.fromkeys(w for t in distinct for w in known[t][1]))
         with self._lock:
             self.stats.texts += len(texts)
             self.stats.sent += len(todo)
             self.stats.hits += len(distinct) - len(todo)
         return CachedBatch(
             [known[t][0] for t in texts],
-            warnings,
+            [known[t][1] for t in texts],
             sent=len(todo),
             cached=len(distinct) - len(todo),
         )

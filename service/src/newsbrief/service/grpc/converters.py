@@ -12,9 +12,9 @@ from newsbrief.service.domain import (
     LengthPreset,
     Method,
     ModelInfo,
+    Notice,
     ServerInfo,
     TranslateResult,
-    Warning,
 )
 from newsbrief.service.errors import FieldViolation, InvalidArgument
 from newsbrief.v1 import newsbrief_pb2 as pb
@@ -88,7 +88,7 @@ def model_to_pb(model: ModelInfo) -> pb.ModelInfo:
     )
 
 
-def warning_to_pb(warning: Warning) -> pb.Warning:
+def warning_to_pb(warning: Notice) -> pb.Warning:
     return pb.Warning(code=warning.code, message=warning.message)
 
 

@@ -231,14 +231,26 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
             else:  # CancelledError / GeneratorExit: the client left or its deadline passed
                 name = "CANCELLED"
             now = time.monotonic()
+            latency_ms = round((now - started) * 1000, 1)
+            queue_ms = round(((handler_at[0] if handler_at else now) - started) * 1000, 1)
             access_log.info(
                 "%s %s %.1fms queue=%.1fms peer=%s request_id=%s",
                 method,
                 name,
-                (now - started) * 1000,
-                ((handler_at[0] if handler_at else now) - started) * 1000,
+                latency_ms,
+                queue_ms,
                 peer[0],
                 request_id,
+                extra={
+                    "fields": {
+                        "method": method,
+                        "code": name,
+                        "latency_ms": latency_ms,
+                        "queue_ms": queue_ms,
+                        "peer": peer[0],
+                        "request_id": request_id,
+                    }
+                },
             )
 
         hooks = Hooks(before, check=check, requests=requests, on_error=on_error, after=after)

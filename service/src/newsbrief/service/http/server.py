@@ -47,11 +47,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsbrief.service.access import ApiKeys
 from newsbrief.service.access import request_id as new_request_id
-from newsbrief.service.errors import NewsbriefError, Overloaded
+from newsbrief.service.errors import NewsbriefError, Overloaded, QuotaExceeded
 from newsbrief.service.grpc.servicer import SummarizerServicer
 from newsbrief.service.grpc.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.settings import Settings
+from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1.newsbrief_connect import SummarizerServiceASGIApplication
 
@@ -167,8 +168,15 @@ class _Gate:
     the one table (with ``Retry-After`` where the error carries a retry delay), one access-log
     line per call. The request id is set by :class:`_RequestIds` around the whole app."""
 
-    def __init__(self, keys: ApiKeys, max_in_flight: int, access_log_enabled: bool) -> None:
+    def __init__(
+        self,
+        keys: ApiKeys,
+        max_in_flight: int,
+        access_log_enabled: bool,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._keys = keys
+        self._telemetry = telemetry
         self._max_in_flight = max_in_flight
         self._in_flight = 0
         self._access = access_log_enabled
@@ -196,14 +204,7 @@ class _Gate:
     ) -> None:
         if not self._access:
             return
-        if exc is None:
-            name = "OK"
-        elif isinstance(exc, ConnectError):
-            name = exc.code.name
-        elif isinstance(exc, Exception):
-            name = code_for(exc).name
-        else:
-            name = "CANCELLED"
+        name = _code_name(exc)
         access_log.info(
             "HTTP %s %s %.1fms peer=%s request_id=%s",
             _method(ctx),
@@ -219,6 +220,8 @@ class _Gate:
         started = time.monotonic()
         error: BaseException | None = None
         entered = False
+        headers = {k.lower(): v for k, v in ctx.request_headers.items()}
+        call = self._telemetry.request("http", _method(ctx), headers).__enter__()
         try:
             self._enter(ctx)
             entered = True
@@ -232,6 +235,10 @@ class _Gate:
         finally:
             if entered:
                 self._in_flight -= 1
+            call.code = _code_name(error)
+            if isinstance(error, QuotaExceeded):
+                self._telemetry.quota_rejected("http")
+            call.__exit__(None, None, None)
             self._log(ctx, started, error)
 
     async def intercept_unary(
@@ -252,6 +259,17 @@ class _Gate:
         with self._call(ctx):
             async for item in call_next(request, ctx):
                 yield item
+
+
+def _code_name(exc: BaseException | None) -> str:
+    """The status code name a call that ended with ``exc`` gets (the one error table)."""
+    if exc is None:
+        return "OK"
+    if isinstance(exc, ConnectError):
+        return exc.code.name
+    if isinstance(exc, Exception):
+        return code_for(exc).name
+    return "CANCELLED"
 
 
 def _method(ctx: RequestContext[Any, Any]) -> str:
@@ -315,17 +333,24 @@ def build_app(
     servicer: SummarizerServicer,
     settings: Settings,
     serving: Callable[[], Awaitable[bool]],
+    *,
+    telemetry: Telemetry | None = None,
 ) -> ASGIApp:
     """The whole HTTP front end as one ASGI app; ``serving()`` is the gRPC health state."""
     keys = ApiKeys(
         settings.auth.api_key_hashes,
-        requests_per_minute=settings.auth.requests_per_minute,
+        requests_per_minute=settings.auth.replica_requests_per_minute,
         window_s=settings.auth.quota_window_s,
     )
     connect = SummarizerServiceASGIApplication(
         _ConnectService(servicer),
         interceptors=[
-            _Gate(keys, settings.max_concurrent_rpcs, settings.logging.access_log),
+            _Gate(
+                keys,
+                settings.max_concurrent_rpcs,
+                settings.logging.access_log,
+                telemetry or NO_TELEMETRY,
+            ),
         ],
         read_max_bytes=settings.max_message_bytes,
     )

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from newsbrief.service.text.words import word_set
+
 from ..domain import Brief, Budget
 from ..settings import BriefSettings
 
@@ -30,12 +32,8 @@ _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 _CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s|\s[-\u2013\u2014]\s")
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _words(
+    "en": word_set(
         """a an the and or but if then than so of to in on at by for from with as into about
         over after before under between through during without within is are was were be been
         being am has have had having do does did doing will would shall should can could may
@@ -44,14 +42,14 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         also just only very more most such some any all each other both said says say told
         according mr mrs ms one two new last year years time like up out off"""
     ),
-    "ms": _words(
+    "ms": word_set(
         """yang dan di ke dari pada untuk dengan ini itu adalah ialah akan telah sudah oleh
         dalam tidak tak bagi juga atau serta kepada bahawa bahwa karena kerana ia dia mereka
         kami kita saya beliau anda para sebuah seorang satu lebih masih hanya boleh bisa ada
         apabila ketika jika kata katanya berkata menurut tersebut selepas setelah sebelum
         antara iaitu yaitu lagi pula pun sahaja saja"""
     ),
-    "ko": _words(
+    "ko": word_set(
         """그 이 저 것 수 등 및 또 또한 그리고 하지만 그러나 있다 없다 했다 한다 하는 있는
         위해 대한 통해 에서 에게 으로 로 을 를 은 는 이 가 의 도 와 과 고 며 다"""
     ),

@@ -30,53 +30,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from newsbrief.service.domain import Brief, Faithfulness
+from newsbrief.service.text.numbers import (
+    AMBIGUOUS_MONTHS,
+    LATIN_SCALE_PATTERN,
+    MONTHS,
+    NUMBER_WORDS,
+    ORDINAL_WORDS,
+    SCALES,
+    TOO_COMMON_NUMBER_WORDS,
+    WEEKDAYS,
+    currency_around,
+    supported,
+)
 
 DEFAULT_MAX_ISSUES = 0
 """Issues tolerated before a brief is judged unfaithful."""
 
-_NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "thousand": 1000,
-    "dozen": 12,
-    # Malay / Indonesian
-    "dua": 2,
-    "tiga": 3,
-    "empat": 4,
-    "lima": 5,
-    "enam": 6,
-    "tujuh": 7,
-    "lapan": 8,
-    "delapan": 8,
-    "sembilan": 9,
-    "sepuluh": 10,
-}
-_SOURCE_ONLY_WORDS = {"one": 1, "satu": 1, "first": 1, "second": 2, "third": 3}
+_NUMBER_WORDS = {w: v for w, v in NUMBER_WORDS.items() if w not in TOO_COMMON_NUMBER_WORDS}
+_SOURCE_ONLY_WORDS = {w: NUMBER_WORDS[w] for w in TOO_COMMON_NUMBER_WORDS} | ORDINAL_WORDS
 _UNIT_WORDS = "one|two|three|four|five|six|seven|eight|nine"
 _TEEN_WORDS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TEN_WORDS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
@@ -102,90 +73,15 @@ def _word_number(m: re.Match[str]) -> float | None:
         else _WORD_VALUES[groups["teen"] or groups["unit"]]
     )
     if groups["scale"]:
-        value *= 100 if groups["scale"] == "hundred" else _SCALES[groups["scale"]]
+        value *= 100 if groups["scale"] == "hundred" else SCALES[groups["scale"]]
     return value
 
-
-_SCALES = {
-    "thousand": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "m": 1e6,
-    "mn": 1e6,
-    "billion": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "trillion": 1e12,
-    "juta": 1e6,
-    "bilion": 1e9,
-    "miliar": 1e9,
-    "ribu": 1e3,
-}
-_MONTHS = {
-    "january": 1,
-    "jan": 1,
-    "february": 2,
-    "feb": 2,
-    "march": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "may": 5,
-    "june": 6,
-    "jun": 6,
-    "july": 7,
-    "jul": 7,
-    "august": 8,
-    "aug": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "october": 10,
-    "oct": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-    # Malay / Indonesian
-    "januari": 1,
-    "februari": 2,
-    "mac": 3,
-    "maret": 3,
-    "mei": 5,
-    "julai": 7,
-    "juli": 7,
-    "ogos": 8,
-    "agustus": 8,
-    "oktober": 10,
-    "disember": 12,
-    "desember": 12,
-}
-_WEEKDAYS = {
-    "monday": 1,
-    "tuesday": 2,
-    "wednesday": 3,
-    "thursday": 4,
-    "friday": 5,
-    "saturday": 6,
-    "sunday": 7,
-    "isnin": 1,
-    "selasa": 2,
-    "rabu": 3,
-    "khamis": 4,
-    "kamis": 4,
-    "jumaat": 5,
-    "jumat": 5,
-    "sabtu": 6,
-    "ahad": 7,
-}
-# Month names that are also ordinary words ("may", "march") are only dates next to a number.
-_AMBIGUOUS_MONTHS = {"may", "march", "mar", "jun", "dec", "sep", "sept", "mac", "mei", "jan"}
 
 _NUM = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
     r"(?:(st|nd|rd|th)\b)?"
     r"(\s*(?:%|per\s*cent\b|percent\b|peratus\b|persen\b))?"
-    r"(?:\s*(thousand|million|billion|trillion|juta|bilion|miliar|ribu|mn|bn|m|b|k)\b)?",
+    rf"(?:\s*({LATIN_SCALE_PATTERN})\b)?",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
@@ -238,6 +134,7 @@ class Fact:
     kind: str  # number, date, name, quote
     text: str  # as written in the brief
     field: str  # headline, summary, key_points[i]
+    currency: str = ""  # of an amount ("GBP" for "£2m"), "" when none is written
 
 
 @dataclass
@@ -263,30 +160,37 @@ class SourceIndex:
     def __init__(self, source: str, lang: str = "") -> None:
         self.lang = lang
         self.numbers: set[str] = set()
+        # value -> the currencies it is written with ("" for none), for whole-value amounts
+        self.amounts: dict[str, set[str]] = {}
         self.words: set[str] = set()
         self.months: set[int] = set()
         self.weekdays: set[int] = set()
         for m in _NUM.finditer(source):
-            for value in _numbers_of(m):
-                self.numbers.add(_key(value))
+            currency = currency_around(source, m.start(), m.end())
+            for value in _numbers_of(m):  # "£2m": 2 and 2,000,000 pounds
+                self._add(value, currency)
         for m in _WORD_NUM.finditer(source):
             spelled = _word_number(m)
             if spelled is not None:
-                self.numbers.add(_key(spelled))
+                self._add(spelled, currency_around(source, m.start(), m.end()))
         folded = source.casefold()
         for w in _WORD.findall(folded):
             self.words.add(w)
             self.words.add(_strip_possessive(w))
             if w in _NUMBER_WORDS:
-                self.numbers.add(_key(_NUMBER_WORDS[w]))
+                self._add(_NUMBER_WORDS[w])
             if w in _SOURCE_ONLY_WORDS:
-                self.numbers.add(_key(_SOURCE_ONLY_WORDS[w]))
-            if w in _MONTHS:
-                self.months.add(_MONTHS[w])
-            if w in _WEEKDAYS:
-                self.weekdays.add(_WEEKDAYS[w])
-        # "1.5m" / "£2bn" / "tens of millions": accept the scale's bare value too
+                self._add(_SOURCE_ONLY_WORDS[w])
+            if w in MONTHS:
+                self.months.add(MONTHS[w])
+            if w in WEEKDAYS:
+                self.weekdays.add(WEEKDAYS[w])
         self.flat = _flat(source)
+
+    def _add(self, value: float, currency: str = "") -> None:
+        key = _key(value)
+        self.numbers.add(key)
+        self.amounts.setdefault(key, set()).add(currency)
 
 
 def _strip_possessive(word: str) -> str:
@@ -309,7 +213,7 @@ def _numbers_of(m: re.Match[str]) -> list[float]:
         return []
     out = [value]
     if scale:
-        out.append(value * _SCALES[scale.lower()])
+        out.append(value * SCALES[scale.lower()])
     return out
 
 
@@ -317,11 +221,13 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
     """The numbers, dates, names and quotations of one field of a brief."""
     facts: list[Fact] = []
     for m in _NUM.finditer(text):
-        facts.append(Fact("number", m.group(0).strip(), field_name))
+        currency = currency_around(text, m.start(), m.end())
+        facts.append(Fact("number", m.group(0).strip(), field_name, currency))
     spans: list[tuple[int, int]] = []
     for m in _WORD_NUM.finditer(text):
         if _word_number(m) is not None:
-            facts.append(Fact("number", m.group(0), field_name))
+            currency = currency_around(text, m.start(), m.end())
+            facts.append(Fact("number", m.group(0), field_name, currency))
             spans.append(m.span())
     words = list(_WORD.finditer(text))
     for m in words:
@@ -343,9 +249,9 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
 
 
 def _is_date_word(word: str, text: str, m: re.Match[str]) -> bool:
-    if word in _WEEKDAYS:
+    if word in WEEKDAYS:
         return True
-    return word in _MONTHS and (word not in _AMBIGUOUS_MONTHS or _next_to_number(text, m))
+    return word in MONTHS and (word not in AMBIGUOUS_MONTHS or _next_to_number(text, m))
 
 
 def _next_to_number(text: str, m: re.Match[str]) -> bool:
@@ -390,7 +296,7 @@ def _names(text: str) -> list[str]:
             keep = run
         phrase = text[keep[0].start() : keep[-1].end()] if keep else ""
         plain = [w.casefold() for w in _WORD.findall(phrase)]
-        if plain and all(w in _NOT_NAMES or w in _MONTHS or w in _WEEKDAYS for w in plain):
+        if plain and all(w in _NOT_NAMES or w in MONTHS or w in WEEKDAYS for w in plain):
             phrase = ""  # a date, not a name: checked as a date
         if phrase:
             out.append(phrase)
@@ -400,7 +306,10 @@ def _names(text: str) -> list[str]:
         w = m.group(0)
         gap = text[words[i - 1].end() : m.start()] if i else ""
         continues = bool(run) and gap.strip() in ("", "-", "&") and "\n" not in gap
-        if _capitalised(w) or (run and continues and w.casefold() in _CONNECTORS):
+        currency = text[m.end() : m.end() + 1] == "$"  # "US$", "S$": a currency, not a name
+        if (_capitalised(w) and not currency) or (
+            run and continues and w.casefold() in _CONNECTORS
+        ):
             if run and not continues:
                 flush()
             run.append(m)
@@ -483,6 +392,18 @@ def check_texts(
     return result
 
 
+def _missing_amount(fact: Fact, value: float, idx: SourceIndex) -> str:
+    """Why the amount ``value`` (whole, scale applied) of ``fact`` is not supported ("" when
+    it is): absent from the article, or there only in another currency."""
+    key = _key(value)
+    if supported(key, fact.currency, idx.amounts):
+        return ""
+    if key in idx.amounts:
+        others = ", ".join(sorted(c for c in idx.amounts[key] if c))
+        return f"amount {fact.text!r} ({fact.currency}) is in the article only in {others}"
+    return f"number {fact.text!r} is not in the article"
+
+
 def _known_word(word: str, idx: SourceIndex) -> bool:
     """``word`` or a simple inflection of it (possessive, plural) is a word of the source."""
     forms = {word, _strip_possessive(word), word + "s"}
@@ -500,9 +421,9 @@ def _missing(fact: Fact, idx: SourceIndex) -> str:
         spelled = _WORD_NUM.fullmatch(fact.text)
         if spelled is not None:
             value = _word_number(spelled)
-            if value is None or _key(value) in idx.numbers or _flat(fact.text) in idx.flat:
+            if value is None:
                 return ""
-            return f"number {fact.text!r} is not in the article"
+            return _missing_amount(fact, value, idx)
         if word in _NUMBER_WORDS:
             value = _NUMBER_WORDS[word]
             if _key(value) in idx.numbers or word in idx.words:
@@ -511,17 +432,13 @@ def _missing(fact: Fact, idx: SourceIndex) -> str:
         m = _NUM.match(fact.text)
         if m is None:
             return ""
-        values = _numbers_of(m)
-        if any(_key(v) in idx.numbers for v in values):
-            return ""
-        # "45m" written as "45 million" or "45,000,000" in the article: matched above; a bare
-        # "2015" that the article writes as "'15" is not.
-        return f"number {fact.text!r} is not in the article"
+        # an amount is its whole value: "£2m" needs 2,000,000 in the article, not a bare "2"
+        return _missing_amount(fact, _numbers_of(m)[-1], idx)
     if fact.kind == "date":
         word = fact.text.casefold().rstrip(".")
-        if word in _WEEKDAYS and _WEEKDAYS[word] not in idx.weekdays:
+        if word in WEEKDAYS and WEEKDAYS[word] not in idx.weekdays:
             return f"day {fact.text!r} is not in the article"
-        if word in _MONTHS and _MONTHS[word] not in idx.months:
+        if word in MONTHS and MONTHS[word] not in idx.months:
             return f"month {fact.text!r} is not in the article"
         return ""
     if fact.kind == "name":

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..domain import Article, Warning
+from ..domain import Article, Notice
 from ..errors import FieldViolation, InvalidArgument
 from ..settings import IntakeSettings
+from ..text.normalize import normalize_text
 from .html import extract_html
-from .normalize import normalize_text
 from .scraped import boilerplate_warning, clean_scraped_text, prose_paragraphs
 
 
@@ -28,7 +28,7 @@ class Intake:
     byline: str = ""
     date: str = ""
     dateline: str = ""
-    warnings: tuple[Warning, ...] = field(default_factory=tuple)
+    warnings: tuple[Notice, ...] = field(default_factory=tuple)
 
     @property
     def article_text(self) -> str:
@@ -43,7 +43,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
     text always gives some, with an ``EXTRACTION_WEAK`` warning when the extractor found no
     main text and all the page's text was used).
     """
-    warnings: list[Warning] = []
+    warnings: list[Notice] = []
     title = normalize_text(article.title)
     byline = date = ""
     if article.html is not None:
@@ -60,7 +60,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
             raise InvalidArgument(FieldViolation("html", "the page has no visible text"))
         if page.weak:
             warnings.append(
-                Warning(
+                Notice(
                     "EXTRACTION_WEAK",
                     "no main article text was recognised in the page, so the brief was made "
                     "from all of its visible text (menus and other page furniture may show); "
@@ -96,7 +96,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
         dateline = cleaned.dateline
         warning = boilerplate_warning(cleaned)
         if warning is not None:
-            warnings.append(Warning(*warning))
+            warnings.append(Notice(*warning))
     return Intake(
         text=text,
         title=title,

@@ -13,46 +13,20 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from newsbrief.service.text.numbers import (
+    MONTHS,
+    NUMBER_WORDS,
+    SCALES,
+    canonical,
+    currency_around,
+    supported,
+)
+
 _NUMBER = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
     r"(\s*(?:[만억조천]|[A-Za-z]+))?",
 )
-_SCALE_WORDS = {
-    "thousand": 10**3,
-    "million": 10**6,
-    "billion": 10**9,
-    "trillion": 10**12,
-    "ribu": 10**3,
-    "juta": 10**6,
-    "bilion": 10**9,
-    "miliar": 10**9,
-    "milyar": 10**9,
-    "trilion": 10**12,
-    "triliun": 10**12,
-    "천": 10**3,
-    "만": 10**4,
-    "억": 10**8,
-    "조": 10**12,
-}
-_NUMBER_WORDS = {
-    # en, ms/id; Korean numbers are written with digits or are units above.
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6,
-    "tujuh": 7, "lapan": 8, "delapan": 8, "sembilan": 9, "sepuluh": 10,
-}  # fmt: skip
-_MONTHS = {
-    # en
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    # ms
-    "januari": 1, "februari": 2, "mac": 3, "mei": 5, "julai": 7, "ogos": 8,
-    "oktober": 10, "disember": 12,
-    # id
-    "maret": 3, "juni": 6, "juli": 7, "agustus": 8, "desember": 12,
-}  # fmt: skip
-_MONTH_WORD = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_MONTH_WORD = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _DATE_MONTH = re.compile(
     rf"(?:\b\d{{1,2}}\s+({_MONTH_WORD})\b|\b({_MONTH_WORD})\.?\s+\d{{1,2}}\b)", re.IGNORECASE
 )
@@ -73,6 +47,7 @@ class Item:
     kind: str  # "number", "date", "name"
     text: str
     values: frozenset[str]
+    currency: str = ""  # of an amount ("MYR" for "RM45 juta"), "" when none is written
 
 
 def _decimal(raw: str, language: str) -> Decimal | None:
@@ -90,10 +65,6 @@ def _decimal(raw: str, language: str) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
-
-
-def _canon(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 # A run starts only where a digit run starts and never gives digits back (possessive): a long
@@ -120,15 +91,24 @@ def _korean_value(run: str) -> Decimal | None:
     return total + small
 
 
-def _numbers(text: str, language: str) -> list[tuple[str, set[str]]]:
-    """(as written, {literal value, scaled value}) for each number in ``text``."""
-    out: list[tuple[str, set[str]]] = []
+@dataclass(frozen=True)
+class _Number:
+    written: str
+    whole: str  # the value with its scale applied ("45 million" = 45000000)
+    literal: str  # the digits alone ("45")
+    currency: str
+
+
+def _numbers(text: str, language: str) -> list[_Number]:
+    """Each number of ``text``: as written, its whole value, its digits' value, its currency."""
+    out: list[_Number] = []
     pieces: list[str] = []
     done = 0
     for run in _KO_RUN.finditer(text):  # "4억 5천만": one number, not three
         value = _korean_value(run.group(0))
         if value is not None:
-            out.append((run.group(0).strip(), {_canon(value)}))
+            currency = currency_around(text, run.start(), run.end())
+            out.append(_Number(run.group(0).strip(), canonical(value), canonical(value), currency))
             pieces += [text[done : run.start()], " " * len(run.group(0))]
             done = run.end()
     text = "".join([*pieces, text[done:]])  # the runs blanked out, in one pass
@@ -136,18 +116,18 @@ def _numbers(text: str, language: str) -> list[tuple[str, set[str]]]:
         value = _decimal(match.group(1), language)
         if value is None:
             continue
-        values = {_canon(value)}
-        written = match.group(1)
+        written, whole = match.group(1), value
         unit = (match.group(2) or "").strip().lower()
-        if unit in _SCALE_WORDS:
-            values.add(_canon(value * _SCALE_WORDS[unit]))
+        if unit in SCALES:
+            whole = value * SCALES[unit]
             written = match.group(0).strip()
-        out.append((written, values))
+        currency = currency_around(text, match.start(), match.end(1))
+        out.append(_Number(written, canonical(whole), canonical(value), currency))
     return out
 
 
 def _months(text: str) -> set[str]:
-    months = {str(_MONTHS[m.lower()]) for m in _ANY_MONTH.findall(text)}
+    months = {str(MONTHS[m.lower()]) for m in _ANY_MONTH.findall(text)}
     months |= {str(int(n)) for n in _KO_MONTH.findall(text)}
     return months
 
@@ -155,11 +135,12 @@ def _months(text: str) -> set[str]:
 def protected_items(text: str, language: str) -> list[Item]:
     """The numbers, dated months and quoted names of ``text`` (in ``language``)."""
     items: list[Item] = []
-    for written, values in _numbers(text, language):
-        items.append(Item("number", written, frozenset(values)))
+    for number in _numbers(text, language):
+        # an amount is its whole value: "45 million" is kept by "45 juta" or "4500만", not "45"
+        items.append(Item("number", number.written, frozenset({number.whole}), number.currency))
     for match in _DATE_MONTH.finditer(text):
         name = (match.group(1) or match.group(2)).lower()
-        items.append(Item("date", match.group(0), frozenset({f"month:{_MONTHS[name]}"})))
+        items.append(Item("date", match.group(0), frozenset({f"month:{MONTHS[name]}"})))
     for match in _QUOTED.finditer(text):
         quoted = _SPACE.sub(" ", match.group(1) or match.group(2) or "").strip()
         words = _WORD.findall(quoted)
@@ -170,15 +151,17 @@ def protected_items(text: str, language: str) -> list[Item]:
     return items
 
 
-def _kept_values(text: str, language: str) -> set[str]:
-    values: set[str] = set()
-    for _, found in _numbers(text, language):
-        values |= found
+def _kept(text: str, language: str) -> tuple[dict[str, set[str]], set[str]]:
+    """What ``text`` holds: its numbers (value -> the currencies written with it, "" for none;
+    a scaled number counts with its digits' value too) and its months."""
+    amounts: dict[str, set[str]] = {}
+    for number in _numbers(text, language):
+        for value in (number.whole, number.literal):
+            amounts.setdefault(value, set()).add(number.currency)
     for word in _WORD.findall(text.lower()):
-        if word in _NUMBER_WORDS:
-            values.add(str(_NUMBER_WORDS[word]))
-    values |= {f"month:{m}" for m in _months(text)}
-    return values
+        if word in NUMBER_WORDS:
+            amounts.setdefault(canonical(NUMBER_WORDS[word]), set()).add("")
+    return amounts, {f"month:{m}" for m in _months(text)}
 
 
 def missing_items(source: str, translation: str, source_lang: str, target_lang: str) -> list[str]:
@@ -186,13 +169,16 @@ def missing_items(source: str, translation: str, source_lang: str, target_lang: 
     items = protected_items(source, source_lang)
     if not items:
         return []
-    kept = _kept_values(translation, target_lang)
+    amounts, months = _kept(translation, target_lang)
     folded = _SPACE.sub(" ", translation).casefold()
     missing: list[str] = []
     for item in items:
         if item.kind == "name":
             if item.text.casefold() not in folded:
                 missing.append(f"“{item.text}”")
-        elif not (item.values & kept):
+        elif item.kind == "date":
+            if not (item.values & months):
+                missing.append(item.text)
+        elif not any(supported(v, item.currency, amounts) for v in item.values):
             missing.append(item.text)
     return list(dict.fromkeys(missing))

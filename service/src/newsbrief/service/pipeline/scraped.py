@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .segment import _line_continues, split_paragraphs, split_sentences
+from newsbrief.service.text.segment import _line_continues, split_paragraphs, split_sentences
 
 if TYPE_CHECKING:
     from collections.abc import Set

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from newsbrief.service.text.words import word_set
+
 _TERMINAL = re.compile(r"(?:\.{2,}|\u2026|[.!?\u3002\uff1f\uff01]+)([\"'\u201d\u2019\u00bb)\]]*)")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _SPACE_RUN = re.compile(r"\s+")
@@ -21,23 +23,19 @@ _LINE_END = re.compile(
 )
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 # Abbreviations after which a full stop never ends a sentence (titles, prefixes, "No. 5").
-_NEVER_END = _words(
+_NEVER_END = word_set(
     """mr mrs ms mx dr prof sen rep gov gen lt col capt cmdr sgt cpl adm maj brig supt insp
     det rev fr st mt ft vs v no nos art fig figs pp vol ch sec dept est approx ca cf
     encik en pn tn sdr sdri hj hjh jln jl kg tg bpk dato datuk ir ybhg yb dsb dll spt kpd
     bil tel"""
 )
 # Abbreviations that may also end a sentence: they do when a usual sentence opener follows.
-_MAY_END = _words(
+_MAY_END = word_set(
     """inc ltd co corp plc llc bhd sdn tbk jr sr etc jan feb mar apr jun jul aug sep sept oct
     nov dec mon tue tues wed thu thur thurs fri sat sun am pm"""
 )
-_OPENERS = _words(
+_OPENERS = word_set(
     """The A An He She It They We I You His Her Its Their Our My This That These Those There
     But And Or So Yet In On At For From By With As If When While After Before Since
     Although Though However Meanwhile Now Then Today Yesterday Last Next Some Many Most All
@@ -45,7 +43,7 @@ _OPENERS = _words(
     Ini Itu Dia Beliau Mereka Kami Kita Saya Dalam Pada Selain Namun Tetapi Bagaimanapun
     Menurut Sementara Selepas Setelah Sebelum Kerajaan Pemerintah"""
 )
-_SPEECH_VERBS = _words(
+_SPEECH_VERBS = word_set(
     """said says asked asks told added adds explained wrote writes replied shouted
     katanya kata berkata ujarnya ujar tanya jelasnya tambahnya"""
 )

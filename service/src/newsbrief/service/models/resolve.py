@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsbrief.service.backends.base import Translator
-from newsbrief.service.backends.presets import Preset, get_preset
+from newsbrief.service.models.presets import Preset, get_preset
+from newsbrief.service.models.worker import ModelUnavailable
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ IGNORED_FILES = [
 ]
 
 
+class ModelLoadError(RuntimeError):
+    """A model directory that cannot serve: wrong files, or language codes the tokenizer lacks."""
+
+
 @dataclass(frozen=True)
 class Resolution:
     """Where a slot's model is, or why it cannot be used."""
@@ -56,6 +60,13 @@ class Resolution:
     @property
     def ok(self) -> bool:
         return self.path is not None
+
+    @property
+    def folder(self) -> Path:
+        """The model directory; :class:`ModelUnavailable` with the fix when there is none."""
+        if self.path is None:
+            raise ModelUnavailable(self.detail)
+        return self.path
 
 
 def install_command(preset: Preset) -> str:
@@ -165,21 +176,16 @@ def is_installed(preset: Preset, cache_dir: Path | None = None) -> bool:
     return local_snapshot(preset.hub_id, preset.revision, cache_dir) is not None
 
 
-def build_translator(settings: Settings) -> Translator | None:
-    """The translator the settings configure (not loaded yet: the pipeline starts it), or None
-    when ``models.translator.preset`` is ``none``. Imports nothing heavy."""
-    slot = settings.models.translator
-    if slot.preset == "none":
-        return None
-    from newsbrief.service.batching import BatchedTranslator
-
-    if slot.engine == "ctranslate2":
-        from newsbrief.service.backends.ct2 import CT2Translator
-
-        # CTranslate2 runs ``inter_threads`` batches at once; a transformers model one.
-        return BatchedTranslator(
-            CT2Translator(slot, settings.models), slot.batching, workers=slot.inter_threads
-        )
-    from newsbrief.service.backends.hf_translate import HFTranslator
-
-    return BatchedTranslator(HFTranslator(slot, settings.models), slot.batching, workers=1)
+def resolve_or_download(slot: ModelSlotSettings, models: ModelsSettings, role: str) -> Resolution:
+    """The slot's resolved model directory (fetched first when absent and
+    ``models.download_on_start`` is set); :class:`ModelUnavailable` saying how to install it
+    otherwise. Blocking: call it on the model's worker thread."""
+    resolution = resolve_slot(slot, models, role)
+    if not resolution.ok and models.download_on_start and not slot.path:
+        try:
+            download(resolution.preset, revision=slot.revision, cache_dir=models.cache_dir)
+        except Exception as exc:
+            log.warning("could not download %s: %s", resolution.preset.hub_id, exc)
+        resolution = resolve_slot(slot, models, role)
+    resolution.folder  # noqa: B018 - raises ModelUnavailable with the fix when absent
+    return resolution

@@ -1,4 +1,4 @@
-"""The model presets (DESIGN.md §4) and the BCP-47 -> backend language-code tables.
+"""The model presets and the BCP-47 -> backend language-code tables.
 
 A preset names a Hugging Face model, the revision it is pinned to, its licence, the languages it
 serves (BCP-47), its family (which decides how languages are coded and how the target language is

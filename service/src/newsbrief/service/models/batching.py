@@ -30,12 +30,11 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
-from newsbrief.service.backends.summarizer import Summary
-from newsbrief.service.domain import ModelInfo, Warning
+from newsbrief.service.domain import ModelInfo, Notice
 from newsbrief.service.errors import (
     CapabilityUnavailable,
     DeadlineExceeded,
@@ -43,7 +42,16 @@ from newsbrief.service.errors import (
     NotReady,
     Overloaded,
 )
+from newsbrief.service.models.chunking import split_to_fit
+from newsbrief.service.models.protocols import (
+    SummarizationEngine,
+    Summary,
+    Translated,
+    TranslationEngine,
+)
+from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.settings import BatchingSettings
+from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +95,7 @@ class _Item(Generic[K, T, R]):
     seq: int
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[R]
+    trace: Any = None  # the submitting request's trace context (tracing on)
 
 
 def _resolve(future: asyncio.Future[Any], result: Any) -> None:
@@ -105,6 +114,9 @@ def _unit_cost(_: object) -> int:
 
 class MicroBatcher(Generic[K, T, R]):
     """Groups concurrent ``submit`` calls into batched calls of ``fn`` on worker threads."""
+
+    #: Batch metrics and spans (set by ``Telemetry.watch``; a no-op by default).
+    telemetry: Telemetry = NO_TELEMETRY
 
     def __init__(
         self,
@@ -247,6 +259,7 @@ class MicroBatcher(Generic[K, T, R]):
             with self._cond:
                 self.stats.expired += len(payloads)
             raise DeadlineExceeded(f"the deadline passed before the {self.name} model was called")
+        trace = self.telemetry.capture()
         items = [
             _Item(
                 key=key,
@@ -257,6 +270,7 @@ class MicroBatcher(Generic[K, T, R]):
                 seq=0,
                 loop=loop,
                 future=loop.create_future(),
+                trace=trace,
             )
             for p in payloads
         ]
@@ -423,12 +437,18 @@ class MicroBatcher(Generic[K, T, R]):
         if not live:
             return
         started = time.monotonic()
+        traces = [item.trace for item in live]
         try:
-            results = list(self._fn(key, [item.payload for item in live]))
-            if len(results) != len(live):
-                raise BatchError(
-                    f"the {self.name} model returned {len(results)} results for {len(live)} inputs"
-                )
+            with self.telemetry.batch(
+                self.name, traces, sum(i.cost for i in live), len(live)
+            ) as batch:
+                results = list(self._fn(key, [item.payload for item in live]))
+                if len(results) != len(live):
+                    raise BatchError(
+                        f"the {self.name} model returned {len(results)} results for "
+                        f"{len(live)} inputs"
+                    )
+                batch.done(results, self._cost)
         except Exception as exc:
             log.error(
                 "%s batch of %d items (key %r) failed", self.name, len(live), key, exc_info=exc
@@ -470,18 +490,7 @@ class MicroBatcher(Generic[K, T, R]):
             pass
 
 
-# ---- adapters: a batched engine behind the pipeline's Protocols ------------------------------
-
-
-class TranslationBackend(Protocol):
-    """What :class:`BatchedTranslator` wraps: a translator with a blocking batch method, either
-    its own ``translate_batch(texts, source, target)`` or its loaded ``engine``'s
-    (``backends/hf_translate.py``, ``backends/ct2.py``); ``start``/``close`` when it has them."""
-
-    @property
-    def info(self) -> ModelInfo: ...
-
-    def supports(self, source: str, target: str) -> bool: ...
+# ---- adapters: an engine behind the pipeline's Protocols, batched from outside ----------------
 
 
 def approx_tokens(text: str) -> int:
@@ -491,164 +500,133 @@ def approx_tokens(text: str) -> int:
     return max(1, (len(text) - wide) // 4 + wide)
 
 
-_Translated = tuple[str, tuple[Warning, ...]]
+_TranslatedText = tuple[str, tuple[Notice, ...]]
+E = TypeVar("E")
+K2 = TypeVar("K2", bound=Hashable)
 
 
-class BatchedTranslator:
-    """The pipeline's ``Translator`` over a blocking backend, through a :class:`MicroBatcher`
-    keyed by language pair: one text is one item, so texts of concurrent requests share calls.
-    It is a managed model: ``start`` loads the backend, ``close`` stops the workers."""
+class _BatchedModel(Generic[E, K2, T, R]):
+    """What both adapters share: a model on its worker, and the batcher its calls go through.
+    A managed model: ``start`` loads the engine and starts the batcher, ``close`` stops both."""
+
+    model: ModelWorker[E]
+    batcher: MicroBatcher[K2, T, R]
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.model.info
+
+    async def start(self) -> None:
+        await self.model.start()
+        self.batcher.start()
+
+    def close(self) -> None:
+        self.batcher.close(drain=False)
+        self.model.close()
+
+
+class BatchedTranslator(_BatchedModel[TranslationEngine, tuple[str, str], str, _TranslatedText]):
+    """The pipeline's ``Translator`` over a translation engine: the engine's blocking
+    ``translate_batch`` is the batch function of a :class:`MicroBatcher` keyed by language pair,
+    so the texts of concurrent requests share model calls. Each text comes back with its own
+    notices. A managed model: ``start`` loads the engine on its worker, ``close`` stops both.
+
+    ``workers``: batches run at once (a CTranslate2 model's ``inter_threads``; 1 for torch)."""
 
     def __init__(
         self,
-        backend: TranslationBackend,
+        model: ModelWorker[TranslationEngine],
         settings: BatchingSettings,
         *,
         workers: int = 1,
         cost: Callable[[str], int] | None = None,
     ) -> None:
-        self.backend = backend
-        self.batcher: MicroBatcher[tuple[str, str], str, _Translated] = MicroBatcher.from_settings(
-            self._call,
-            settings,
-            workers=workers,
-            cost=cost or approx_tokens,
-            name="translator",
+        self.model = model
+        self.batcher = MicroBatcher.from_settings(
+            self._run, settings, workers=workers, cost=cost or approx_tokens, name="translator"
         )
 
-    def _call(self, key: tuple[str, str], texts: list[str]) -> list[_Translated]:
-        fn = getattr(self.backend, "translate_batch", None)
-        if fn is None:
-            engine = getattr(self.backend, "engine", None)
-            if engine is None:
-                raise CapabilityUnavailable(
-                    "translate", f"translation is not available: {self.backend.info.detail}"
-                )
-            fn = engine.translate_batch
-        batch = fn(texts, key[0], key[1])
-        # An engine's warnings describe its whole batch; each request sharing it gets them.
-        warnings = tuple(getattr(batch, "warnings", ()))
-        return [(text, warnings) for text in batch]
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.backend.info
+    def _run(self, key: tuple[str, str], texts: list[str]) -> list[_TranslatedText]:
+        translated = self.model.engine.translate_batch(texts, key[0], key[1])
+        return list(zip(translated.texts, translated.notices_per_text, strict=True))
 
     def supports(self, source: str, target: str) -> bool:
-        return self.backend.supports(source, target)
+        languages = self.model.info.languages
+        return source in languages and target in languages
 
     async def translate(
         self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> list[str]:
-        """Translations of ``texts`` in order (a ``TranslationBatch`` carrying the warnings)."""
-        from newsbrief.service.backends.base import TranslationBatch
-
+    ) -> Translated:
+        if not self.model.ready:
+            raise CapabilityUnavailable(
+                "translate", f"translation is not available: {self.model.detail}"
+            )
         pairs = await self.batcher.submit_many((source, target), texts, deadline=deadline)
-        warnings = list(dict.fromkeys(w for _, ws in pairs for w in ws))
-        return TranslationBatch([text for text, _ in pairs], warnings)
-
-    async def start(self) -> None:
-        start = getattr(self.backend, "start", None)
-        if start is not None:
-            await start()
-        self.batcher.start()
-
-    def close(self) -> None:
-        self.batcher.close(drain=False)
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
+        return Translated([text for text, _ in pairs], [notices for _, notices in pairs])
 
 
-class SummarizationBackend(Protocol):
-    """What :class:`BatchedSummarizer` wraps (``backends/hf_summarize.py``, ``ct2.py``): a
-    summariser whose article-level ``summarize`` runs its batches of parts through ``submit``."""
-
-    submit: Callable[[list[str], str], Awaitable[list[str]]] | None
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def info(self) -> ModelInfo: ...
-
-    def supports(self, lang: str) -> bool: ...
-
-    async def summarize(self, text: str, lang: str) -> Summary: ...
-
-    async def summarize_texts(self, texts: list[str], lang: str) -> list[str]: ...
-
-    def summarize_batch(self, texts: list[str], lang: str) -> list[str]: ...
+MAX_ROUNDS = 3
+"""Most rounds of "summarise the parts, then the summary of the parts" for one article."""
 
 
-class BatchedSummarizer:
-    """The pipeline's ``Summarizer`` over a summariser backend: the parts of concurrent articles
-    (each fitting the model's input) share model calls through a :class:`MicroBatcher` keyed by
-    language; the backend keeps its chunking ("summarise the parts, then the summary of the
-    parts") and is given the batcher through its ``submit`` hook.
-
-    ``direct=True`` (CTranslate2: thread-safe, ``inter_threads`` calls at once) runs
-    ``summarize_batch`` on the batcher's workers; otherwise (torch, one thread at a time, its
-    tokenizer included) each batch is handed to the backend's own worker through
-    ``summarize_texts``, and one batcher worker feeds it."""
+class BatchedSummarizer(_BatchedModel[SummarizationEngine, str, str, str]):
+    """The pipeline's ``Summarizer`` over a summarisation engine. An article longer than the
+    model's input is split into sentence chunks that fit (on the model's worker thread); the
+    chunks, with those of concurrent articles, go through a :class:`MicroBatcher` keyed by
+    language whose batch function is the engine's ``summarize_batch``; the summaries of the
+    parts are summarised again, up to :data:`MAX_ROUNDS` rounds. Model work not started by the
+    request's deadline is not done. A managed model, like :class:`BatchedTranslator`."""
 
     def __init__(
         self,
-        backend: SummarizationBackend,
+        model: ModelWorker[SummarizationEngine],
         settings: BatchingSettings,
         *,
+        name: str,
         workers: int = 1,
-        direct: bool = False,
     ) -> None:
-        self.backend = backend
-        self._loop: asyncio.AbstractEventLoop | None = None
-        fn = self._direct if direct else self._on_backend_worker
-        self.batcher: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
-            fn, settings, workers=workers if direct else 1, cost=approx_tokens, name="summarizer"
+        self.model = model
+        self._name = name
+        self.batcher = MicroBatcher.from_settings(
+            self._run, settings, workers=workers, cost=approx_tokens, name="summarizer"
         )
-        backend.submit = self._submit
 
-    async def _submit(self, texts: list[str], lang: str) -> list[str]:
-        self._loop = asyncio.get_running_loop()
-        return await self.batcher.submit_many(lang, texts)
-
-    def _direct(self, lang: str, texts: list[str]) -> list[str]:
-        return list(self.backend.summarize_batch(texts, lang))
-
-    def _on_backend_worker(self, lang: str, texts: list[str]) -> list[str]:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(
-            self.backend.summarize_texts(texts, lang), self._loop
-        )
-        return future.result(timeout=_BACKEND_CALL_LIMIT_S)
+    def _run(self, lang: str, texts: list[str]) -> list[str]:
+        return self.model.engine.summarize_batch(texts, lang)
 
     @property
     def name(self) -> str:
-        return self.backend.name
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.backend.info
+        return self._name
 
     def supports(self, lang: str) -> bool:
-        return self.backend.supports(lang)
+        return lang in self.model.info.languages
 
-    async def summarize(self, text: str, lang: str) -> Summary:
-        return await self.backend.summarize(text, lang)
-
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        start = getattr(self.backend, "start", None)
-        if start is not None:
-            await start()
-        self.batcher.start()
-
-    def close(self) -> None:
-        # No join: a worker may be waiting for the event loop this is called from.
-        self.batcher.close(drain=False, join_timeout=0)
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
-
-
-_BACKEND_CALL_LIMIT_S = 3600.0  # a bound on one summarisation batch on the backend's worker
+    async def summarize(self, text: str, lang: str, *, deadline: float | None = None) -> Summary:
+        """The summary of one article; :attr:`Summary.parts` and :attr:`Summary.rounds` say
+        what was done to a long one, for the caller's notice."""
+        engine = self.model.engine
+        limit = engine.max_input_tokens
+        input_tokens = await self.model.call(engine.count_tokens, text, deadline=deadline)
+        pieces = await self.model.call(
+            split_to_fit, text, lang, engine.count_tokens, limit, deadline=deadline
+        )
+        first_parts = len(pieces)
+        rounds = 0
+        while True:
+            rounds += 1
+            summaries = await self.batcher.submit_many(lang, pieces, deadline=deadline)
+            if len(summaries) == 1:
+                out = summaries[0]
+                break
+            joined = " ".join(s for s in summaries if s)
+            if rounds >= MAX_ROUNDS:
+                out = joined  # the summaries of the parts, whole: still nothing cut
+                break
+            pieces = (
+                await self.model.call(
+                    split_to_fit, joined, lang, engine.count_tokens, limit, deadline=deadline
+                )
+                if joined
+                else [""]
+            )
+        return Summary(out, input_tokens, limit, first_parts, rounds)

@@ -1,0 +1,72 @@
+"""The gRPC side of :mod:`newsbrief.service.telemetry`: one interceptor that records each RPC
+(in flight, latency, count by status code, quota rejections) and runs it inside a SERVER span
+whose parent is the caller's ``traceparent`` metadata.
+
+It sits inside :class:`~newsbrief.service.grpc.interceptors.RequestInterceptor`, so it sees the
+domain errors before they become statuses and takes their code from the one error table
+(``code_for``); it never reads the call's code or peer. Our own interceptor rather than
+``opentelemetry-instrumentation-grpc``: that one learns a status only from ``context.abort`` /
+``set_code`` on its context proxy, so errors turned into statuses by the outer interceptor
+(``abort_with_status``) would leave its spans without a status code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from newsbrief.service.errors import QuotaExceeded
+from newsbrief.service.grpc.interceptors import OPEN_SERVICES, Hooks, _metadata, _wrap
+from newsbrief.service.grpc.status import code_for
+from newsbrief.service.telemetry import Telemetry
+
+TRANSPORT = "grpc"
+
+
+def status_name(error: BaseException | None) -> str:
+    """The status code an RPC that ended with ``error`` gets (by the domain error table)."""
+    if error is None:
+        return "OK"
+    if isinstance(error, grpc.aio.AbortError):
+        return "UNKNOWN"  # aborted by an inner handler with a code this wrapper cannot see
+    if not isinstance(error, Exception):
+        return "CANCELLED"
+    return code_for(error).name
+
+
+class TelemetryInterceptor(grpc.aio.ServerInterceptor):
+    """Metrics and a trace span per RPC (see the module docstring); health checks and
+    reflection are counted but not traced (a probe every few seconds would flood the traces)."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+        headers = _metadata(details)
+        traced = not method.startswith(OPEN_SERVICES)  # probes and reflection: counted only
+        calls: list[Any] = []
+
+        async def before(context: Any) -> None:
+            call = self._telemetry.request(TRANSPORT, method, headers, traced=traced)
+            calls.append(call.__enter__())
+
+        def after(error: BaseException | None) -> None:
+            if not calls:
+                return
+            call = calls.pop()
+            call.code = status_name(error)
+            if isinstance(error, QuotaExceeded):
+                self._telemetry.quota_rejected(TRANSPORT)
+            call.__exit__(None, None, None)
+
+        return _wrap(handler, Hooks(before, after=after))

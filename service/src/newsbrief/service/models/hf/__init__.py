@@ -1,0 +1,1 @@
+"""The transformers (torch) engine: translation and summarisation."""
