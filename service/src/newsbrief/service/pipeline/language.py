@@ -252,7 +252,8 @@ class LanguageDetector:
         sample = text[:5000]
         if not _LETTER.search(sample):
             return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
-        shares = self._shares(sample)
+        broad = self._broad(sample)  # the all-languages look, once for the whole text
+        shares = self._shares(sample, broad[2])
         if shares:
             family: dict[str, float] = {}
             for code, share in shares.items():
@@ -266,13 +267,23 @@ class LanguageDetector:
             # detect on the dominant part only: a Korean story with an English quote is Korean
             main = max(family, key=lambda c: family[c])
             if main == "ko":
-                sample = " ".join(c for c in _chunks(sample) if _hangul_share(c) >= 0.5) or sample
-        result = self._detect_whole(sample)
+                part = " ".join(c for c in _chunks(sample) if _hangul_share(c) >= 0.5)
+                if part and part != sample:
+                    sample, broad = part, self._broad(part)
+        result = self._detect_whole(sample, broad=broad)
         if shares and result.status == "ok":
             return LanguageAnalysis(result.language, result.status, shares)
         return result
 
-    def _detect_whole(self, sample: str) -> LanguageAnalysis:
+    def _detect_whole(
+        self,
+        sample: str,
+        *,
+        unsupported: bool = True,
+        broad: tuple[str, float, float] | None = None,
+    ) -> LanguageAnalysis:
+        """The language of ``sample``; with ``unsupported=False`` only among the supported ones
+        (no look at all the languages lingua knows); ``broad``: that look, made already."""
         letters = _LETTER.findall(sample)
         if "ko" in self.supported:
             hangul = sum(1 for ch in letters if _HANGUL.match(ch))
@@ -287,9 +298,9 @@ class LanguageDetector:
         # (a Chinese, Japanese or Thai character carries about a word: it counts three letters)
         dense = sum(1 for ch in letters if "\u0e00" <= ch <= "\u0e7f" or ch >= "\u2e80")
         short = len(letters) + 2 * dense < self.unsupported_min_letters
-        if short and result.language.code == UNDETERMINED:
+        if (short and result.language.code == UNDETERMINED) or not unsupported:
             return result
-        other, other_score, supported_mass = self._broad(sample)
+        other, other_score, supported_mass = broad or self._broad(sample)
         margin = self.unsupported_short_margin if short else self.unsupported_margin
         if other and other_score >= supported_mass + margin:
             return LanguageAnalysis(DetectedLanguage(other, round(other_score, 4)), "unsupported")
@@ -344,11 +355,14 @@ class LanguageDetector:
             )
         return LanguageAnalysis(DetectedLanguage(best, round(confidence, 4)), status)
 
-    def _shares(self, sample: str) -> dict[str, float]:
+    def _shares(self, sample: str, supported_mass: float) -> dict[str, float]:
         """Letter-weighted share of each language over the parts of a long text ({} if short)."""
         chunks = [c for c in _chunks(sample) if len(_LETTER.findall(c)) >= 20]
         if len(chunks) < 2:
             return {}
+        # A text the all-languages view finds clearly in the supported languages has its parts
+        # told apart among those alone (the costly all-languages look once, not once a part).
+        everywhere = supported_mass < 1.0 - self.unsupported_margin
         weights: dict[str, float] = {}
         total = 0.0
         for chunk in chunks:
@@ -359,7 +373,7 @@ class LanguageDetector:
             if hangul / len(letters) >= 0.5 and "ko" in self.supported:
                 code = "ko"
             else:
-                code = self._detect_whole(chunk).language.code
+                code = self._detect_whole(chunk, unsupported=everywhere).language.code
             weights[code] = weights.get(code, 0.0) + weight
         known = {c: w for c, w in weights.items() if c != UNDETERMINED}
         if sum(known.values()) < 0.5 * total:
