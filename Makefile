@@ -111,7 +111,7 @@ eval: install
 bench: install
 	$(PY) -m bench.run
 
-# The reliability soak of issue 8: the real server under a steady mixed load for SOAK_MINUTES,
+# The reliability soak: the real server under a steady mixed load for SOAK_MINUTES,
 # report (requests/s, p50/p99, errors by code, RSS samples) under reports/. `make test` runs a
 # few seconds of it.
 SOAK_MINUTES ?= 10

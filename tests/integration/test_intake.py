@@ -148,7 +148,7 @@ def test_cleaning_can_be_switched_off() -> None:
     assert result.metadata.dateline == ""
 
 
-# The seed case of issue 9: a scraped page whose title line is repeated at the top, then a photo
+# The seed case: a scraped page whose title line is repeated at the top, then a photo
 # caption, the story, "Related Articles" with other stories, comments and app-store prompts.
 SEED_HEADLINE = "Kim Jong Un hosts talks with visiting Chinese leader in Pyongyang"
 SEED_STORY = [
