@@ -255,7 +255,7 @@ class Pipeline:
             texts, source_language, target_languages, self.settings
         )
         self._require_translator(targets, source or None)
-        clean = [normalize_text(t) for t in texts]
+        clean = await self._run(_normalize_all, texts)  # CPU work: off the event loop
         if source:
             language = DetectedLanguage(source, 1.0, given=True)
         else:
@@ -283,7 +283,7 @@ class Pipeline:
         """The language of one text, with the detector's confidence and per-language shares."""
         self._check_ready()
         validate_detect(text, self.settings)
-        clean = normalize_text(text)
+        clean = await self._run(normalize_text, text)  # CPU work: off the event loop
         if not clean:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
         analysis = await self._run(self._analyse, clean)
@@ -472,3 +472,8 @@ class Pipeline:
                 return await self._run(fn, *args)
         finally:
             timings[stage] = (time.monotonic() - t0) * 1000
+
+
+def _normalize_all(texts: list[str]) -> list[str]:
+    """Each text normalised, in one call on a worker thread."""
+    return [normalize_text(t) for t in texts]
