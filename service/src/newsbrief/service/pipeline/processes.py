@@ -131,7 +131,12 @@ class Workers:
     def _call(self, fn: Callable[..., T], *args: object) -> T:
         process = self._free.get()
         try:
-            return process.submit(fn, *args).result()
+            try:
+                future = process.submit(fn, *args)
+            except BrokenProcessPool:  # it died while idle: this call never reached it
+                process = self._replace(process)
+                future = process.submit(fn, *args)
+            return future.result()
         except BrokenProcessPool as exc:
             process = self._replace(process)
             raise WorkerLost(
