@@ -21,8 +21,8 @@ from newsbrief.service.domain import (
     Article,
     Brief,
     BriefOptions,
-    Budget,
     BriefResult,
+    Budget,
     Capability,
     DetectedLanguage,
     DetectResult,
@@ -170,9 +170,7 @@ class Pipeline:
         )
         lang = prepared.language.code
         budget = resolve_budget(options, self.settings)
-        brief = await self._timed(
-            timings, "brief", deadline, _extractive_brief, prepared, budget
-        )
+        brief = await self._timed(timings, "brief", deadline, _extractive_brief, prepared, budget)
         faithfulness = await self._timed(
             timings, "guard", deadline, check_prepared, brief, prepared
         )

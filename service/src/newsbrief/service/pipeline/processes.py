@@ -96,7 +96,9 @@ class Workers:
         for _ in range(self.size):
             self._free.put(self._new_process())
         # one thread per process: it hands a call over and waits for the answer (GIL released)
-        self._drivers = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="newsbrief-cpu")
+        self._drivers = ThreadPoolExecutor(
+            max_workers=self.size, thread_name_prefix="newsbrief-cpu"
+        )
 
     def _new_process(self) -> ProcessPoolExecutor:
         process = ProcessPoolExecutor(
