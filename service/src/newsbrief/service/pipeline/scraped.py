@@ -706,11 +706,11 @@ def _reflow(text: str) -> list[str]:
     return out
 
 
-def _densest(texts: list[str], prose: list[bool]) -> int | None:
-    """The longest paragraph of the densest run of prose: the run of paragraphs where the
-    letters of prose that ends as sentences most outweigh the other paragraphs, each of which
-    counts against it as a line of :data:`_GAP_COST` characters (maximum-sum segment, one
-    pass). None when no paragraph is such prose."""
+def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int] | None:
+    """The first paragraph and the longest of the densest run of prose: the run of paragraphs
+    where the letters of prose that ends as sentences most outweigh the other paragraphs, each
+    of which counts against it as a line of :data:`_GAP_COST` characters (maximum-sum segment,
+    one pass). None when no paragraph is such prose."""
     best = total = 0
     best_range = (0, -1)
     start = 0
@@ -726,7 +726,7 @@ def _densest(texts: list[str], prose: list[bool]) -> int | None:
     first, last = best_range
     if last < first:
         return None
-    return max(range(first, last + 1), key=lambda i: len(texts[i]) if prose[i] else -1)
+    return first, max(range(first, last + 1), key=lambda i: len(texts[i]) if prose[i] else -1)
 
 
 @cache
@@ -749,9 +749,9 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
     trafilatura's own fallback; a page dump has no markup left for anything that needs the
     page's structure. Two structural cues of page dumps then correct it:
 
-    * the article ends at the first heading of related stories or comments after its densest
-      paragraph (the longest that reads as prose), even where jusText took what follows for
-      prose;
+    * the article is in the page's densest run of prose (:func:`_densest`): it starts after the
+      last heading of related stories before that run and ends at the first heading of related
+      stories or comments after it, even where jusText took the teasers around it for prose;
     * a run of short lines (menus, link lists, teaser headlines) is not prose, even between
       prose paragraphs, where jusText's neighbour rule would keep it.
     """
@@ -765,8 +765,13 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
     )
     texts = [p.text for p in paragraphs]
     keep = [not p.is_boilerplate for p in paragraphs]
-    anchor = _densest(texts, keep)
-    if anchor is not None:
+    run = _densest(texts, keep)
+    if run is not None:
+        first, anchor = run
+        for i in range(first - 1, -1, -1):
+            if _is_related_heading(_norm(texts[i]), texts[i]):
+                keep[: i + 1] = [False] * (i + 1)
+                break
         for i in range(anchor + 1, len(texts)):
             if _is_related_heading(_norm(texts[i]), texts[i]) or _is_comment_heading(texts, i):
                 keep[i:] = [False] * (len(keep) - i)
