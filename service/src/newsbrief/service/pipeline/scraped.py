@@ -706,11 +706,11 @@ def _reflow(text: str) -> list[str]:
     return out
 
 
-def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int] | None:
-    """The first paragraph and the longest of the densest run of prose: the run of paragraphs
-    where the letters of prose that ends as sentences most outweigh the other paragraphs, each
-    of which counts against it as a line of :data:`_GAP_COST` characters (maximum-sum segment,
-    one pass). None when no paragraph is such prose."""
+def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None:
+    """The first, the longest and the last paragraph of the densest run of prose: the run of
+    paragraphs where the letters of prose that ends as sentences most outweigh the other
+    paragraphs, each of which counts against it as a line of :data:`_GAP_COST` characters
+    (maximum-sum segment, one pass). None when no paragraph is such prose."""
     best = total = 0
     best_range = (0, -1)
     start = 0
@@ -726,7 +726,8 @@ def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int] | None:
     first, last = best_range
     if last < first:
         return None
-    return first, max(range(first, last + 1), key=lambda i: len(texts[i]) if prose[i] else -1)
+    longest = max(range(first, last + 1), key=lambda i: len(texts[i]) if prose[i] else -1)
+    return first, longest, last
 
 
 @cache
@@ -749,9 +750,10 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
     trafilatura's own fallback; a page dump has no markup left for anything that needs the
     page's structure. Two structural cues of page dumps then correct it:
 
-    * the article is in the page's densest run of prose (:func:`_densest`): it starts after the
-      last heading of related stories before that run and ends at the first heading of related
-      stories or comments after it, even where jusText took the teasers around it for prose;
+    * the article is the page's densest run of prose (:func:`_densest`): it ends where that run
+      ends, or before, at the first heading of related stories or comments after its longest
+      paragraph; it starts after the last heading of related stories before the run. What
+      jusText took for prose around it (teasers, comments, captions of a gallery) goes;
     * a run of short lines (menus, link lists, teaser headlines) is not prose, even between
       prose paragraphs, where jusText's neighbour rule would keep it.
     """
@@ -767,7 +769,8 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
     keep = [not p.is_boilerplate for p in paragraphs]
     run = _densest(texts, keep)
     if run is not None:
-        first, anchor = run
+        first, anchor, last = run
+        keep[last + 1 :] = [False] * (len(keep) - last - 1)
         for i in range(first - 1, -1, -1):
             if _is_related_heading(_norm(texts[i]), texts[i]):
                 keep[: i + 1] = [False] * (i + 1)
