@@ -706,6 +706,10 @@ def _reflow(text: str) -> list[str]:
     return out
 
 
+# a short signature or credit after a paragraph's last sentence: "(ren)", "[AFP]"
+_SIGNATURE = re.compile(r"\s*(?:\([^()]{1,30}\)|\[[^\[\]]{1,30}\])$")
+
+
 def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None:
     """The first, the longest and the last paragraph of the densest run of prose: the run of
     paragraphs where the letters of prose that ends as sentences most outweigh the other
@@ -715,7 +719,7 @@ def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None
     best_range = (0, -1)
     start = 0
     for i, text in enumerate(texts):
-        if prose[i] and _SENTENCE_END.search(text.rstrip()):
+        if prose[i] and _SENTENCE_END.search(_SIGNATURE.sub("", text.rstrip())):
             total += len(text)
         else:
             total -= _GAP_COST
