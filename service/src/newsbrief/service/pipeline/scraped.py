@@ -756,8 +756,9 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
 
     * the article is the page's densest run of prose (:func:`_densest`): it ends where that run
       ends, or before, at the first heading of related stories or comments after its longest
-      paragraph; it starts after the last heading of related stories before the run. What
-      jusText took for prose around it (teasers, comments, captions of a gallery) goes;
+      paragraph; and where a heading of related stories comes before the run, it starts with
+      the run (what lies between is that list). What jusText took for prose around it
+      (teasers, comments, captions of a gallery) goes;
     * a run of short lines (menus, link lists, teaser headlines) is not prose, even between
       prose paragraphs, where jusText's neighbour rule would keep it.
     """
@@ -777,7 +778,7 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
         keep[last + 1 :] = [False] * (len(keep) - last - 1)
         for i in range(first - 1, -1, -1):
             if _is_related_heading(_norm(texts[i]), texts[i]):
-                keep[: i + 1] = [False] * (i + 1)
+                keep[:first] = [False] * first
                 break
         for i in range(anchor + 1, len(texts)):
             if _is_related_heading(_norm(texts[i]), texts[i]) or _is_comment_heading(texts, i):
