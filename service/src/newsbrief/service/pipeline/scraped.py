@@ -712,9 +712,9 @@ _SIGNATURE = re.compile(r"\s*(?:\([^()]{1,30}\)|\[[^\[\]]{1,30}\])$")
 
 def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None:
     """The first, the longest and the last paragraph of the densest run of prose: the run of
-    paragraphs where the letters of prose that ends as sentences most outweigh the other
-    paragraphs, each of which counts against it as a line of :data:`_GAP_COST` characters
-    (maximum-sum segment, one pass). None when no paragraph is such prose."""
+    paragraphs where the characters of prose that ends as sentences most outweigh the other
+    paragraphs, each of which counts against it as :data:`_GAP_COST` characters (maximum-sum
+    segment, one pass). None when no paragraph is such prose."""
     best = total = 0
     best_range = (0, -1)
     start = 0
@@ -759,8 +759,8 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
       paragraph; and where a heading of related stories comes before the run, it starts with
       the run (what lies between is that list). What jusText took for prose around it
       (teasers, comments, captions of a gallery) goes;
-    * a run of short lines (menus, link lists, teaser headlines) is not prose, even between
-      prose paragraphs, where jusText's neighbour rule would keep it.
+    * :data:`_SHORT_RUN` or more short lines in a row (menus, link lists, teaser headlines) are
+      not prose, even between prose paragraphs, where jusText's neighbour rule would keep them.
     """
     import justext
 
