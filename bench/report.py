@@ -548,7 +548,8 @@ def render(results: dict[str, Any]) -> str:
         f"inter_threads {plan.get('ct2_inter_threads')} x intra_threads "
         f"{plan.get('ct2_intra_threads')}; row 2 engines use 2 threads (CT2: inter 1 x intra 2). "
         f"Micro-batcher: max batch {batching.get('max_batch_size')} texts, max wait "
-        f"{batching.get('max_wait_ms')} ms, token budget {batching.get('max_batch_tokens')}"
+        f"{batching.get('max_wait_ms')} ms (closed earlier once no text joined for "
+        f"{batching.get('max_gap_ms')} ms), token budget {batching.get('max_batch_tokens')}"
         f"{' (the project defaults)' if batching.get('project_defaults') else ''}. "
         "Result cache off for rows 1 and 3.",
         f"- Requests per load run (clients: requests): {plan.get('requests')}; each run capped at "
@@ -645,7 +646,8 @@ def render(results: dict[str, Any]) -> str:
         "cache off, unique articles. The bare calls run in the benchmark process itself. "
         f"Servers and bare calls alternate over {len(results.get('row3_rounds', [])) or 1} "
         "round(s); each measurement keeps its fastest round (all rounds are in results.json). "
-        "The batcher's default max wait is now 0, so its two server rows differ only by noise.",
+        "A lone request waits the batcher's max_gap_ms for company (a burst of requests is "
+        "gathered into one batch): the two server rows differ by that wait.",
         "",
         "| measurement | p50 ms | p95 ms | other load |",
         "|---|---|---|---|",
@@ -825,9 +827,9 @@ def analysis(results: dict[str, Any]) -> list[str]:
             f"The no-op overhead ({over['overhead_ms']:.2f} ms) is the loopback gRPC call, the "
             "servicer, converters and interceptors, and the thread hand-offs of the micro-batcher "
             "(split in row 3), plus the server process sharing the 2 cores with the load "
-            "generator; the same configuration measured separately (max_wait_ms = 0, the "
-            f"default) gave {_f(over['overhead_wait0_ms'])} ms. On a loaded machine each thread "
-            "hand-off also waits for a core."
+            "generator, and the batcher's gathering wait (max_gap_ms, for a lone request); with "
+            f"max_wait_ms = 0 (no wait) it was {_f(over['overhead_wait0_ms'])} ms. On a loaded "
+            "machine each thread hand-off also waits for a core."
         )
     shares = [
         _num(_get(e, "cpu", "foreign_share"))

@@ -1062,6 +1062,7 @@ def main(argv: list[str] | None = None) -> None:
         "batching": {
             "max_batch_size": plan.max_batch_size or defaults.max_batch_size,
             "max_wait_ms": defaults.max_wait_ms if plan.max_wait_ms is None else plan.max_wait_ms,
+            "max_gap_ms": defaults.max_gap_ms,
             "max_batch_tokens": defaults.max_batch_tokens,
             "project_defaults": plan.max_batch_size is None and plan.max_wait_ms is None,
         },
