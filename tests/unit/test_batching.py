@@ -428,9 +428,7 @@ async def test_idle_workers_split_a_burst_that_fits_one_batch() -> None:
         both_running.wait()
         return [f"{key}:{p}" for p in payloads]
 
-    b: MicroBatcher[str, int, str] = MicroBatcher(
-        fn, workers=2, max_batch_size=16, max_wait_ms=0.0
-    )
+    b: MicroBatcher[str, int, str] = MicroBatcher(fn, workers=2, max_batch_size=16, max_wait_ms=0.0)
     try:
         assert await b.submit_many("k", list(range(8))) == [f"k:{i}" for i in range(8)]
         assert sorted(len(batch) for batch in batches) == [4, 4]
