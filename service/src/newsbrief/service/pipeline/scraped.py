@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-from newsbrief.service.text.segment import _line_continues, split_paragraphs, split_sentences
+from newsbrief.service.text.segment import (
+    _BLANK,
+    _line_continues,
+    split_paragraphs,
+    split_sentences,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Set
@@ -579,6 +584,9 @@ def _byline_name(paragraph: str) -> str:
     return _BYLINE_PREFIX.sub("", paragraph.strip().rstrip(".,"))
 
 
+_GAP_COST = 80  # characters: what a paragraph that is not prose costs a run of prose
+_SHORT_RUN = 3  # this many short lines in a row are a menu or a link list, not prose
+_MIN_WRAP = 50  # characters: a shorter line is not taken for one a dumper wrapped
 _LOOKAHEAD = 8  # paragraphs: how far a headline looks for its story (bounded: linear time)
 
 
@@ -662,6 +670,70 @@ def boilerplate_warning(cleaned: CleanedText) -> tuple[str, str] | None:
     )
 
 
+_LIST_ITEM = re.compile(r"^(?:[\u2022*\u25a1\u25a0\u00b7+-]|\d{1,3}[.)])\s")
+
+
+def _reflow(text: str) -> list[str]:
+    """The paragraphs of a page dump: its blank-line separated blocks, each cut into lines,
+    with the lines a dumper wrapped joined again. A line was wrapped when the next one
+    continues its sentence (:func:`_line_continues`) or when the next one's first word would
+    not have fitted on it: it reaches the block's width (its longest line) within that word.
+    A list item ("• ...", "1. ...") always starts a new paragraph."""
+    out: list[str] = []
+    for block in _BLANK.split(text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        width = max((len(line) for line in lines), default=0)
+        current = ""
+        prev = ""
+        for line in lines:
+            word = line.split(maxsplit=1)[0]
+            if (
+                current
+                and not _LIST_ITEM.match(line)
+                and (
+                    _line_continues(prev, line)
+                    or (len(prev) >= _MIN_WRAP and len(prev) + 1 + len(word) > width)
+                )
+            ):
+                current += " " + line
+            else:
+                if current:
+                    out.append(current)
+                current = line
+            prev = line
+        if current:
+            out.append(current)
+    return out
+
+
+# a short signature or credit after a paragraph's last sentence: "(ren)", "[AFP]"
+_SIGNATURE = re.compile(r"\s*(?:\([^()]{1,30}\)|\[[^\[\]]{1,30}\])$")
+
+
+def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None:
+    """The first, the longest and the last paragraph of the densest run of prose: the run of
+    paragraphs where the characters of prose that ends as sentences most outweigh the other
+    paragraphs, each of which counts against it as :data:`_GAP_COST` characters (maximum-sum
+    segment, one pass). None when no paragraph is such prose."""
+    best = total = 0
+    best_range = (0, -1)
+    start = 0
+    for i, text in enumerate(texts):
+        if prose[i] and _SENTENCE_END.search(_SIGNATURE.sub("", text.rstrip())):
+            total += len(text)
+        else:
+            total -= _GAP_COST
+        if total <= 0:
+            total, start = 0, i + 1
+        elif total > best:
+            best, best_range = total, (start, i)
+    first, last = best_range
+    if last < first:
+        return None
+    longest = max(range(first, last + 1), key=lambda i: len(texts[i]) if prose[i] else -1)
+    return first, longest, last
+
+
 @cache
 def _stopwords() -> frozenset[str]:
     import justext
@@ -673,17 +745,51 @@ def _stopwords() -> frozenset[str]:
 
 
 def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
-    """The lines of a whole-page text dump that read as prose, blank-line separated ("" when
-    none does). Each line is a paragraph, classified by jusText (length, share of stop words of
-    all the languages it knows, and its neighbours: a short line between prose is prose), the
-    algorithm behind trafilatura's own fallback; a page dump has no markup left for anything
-    that needs the page's structure."""
+    """The paragraphs of a whole-page text dump that read as the article's prose, blank-line
+    separated ("" when none does).
+
+    The dump's lines are joined where the dumper wrapped them (:func:`_reflow`), and each
+    paragraph is classified by jusText (length, share of stop words of all the languages it
+    knows, and its neighbours: a short line between prose is prose), the algorithm behind
+    trafilatura's own fallback; a page dump has no markup left for anything that needs the
+    page's structure. Two structural cues of page dumps then correct it:
+
+    * the article is the page's densest run of prose (:func:`_densest`): it ends where that run
+      ends, or before, at the first heading of related stories or comments after its longest
+      paragraph; and where a heading of related stories comes before the run, it starts with
+      the run (what lies between is that list). What jusText took for prose around it
+      (teasers, comments, captions of a gallery) goes;
+    * :data:`_SHORT_RUN` or more short lines in a row (menus, link lists, teaser headlines) are
+      not prose, even between prose paragraphs, where jusText's neighbour rule would keep them.
+    """
     import justext
 
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    lines = _reflow(text)
     markup = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     paragraphs = justext.justext(
         f"<html><body>{markup}</body></html>".encode(),
         frozenset(stopwords) if stopwords is not None else _stopwords(),
     )
-    return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+    texts = [p.text for p in paragraphs]
+    keep = [not p.is_boilerplate for p in paragraphs]
+    run = _densest(texts, keep)
+    if run is not None:
+        first, anchor, last = run
+        keep[last + 1 :] = [False] * (len(keep) - last - 1)
+        for i in range(first - 1, -1, -1):
+            if _is_related_heading(_norm(texts[i]), texts[i]):
+                keep[:first] = [False] * first
+                break
+        for i in range(anchor + 1, len(texts)):
+            if _is_related_heading(_norm(texts[i]), texts[i]) or _is_comment_heading(texts, i):
+                keep[i:] = [False] * (len(keep) - i)
+                break
+    shorts = [p.cf_class == "short" for p in paragraphs]
+    start = 0
+    for i in range(len(shorts) + 1):
+        if i < len(shorts) and shorts[i]:
+            continue
+        if i - start >= _SHORT_RUN:
+            keep[start:i] = [False] * (i - start)
+        start = i + 1
+    return "\n\n".join(t for t, k in zip(texts, keep, strict=True) if k)
