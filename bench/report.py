@@ -476,6 +476,12 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
             f"{_f(x)}{'x' if x is not None else ''} |"
         )
+    lines += [
+        "",
+        "Memory and CPU are summed over each server's process tree (newsbrief's worker processes "
+        "for the text stages included); a peak is the sum of each process's own peak, an upper "
+        "bound.",
+    ]
     lines += peer_bounds(row, _num(_get(results, "row4", "rss_after_load_kb")))
     dedup = row.get("dedup") or []
     if dedup:
