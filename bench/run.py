@@ -1010,6 +1010,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         default="1,2,3,4,6,7",
         help="comma-separated rows to run (rows 3 and 4 alone need no model: a fast smoke)",
     )
+    parser.add_argument(
+        "--summarizers",
+        default=",".join(Plan.summarizers),
+        help="comma-separated summariser shapes of row 7 (e.g. distilbart-cnn)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
     args = parser.parse_args(argv)
     plan = Plan(
@@ -1020,6 +1025,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         rows=tuple(int(r) for r in args.rows.split(",")),
         quick=args.quick,
         nllb=not args.no_nllb,
+        summarizers=tuple(args.summarizers.split(",")),
     )
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
@@ -1062,6 +1068,7 @@ def main(argv: list[str] | None = None) -> None:
         "batching": {
             "max_batch_size": plan.max_batch_size or defaults.max_batch_size,
             "max_wait_ms": defaults.max_wait_ms if plan.max_wait_ms is None else plan.max_wait_ms,
+            "max_gap_ms": defaults.max_gap_ms,
             "max_batch_tokens": defaults.max_batch_tokens,
             "project_defaults": plan.max_batch_size is None and plan.max_wait_ms is None,
         },

@@ -22,17 +22,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (a server's worker processes and their fork server)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces and ")"
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
 def proc_memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of a process, in KiB (empty if it is gone)."""
+    """VmRSS and VmHWM (peak RSS) in KiB, each summed over the process and all its descendants
+    (empty if it is gone): a server that runs work in child processes is charged for them. The
+    summed peaks bound the tree's peak from above (the processes need not peak together)."""
     out: dict[str, int] = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    key, value = line.split(":", 1)
-                    out[key] = int(value.split()[0])
-    except OSError:
-        pass
+    for member in _descendants(pid):
+        try:
+            with open(f"/proc/{member}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith(("VmRSS:", "VmHWM:")):
+                        key, value = line.split(":", 1)
+                        out[key] = out.get(key, 0) + int(value.split()[0])
+        except OSError:
+            continue
     return out
 
 
@@ -124,14 +148,20 @@ def busy_cpu_s() -> float:
     return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process (its threads included); 0 if it is gone."""
+def _cpu_ticks(pid: int) -> int:
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
             rest = fh.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(rest[11]) + int(rest[12])) / CLOCK_TICKS
+        return 0
+    return int(rest[11]) + int(rest[12])
+
+
+def process_cpu_s(*pids: int) -> float:
+    """User + system CPU seconds of the processes, their threads and their living descendants
+    (a server's worker processes), each counted once; 0 for those gone."""
+    members = {m for pid in pids for m in _descendants(pid)}
+    return sum(_cpu_ticks(m) for m in members) / CLOCK_TICKS
 
 
 class ForeignLoad:
@@ -146,7 +176,7 @@ class ForeignLoad:
         self._ours0 = self._ours()
 
     def _ours(self) -> float:
-        total = sum(process_cpu_s(p) for p in self.pids)
+        total = process_cpu_s(*self.pids)
         if self.children:
             import resource
 

@@ -328,6 +328,7 @@ def test_from_settings_uses_every_limit() -> None:
         2,
     )
     assert b.retry_after_s == 2
+    assert b.max_gap_s == BatchingSettings().max_gap_ms / 1000
     off: MicroBatcher[str, str, str] = MicroBatcher.from_settings(
         lambda k, x: x, BatchingSettings(enabled=False)
     )
@@ -411,5 +412,71 @@ async def test_idle_workers_share_a_burst_larger_than_one_batch(rec: Recorder) -
         results = await b.submit_many("k", list(range(10)))
         assert results == [f"k:{i}" for i in range(10)]
         assert sorted(len(batch) for _, batch in rec.batches()) == [2, 4, 4]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_idle_workers_split_a_burst_that_fits_one_batch() -> None:
+    """Eight texts arriving together with two idle workers run as two batches of four side by
+    side (each worker has its own cores), not as one batch of eight while a worker idles."""
+    both_running = threading.Barrier(2, timeout=10)  # broken unless two batches run at once
+    batches: list[list[int]] = []
+
+    def fn(key: str, payloads: list[int]) -> list[str]:
+        batches.append(list(payloads))
+        both_running.wait()
+        return [f"{key}:{p}" for p in payloads]
+
+    b: MicroBatcher[str, int, str] = MicroBatcher(fn, workers=2, max_batch_size=16, max_wait_ms=0.0)
+    try:
+        assert await b.submit_many("k", list(range(8))) == [f"k:{i}" for i in range(8)]
+        assert sorted(len(batch) for batch in batches) == [4, 4]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_a_burst_is_gathered_until_it_stops(rec: Recorder) -> None:
+    """With a long max wait, a partial batch closes once no item has joined it for max_gap_ms:
+    items arriving one after another within the gap share one batch."""
+    b = make(rec, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=1_000)
+    try:
+        first = asyncio.create_task(b.submit("k", 0))
+        await until(lambda: b.queued == 1)
+        rest = [asyncio.create_task(b.submit("k", i)) for i in (1, 2)]
+        assert await asyncio.gather(first, *rest) == ["k:0", "k:1", "k:2"]
+        assert rec.batches() == [("k", [0, 1, 2])]  # one batch, closed by the gap
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_a_lone_request_on_a_quiet_batcher_does_not_wait_for_company(rec: Recorder) -> None:
+    """One client at a time, two idle workers: each item runs at once, never held for the
+    (here ten-minute) wait or gap; one that would be held makes this test time out."""
+    b = make(rec, workers=2, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=600_000)
+    try:
+        for i in range(3):
+            assert await asyncio.wait_for(b.submit("k", i), timeout=30) == f"k:{i}"
+        assert rec.batches() == [("k", [0]), ("k", [1]), ("k", [2])]
+    finally:
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_while_a_worker_is_busy_the_free_one_gathers_a_burst(rec: Recorder) -> None:
+    """Under load (a batch running) a lone item is the start of a burst, not a quiet moment: the
+    free worker waits for the gap and runs the items that followed with it."""
+    b = make(rec, workers=2, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=1_000)
+    try:
+        hold = await hold_worker(b, rec)
+        first = asyncio.create_task(b.submit("k", 0))
+        await until(lambda: b.queued == 1)
+        rest = [asyncio.create_task(b.submit("k", i)) for i in (1, 2)]
+        assert await asyncio.gather(first, *rest) == ["k:0", "k:1", "k:2"]
+        assert rec.batches() == [("k", [0, 1, 2])]
+        rec.release()
+        await hold
     finally:
         b.close()

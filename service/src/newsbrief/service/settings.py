@@ -374,11 +374,19 @@ class BatchingSettings(BaseModel):
     enabled: bool = Field(True, description="Group concurrent requests into shared model calls.")
     max_batch_size: int = Field(16, gt=0, description="Most items (texts) in one model call.")
     max_wait_ms: float = Field(
-        0.0,
+        50.0,
         ge=0,
-        description="How long a partial batch waits for more items while a worker is free. "
-        "0 (default) runs it at once: batches still form from the items that queue while every "
-        "worker is busy, and a lone request pays no wait (measured in bench/RESULTS.md).",
+        description="Longest a partial batch waits for more items while a worker is free, from "
+        "its oldest item. 0 runs it at once (batches then form only from the items that queue "
+        "while every worker is busy).",
+    )
+    max_gap_ms: float = Field(
+        10.0,
+        ge=0,
+        description="A partial batch also closes once no item has joined it for this long: a "
+        "burst of requests (clients answered together send their next texts together) is "
+        "gathered into one batch. A lone item while the batcher is quiet (two workers idle, "
+        "the last batch a single item) does not wait at all. 0 = only max_wait_ms counts.",
     )
     max_batch_tokens: int = Field(
         4096,

@@ -6,8 +6,15 @@ and runs it on its own worker threads, never on the event loop. Coroutines ``awa
 payload, deadline=...)``; items with the same key (e.g. a language pair) are grouped into one call:
 
 - a batch closes at ``max_batch_size`` items, at ``max_batch_tokens`` padded tokens (items x the
-  longest item's cost), or ``max_wait_ms`` after its oldest item arrived, whichever comes first;
-  while every worker is busy, items simply accumulate (batches grow with the load);
+  longest item's cost), ``max_wait_ms`` after its oldest item arrived, or ``max_gap_ms`` after
+  its newest one (no item joined it since: a burst is over), whichever comes first; while every
+  worker is busy, items simply accumulate (batches grow with the load);
+- a lone item while the batcher is quiet (at least two workers idle, the last batch a single
+  item, no other item waiting) runs at once: one client at a time never waits for company that
+  does not come, and should it be the first of a burst, another idle worker gathers the rest;
+- waiting items are shared among the idle workers: a worker takes its share and leaves the rest
+  to the next idle one, so a burst runs on every free worker at once instead of one worker
+  taking it all while another idles;
 - the oldest waiting item always goes into the next batch of its key (no starvation), with the
   items closest to it in length (less padding);
 - an item whose deadline (``time.monotonic()`` seconds) has passed never reaches the model: it
@@ -124,6 +131,7 @@ class MicroBatcher(Generic[K, T, R]):
         *,
         max_batch_size: int = 16,
         max_wait_ms: float = 5.0,
+        max_gap_ms: float = 0.0,
         max_batch_tokens: int = 4096,
         max_queue: int = 512,
         workers: int = 1,
@@ -139,6 +147,7 @@ class MicroBatcher(Generic[K, T, R]):
         self._fn = fn
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000.0
+        self.max_gap_s = max_gap_ms / 1000.0
         self.max_batch_tokens = max_batch_tokens
         self.max_queue = max_queue
         self.workers = workers
@@ -152,6 +161,7 @@ class MicroBatcher(Generic[K, T, R]):
         self._pending: dict[K, list[_Item[K, T, R]]] = {}
         self._queued = 0
         self._running = 0
+        self._last_size = 0  # items in the batch taken last (0: none yet)
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -173,6 +183,7 @@ class MicroBatcher(Generic[K, T, R]):
             fn,
             max_batch_size=settings.max_batch_size if settings.enabled else 1,
             max_wait_ms=settings.max_wait_ms if settings.enabled else 0.0,
+            max_gap_ms=settings.max_gap_ms if settings.enabled else 0.0,
             max_batch_tokens=settings.max_batch_tokens,
             max_queue=settings.max_queue,
             workers=workers,
@@ -355,14 +366,17 @@ class MicroBatcher(Generic[K, T, R]):
             best: K | None = None
             best_seq = -1
             wake = now + _IDLE_POLL_S
+            quiet = self.workers - self._running >= 2 and self._last_size <= 1 and self._queued == 1
             for key, group in self._pending.items():
                 oldest = group[0]
                 flush_at = oldest.enqueued + self.max_wait_s
+                if self.max_gap_s > 0:  # a burst is over when nothing joined it for a while
+                    flush_at = min(flush_at, group[-1].enqueued + self.max_gap_s)
                 full = (
                     len(group) >= self.max_batch_size
                     or len(group) * max(i.cost for i in group) >= self.max_batch_tokens
                 )
-                if self._closed or full or now >= flush_at:
+                if self._closed or full or quiet or now >= flush_at:
                     if best is None or oldest.seq < best_seq:
                         best, best_seq = key, oldest.seq
                 else:
@@ -395,9 +409,22 @@ class MicroBatcher(Generic[K, T, R]):
             else:
                 del self._pending[key]
 
+    def _share_locked(self, group: list[_Item[K, T, R]]) -> int:
+        """Most items this worker takes from ``group``: all it may (``max_batch_size``), unless
+        other workers are idle with no other key to run: then an even share, the rest left to
+        them (they take it at once). Each worker runs on its own cores, so two half batches side
+        by side finish sooner than one full batch while the other worker idles."""
+        if self._closed:
+            return self.max_batch_size
+        # this worker is not counted in _running yet; each other waiting key will take a worker
+        spare = self.workers - self._running - (len(self._pending) - 1)
+        if spare <= 1:
+            return self.max_batch_size
+        return min(self.max_batch_size, -(-len(group) // spare))
+
     def _take_locked(self, key: K) -> list[_Item[K, T, R]]:
         """The oldest item of ``key`` plus the items nearest to it in cost, within the size and
-        padded-token limits."""
+        padded-token limits and this worker's share (:meth:`_share_locked`)."""
         group = self._pending[key]
         anchor = group[0]
         rest = group[1:]
@@ -405,8 +432,9 @@ class MicroBatcher(Generic[K, T, R]):
             rest = sorted(rest, key=lambda i: (abs(i.cost - anchor.cost), i.seq))
         batch = [anchor]
         longest = anchor.cost
+        limit = self._share_locked(group)
         for item in rest:
-            if len(batch) >= self.max_batch_size:
+            if len(batch) >= limit:
                 break
             widest = max(longest, item.cost)
             if widest * (len(batch) + 1) > self.max_batch_tokens:
@@ -420,6 +448,7 @@ class MicroBatcher(Generic[K, T, R]):
         else:
             del self._pending[key]
         self._queued -= len(batch)
+        self._last_size = len(batch)
         batch.sort(key=lambda i: i.seq)
         return batch
 
