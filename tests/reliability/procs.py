@@ -83,11 +83,9 @@ class ServerProcess:
         return self.log.read_text(errors="replace")
 
     def rss_kib(self) -> int:
-        """Resident memory of the server process (Linux /proc)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        """Resident memory of the server and of every process under it: its pipeline workers
+        and their fork server (Linux /proc)."""
+        return sum(_rss_kib(pid) for pid in _tree(self.proc.pid))
 
     def terminate(self, timeout: float = 30.0) -> int:
         if self.proc.poll() is None:
@@ -116,3 +114,32 @@ def crashed(server: ServerProcess) -> str:
         return f"server died with {server.proc.returncode}:\n{server.text()[-3000:]}"
     health = server.health()
     return "" if health == "SERVING" else f"health is {health}"
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants, by the parent ids in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    tree: list[int] = []
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

@@ -152,7 +152,7 @@ def _markdown(r: dict[str, Any]) -> str:
         f"{r['calls']} calls",
         f"- unexpected errors: {r['unexpected_errors'] or 'none'}",
         f"- server alive and SERVING at the end: {r['server_alive']}",
-        f"- RSS after warm-up (max of first half / second half): "
+        f"- RSS of the server and its workers after warm-up (max of first half / second half): "
         f"{r['rss_after_warmup_kib']['first_half_max']} / "
         f"{r['rss_after_warmup_kib']['second_half_max']} KiB",
         "",

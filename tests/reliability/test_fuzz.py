@@ -3,6 +3,7 @@ channel to the real server: no answer is INTERNAL or UNKNOWN, and the server kee
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -12,12 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsbrief.v1 import newsbrief_pb2 as pb
-from tests.conftest import RunningServer
+from tests.conftest import RUN_SUMMARY, RunningServer
 from tests.reliability.conftest import examples
 
 SERVICE = "/newsbrief.v1.SummarizerService"
 BROKEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 BROKEN_ITEM = {grpc.StatusCode.INTERNAL.value[0], grpc.StatusCode.UNKNOWN.value[0]}
+#: Answers by status code (stream items one each), shown at the end of the run.
+CODES: Counter[str] = Counter()
+CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 # Pieces that exercise the segmenter, the brief and the guard: abbreviations, quotes, Korean
 # endings, decimals, newlines, zero-width and control characters, emoji, long runs.
@@ -76,6 +80,8 @@ def channel(server: RunningServer) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(server.target) as ch:
         yield ch
     _assert_serving(server)
+    answers = ", ".join(f"{code} {n}" for code, n in CODES.most_common())
+    RUN_SUMMARY.append(f"gRPC fuzz: {CODES.total()} answers by code: {answers}")
 
 
 def _assert_serving(server: RunningServer) -> None:
@@ -88,8 +94,10 @@ def _code(call: grpc.UnaryUnaryMultiCallable, request: bytes) -> grpc.StatusCode
     try:
         call(request, timeout=60)
     except grpc.RpcError as exc:
+        CODES[exc.code().name] += 1
         assert exc.code() not in BROKEN, (exc.code(), exc.details())
         return exc.code()
+    CODES["OK"] += 1
     return grpc.StatusCode.OK
 
 
@@ -164,5 +172,6 @@ def test_stream_items(channel: grpc.Channel, items: list[bytes]) -> None:
     """Every item gets its own answer; none is INTERNAL or UNKNOWN; the stream ends OK."""
     call = channel.stream_stream(f"{SERVICE}/SummarizeStream")
     answers = [pb.SummarizeStreamResponse.FromString(r) for r in call(iter(items), timeout=120)]
+    CODES.update(CODE_NAMES.get(a.status.code, str(a.status.code)) for a in answers)
     assert sorted(a.index for a in answers) == list(range(len(items)))
     assert not [a.status for a in answers if a.status.code in BROKEN_ITEM]

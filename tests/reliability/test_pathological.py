@@ -76,9 +76,9 @@ def uncached() -> Iterator[RunningServer]:
 
 def test_health_is_answered_while_poison_input_is_worked_on(uncached: RunningServer) -> None:
     """Two clients send the poison texts back to back while a third asks for health every few
-    milliseconds. A stage holding the GIL or the event loop shows as health calls as slow as the
-    poison brief itself; the typical health call must be far faster than the briefs it overlaps,
-    and none as slow as the slowest brief."""
+    milliseconds. A stage holding the GIL or the event loop shows as health calls as slow as a
+    good part of the poison brief itself: 99 of 100 health calls must take less than a fifth of
+    the typical brief they overlap, and none as long as the slowest brief."""
     server = uncached
     texts = [make() for make in POISON.values()]
     briefs: list[float] = []
@@ -116,9 +116,11 @@ def test_health_is_answered_while_poison_input_is_worked_on(uncached: RunningSer
         f"{len(briefs)}, median {typical:.2f} s, max {max(briefs):.2f} s"
     )
     assert len(health) >= len(briefs)
-    # A stage that froze the server would make the typical health call as slow as a brief; the
-    # tail (p99) is reported above, not asserted: on a shared 2-core machine it follows the load.
-    assert health[len(health) // 2] < typical / 4, (health[len(health) // 2], typical)
+    # The figure to hold: health p99 under 100 ms while poison briefs of 0.5 to 2 s run. As a
+    # ratio, since a shared machine slows both alike: a stage holding the GIL of the process
+    # that serves the RPCs shows as health calls of a good part of a brief (p99 was 275 ms
+    # against briefs of 0.5 s with the stages on threads; 10 to 25 ms with worker processes).
+    assert p99 < typical / 5, (p99, typical)
     assert health[-1] < max(briefs), (health[-1], max(briefs))
 
 

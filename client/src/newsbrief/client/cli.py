@@ -660,6 +660,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             with _make_client(args) as client:
                 unanswered.clear()
                 answered = 0
+                # articles the server could not take yet (UNAVAILABLE: starting, draining):
+                # sent again on the next stream, after the delay the server asked for
+                later: list[tuple[Any, SummarizeRequest]] = []
+                later_delay: float | None = None
                 closed = []
                 pulled = [0]  # how many entries this attempt's requests() has taken
                 again = resend
@@ -687,7 +691,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     for item in client.summarize_many(
                         requests(), timeout=args.stream_timeout, max_in_flight=args.concurrency
                     ):
-                        id_, _ = unanswered.pop(item.index)
+                        taken = unanswered.pop(item.index)
+                        id_ = taken[0]
+                        if item.result is None and isinstance(item.error, UnavailableError):
+                            later.append(taken)
+                            later_delay = item.error.retry_delay
+                            continue
                         answered += 1
                         if item.result is not None:
                             output.write({"id": id_, "response": _snake_case(item.result.raw)})
@@ -703,7 +712,23 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                                 )
                             )
                             progress.add(ok=False)
-                    resend = []
+                    resend = later
+                    if later:
+                        reconnects = 0 if answered else reconnects + 1
+                        if reconnects > args.reconnects:
+                            for id_, _ in later:
+                                output.write(
+                                    _error_record(id_, "UNAVAILABLE", "the server was not ready")
+                                )
+                                progress.add(ok=False)
+                            break
+                        delay = _reconnect_delay(later_delay, reconnects)
+                        print(
+                            f"{len(later)} articles not taken (UNAVAILABLE); sending them again "
+                            f"in {delay:.1f} s",
+                            file=sys.stderr,
+                        )
+                        time.sleep(delay)
                 except (UnavailableError, ResourceExhaustedError) as exc:
                     with pulling:
                         closed.append(True)
@@ -712,7 +737,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     if not retryable or reconnects > args.reconnects:
                         raise
                     # the unanswered ones, then those to resend that this attempt never took
-                    resend = [unanswered[i] for i in sorted(unanswered)] + again[pulled[0] :]
+                    resend = (
+                        later + [unanswered[i] for i in sorted(unanswered)] + again[pulled[0] :]
+                    )
                     if not resend:
                         entry = next(items, None)
                         resend = [entry] if entry is not None else []

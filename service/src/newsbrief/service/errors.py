@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,18 @@ class NewsbriefError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in a pipeline worker process and re-raised here: rebuilt from its attributes,
+        # since the subclasses' constructors do not take their message back
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[NewsbriefError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidArgument(NewsbriefError):
@@ -47,6 +60,10 @@ class NotReady(NewsbriefError):
     def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class WorkerLost(NotReady):
+    """The worker process running a stage of this request died (it has been replaced)."""
 
 
 class Overloaded(NewsbriefError):

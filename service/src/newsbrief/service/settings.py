@@ -541,7 +541,12 @@ class Settings(BaseSettings):
         4, gt=0, description="Articles of one SummarizeStream briefed at once."
     )
     workers: int = Field(
-        2, gt=0, description="Threads for CPU-bound pipeline stages (extraction, brief)."
+        2,
+        gt=0,
+        description="Worker processes for the CPU-bound pipeline stages (HTML extraction, "
+        "cleaning, language detection, sentence splitting, the extractive brief and its checks), "
+        "so that no input slows the answers to other calls; each loads its own language models "
+        "(about 200 MB).",
     )
     grace_seconds: float = Field(
         10.0, ge=0, description="On SIGTERM: how long in-flight RPCs may finish before the stop."

@@ -3,27 +3,26 @@ extractive brief -> abstractive brief with the guard's fallback -> translation),
 cache, readiness and the server's info.
 
 The gRPC servicer (and any other front end) converts its messages into the domain types of
-``newsbrief.service.domain`` and awaits :class:`Pipeline`. CPU-bound stages run on a bounded
-thread pool, never on the event loop.
+``newsbrief.service.domain`` and awaits :class:`Pipeline`. CPU-bound stages run in worker
+processes (:mod:`.processes`), never on the event loop nor under its GIL.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from newsbrief.service import __version__
 from newsbrief.service.cache import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
+    Brief,
     BriefOptions,
     BriefResult,
+    Budget,
     Capability,
     DetectedLanguage,
     DetectResult,
@@ -45,8 +44,8 @@ from newsbrief.service.models.protocols import (
     Summarizer,
     Translator,
 )
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.language import LanguageAnalysis, LanguageDetector
+from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.pipeline.processes import Workers, state
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
 from newsbrief.service.pipeline.stages.extractive import (
@@ -54,7 +53,7 @@ from newsbrief.service.pipeline.stages.extractive import (
     check_prepared,
     extractive_brief,
 )
-from newsbrief.service.pipeline.stages.ingest import language_notices, prepare
+from newsbrief.service.pipeline.stages.ingest import Prepared, language_notices, prepare
 from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -88,16 +87,11 @@ class Pipeline:
         *,
         translator: Translator | None = None,
         summarizer: Summarizer | None = None,
-        executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.settings = settings
         self.translator = translator
-        self._own_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(
-            max_workers=settings.workers, thread_name_prefix="newsbrief-cpu"
-        )
-        self._detector: LanguageDetector | None = None
-        self._summarizer = ExtractiveSummarizer(settings.brief)
+        self.workers = Workers(settings)
+        self._workers_ready = False
         self.summarizer = summarizer
         self.cache = ResultCache(settings.cache)
         self.translations = TranslationCache(settings.cache.translations)
@@ -114,9 +108,11 @@ class Pipeline:
         return self._ready
 
     async def start(self) -> None:
-        """Load the language models and warm every stage up with one small brief."""
+        """Start the worker processes (each loads the language models), the neural models,
+        and warm every stage up with one small brief."""
         started = time.monotonic()
-        self._detector = await self._run(LanguageDetector, self.settings.language)
+        await self.workers.start()
+        self._workers_ready = True
         for model in self._managed():
             await model.start()  # on its own worker; a missing model is not fatal
         self._ready = True
@@ -134,8 +130,7 @@ class Pipeline:
         self._ready = False
         for model in self._managed():
             model.close()
-        if self._own_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self.workers.close()
 
     def _managed(self) -> list[ManagedModel]:
         """The models that load at start-up and stop at shutdown."""
@@ -169,17 +164,13 @@ class Pipeline:
             timings,
             "ingest",
             deadline,
-            prepare,
+            _prepare,
             article,
-            self.settings.intake,
-            self._analyse,
             deadline,
         )
         lang = prepared.language.code
         budget = resolve_budget(options, self.settings)
-        brief = await self._timed(
-            timings, "brief", deadline, extractive_brief, self._summarizer, prepared, budget
-        )
+        brief = await self._timed(timings, "brief", deadline, _extractive_brief, prepared, budget)
         faithfulness = await self._timed(
             timings, "guard", deadline, check_prepared, brief, prepared
         )
@@ -259,7 +250,7 @@ class Pipeline:
         if source:
             language = DetectedLanguage(source, 1.0, given=True)
         else:
-            language = await self._run(self._detect, "\n".join(clean))
+            language = await self._run(_detect, "\n".join(clean))
             if language.code == "und":
                 raise InvalidArgument(
                     FieldViolation(
@@ -286,7 +277,7 @@ class Pipeline:
         clean = await self._run(normalize_text, text)  # CPU work: off the event loop
         if not clean:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
-        analysis = await self._run(self._analyse, clean)
+        analysis = await self._run(_analyse, clean)
         return DetectResult(analysis.language, dict(analysis.shares), language_notices(analysis))
 
     def info(self) -> ServerInfo:
@@ -308,7 +299,7 @@ class Pipeline:
                 id="lingua",
                 licence="Apache-2.0",
                 languages=tuple(self.settings.language.supported),
-                ready=self._detector is not None,
+                ready=self._workers_ready,
                 backend="builtin",
             ),
         ]
@@ -352,16 +343,6 @@ class Pipeline:
         )
 
     # ---- stages ----------------------------------------------------------------------------
-
-    def _analyse(self, text: str) -> LanguageAnalysis:
-        if self._detector is None:
-            raise NotReady("the language detector is still loading")
-        return self._detector.analyse(text)
-
-    def _detect(self, text: str) -> DetectedLanguage:
-        if self._detector is None:
-            raise NotReady("the language detector is still loading")
-        return self._detector.detect(text)
 
     def _neural_summarizer(self, method: Method) -> Summarizer | None:
         """The neural summariser to use for ``method``: for auto, the configured one when it is
@@ -453,9 +434,8 @@ class Pipeline:
             raise NotReady("the server is starting: models are loading")
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()  # keeps the request id in the worker's log lines
-        return await loop.run_in_executor(self._executor, context.run, fn, *args)
+        """``fn(*args)`` in a worker process (see :mod:`.processes` for why)."""
+        return await self.workers.run(fn, *args)
 
     async def _timed(
         self,
@@ -474,6 +454,26 @@ class Pipeline:
             timings[stage] = (time.monotonic() - t0) * 1000
 
 
+# ---- the functions run in a worker process (module-level: they are pickled by name) ----------
+
+
 def _normalize_all(texts: list[str]) -> list[str]:
-    """Each text normalised, in one call on a worker thread."""
+    """Each text normalised, in one call."""
     return [normalize_text(t) for t in texts]
+
+
+def _prepare(article: Article, deadline: float | None) -> Prepared:
+    worker = state()
+    return prepare(article, worker.settings.intake, worker.detector.analyse, deadline)
+
+
+def _extractive_brief(prepared: Prepared, budget: Budget) -> Brief:
+    return extractive_brief(state().summarizer, prepared, budget)
+
+
+def _analyse(text: str) -> LanguageAnalysis:
+    return state().detector.analyse(text)
+
+
+def _detect(text: str) -> DetectedLanguage:
+    return state().detector.detect(text)

@@ -23,6 +23,7 @@ def check_deadline(deadline: float | None, stage: str) -> None:
 
 
 class Runner(Protocol):
-    """Runs a blocking function off the event loop (the pipeline's thread pool)."""
+    """Runs a blocking function in one of the pipeline's worker processes (the function
+    module-level, its arguments and result picklable)."""
 
     async def __call__(self, fn: Callable[..., T], /, *args: object) -> T: ...

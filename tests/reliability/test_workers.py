@@ -1,0 +1,88 @@
+"""The CPU stages' worker processes: a worker that dies fails only the request it was working
+on (UNAVAILABLE, retryable), the others are answered, and a new worker takes its place."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsbrief.client import Client, UnavailableError
+from newsbrief.client.errors import NewsbriefError
+from tests.conftest import RunningServer, make_settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PROSE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+#: 100,000 characters of prose: about a second of CPU in the ingest stage, long enough to
+#: kill its worker mid-way
+LONG = (PROSE * (100_000 // len(PROSE) + 1))[:100_000]
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads worker CPU time from /proc"
+)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture
+def running() -> Iterator[RunningServer]:
+    with RunningServer(make_settings(cache={"enabled": False}, workers=2)) as server:
+        yield server
+
+
+def test_a_killed_worker_fails_only_its_request_and_is_replaced(running: RunningServer) -> None:
+    workers = running.app.pipeline.workers
+    pids = workers.pids()
+    assert len(pids) == 2 and os.getpid() not in pids
+    idle = {pid: _cpu_seconds(pid) for pid in pids}
+    outcomes: list[object] = []
+
+    def brief() -> None:
+        with Client(running.target, retries=0) as c:
+            try:
+                outcomes.append(c.summarize(LONG, timeout=60))
+            except NewsbriefError as exc:
+                outcomes.append(exc)
+
+    clients = [threading.Thread(target=brief) for _ in range(2)]
+    for t in clients:
+        t.start()
+    # both workers busy with a brief: each has spent CPU time since it was idle
+    deadline = time.monotonic() + 30
+    while any(_cpu_seconds(pid) - idle[pid] < 0.05 for pid in pids):
+        assert time.monotonic() < deadline, "the briefs never reached both workers"
+        time.sleep(0.01)
+    os.kill(pids[0], signal.SIGKILL)
+    for t in clients:
+        t.join(60)
+
+    failed = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(outcomes) == 2 and len(failed) == 1, outcomes
+    assert isinstance(failed[0], UnavailableError), failed[0]
+    assert failed[0].retry_delay is not None and failed[0].retry_delay > 0
+    assert "worker" in str(failed[0])
+    # the pool recovered: a new worker in place of the dead one, and briefs are answered
+    with Client(running.target, retries=0) as c:
+        for _ in range(3):
+            assert c.summarize(PROSE, timeout=60).brief.summary
+    now = workers.pids()
+    assert len(now) == 2 and pids[0] not in now and pids[1] in now
+
+
+def test_a_worker_that_died_idle_costs_no_request(running: RunningServer) -> None:
+    workers = running.app.pipeline.workers
+    victim = workers.pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.2)  # let the pool notice; a request sent before that may see it too
+    with Client(running.target, retries=0) as c:
+        for _ in range(4):  # more than one per worker: the dead one's slot is used
+            assert c.summarize(PROSE, timeout=60).brief.summary
+    assert victim not in workers.pids()
