@@ -449,34 +449,3 @@ async def test_a_burst_is_gathered_until_it_stops(rec: Recorder) -> None:
         assert rec.batches() == [("k", [0, 1, 2])]  # one batch, closed by the gap
     finally:
         b.close()
-
-
-@pytest.mark.asyncio
-async def test_a_lone_request_on_a_quiet_batcher_does_not_wait_for_company(rec: Recorder) -> None:
-    """One client at a time, two idle workers: each item runs at once, never held for the
-    (here ten-minute) wait or gap; one that would be held makes this test time out."""
-    b = make(rec, workers=2, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=600_000)
-    try:
-        for i in range(3):
-            assert await asyncio.wait_for(b.submit("k", i), timeout=30) == f"k:{i}"
-        assert rec.batches() == [("k", [0]), ("k", [1]), ("k", [2])]
-    finally:
-        b.close()
-
-
-@pytest.mark.asyncio
-async def test_while_a_worker_is_busy_the_free_one_gathers_a_burst(rec: Recorder) -> None:
-    """Under load (a batch running) a lone item is the start of a burst, not a quiet moment: the
-    free worker waits for the gap and runs the items that followed with it."""
-    b = make(rec, workers=2, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=1_000)
-    try:
-        hold = await hold_worker(b, rec)
-        first = asyncio.create_task(b.submit("k", 0))
-        await until(lambda: b.queued == 1)
-        rest = [asyncio.create_task(b.submit("k", i)) for i in (1, 2)]
-        assert await asyncio.gather(first, *rest) == ["k:0", "k:1", "k:2"]
-        assert rec.batches() == [("k", [0, 1, 2])]
-        rec.release()
-        await hold
-    finally:
-        b.close()

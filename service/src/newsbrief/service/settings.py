@@ -385,8 +385,8 @@ class BatchingSettings(BaseModel):
         ge=0,
         description="A partial batch also closes once no item has joined it for this long: a "
         "burst of requests (clients answered together send their next texts together) is "
-        "gathered into one batch. A lone item while the batcher is quiet (two workers idle, "
-        "the last batch a single item) does not wait at all. 0 = only max_wait_ms counts.",
+        "gathered into one batch, and a lone request waits only this long. 0 = only "
+        "max_wait_ms counts.",
     )
     max_batch_tokens: int = Field(
         4096,

@@ -9,9 +9,6 @@ payload, deadline=...)``; items with the same key (e.g. a language pair) are gro
   longest item's cost), ``max_wait_ms`` after its oldest item arrived, or ``max_gap_ms`` after
   its newest one (no item joined it since: a burst is over), whichever comes first; while every
   worker is busy, items simply accumulate (batches grow with the load);
-- a lone item while the batcher is quiet (at least two workers idle, the last batch a single
-  item, no other item waiting) runs at once: one client at a time never waits for company that
-  does not come, and should it be the first of a burst, another idle worker gathers the rest;
 - waiting items are shared among the idle workers: a worker takes its share and leaves the rest
   to the next idle one, so a burst runs on every free worker at once instead of one worker
   taking it all while another idles;
@@ -161,7 +158,6 @@ class MicroBatcher(Generic[K, T, R]):
         self._pending: dict[K, list[_Item[K, T, R]]] = {}
         self._queued = 0
         self._running = 0
-        self._last_size = 0  # items in the batch taken last (0: none yet)
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -366,7 +362,6 @@ class MicroBatcher(Generic[K, T, R]):
             best: K | None = None
             best_seq = -1
             wake = now + _IDLE_POLL_S
-            quiet = self.workers - self._running >= 2 and self._last_size <= 1 and self._queued == 1
             for key, group in self._pending.items():
                 oldest = group[0]
                 flush_at = oldest.enqueued + self.max_wait_s
@@ -376,7 +371,7 @@ class MicroBatcher(Generic[K, T, R]):
                     len(group) >= self.max_batch_size
                     or len(group) * max(i.cost for i in group) >= self.max_batch_tokens
                 )
-                if self._closed or full or quiet or now >= flush_at:
+                if self._closed or full or now >= flush_at:
                     if best is None or oldest.seq < best_seq:
                         best, best_seq = key, oldest.seq
                 else:
@@ -448,7 +443,6 @@ class MicroBatcher(Generic[K, T, R]):
         else:
             del self._pending[key]
         self._queued -= len(batch)
-        self._last_size = len(batch)
         batch.sort(key=lambda i: i.seq)
         return batch
 
