@@ -406,12 +406,24 @@ def test_approx_tokens() -> None:
 
 
 @pytest.mark.asyncio
-async def test_idle_workers_share_a_burst_larger_than_one_batch(rec: Recorder) -> None:
-    b = make(rec, workers=2, max_batch_size=4)
+async def test_two_idle_workers_run_full_batches_of_a_burst_side_by_side() -> None:
+    """Ten texts, two idle workers, batches of at most four: both workers run a full batch at
+    once (the barrier holds the first until the second runs), then the rest follows."""
+    both_running = threading.Barrier(2, timeout=10)  # broken unless two batches run at once
+    batches: list[list[int]] = []
+
+    def fn(key: str, payloads: list[int]) -> list[str]:
+        batches.append(list(payloads))
+        if len(batches) <= 2:
+            both_running.wait()
+        return [f"{key}:{p}" for p in payloads]
+
+    b: MicroBatcher[str, int, str] = MicroBatcher(fn, workers=2, max_batch_size=4, max_wait_ms=0.0)
     try:
-        results = await b.submit_many("k", list(range(10)))
-        assert results == [f"k:{i}" for i in range(10)]
-        assert sorted(len(batch) for _, batch in rec.batches()) == [2, 4, 4]
+        assert await b.submit_many("k", list(range(10))) == [f"k:{i}" for i in range(10)]
+        assert [len(batch) for batch in batches[:2]] == [4, 4]
+        assert sum(len(batch) for batch in batches[2:]) == 2
+        assert max(len(batch) for batch in batches) <= 4
     finally:
         b.close()
 
