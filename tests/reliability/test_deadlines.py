@@ -96,7 +96,8 @@ def test_the_async_client_sends_its_default_deadline(
             await c.summarize(ARTICLE)
 
     asyncio.run(call())
-    assert 0 < _remaining(pipeline) <= 17
+    # 17 s, read through grpc's clock: it can run a little ahead of time.monotonic under load
+    assert 0 < _remaining(pipeline) <= 17.5
 
 
 def _stream(
