@@ -706,8 +706,9 @@ def _reflow(text: str) -> list[str]:
     return out
 
 
-# a short signature or credit after a paragraph's last sentence: "(ren)", "[AFP]"
-_SIGNATURE = re.compile(r"\s*(?:\([^()]{1,30}\)|\[[^\[\]]{1,30}\])$")
+# a short signature or credit after a paragraph's last sentence: "(ren)", "[AFP]" (no leading
+# whitespace in the pattern: a search tried at each space of a long run would be quadratic)
+_SIGNATURE = re.compile(r"(?:\([^()]{1,30}\)|\[[^\[\]]{1,30}\])$")
 
 
 def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None:
@@ -719,7 +720,7 @@ def _densest(texts: list[str], prose: list[bool]) -> tuple[int, int, int] | None
     best_range = (0, -1)
     start = 0
     for i, text in enumerate(texts):
-        if prose[i] and _SENTENCE_END.search(_SIGNATURE.sub("", text.rstrip())):
+        if prose[i] and _SENTENCE_END.search(_SIGNATURE.sub("", text.rstrip()).rstrip()):
             total += len(text)
         else:
             total -= _GAP_COST
