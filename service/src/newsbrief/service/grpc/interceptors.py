@@ -262,6 +262,21 @@ def _method_name(full: str) -> str:
     return full.rsplit("/", 1)[-1]
 
 
+@dataclass
+class _StreamWatch:
+    """The request side of one admitted stream: articles in flight, when the last one arrived or
+    was answered, and why the stream was ended here ("idle", "closing"; "" when it was not)."""
+
+    last: float
+    in_flight: int = 0
+    ended: str = ""
+
+    def idle_left(self, idle_s: float) -> float:
+        """Seconds until the stream counts as idle; with articles in flight it cannot be (the
+        clock restarts at their answers), so a full period."""
+        return idle_s if self.in_flight else self.last + idle_s - time.monotonic()
+
+
 class AdmissionInterceptor(grpc.aio.ServerInterceptor):
     """In-flight limits of the API methods (health and reflection pass untouched), the closed
     door while draining, and the end of request streams: one with no article in flight that
@@ -283,9 +298,7 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = _method_name(details.method)
         ticket: list[Ticket] = []
-        in_flight = [0]
-        last = [time.monotonic()]
-        ended = [""]  # why the request stream was ended here: "idle" or "closing"
+        watch = _StreamWatch(last=time.monotonic())
 
         async def before(context: Any) -> None:
             ticket.append(self.admission.admit(method, _peer(context)))
@@ -298,44 +311,39 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
                     pending = asyncio.ensure_future(anext(source))
                     try:
                         while not pending.done():
-                            # with articles in flight the clock restarts at their answers
-                            wait = self.idle_s if in_flight[0] else last[0] + self.idle_s
-                            if not in_flight[0]:
-                                wait -= time.monotonic()
                             await asyncio.wait(
                                 {pending, closing},
-                                timeout=max(0.01, wait),
+                                timeout=max(0.01, watch.idle_left(self.idle_s)),
                                 return_when=asyncio.FIRST_COMPLETED,
                             )
                             if closing.done() and not pending.done():
-                                ended[0] = "closing"  # shutting down: take no more articles
+                                watch.ended = "closing"  # shutting down: take no more articles
                                 return
-                            quiet = time.monotonic() - last[0] >= self.idle_s
-                            if not pending.done() and not in_flight[0] and quiet:
-                                ended[0] = "idle"
+                            if not pending.done() and watch.idle_left(self.idle_s) <= 0:
+                                watch.ended = "idle"
                                 return
                         item = pending.result()
                     except StopAsyncIteration:
                         return
                     finally:
                         pending.cancel()
-                    in_flight[0] += 1
-                    last[0] = time.monotonic()
+                    watch.in_flight += 1
+                    watch.last = time.monotonic()
                     yield item
             finally:
                 closing.cancel()
 
         def on_response() -> None:
-            in_flight[0] = max(0, in_flight[0] - 1)
-            last[0] = time.monotonic()
+            watch.in_flight = max(0, watch.in_flight - 1)
+            watch.last = time.monotonic()
 
         def end() -> None:
-            if ended[0] == "idle":
+            if watch.ended == "idle":
                 raise DeadlineExceeded(
                     f"no article sent for {self.idle_s:g} s with none in flight: stream closed "
                     "(admission.stream_idle_timeout_s)"
                 )
-            if ended[0] == "closing":
+            if watch.ended == "closing":
                 raise self.admission.closed_stream()
 
         def after(error: BaseException | None) -> None:
