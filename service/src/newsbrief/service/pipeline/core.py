@@ -246,11 +246,12 @@ class Pipeline:
             texts, source_language, target_languages, self.settings
         )
         self._require_translator(targets, source or None)
-        clean = await self._run(_normalize_all, texts)  # CPU work: off the event loop
-        if source:
+        # CPU work, in one hand-over to a worker process
+        clean, detected = await self._run(_normalize_and_detect, texts, not source)
+        if detected is None:
             language = DetectedLanguage(source, 1.0, given=True)
         else:
-            language = await self._run(_detect, "\n".join(clean))
+            language = detected
             if language.code == "und":
                 raise InvalidArgument(
                     FieldViolation(
@@ -274,10 +275,9 @@ class Pipeline:
         """The language of one text, with the detector's confidence and per-language shares."""
         self._check_ready()
         validate_detect(text, self.settings)
-        clean = await self._run(normalize_text, text)  # CPU work: off the event loop
-        if not clean:
+        analysis = await self._run(_normalize_and_analyse, text)  # CPU work, one hand-over
+        if analysis is None:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
-        analysis = await self._run(_analyse, clean)
         return DetectResult(analysis.language, dict(analysis.shares), language_notices(analysis))
 
     def info(self) -> ServerInfo:
@@ -457,11 +457,6 @@ class Pipeline:
 # ---- the functions run in a worker process (module-level: they are pickled by name) ----------
 
 
-def _normalize_all(texts: list[str]) -> list[str]:
-    """Each text normalised, in one call."""
-    return [normalize_text(t) for t in texts]
-
-
 def _prepare(article: Article, deadline: float | None) -> Prepared:
     worker = state()
     return prepare(article, worker.settings.intake, worker.detector.analyse, deadline)
@@ -471,9 +466,15 @@ def _extractive_brief(prepared: Prepared, budget: Budget) -> Brief:
     return extractive_brief(state().summarizer, prepared, budget)
 
 
-def _analyse(text: str) -> LanguageAnalysis:
-    return state().detector.analyse(text)
+def _normalize_and_detect(
+    texts: list[str], detect: bool
+) -> tuple[list[str], DetectedLanguage | None]:
+    """The texts normalised, and with ``detect`` the language of them all."""
+    clean = [normalize_text(t) for t in texts]
+    return clean, state().detector.detect("\n".join(clean)) if detect else None
 
 
-def _detect(text: str) -> DetectedLanguage:
-    return state().detector.detect(text)
+def _normalize_and_analyse(text: str) -> LanguageAnalysis | None:
+    """The language analysis of the normalised text; None when nothing readable is left."""
+    clean = normalize_text(text)
+    return state().detector.analyse(clean) if clean else None
