@@ -17,7 +17,7 @@ from grpc_status import rpc_status
 from pydantic import ValidationError
 
 from newsbrief.service import access as access_module
-from newsbrief.service.access import ApiKeys
+from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.errors import QuotaExceeded
 from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2 as pb

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.admission import Admission
+from newsbrief.service.serving.admission import Admission
 from newsbrief.service.errors import NotReady, Overloaded
 
 

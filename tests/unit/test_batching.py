@@ -15,7 +15,7 @@ from google.rpc import code_pb2, error_details_pb2
 
 from newsbrief.service.domain import ModelInfo, Notice
 from newsbrief.service.errors import DeadlineExceeded, NotReady, Overloaded
-from newsbrief.service.grpc.status import to_status
+from newsbrief.service.serving.status import to_status
 from newsbrief.service.models.batching import (
     BatchedTranslator,
     BatchError,

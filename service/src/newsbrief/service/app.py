@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from newsbrief.service.admission import Admission
+from newsbrief.service.serving.admission import Admission
 from newsbrief.service.grpc.health import HealthServicer
 from newsbrief.service.grpc.interceptors import (
     AdmissionInterceptor,

@@ -18,16 +18,16 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.access import ApiKeys
-from newsbrief.service.access import request_id as new_request_id
-from newsbrief.service.admission import Admission, Ticket
+from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.access import request_id as new_request_id
+from newsbrief.service.serving.admission import Admission, Ticket
 from newsbrief.service.errors import (
     DeadlineExceeded,
     MessageTooLarge,
     NewsbriefError,
     QuotaExceeded,
 )
-from newsbrief.service.grpc.status import code_for, to_status
+from newsbrief.service.serving.status import Code, code_for, to_status
 from newsbrief.service.observability import request_id_var
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         # What the access log needs is captured while the call is live, never read after it.
         peer = ["-"]
         handler_at: list[float] = []
-        code: list[grpc.StatusCode] = []
+        code: list[Code] = []
 
         async def before(context: Any) -> None:
             handler_at.append(time.monotonic())

@@ -13,8 +13,8 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 
 from newsbrief.service.errors import FieldViolation, InvalidArgument, NewsbriefError
-from newsbrief.service.grpc import converters as conv
-from newsbrief.service.grpc.status import to_status
+from newsbrief.service.serving import converters as conv
+from newsbrief.service.serving.status import to_status
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.v1 import newsbrief_pb2 as pb

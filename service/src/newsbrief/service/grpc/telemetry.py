@@ -19,7 +19,7 @@ import grpc
 
 from newsbrief.service.errors import QuotaExceeded
 from newsbrief.service.grpc.interceptors import OPEN_SERVICES, Hooks, _metadata, _wrap
-from newsbrief.service.grpc.status import code_for
+from newsbrief.service.serving.status import code_for
 from newsbrief.service.telemetry import Telemetry
 
 TRANSPORT = "grpc"

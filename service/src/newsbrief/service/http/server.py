@@ -45,11 +45,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsbrief.service.access import ApiKeys
-from newsbrief.service.access import request_id as new_request_id
+from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.errors import NewsbriefError, Overloaded, QuotaExceeded
 from newsbrief.service.grpc.servicer import SummarizerServicer
-from newsbrief.service.grpc.status import code_for, to_status
+from newsbrief.service.serving.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry

@@ -1,10 +1,14 @@
-"""One table from domain errors to gRPC status codes and rich details (google.rpc)."""
+"""One table from domain errors to status codes and rich details (google.rpc), for both doors.
+
+No transport import: the codes are google.rpc.Code's numbers (the same as gRPC's and Connect's);
+the gRPC adapter turns a :class:`Code` into ``grpc.StatusCode`` by name, the HTTP adapter into a
+Connect code."""
 
 from __future__ import annotations
 
+import enum
 import logging
 
-import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
@@ -30,25 +34,47 @@ def truncate(text: str, limit: int) -> str:
     return text[: max(0, limit - len(marker))] + marker
 
 
+class Code(enum.IntEnum):
+    """The status codes (google.rpc.Code numbering, the names gRPC uses)."""
+
+    OK = code_pb2.OK
+    CANCELLED = code_pb2.CANCELLED
+    UNKNOWN = code_pb2.UNKNOWN
+    INVALID_ARGUMENT = code_pb2.INVALID_ARGUMENT
+    DEADLINE_EXCEEDED = code_pb2.DEADLINE_EXCEEDED
+    NOT_FOUND = code_pb2.NOT_FOUND
+    ALREADY_EXISTS = code_pb2.ALREADY_EXISTS
+    PERMISSION_DENIED = code_pb2.PERMISSION_DENIED
+    RESOURCE_EXHAUSTED = code_pb2.RESOURCE_EXHAUSTED
+    FAILED_PRECONDITION = code_pb2.FAILED_PRECONDITION
+    ABORTED = code_pb2.ABORTED
+    OUT_OF_RANGE = code_pb2.OUT_OF_RANGE
+    UNIMPLEMENTED = code_pb2.UNIMPLEMENTED
+    INTERNAL = code_pb2.INTERNAL
+    UNAVAILABLE = code_pb2.UNAVAILABLE
+    DATA_LOSS = code_pb2.DATA_LOSS
+    UNAUTHENTICATED = code_pb2.UNAUTHENTICATED
+
+
 # Domain error class -> status code. The first match in order wins (subclasses first).
-STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], grpc.StatusCode], ...] = (
-    (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (e.CapabilityUnavailable, grpc.StatusCode.FAILED_PRECONDITION),
-    (e.NotReady, grpc.StatusCode.UNAVAILABLE),
-    (e.Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (e.QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (e.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
-    (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
-    (e.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], Code], ...] = (
+    (e.InvalidArgument, Code.INVALID_ARGUMENT),
+    (e.CapabilityUnavailable, Code.FAILED_PRECONDITION),
+    (e.NotReady, Code.UNAVAILABLE),
+    (e.Overloaded, Code.RESOURCE_EXHAUSTED),
+    (e.QuotaExceeded, Code.RESOURCE_EXHAUSTED),
+    (e.MessageTooLarge, Code.RESOURCE_EXHAUSTED),
+    (e.Unauthenticated, Code.UNAUTHENTICATED),
+    (e.PermissionDenied, Code.PERMISSION_DENIED),
+    (e.DeadlineExceeded, Code.DEADLINE_EXCEEDED),
 )
 
 
-def code_for(exc: BaseException) -> grpc.StatusCode:
+def code_for(exc: BaseException) -> Code:
     for cls, code in STATUS_TABLE:
         if isinstance(exc, cls):
             return code
-    return grpc.StatusCode.INTERNAL
+    return Code.INTERNAL
 
 
 def _retry_info(seconds: float) -> error_details_pb2.RetryInfo:
@@ -62,7 +88,7 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     """The google.rpc.Status for an error. Unknown errors get a fixed text; their detail is only
     logged (by the caller) with the request id."""
     code = code_for(exc)
-    status = status_pb2.Status(code=code.value[0])
+    status = status_pb2.Status(code=int(code))
     if not isinstance(exc, e.NewsbriefError):
         status.message = (
             f"{INTERNAL_MESSAGE} (request id {request_id})" if request_id else (INTERNAL_MESSAGE)
@@ -93,7 +119,6 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     elif isinstance(exc, e.NotReady | e.Overloaded):
         detail = _retry_info(exc.retry_after_s)
     elif isinstance(exc, e.QuotaExceeded):
-        status.details.add().Pack(_retry_info(exc.retry_after_s))
         detail = error_details_pb2.QuotaFailure(
             violations=[
                 error_details_pb2.QuotaFailure.Violation(
@@ -106,5 +131,3 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
         status.details.add().Pack(detail)
     return status
 
-
-assert code_pb2.OK == 0  # google.rpc.Code numbering equals grpc.StatusCode numbering
