@@ -19,7 +19,7 @@ from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.pipeline.core import Pipeline
-from newsbrief.service.settings import BatchingSettings
+from newsbrief.service.settings import BatchingSettings, Settings
 from tests.conftest import RunningServer, make_settings
 
 TEXT = (
@@ -142,18 +142,30 @@ def test_concurrent_briefs_share_model_calls() -> None:
     assert len(engine.calls) < 1 + 3
 
 
-def test_the_servicer_passes_the_rpc_deadline_as_monotonic_time() -> None:
-    from newsbrief.service.grpc.servicer import deadline_of
+def test_the_call_policy_turns_the_callers_timeout_into_a_monotonic_deadline() -> None:
+    from newsbrief.service.serving.policy import CallPolicy
 
-    class Context:
-        def __init__(self, remaining: float | None) -> None:
-            self.remaining = remaining
+    policy = CallPolicy(Settings(max_call_seconds=30.0))
 
-        def time_remaining(self) -> float | None:
-            return self.remaining
+    def deadline(method: str, timeout_s: float | None) -> float | None:
+        with policy.begin(
+            method,
+            transport="grpc",
+            key="",
+            how_to_send="-",
+            peer="p",
+            request_id="r",
+            timeout_s=timeout_s,
+        ) as call:
+            return call.context.deadline
 
     before = time.monotonic()
-    deadline = deadline_of(Context(2.0))
-    assert deadline is not None and before + 2.0 <= deadline <= time.monotonic() + 2.0
-    assert deadline_of(Context(None)) is None
-    assert deadline_of(object()) is None
+    given = deadline("Summarize", 2.0)
+    assert given is not None and before + 2.0 <= given <= time.monotonic() + 2.0
+    # no client deadline: the server's max_call_seconds bounds a unary call
+    bounded = deadline("Summarize", None)
+    assert bounded is not None and before + 30.0 <= bounded <= time.monotonic() + 30.0
+    longer = deadline("Summarize", 600.0)
+    assert longer is not None and longer <= time.monotonic() + 30.0
+    # a stream has no overall bound of its own: each article gets max_call_seconds
+    assert deadline("SummarizeStream", None) is None

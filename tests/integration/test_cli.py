@@ -102,7 +102,12 @@ class _SlowPipeline(Pipeline):
     """The real pipeline, slowed down so a batch can be killed half-way."""
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         await asyncio.sleep(0.05)
         return await super().brief(article, options, deadline=deadline)

@@ -116,7 +116,12 @@ class _ScriptedPipeline(Pipeline):
         await super().start()
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         if self.ready and self.delay:
             try:

@@ -282,7 +282,9 @@ class _GatedPipeline(Pipeline):
         await asyncio.to_thread(self.warm.wait, 60)
         await super().start()
 
-    async def brief(self, article: Any, options: Any, *, deadline: float | None = None) -> Any:
+    async def brief(
+        self, article: Any, options: Any, *, deadline: float | None = None, tenant: str = ""
+    ) -> Any:
         if self.ready and self.fail_with is not None:
             raise self.fail_with
         if self.ready and self.hold is not None:

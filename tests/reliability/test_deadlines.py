@@ -39,7 +39,12 @@ class _WatchedPipeline(Pipeline):
         self.cancelled = threading.Event()
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         self.deadlines.append((deadline, time.monotonic()))
         if article.client_reference == FAIL:

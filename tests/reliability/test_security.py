@@ -16,9 +16,9 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from pydantic import ValidationError
 
-from newsbrief.service import access as access_module
-from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.errors import QuotaExceeded
+from newsbrief.service.serving import access as access_module
+from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc

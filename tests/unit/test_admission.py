@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from newsbrief.service.serving.admission import Admission
 from newsbrief.service.errors import NotReady, Overloaded
+from newsbrief.service.serving.admission import Admission
 
 
 def _admission() -> Admission:

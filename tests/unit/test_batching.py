@@ -15,7 +15,6 @@ from google.rpc import code_pb2, error_details_pb2
 
 from newsbrief.service.domain import ModelInfo, Notice
 from newsbrief.service.errors import DeadlineExceeded, NotReady, Overloaded
-from newsbrief.service.serving.status import to_status
 from newsbrief.service.models.batching import (
     BatchedTranslator,
     BatchError,
@@ -24,6 +23,7 @@ from newsbrief.service.models.batching import (
 )
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.worker import ModelWorker
+from newsbrief.service.serving.status import to_status
 from newsbrief.service.settings import BatchingSettings
 
 GATE = "gate"

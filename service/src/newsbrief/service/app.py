@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -14,17 +16,14 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from newsbrief.service.serving.admission import Admission
 from newsbrief.service.grpc.health import HealthServicer
-from newsbrief.service.grpc.interceptors import (
-    AdmissionInterceptor,
-    ApiKeyInterceptor,
-    RequestInterceptor,
-)
+from newsbrief.service.grpc.interceptors import RequestInterceptor
 from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
 from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.serving.policy import CallPolicy
+from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2
@@ -63,13 +62,15 @@ class App:
         self.telemetry.watch(pipeline)
         self.metrics_port = 0
         self.health = HealthServicer()
-        self.admission = Admission.from_settings(
-            settings.admission, total=settings.max_concurrent_rpcs
-        )
+        #: the one call policy (keys, quotas, admission) of both doors
+        self.policy = CallPolicy(settings)
+        self.admission = self.policy.admission
+        self.service = NewsbriefService(pipeline, self.policy)
         self.port = 0
         self.http_port = 0
         self._server: grpc.aio.Server | None = None
         self._http: HttpServer | None = None
+        self._metrics: HttpServer | None = None
         self._warmup: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
@@ -86,23 +87,10 @@ class App:
             from newsbrief.service.grpc.telemetry import TelemetryInterceptor
 
             interceptors.append(TelemetryInterceptor(self.telemetry))
-        if s.auth.api_key_hashes:
-            interceptors.append(  # this replica's share of the deployment's quota
-                ApiKeyInterceptor(
-                    s.auth.api_key_hashes,
-                    requests_per_minute=s.auth.replica_requests_per_minute,
-                    window_s=s.auth.quota_window_s,
-                )
-            )
-        interceptors.append(
-            AdmissionInterceptor(
-                self.admission, stream_idle_timeout_s=s.admission.stream_idle_timeout_s
-            )
-        )
         # No maximum_concurrent_rpcs: grpc's own limit would refuse health checks too, without
-        # a retry delay; AdmissionInterceptor limits the API methods instead. The connection-age
-        # grace is left at grpc's default (unbounded): rotation asks the client to reconnect for
-        # new calls but never cuts a call in progress, however long the stream.
+        # a retry delay; the call policy limits the API methods instead (in the servicer). The
+        # connection-age grace is left at grpc's default (unbounded): rotation asks the client to
+        # reconnect for new calls but never cuts a call in progress, however long the stream.
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -114,7 +102,7 @@ class App:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        servicer = SummarizerServicer(self.pipeline, stream_concurrency=s.stream_concurrency)
+        servicer = SummarizerServicer(self.service)
         add_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for name in ("", SERVICE_NAME):
@@ -145,12 +133,16 @@ class App:
             )
         await server.start()
         self._server = server
-        if s.metrics_port:
-            self.metrics_port = self.telemetry.serve(s.metrics_host, s.metrics_port)
+        metrics = self.telemetry.metrics_app() if s.metrics_port else None
+        if metrics is not None:
+            self._metrics = HttpServer(metrics, s.http, grace_seconds=0.0, name="metrics")
+            self.metrics_port = await self._metrics.start(s.metrics_host, s.metrics_port)
+            log.info("metrics on http://%s:%d/metrics", s.metrics_host, self.metrics_port)
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
         if s.http_port:
             self._http = HttpServer(
-                build_app(servicer, s, self.serving, telemetry=self.telemetry),
+                build_app(self.service, s, self.serving, telemetry=self.telemetry),
+                s.http,
                 grace_seconds=s.grace_seconds,
             )
             self.http_port = await self._http.start(s.host, max(s.http_port, 0))
@@ -210,11 +202,12 @@ class App:
                 grace,
             )
         left = max(0.0, grace - (time.monotonic() - started))
-        if self._http is not None:
-            await asyncio.gather(self._server.stop(left), self._http.stop(left))
-            self._http = None
-        else:
-            await self._server.stop(left)
+        stopping = [self._server.stop(left)]
+        for http in (self._http, self._metrics):
+            if http is not None:
+                stopping.append(http.stop(left))
+        self._http = self._metrics = None
+        await asyncio.gather(*stopping)
         self.pipeline.close()
         await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
@@ -272,6 +265,25 @@ def _server_credentials(s: Settings) -> grpc.ServerCredentials:
     )
 
 
+#: After SIGTERM the process ends within drain + grace + this, whatever its clients do.
+HARD_STOP_MARGIN_S = 4.0
+
+
+def _exit_after(seconds: float) -> None:
+    """End the process after ``seconds`` if the orderly stop has not ended it by then (a client
+    that neither reads nor closes can hold a connection's writer; a stuck stop must not leave
+    the pod to be killed with nothing flushed). A daemon thread: it needs no event loop."""
+
+    def hard_stop() -> None:
+        log.error("the server did not stop within %.1f s of the signal: exiting now", seconds)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, hard_stop)
+    timer.daemon = True
+    timer.start()
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then drain and stop."""
     app = App(settings)
@@ -283,6 +295,7 @@ async def serve(settings: Settings) -> None:
             return
         log.info("received %s: draining", signal.Signals(signum).name)
         stopping.append(asyncio.create_task(app.stop()))
+        _exit_after(settings.drain_seconds + settings.grace_seconds + HARD_STOP_MARGIN_S)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)

@@ -328,6 +328,60 @@ class AdmissionSettings(BaseModel):
     )
 
 
+class HttpSettings(BaseModel):
+    """Bounds of the HTTP/JSON port (and of the /metrics port, served the same way)."""
+
+    max_connections: int = Field(
+        0,
+        ge=0,
+        description="Connections open at once on the port; one more is accepted and closed at "
+        "once. 0 = a quarter of the process's open-file limit after a reserve of 128 (256 at a "
+        "limit of 1,152... 16,352 at 65,536), so that the HTTP and metrics ports at their caps "
+        "leave half the files to the gRPC port and the rest of the server.",
+    )
+    keep_alive_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="An idle connection (no request in progress) is closed after this; it also "
+        "bounds the time a client has to send a request's headers.",
+    )
+    read_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="The longest silence from a client while its request is read or its stream "
+        "is open (whole seconds); the connection is closed after it.",
+    )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="A unary call's whole body must arrive within this (else 408), however "
+        "slowly it trickles in.",
+    )
+    h2_max_concurrent_streams: int = Field(
+        100, gt=0, description="HTTP/2 streams open at once on one connection."
+    )
+    refusal_log_interval_s: float = Field(
+        60.0, gt=0, description="Refused connections (over the cap) are logged at most this often."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the port answers for (the Host header; '*.example.org' "
+        "wildcards; '*' = any). IP addresses and localhost are always answered. Empty = any name "
+        "when API keys are configured, else none (a page that rebinds a DNS name to this server "
+        "cannot reach a keyless one); in the environment a JSON list or a comma-separated list.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in (p.strip() for p in text.split(",")) if part]
+        return value
+
+
 class LoggingSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_lines: bool = Field(False, description="Write logs as JSON lines.")
@@ -533,9 +587,16 @@ class Settings(BaseSettings):
     max_concurrent_rpcs: int = Field(
         256,
         gt=0,
-        description="API calls (all methods together; health and reflection not counted) "
-        "handled at once, gRPC and HTTP each; more are refused with RESOURCE_EXHAUSTED and a "
+        description="API calls (all methods together, gRPC and HTTP together; health and "
+        "reflection not counted) handled at once; more are refused with RESOURCE_EXHAUSTED and a "
         "retry delay.",
+    )
+    max_call_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="The longest a call may run when its client sets no deadline (a shorter "
+        "client deadline wins); in a stream, each article's bound. Work still running past it is "
+        "stopped and the call ends DEADLINE_EXCEEDED.",
     )
     stream_concurrency: int = Field(
         4, gt=0, description="Articles of one SummarizeStream briefed at once."
@@ -594,6 +655,7 @@ class Settings(BaseSettings):
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @field_validator("host")

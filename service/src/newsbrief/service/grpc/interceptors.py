@@ -1,5 +1,6 @@
-"""Server interceptors: request ids + access log + errors -> status (outermost), API keys and
-per-key quotas, and admission control (in-flight limits, draining, idle streams).
+"""Server interceptors: request ids + access log + errors -> status (outermost). The call policy
+(API keys, quotas, admission, streams) is not here: the servicer begins each call through the
+serving layer's :class:`~newsbrief.service.serving.policy.CallPolicy`, shared with the HTTP door.
 
 Each interceptor wraps the behaviour of the method handler, so it sees exceptions raised by the
 servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
@@ -7,7 +8,6 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import time
@@ -18,23 +18,15 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.serving.access import ApiKeys
-from newsbrief.service.serving.access import request_id as new_request_id
-from newsbrief.service.serving.admission import Admission, Ticket
-from newsbrief.service.errors import (
-    DeadlineExceeded,
-    MessageTooLarge,
-    NewsbriefError,
-    QuotaExceeded,
-)
-from newsbrief.service.serving.status import Code, code_for, to_status
+from newsbrief.service.errors import MessageTooLarge, NewsbriefError
 from newsbrief.service.observability import request_id_var
+from newsbrief.service.serving.access import request_id as new_request_id
+from newsbrief.service.serving.status import Code, code_for, to_status
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("newsbrief.access")
 
 REQUEST_ID_KEY = "x-request-id"
-API_KEY_KEY = "x-api-key"
 # When the client sent the call (Unix time in ms), sent by newsbrief clients.
 SENT_AT_KEY = "x-client-sent-ms"
 MAX_CLIENT_WAIT_S = 3600.0  # a larger wait means skewed clocks: not believed
@@ -255,148 +247,3 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
 
         hooks = Hooks(before, check=check, requests=requests, on_error=on_error, after=after)
         return _wrap(handler, hooks)
-
-
-def _method_name(full: str) -> str:
-    """``/newsbrief.v1.SummarizerService/Summarize`` -> ``Summarize``."""
-    return full.rsplit("/", 1)[-1]
-
-
-@dataclass
-class _StreamWatch:
-    """The request side of one admitted stream: articles in flight, when the last one arrived or
-    was answered, and why the stream was ended here ("idle", "closing"; "" when it was not)."""
-
-    last: float
-    in_flight: int = 0
-    ended: str = ""
-
-    def idle_left(self, idle_s: float) -> float:
-        """Seconds until the stream counts as idle; with articles in flight it cannot be (the
-        clock restarts at their answers), so a full period."""
-        return idle_s if self.in_flight else self.last + idle_s - time.monotonic()
-
-
-class AdmissionInterceptor(grpc.aio.ServerInterceptor):
-    """In-flight limits of the API methods (health and reflection pass untouched), the closed
-    door while draining, and the end of request streams: one with no article in flight that
-    sends none for ``stream_idle_timeout_s`` is ended with DEADLINE_EXCEEDED; when the server
-    drains, each open stream takes no more articles, answers those in flight and ends with
-    UNAVAILABLE and a retry delay (its client reconnects, elsewhere, and resumes)."""
-
-    def __init__(self, admission: Admission, *, stream_idle_timeout_s: float) -> None:
-        self.admission = admission
-        self.idle_s = stream_idle_timeout_s
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None or details.method.startswith(OPEN_SERVICES):
-            return handler
-        method = _method_name(details.method)
-        ticket: list[Ticket] = []
-        watch = _StreamWatch(last=time.monotonic())
-
-        async def before(context: Any) -> None:
-            ticket.append(self.admission.admit(method, _peer(context)))
-
-        async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-            source = aiter(iterator)
-            closing = asyncio.ensure_future(self.admission.closing.wait())
-            try:
-                while True:
-                    pending = asyncio.ensure_future(anext(source))
-                    try:
-                        while not pending.done():
-                            await asyncio.wait(
-                                {pending, closing},
-                                timeout=max(0.01, watch.idle_left(self.idle_s)),
-                                return_when=asyncio.FIRST_COMPLETED,
-                            )
-                            if closing.done() and not pending.done():
-                                watch.ended = "closing"  # shutting down: take no more articles
-                                return
-                            if not pending.done() and watch.idle_left(self.idle_s) <= 0:
-                                watch.ended = "idle"
-                                return
-                        item = pending.result()
-                    except StopAsyncIteration:
-                        return
-                    finally:
-                        pending.cancel()
-                    watch.in_flight += 1
-                    watch.last = time.monotonic()
-                    yield item
-            finally:
-                closing.cancel()
-
-        def on_response() -> None:
-            watch.in_flight = max(0, watch.in_flight - 1)
-            watch.last = time.monotonic()
-
-        def end() -> None:
-            if watch.ended == "idle":
-                raise DeadlineExceeded(
-                    f"no article sent for {self.idle_s:g} s with none in flight: stream closed "
-                    "(admission.stream_idle_timeout_s)"
-                )
-            if watch.ended == "closing":
-                raise self.admission.closed_stream()
-
-        def after(error: BaseException | None) -> None:
-            if ticket:
-                ticket[0].release()
-
-        return _wrap(
-            handler, Hooks(before, requests=requests, on_response=on_response, end=end, after=after)
-        )
-
-
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
-    """Requires an ``x-api-key`` whose SHA-256 is configured, except for health and reflection.
-    Keys are stored hashed; comparison is constant-time. A missing key is UNAUTHENTICATED, an
-    unknown one PERMISSION_DENIED, a key over its quota RESOURCE_EXHAUSTED (QuotaFailure and
-    RetryInfo). A unary call counts one against the quota, each article of a stream one."""
-
-    def __init__(
-        self, key_hashes: list[str], *, requests_per_minute: int = 0, window_s: float = 60.0
-    ) -> None:
-        self._keys = ApiKeys(key_hashes, requests_per_minute=requests_per_minute, window_s=window_s)
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None or details.method.startswith(OPEN_SERVICES):
-            return handler
-        key = _metadata(details).get(API_KEY_KEY, "")
-        streaming = bool(handler.request_streaming)
-        digest: list[str] = []
-        spent: list[QuotaExceeded] = []
-
-        async def before(context: Any) -> None:
-            digest.append(self._keys.authenticate(key, how_to_send="in the 'x-api-key' metadata"))
-            if not streaming:
-                self._keys.take(digest[0])
-
-        async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-            # When the quota is spent the stream takes no more articles, finishes those in
-            # flight, and ends with the quota error (end()); the client resumes after the delay.
-            async for item in iterator:
-                try:
-                    self._keys.take(digest[0])
-                except QuotaExceeded as exc:
-                    spent.append(exc)
-                    return
-                yield item
-
-        def end() -> None:
-            if spent:
-                raise spent[0]
-
-        return _wrap(handler, Hooks(before, requests=requests, end=end))

@@ -1,135 +1,84 @@
-"""The SummarizerService servicer: convert -> await pipeline -> convert. No business rules here."""
+"""The gRPC door of SummarizerService: read the caller's key, connection and deadline, begin the
+call through the shared :class:`CallPolicy`, await the transport-free service. Errors are turned
+into statuses by :class:`~newsbrief.service.grpc.interceptors.RequestInterceptor` (the one table
+in ``serving/status.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from newsbrief.service.errors import FieldViolation, InvalidArgument, NewsbriefError
-from newsbrief.service.serving import converters as conv
-from newsbrief.service.serving.status import to_status
 from newsbrief.service.observability import request_id_var
-from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.serving.context import Undecodable
+from newsbrief.service.serving.policy import Call
+from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
+API_KEY_KEY = "x-api-key"
+HOW_TO_SEND_KEY = "in the 'x-api-key' metadata"
+
 
 class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
-    def __init__(self, pipeline: Pipeline, *, stream_concurrency: int = 4) -> None:
-        self._pipeline = pipeline
-        self._stream_concurrency = stream_concurrency
+    def __init__(self, service: NewsbriefService) -> None:
+        self._service = service
+        self._policy = service.policy
+
+    def _begin(self, method: str, context: Any) -> Call:
+        key = ""
+        for name, value in context.invocation_metadata() or ():
+            if name.lower() == API_KEY_KEY and isinstance(value, str):
+                key = value
+        return self._policy.begin(
+            method,
+            transport="grpc",
+            key=key,
+            how_to_send=HOW_TO_SEND_KEY,
+            peer=peer_of(context),
+            request_id=request_id_var.get(),
+            timeout_s=context.time_remaining(),
+        )
 
     async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
-        article, options = conv.article_from_pb(decoded(request))
-        result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
-        return conv.result_to_pb(result)
+        with self._begin("Summarize", context) as call:
+            return await self._service.summarize(request, call.context)
 
     async def Translate(self, request: pb.TranslateRequest, context: Any) -> pb.TranslateResponse:
-        request = decoded(request)
-        result = await self._pipeline.translate(
-            list(request.texts),
-            request.source_language,
-            list(request.target_languages),
-            deadline=deadline_of(context),
-        )
-        return conv.translate_to_pb(result)
+        with self._begin("Translate", context) as call:
+            return await self._service.translate(request, call.context)
 
     async def DetectLanguage(
         self, request: pb.DetectLanguageRequest, context: Any
     ) -> pb.DetectLanguageResponse:
-        request = decoded(request)
-        return conv.detect_to_pb(await self._pipeline.detect_language(request.text))
+        with self._begin("DetectLanguage", context) as call:
+            return await self._service.detect_language(request, call.context)
 
     async def GetServerInfo(
         self, request: pb.GetServerInfoRequest, context: Any
     ) -> pb.GetServerInfoResponse:
-        decoded(request)
-        return conv.info_to_pb(self._pipeline.info())
+        with self._begin("GetServerInfo", context) as call:
+            return await self._service.get_server_info(request, call.context)
 
     async def SummarizeStream(
-        self, request_iterator: AsyncIterator[pb.SummarizeStreamRequest], context: Any
+        self, request_iterator: AsyncIterator[Any], context: Any
     ) -> AsyncIterator[pb.SummarizeStreamResponse]:
-        """Up to ``stream_concurrency`` articles are briefed at once; each result is sent as soon
-        as it is done, with its own status. Reading stops being pulled while the window is full,
-        so a fast producer is held back by HTTP/2 flow control rather than by server memory."""
-        results: asyncio.Queue[pb.SummarizeStreamResponse | None] = asyncio.Queue()
-        window = asyncio.Semaphore(self._stream_concurrency)
-        tasks: set[asyncio.Task[None]] = set()
-
-        async def one(index: int, item: pb.SummarizeStreamRequest | Undecodable) -> None:
-            reference = "" if isinstance(item, Undecodable) else item.request.client_reference
-            try:
-                article, options = conv.article_from_pb(decoded(item).request)
-                result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
-                out = pb.SummarizeStreamResponse(
-                    client_reference=reference,
-                    index=index,
-                    status=pb.ItemStatus(code=0),
-                    response=conv.result_to_pb(result),
-                )
-            except Exception as exc:
-                out = item_error(index, reference, exc)
-            finally:
-                window.release()
-            await results.put(out)
-
-        async def reader() -> None:
-            index = 0
-            try:
-                async for item in request_iterator:
-                    await window.acquire()
-                    task = asyncio.create_task(one(index, item))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                    index += 1
-                while tasks:
-                    await asyncio.gather(*list(tasks))
-            finally:
-                await results.put(None)
-
-        reading = asyncio.create_task(reader())
-        try:
-            while True:
-                out = await results.get()
-                if out is None:
-                    break
+        with self._begin("SummarizeStream", context) as call:
+            async for out in self._service.summarize_stream(request_iterator, call.context):
                 yield out
-            await reading  # re-raises a failure of the request stream itself
-        finally:
-            reading.cancel()
-            for task in list(tasks):
-                task.cancel()
 
 
-@dataclass(frozen=True)
-class Undecodable:
-    """A request message whose bytes are not a valid protobuf of its type: the handler answers
-    INVALID_ARGUMENT (grpcio would answer UNKNOWN with the parser's exception text)."""
-
-    type_name: str
-    error: str
-
-
-def decoded(message: Any) -> Any:
-    """``message`` itself, or InvalidArgument when its bytes could not be parsed."""
-    if isinstance(message, Undecodable):
-        raise InvalidArgument(
-            FieldViolation(
-                "request",
-                f"is not a valid {message.type_name} message (corrupt protobuf bytes: "
-                f"{message.error[:200]})",
-            )
-        )
-    return message
+def peer_of(context: Any) -> str:
+    """The client connection (``ipv4:127.0.0.1:50312``); read only while the call is live."""
+    try:
+        return str(context.peer())
+    except Exception:  # a call torn down under us: no peer to report
+        return "-"
 
 
 def _lenient(message_type: type[Message]) -> Callable[[bytes], Any]:
@@ -165,31 +114,3 @@ def add_to_server(servicer: SummarizerServicer, server: Any) -> None:
     name = pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
     server.add_registered_method_handlers(name, handlers)
-
-
-def deadline_of(context: Any) -> float | None:
-    """The RPC's deadline as a ``time.monotonic()`` time (None: the caller set none)."""
-    remaining = context.time_remaining() if hasattr(context, "time_remaining") else None
-    return None if remaining is None else time.monotonic() + remaining
-
-
-def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStreamResponse:
-    """The per-article status of a failed stream item (same table as whole-RPC errors)."""
-    request_id = request_id_var.get()
-    if not isinstance(exc, NewsbriefError):
-        log.error("stream item %d failed (request id %s)", index, request_id, exc_info=exc)
-    status = to_status(exc, request_id)
-    violations = [
-        pb.FieldViolation(field=v.field, description=v.description)
-        for v in (exc.violations if isinstance(exc, InvalidArgument) else ())
-    ]
-    return pb.SummarizeStreamResponse(
-        client_reference=reference,
-        index=index,
-        status=pb.ItemStatus(
-            code=status.code,
-            message=status.message,
-            field_violations=violations,
-            details=list(status.details),
-        ),
-    )

@@ -143,7 +143,12 @@ class Pipeline:
     # ---- RPC entry points ------------------------------------------------------------------
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         """The brief of one article, with the translations asked for. ``deadline`` is the
         caller's (``time.monotonic()`` seconds): no stage starts after it has passed (a stage
@@ -239,6 +244,7 @@ class Pipeline:
         target_languages: list[str],
         *,
         deadline: float | None = None,
+        tenant: str = "",
     ) -> TranslateResult:
         """Translate editor-written texts into each target language."""
         self._check_ready()

@@ -130,4 +130,3 @@ def to_status(exc: BaseException, request_id: str = "") -> status_pb2.Status:
     if detail is not None:
         status.details.add().Pack(detail)
     return status
-

@@ -108,7 +108,6 @@ class Telemetry:
         self.metrics = metrics
         self._provider = tracer_provider
         self._tracer = tracer_provider.get_tracer("newsbrief.service") if tracer_provider else None
-        self._http: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, span_exporters: Sequence[Any] = ()) -> Telemetry:
@@ -148,14 +147,13 @@ class Telemetry:
         if self.metrics is not None:
             self.metrics.watch(pipeline)
 
-    def serve(self, host: str, port: int) -> int:
-        """Start the ``/metrics`` endpoint; returns its bound port (0 when metrics are off)."""
+    def metrics_app(self) -> Any:
+        """The ``/metrics`` endpoint as an ASGI app (None when metrics are off)."""
         if self.metrics is None:
-            return 0
-        from newsbrief.service.telemetry.metrics import serve_metrics
+            return None
+        from newsbrief.service.telemetry.metrics import metrics_app
 
-        self._http, bound = serve_metrics(self.metrics.registry, host, port)
-        return bound
+        return metrics_app(self.metrics.registry)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Export the spans still buffered (True when done in time, or tracing is off)."""
@@ -164,11 +162,7 @@ class Telemetry:
         return bool(self._provider.force_flush(int(timeout_s * 1000)))
 
     def close(self) -> None:
-        """Stop the metrics endpoint and flush the spans still buffered."""
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        """Flush the spans still buffered."""
         if self._provider is not None:
             self._provider.shutdown()
 

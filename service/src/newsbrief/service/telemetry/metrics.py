@@ -160,11 +160,9 @@ class PipelineCollector(Collector):
         yield ready
 
 
-def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> tuple[Any, int]:
-    """Start the ``/metrics`` HTTP endpoint on a daemon thread; returns (server, bound port)."""
-    from prometheus_client import start_http_server
+def metrics_app(registry: CollectorRegistry) -> Any:
+    """The ``/metrics`` endpoint as an ASGI app (served by the composition root on its own
+    port, with the same connection bounds as the HTTP port)."""
+    from prometheus_client import make_asgi_app
 
-    server, _thread = start_http_server(port, addr=host, registry=registry)
-    bound = int(server.server_port)
-    log.info("metrics on http://%s:%d/metrics", host, bound)
-    return server, bound
+    return make_asgi_app(registry=registry)
