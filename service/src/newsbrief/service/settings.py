@@ -332,6 +332,14 @@ class LoggingSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_lines: bool = Field(False, description="Write logs as JSON lines.")
     access_log: bool = Field(True, description="Log one line per RPC.")
+    request_id_max_chars: int = Field(
+        128,
+        ge=1,
+        le=1024,
+        description="Longest request id taken from a caller (x-request-id); an id that is "
+        "longer, or holds a character outside A-Z a-z 0-9 . _ : / + = @ -, is replaced by one "
+        "made here (returned in x-request-id), never cut or cleaned.",
+    )
 
 
 class TracingSettings(BaseModel):

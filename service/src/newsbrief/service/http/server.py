@@ -45,7 +45,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.access import ApiKeys, tenant_var
 from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.errors import NewsbriefError, Overloaded, QuotaExceeded
 from newsbrief.service.grpc.servicer import SummarizerServicer
@@ -282,9 +282,10 @@ class _Edge:
     variable and in every response's headers, whatever route answers; JSON error bodies get
     their details spelt out (:func:`with_debug_details`)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, request_id_max_chars: int) -> None:
         self._app = app
         self._max_body = max_body_bytes
+        self._id_chars = request_id_max_chars
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -294,7 +295,7 @@ class _Edge:
         for key, value in scope.get("headers", ()):
             if key.lower() == REQUEST_ID_HEADER.encode():
                 given = value.decode("latin-1")
-        request_id = new_request_id(given)
+        request_id = new_request_id(given, max_chars=self._id_chars)
         request_id_var.set(request_id)
         if _declared_length(scope) > self._max_body:
             # Refused before reading: 413 says "smaller", where Connect's own check after
@@ -382,7 +383,7 @@ def build_app(
             Mount(SERVICE_PATH, app=connect),
         ]
     )
-    return _Edge(app, settings.max_message_bytes)
+    return _Edge(app, settings.max_message_bytes, settings.logging.request_id_max_chars)
 
 
 def _declared_length(scope: Scope) -> int:
