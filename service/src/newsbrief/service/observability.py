@@ -136,7 +136,7 @@ class TextFormatter(logging.Formatter):
             line += "\n" + _escape_but_lines(self.formatStack(record.stack_info))
         return line
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+    def formatException(self, ei: Any) -> str:
         return format_exception(ei)
 
 
