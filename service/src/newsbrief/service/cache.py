@@ -6,7 +6,9 @@ language, every option (length, sentence and word budgets, method, target langua
 points, whether the article text is returned), the id, revision, engine, readiness and decoding
 parameters of every model that may take part, and a fingerprint of the server's own brief and
 language settings. What only echoes the request (``client_reference``) or measures it (timings) is
-not in the key: on a hit those are the current request's, and ``cached`` is true.
+not in the key: on a hit those are the current request's, and ``cached`` is true. The caller's
+tenant (its API key's digest) is in the key too, unless ``cache.shared_across_keys``: one key is
+never told what another key submitted.
 
 Entries are kept pickled: their size in bytes is exact, and every hit gets its own copy.
 """
@@ -31,8 +33,10 @@ def brief_key(
     targets: Sequence[str],
     models: Sequence[ModelInfo],
     salt: str = "",
+    tenant: str = "",
 ) -> str:
-    """The cache key of one brief request (after validation: canonical codes, targets)."""
+    """The cache key of one brief request (after validation: canonical codes, targets), for
+    ``tenant`` (the caller's key digest, "" when the cache is shared)."""
     if article.html is not None:
         kind, content = "html", article.html
     else:
@@ -54,6 +58,7 @@ def brief_key(
             for m in models
         ],
         "salt": salt,
+        "tenant": tenant,
     }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -447,7 +447,15 @@ class CacheSettings(BaseModel):
     )
     translations: TranslationCacheSettings = Field(
         default_factory=TranslationCacheSettings,
-        description="Sentence-level cache of translations, shared by all requests.",
+        description="Sentence-level cache of translations.",
+    )
+    shared_across_keys: bool = Field(
+        False,
+        description="Let every API key be answered from results and translations cached for "
+        "another key. Off, each key (tenant) has its own entries in both caches: a key cannot "
+        "learn, from cached: true, the timings or the translation counts, that another key sent "
+        "the same article (an embargoed story), at the price of briefing and translating an "
+        "article once per key that sends it. Without API keys all callers share one tenant.",
     )
 
 

@@ -26,8 +26,8 @@ from newsbrief.service.lru import ByteLRU, LruStats
 from newsbrief.service.models.protocols import Translated, Translator
 from newsbrief.service.settings import TranslationCacheSettings
 
-# A key: (model fingerprint, source, target, text); a value: (translation, its notices).
-_Key = tuple[str, str, str, str]
+# A key: (tenant, model fingerprint, source, target, text); a value: (translation, its notices).
+_Key = tuple[str, str, str, str, str]
 _Value = tuple[str, tuple[Notice, ...]]
 
 
@@ -90,12 +90,14 @@ class TranslationCache:
         target: str,
         *,
         deadline: float | None = None,
+        tenant: str = "",
     ) -> CachedBatch:
         """``translator.translate`` of ``texts``, with each distinct text not in the cache sent
-        to it once (one batch, in first-seen order)."""
+        to it once (one batch, in first-seen order). Texts are remembered for ``tenant`` (the
+        caller's key digest; "" when the cache is shared) and answered only to it."""
         fingerprint = model_fingerprint(translator.info)
         distinct = list(dict.fromkeys(texts))
-        known = self._lookup([(fingerprint, source, target, t) for t in distinct])
+        known = self._lookup([(tenant, fingerprint, source, target, t) for t in distinct])
         todo = [t for t in distinct if t not in known]
         if todo:
             translated = await translator.translate(todo, source, target, deadline=deadline)
@@ -109,7 +111,7 @@ class TranslationCache:
                     todo, translated.texts, translated.notices_per_text, strict=True
                 )
             }
-            self._store([((fingerprint, source, target, t), fresh[t]) for t in todo])
+            self._store([((tenant, fingerprint, source, target, t), fresh[t]) for t in todo])
             known |= fresh
         with self._lock:
             self.stats.texts += len(texts)

@@ -388,6 +388,7 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
 
         async def before(context: Any) -> None:
             digest.append(self._keys.authenticate(key, how_to_send="in the 'x-api-key' metadata"))
+            tenant_var.set(digest[0])  # the caches' tenant (read by the servicer)
             if not streaming:
                 self._keys.take(digest[0])
 

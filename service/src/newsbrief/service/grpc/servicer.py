@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError, Message
 
 from newsbrief.service.errors import FieldViolation, InvalidArgument, NewsbriefError
 from newsbrief.service.serving import converters as conv
+from newsbrief.service.serving.access import tenant_var
 from newsbrief.service.serving.status import to_status
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.pipeline.core import Pipeline
@@ -30,7 +31,9 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
 
     async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
         article, options = conv.article_from_pb(decoded(request))
-        result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
+        result = await self._pipeline.brief(
+            article, options, deadline=deadline_of(context), tenant=tenant_var.get()
+        )
         return conv.result_to_pb(result)
 
     async def Translate(self, request: pb.TranslateRequest, context: Any) -> pb.TranslateResponse:
@@ -40,6 +43,7 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
             request.source_language,
             list(request.target_languages),
             deadline=deadline_of(context),
+            tenant=tenant_var.get(),
         )
         return conv.translate_to_pb(result)
 
@@ -69,7 +73,9 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
             reference = "" if isinstance(item, Undecodable) else item.request.client_reference
             try:
                 article, options = conv.article_from_pb(decoded(item).request)
-                result = await self._pipeline.brief(article, options, deadline=deadline_of(context))
+                result = await self._pipeline.brief(
+                    article, options, deadline=deadline_of(context), tenant=tenant_var.get()
+                )
                 out = pb.SummarizeStreamResponse(
                     client_reference=reference,
                     index=index,

@@ -183,7 +183,10 @@ class _Gate:
 
     def _enter(self, ctx: RequestContext[Any, Any]) -> None:
         if self._keys.enabled:
-            self._keys.check(bearer_or_api_key(ctx.request_headers), how_to_send=HOW_TO_SEND_KEY)
+            key = bearer_or_api_key(ctx.request_headers)
+            digest = self._keys.authenticate(key, how_to_send=HOW_TO_SEND_KEY)
+            self._keys.take(digest)
+            tenant_var.set(digest)  # the caches' tenant (read by the servicer)
         if self._in_flight >= self._max_in_flight:
             raise Overloaded(f"more than {self._max_in_flight} HTTP requests in flight")
         self._in_flight += 1
