@@ -102,10 +102,15 @@ class _SlowPipeline(Pipeline):
     """The real pipeline, slowed down so a batch can be killed half-way."""
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         await asyncio.sleep(0.05)
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 def test_batch_killed_and_resumed_loses_and_duplicates_nothing(tmp_path: Path) -> None:

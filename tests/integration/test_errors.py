@@ -116,7 +116,12 @@ class _ScriptedPipeline(Pipeline):
         await super().start()
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         if self.ready and self.delay:
             try:
@@ -126,7 +131,7 @@ class _ScriptedPipeline(Pipeline):
                 raise
         if self.ready and self.fail_with is not None:
             raise self.fail_with
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 @pytest.fixture()

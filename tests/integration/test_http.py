@@ -282,13 +282,15 @@ class _GatedPipeline(Pipeline):
         await asyncio.to_thread(self.warm.wait, 60)
         await super().start()
 
-    async def brief(self, article: Any, options: Any, *, deadline: float | None = None) -> Any:
+    async def brief(
+        self, article: Any, options: Any, *, deadline: float | None = None, tenant: str = ""
+    ) -> Any:
         if self.ready and self.fail_with is not None:
             raise self.fail_with
         if self.ready and self.hold is not None:
             self.holding.set()
             await asyncio.to_thread(self.hold.wait, 60)
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 def test_readyz_follows_the_grpc_health_state_and_errors_stay_json(caplog: Any) -> None:

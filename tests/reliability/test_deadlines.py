@@ -39,7 +39,12 @@ class _WatchedPipeline(Pipeline):
         self.cancelled = threading.Event()
 
     async def brief(
-        self, article: Article, options: BriefOptions, *, deadline: float | None = None
+        self,
+        article: Article,
+        options: BriefOptions,
+        *,
+        deadline: float | None = None,
+        tenant: str = "",
     ) -> BriefResult:
         self.deadlines.append((deadline, time.monotonic()))
         if article.client_reference == FAIL:
@@ -51,7 +56,7 @@ class _WatchedPipeline(Pipeline):
             except asyncio.CancelledError:
                 self.cancelled.set()
                 raise
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
     def reset(self) -> None:
         self.deadlines.clear()
