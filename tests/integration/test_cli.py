@@ -110,7 +110,7 @@ class _SlowPipeline(Pipeline):
         tenant: str = "",
     ) -> BriefResult:
         await asyncio.sleep(0.05)
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 def test_batch_killed_and_resumed_loses_and_duplicates_nothing(tmp_path: Path) -> None:

@@ -131,7 +131,7 @@ class _ScriptedPipeline(Pipeline):
                 raise
         if self.ready and self.fail_with is not None:
             raise self.fail_with
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 @pytest.fixture()

@@ -290,7 +290,7 @@ class _GatedPipeline(Pipeline):
         if self.ready and self.hold is not None:
             self.holding.set()
             await asyncio.to_thread(self.hold.wait, 60)
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 def test_readyz_follows_the_grpc_health_state_and_errors_stay_json(caplog: Any) -> None:

@@ -56,7 +56,7 @@ class _WatchedPipeline(Pipeline):
             except asyncio.CancelledError:
                 self.cancelled.set()
                 raise
-        return await super().brief(article, options, deadline=deadline)
+        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
     def reset(self) -> None:
         self.deadlines.clear()

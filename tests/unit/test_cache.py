@@ -182,3 +182,15 @@ def test_cached_over_grpc() -> None:
         second = client.summarize(TEXT, client_reference="b")
     assert not first.cached and second.cached
     assert second.brief == first.brief and second.client_reference == "b"
+
+
+def test_the_tenant_is_in_the_key() -> None:
+    base = key()
+    assert brief_key(ARTICLE, OPTIONS, targets=("ko",), models=MODELS, salt="settings") == base
+    scoped = brief_key(
+        ARTICLE, OPTIONS, targets=("ko",), models=MODELS, salt="settings", tenant="a" * 64
+    )
+    other = brief_key(
+        ARTICLE, OPTIONS, targets=("ko",), models=MODELS, salt="settings", tenant="b" * 64
+    )
+    assert len({base, scoped, other}) == 3

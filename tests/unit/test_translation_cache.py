@@ -204,3 +204,52 @@ def test_a_repeated_brief_is_answered_by_the_translation_cache() -> None:
     assert second.timings_ms["translate.sent"] == 0
     assert second.timings_ms["translate.cached"] == sent_first
     assert second.translations == first.translations
+
+
+def test_a_tenant_sees_only_its_own_translations() -> None:
+    c, fake = cache(), Recorder()
+    asyncio.run(c.translate(fake, ["Hello."], "en", "ko", tenant="a"))
+    other = asyncio.run(c.translate(fake, ["Hello."], "en", "ko", tenant="b"))
+    again = asyncio.run(c.translate(fake, ["Hello."], "en", "ko", tenant="a"))
+    assert (other.sent, other.cached) == (1, 0)  # b is not told that a sent it
+    assert (again.sent, again.cached) == (0, 1)
+    assert fake.sent == ["Hello.", "Hello."]
+
+
+def pipeline_runs(shared: bool, calls: list[tuple[str, str]]) -> tuple[Recorder, list[Any]]:
+    """``calls`` of (kind, tenant), kind "brief" or "translate", through one Pipeline with both
+    caches on; the fake translator and each call's result."""
+    fake = Recorder()
+
+    async def go() -> list[Any]:
+        pipeline = Pipeline(make_settings(cache={"shared_across_keys": shared}), translator=fake)
+        await pipeline.start()
+        try:
+            out: list[Any] = []
+            for kind, tenant in calls:
+                if kind == "brief":
+                    article = Article(text=ARTICLE, source_language="en")
+                    options = BriefOptions(target_languages=("ko",))
+                    out.append(await pipeline.brief(article, options, tenant=tenant))
+                else:
+                    texts = ["The council met.", "Work starts in 2026."]
+                    out.append(await pipeline.translate(texts, "en", ["ko"], tenant=tenant))
+            return out
+        finally:
+            pipeline.close()
+
+    return fake, asyncio.run(go())
+
+
+def test_pipeline_caches_are_per_tenant_unless_shared() -> None:
+    calls = [("brief", "a"), ("brief", "b"), ("brief", "a"), ("translate", "a"), ("translate", "b")]
+    fake, (a1, b1, a2, _, _) = pipeline_runs(False, calls)
+    assert not a1.cached and not b1.cached and a2.cached
+    # b's brief was made and translated again: neither cache told it a's article was seen
+    assert b1.timings_ms["translate.cached"] == 0
+    assert b1.timings_ms["translate.sent"] == a1.timings_ms["translate.sent"] > 0
+    assert fake.sent.count("Work starts in 2026.") == 2  # Translate: once per tenant
+
+    fake, (a1, b1, a2, _, _) = pipeline_runs(True, calls)
+    assert not a1.cached and b1.cached and a2.cached
+    assert fake.sent.count("Work starts in 2026.") == 1

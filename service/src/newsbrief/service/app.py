@@ -80,7 +80,9 @@ class App:
         s = self.settings
         interceptors: list[grpc.aio.ServerInterceptor] = [
             RequestInterceptor(
-                access_log_enabled=s.logging.access_log, max_message_bytes=s.max_message_bytes
+                access_log_enabled=s.logging.access_log,
+                max_message_bytes=s.max_message_bytes,
+                request_id_max_chars=s.logging.request_id_max_chars,
             )
         ]
         if self.telemetry.enabled:

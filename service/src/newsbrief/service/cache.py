@@ -6,7 +6,9 @@ language, every option (length, sentence and word budgets, method, target langua
 points, whether the article text is returned), the id, revision, engine, readiness and decoding
 parameters of every model that may take part, and a fingerprint of the server's own brief and
 language settings. What only echoes the request (``client_reference``) or measures it (timings) is
-not in the key: on a hit those are the current request's, and ``cached`` is true.
+not in the key: on a hit those are the current request's, and ``cached`` is true. The caller's
+tenant (its API key's digest) is in the key too, unless ``cache.shared_across_keys``: one key is
+never told what another key submitted.
 
 Entries are kept pickled: their size in bytes is exact, and every hit gets its own copy.
 """
@@ -16,12 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
+from newsbrief.service.lru import ByteLRU, LruStats
 from newsbrief.service.settings import CacheSettings
 from newsbrief.service.text.normalize import normalize_text
 
@@ -33,8 +33,10 @@ def brief_key(
     targets: Sequence[str],
     models: Sequence[ModelInfo],
     salt: str = "",
+    tenant: str = "",
 ) -> str:
-    """The cache key of one brief request (after validation: canonical codes, targets)."""
+    """The cache key of one brief request (after validation: canonical codes, targets), for
+    ``tenant`` (the caller's key digest, "" when the cache is shared)."""
     if article.html is not None:
         kind, content = "html", article.html
     else:
@@ -56,19 +58,14 @@ def brief_key(
             for m in models
         ],
         "salt": salt,
+        "tenant": tenant,
     }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-@dataclass
-class CacheStats:
-    hits: int = 0
-    misses: int = 0
-    stores: int = 0
-    evictions: int = 0
-    entries: int = 0
-    bytes: int = 0
+#: The result cache's counters (hits, misses, stores, evictions) and size.
+CacheStats = LruStats
 
 
 class ResultCache:
@@ -79,29 +76,23 @@ class ResultCache:
         self.max_entries = settings.max_entries
         self.max_bytes = settings.max_bytes
         self.enabled = settings.enabled and settings.max_entries > 0 and settings.max_bytes > 0
-        self._data: OrderedDict[str, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.stats = CacheStats()
+        self._lru: ByteLRU[str, bytes] = ByteLRU(settings.max_entries, settings.max_bytes)
+        self.stats = self._lru.stats
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._lru)
 
     @property
     def bytes(self) -> int:
-        return self._bytes
+        return self._lru.bytes
 
     def get(self, key: str) -> BriefResult | None:
         """A copy of the stored result (most recently used now), or None."""
         if not self.enabled:
             return None
-        with self._lock:
-            blob = self._data.get(key)
-            if blob is None:
-                self.stats.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.stats.hits += 1
+        blob = self._lru.get(key)
+        if blob is None:
+            return None
         result = pickle.loads(blob)
         assert isinstance(result, BriefResult)
         return result
@@ -112,24 +103,7 @@ class ResultCache:
         if not self.enabled:
             return
         blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(blob) > self.max_bytes:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old)
-            self._data[key] = blob
-            self._bytes += len(blob)
-            self.stats.stores += 1
-            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._data.popitem(last=False)
-                self._bytes -= len(evicted)
-                self.stats.evictions += 1
-            self.stats.entries = len(self._data)
-            self.stats.bytes = self._bytes
+        self._lru.put(key, blob, len(blob))
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._bytes = 0
-            self.stats.entries = self.stats.bytes = 0
+        self._lru.clear()

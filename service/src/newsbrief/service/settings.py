@@ -386,6 +386,14 @@ class LoggingSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_lines: bool = Field(False, description="Write logs as JSON lines.")
     access_log: bool = Field(True, description="Log one line per RPC.")
+    request_id_max_chars: int = Field(
+        128,
+        ge=1,
+        le=1024,
+        description="Longest request id taken from a caller (x-request-id); an id that is "
+        "longer, or holds a character outside A-Z a-z 0-9 . _ : / + = @ -, is replaced by one "
+        "made here (returned in x-request-id), never cut or cleaned.",
+    )
 
 
 class TracingSettings(BaseModel):
@@ -493,7 +501,15 @@ class CacheSettings(BaseModel):
     )
     translations: TranslationCacheSettings = Field(
         default_factory=TranslationCacheSettings,
-        description="Sentence-level cache of translations, shared by all requests.",
+        description="Sentence-level cache of translations.",
+    )
+    shared_across_keys: bool = Field(
+        False,
+        description="Let every API key be answered from results and translations cached for "
+        "another key. Off, each key (tenant) has its own entries in both caches: a key cannot "
+        "learn, from cached: true, the timings or the translation counts, that another key sent "
+        "the same article (an embargoed story), at the price of briefing and translating an "
+        "article once per key that sends it. Without API keys all callers share one tenant.",
     )
 
 

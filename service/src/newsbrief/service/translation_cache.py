@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsbrief.service.domain import ModelInfo, Notice
+from newsbrief.service.lru import ByteLRU, LruStats
 from newsbrief.service.models.protocols import Translated, Translator
 from newsbrief.service.settings import TranslationCacheSettings
 
-# A key: (model fingerprint, source, target, text); a value: (translation, its notices).
-_Key = tuple[str, str, str, str]
+# A key: (tenant, model fingerprint, source, target, text); a value: (translation, its notices).
+_Key = tuple[str, str, str, str, str]
 _Value = tuple[str, tuple[Notice, ...]]
 
 
@@ -42,16 +42,12 @@ class CachedBatch(Translated):
 
 
 @dataclass
-class TranslationCacheStats:
-    """Counters since start (for metrics and tests)."""
+class TranslationCacheStats(LruStats):
+    """Counters since start (for metrics and tests); ``hits`` are distinct texts answered from
+    the cache."""
 
     texts: int = 0  # texts asked for
     sent: int = 0  # texts sent to a model
-    hits: int = 0  # distinct texts answered from the cache
-    stores: int = 0
-    evictions: int = 0
-    entries: int = 0
-    bytes: int = 0
 
     @property
     def repeats(self) -> int:
@@ -77,13 +73,14 @@ class TranslationCache:
         self.max_entries = settings.max_entries
         self.max_bytes = settings.max_bytes
         self.enabled = settings.enabled and settings.max_entries > 0 and settings.max_bytes > 0
-        self._data: OrderedDict[_Key, _Value] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
         self.stats = TranslationCacheStats()
+        self._lru: ByteLRU[_Key, _Value] = ByteLRU(
+            settings.max_entries, settings.max_bytes, self.stats
+        )
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._lru)
 
     async def translate(
         self,
@@ -93,12 +90,14 @@ class TranslationCache:
         target: str,
         *,
         deadline: float | None = None,
+        tenant: str = "",
     ) -> CachedBatch:
         """``translator.translate`` of ``texts``, with each distinct text not in the cache sent
-        to it once (one batch, in first-seen order)."""
+        to it once (one batch, in first-seen order). Texts are remembered for ``tenant`` (the
+        caller's key digest; "" when the cache is shared) and answered only to it."""
         fingerprint = model_fingerprint(translator.info)
         distinct = list(dict.fromkeys(texts))
-        known = self._lookup([(fingerprint, source, target, t) for t in distinct])
+        known = self._lookup([(tenant, fingerprint, source, target, t) for t in distinct])
         todo = [t for t in distinct if t not in known]
         if todo:
             translated = await translator.translate(todo, source, target, deadline=deadline)
@@ -112,12 +111,11 @@ class TranslationCache:
                     todo, translated.texts, translated.notices_per_text, strict=True
                 )
             }
-            self._store([((fingerprint, source, target, t), fresh[t]) for t in todo])
+            self._store([((tenant, fingerprint, source, target, t), fresh[t]) for t in todo])
             known |= fresh
         with self._lock:
             self.stats.texts += len(texts)
             self.stats.sent += len(todo)
-            self.stats.hits += len(distinct) - len(todo)
         return CachedBatch(
             [known[t][0] for t in texts],
             [known[t][1] for t in texts],
@@ -126,44 +124,17 @@ class TranslationCache:
         )
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._bytes = 0
-            self.stats.entries = self.stats.bytes = 0
+        self._lru.clear()
 
     def _lookup(self, keys: list[_Key]) -> dict[str, _Value]:
         if not self.enabled:
             return {}
-        found: dict[str, _Value] = {}
-        with self._lock:
-            for key in keys:
-                value = self._data.get(key)
-                if value is not None:
-                    self._data.move_to_end(key)
-                    found[key[3]] = value
-        return found
+        return {key[-1]: value for key, value in self._lru.get_many(keys).items()}
 
     def _store(self, items: list[tuple[_Key, _Value]]) -> None:
-        if not self.enabled:
-            return
-        with self._lock:
-            for key, value in items:
-                size = _size(key, value)
-                if size > self.max_bytes:
-                    continue
-                old = self._data.pop(key, None)
-                if old is not None:
-                    self._bytes -= _size(key, old)
-                self._data[key] = value
-                self._bytes += size
-                self.stats.stores += 1
-            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
-                evicted_key, evicted = self._data.popitem(last=False)
-                self._bytes -= _size(evicted_key, evicted)
-                self.stats.evictions += 1
-            self.stats.entries = len(self._data)
-            self.stats.bytes = self._bytes
+        if self.enabled:
+            self._lru.put_many((key, value, _size(key, value)) for key, value in items)
 
 
 def _size(key: _Key, value: _Value) -> int:
-    return len(key[3].encode("utf-8")) + len(value[0].encode("utf-8"))
+    return len(key[-1].encode("utf-8")) + len(value[0].encode("utf-8"))

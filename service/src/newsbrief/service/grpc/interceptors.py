@@ -20,6 +20,7 @@ from grpc_status import rpc_status
 
 from newsbrief.service.errors import MessageTooLarge, NewsbriefError
 from newsbrief.service.observability import request_id_var
+from newsbrief.service.serving.access import REQUEST_ID_MAX_CHARS
 from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.serving.status import Code, code_for, to_status
 
@@ -154,9 +155,16 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
     include the wait before this server's code saw the call (in the network and in grpc's own
     queue), so the logged latency is the one the client sees."""
 
-    def __init__(self, *, access_log_enabled: bool = True, max_message_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        access_log_enabled: bool = True,
+        max_message_bytes: int = 0,
+        request_id_max_chars: int = REQUEST_ID_MAX_CHARS,
+    ) -> None:
         self._access = access_log_enabled
         self._max_bytes = max_message_bytes
+        self._id_chars = request_id_max_chars
 
     async def intercept_service(
         self,
@@ -170,7 +178,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         metadata = _metadata(details)
         started -= _client_wait_s(metadata)
-        request_id = new_request_id(metadata.get(REQUEST_ID_KEY, ""))
+        request_id = new_request_id(metadata.get(REQUEST_ID_KEY, ""), max_chars=self._id_chars)
         # What the access log needs is captured while the call is live, never read after it.
         peer = ["-"]
         handler_at: list[float] = []

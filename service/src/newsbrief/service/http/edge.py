@@ -112,6 +112,7 @@ class Edge:
         max_body_bytes: int,
         telemetry: Telemetry,
         access_log_enabled: bool,
+        request_id_max_chars: int,
     ) -> None:
         self._app = app
         self._prefix = service_path.rstrip("/") + "/"
@@ -120,6 +121,7 @@ class Edge:
         self._max_body = max_body_bytes
         self._telemetry = telemetry
         self._access = access_log_enabled
+        self._id_chars = request_id_max_chars
         self._hosts = [h.lower() for h in settings.allowed_hosts]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +131,7 @@ class Edge:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
         }
-        request_id = new_request_id(headers.get(REQUEST_ID_HEADER, ""))
+        request_id = new_request_id(headers.get(REQUEST_ID_HEADER, ""), max_chars=self._id_chars)
         request_id_var.set(request_id)
         send = _with_headers(send, request_id)
         if not self._host_allowed(headers.get("host", "")):
@@ -173,6 +175,8 @@ class Edge:
 
         async def send_status(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if isinstance(record.error, MessageTooLarge) and message["status"] == 429:
+                    message = {**message, "status": 413}  # "send less": retrying will not help
                 status.append(int(message["status"]))
             await send(message)
 

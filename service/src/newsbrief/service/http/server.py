@@ -102,6 +102,7 @@ def build_app(
         max_body_bytes=settings.max_message_bytes,
         telemetry=telemetry or NO_TELEMETRY,
         access_log_enabled=settings.logging.access_log,
+        request_id_max_chars=settings.logging.request_id_max_chars,
     )
 
 

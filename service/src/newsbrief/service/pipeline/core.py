@@ -153,7 +153,10 @@ class Pipeline:
         """The brief of one article, with the translations asked for. ``deadline`` is the
         caller's (``time.monotonic()`` seconds): no stage starts after it has passed (a stage
         already running finishes; its result is dropped), and model work not started by then is
-        not done. A cancelled caller stops the same way, at the next stage boundary."""
+        not done. A cancelled caller stops the same way, at the next stage boundary.
+        ``tenant`` (the digest of the caller's API key) scopes the result and translation
+        caches: a brief cached for one tenant is never served to another (see
+        ``cache.shared_across_keys``)."""
         self._check_ready()
         started = time.monotonic()
         timings: dict[str, float] = {}
@@ -161,7 +164,8 @@ class Pipeline:
         neural = self._neural_summarizer(options.method)
         if targets:
             self._require_translator(targets, article.source_language or None)
-        cache_key = self._cache_key(article, options, targets)
+        tenant = self._cache_tenant(tenant)
+        cache_key = self._cache_key(article, options, targets, tenant)
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
@@ -213,7 +217,7 @@ class Pipeline:
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
                 translations, more, counts = await translate_brief(
-                    self.translations, translator, outcome.brief, lang, targets, deadline
+                    self.translations, translator, outcome.brief, lang, targets, deadline, tenant
                 )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
@@ -246,7 +250,8 @@ class Pipeline:
         deadline: float | None = None,
         tenant: str = "",
     ) -> TranslateResult:
-        """Translate editor-written texts into each target language."""
+        """Translate editor-written texts into each target language; ``tenant`` scopes the
+        translation cache as in :meth:`brief`."""
         self._check_ready()
         source, targets = validate_translate(
             texts, source_language, target_languages, self.settings
@@ -268,7 +273,13 @@ class Pipeline:
         translator = self._require_translator(targets, None if source else language.code)
         with self.telemetry.stage("translate"):  # target languages side by side
             out, warnings = await translate_texts(
-                self.translations, translator, clean, language.code, targets, deadline
+                self.translations,
+                translator,
+                clean,
+                language.code,
+                targets,
+                deadline,
+                self._cache_tenant(tenant),
             )
         return TranslateResult(
             language=language,
@@ -378,9 +389,16 @@ class Pipeline:
 
     # ---- result cache ----------------------------------------------------------------------
 
-    def _cache_key(self, article: Article, options: BriefOptions, targets: tuple[str, ...]) -> str:
+    def _cache_tenant(self, tenant: str) -> str:
+        """Whose cache entries a caller may see: its own, or everyone's when shared."""
+        return "" if self.settings.cache.shared_across_keys else tenant
+
+    def _cache_key(
+        self, article: Article, options: BriefOptions, targets: tuple[str, ...], tenant: str
+    ) -> str:
         """The cache key of a validated request ("" with the cache off): every model that may
-        take part is in it, with its revision, readiness and decoding parameters."""
+        take part is in it, with its revision, readiness and decoding parameters, and the
+        tenant."""
         if not self.cache.enabled:
             return ""
         models = [EXTRACTIVE_MODEL]
@@ -388,7 +406,9 @@ class Pipeline:
             models.append(self.summarizer.info)
         if targets and self.translator is not None:
             models.append(self.translator.info)
-        return brief_key(article, options, targets=targets, models=models, salt=self._cache_salt)
+        return brief_key(
+            article, options, targets=targets, models=models, salt=self._cache_salt, tenant=tenant
+        )
 
     def _cache_hit(self, key: str, article: Article, started: float) -> BriefResult | None:
         result = self.cache.get(key)

@@ -9,17 +9,41 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
+import logging
+import re
 import time
 import uuid
 
 from newsbrief.service.errors import PermissionDenied, QuotaExceeded, Unauthenticated
 
-REQUEST_ID_MAX_CHARS = 64
+log = logging.getLogger(__name__)
+
+#: The default of ``logging.request_id_max_chars``.
+REQUEST_ID_MAX_CHARS = 128
+#: What a caller's request id may be made of: what any log, header or grpc metadata value
+#: carries as it is (no space, no control character, ASCII only).
+REQUEST_ID_CHARS = "A-Za-z0-9._:/+=@-"
+_SAFE_ID = re.compile(f"[{REQUEST_ID_CHARS}]+")
 
 
-def request_id(given: str | None) -> str:
-    """The caller's request id (cut to 64 characters) or a new one."""
-    return given[:REQUEST_ID_MAX_CHARS] if given else uuid.uuid4().hex
+def request_id(given: str | None, *, max_chars: int = REQUEST_ID_MAX_CHARS) -> str:
+    """The caller's request id when it is 1 to ``max_chars`` characters of
+    :data:`REQUEST_ID_CHARS`; otherwise a new one (32 hex digits). An id is never cut or
+    cleaned: an id the caller would not recognise is worse than a new one, which the caller
+    gets back in ``x-request-id``. A refused id is logged at DEBUG only, escaped and cut to 64
+    characters, once per call: at INFO any client could double the log's volume with it."""
+    if given and len(given) <= max_chars and _SAFE_ID.fullmatch(given):
+        return given
+    made = uuid.uuid4().hex
+    if given:
+        log.debug(
+            "request id %s refused (not 1-%d of [%s]): %s",
+            ascii(given[:64]),
+            max_chars,
+            REQUEST_ID_CHARS,
+            made,
+        )
+    return made
 
 
 class MinuteQuota:

@@ -27,6 +27,7 @@ async def translate_brief(
     source: str,
     targets: tuple[str, ...],
     deadline: float | None = None,
+    tenant: str = "",
 ) -> tuple[list[Translation], list[Notice], dict[str, float]]:
     """Each target gets one batch holding headline, summary sentences and key points; returns
     the translations, their notices and the :data:`COUNTS`."""
@@ -44,7 +45,7 @@ async def translate_brief(
         if target == source:
             return Translation(target, brief), []
         texts, found = await _translate(
-            cache, translator, batch, labels, source, target, deadline, counts
+            cache, translator, batch, labels, source, target, deadline, tenant, counts
         )
         translated = Brief(
             headline=texts[0],
@@ -66,6 +67,7 @@ async def translate_texts(
     source: str,
     targets: tuple[str, ...],
     deadline: float | None = None,
+    tenant: str = "",
 ) -> tuple[dict[str, list[str]], list[Notice]]:
     """Editor-written texts into each target language (labelled "text 1", "text 2", ...)."""
     labels = [f"text {i + 1}" for i in range(len(texts))]
@@ -73,7 +75,7 @@ async def translate_texts(
     async def one(target: str) -> tuple[list[str], list[Notice]]:
         if target == source:
             return list(texts), []
-        return await _translate(cache, translator, texts, labels, source, target, deadline)
+        return await _translate(cache, translator, texts, labels, source, target, deadline, tenant)
 
     done = await asyncio.gather(*(one(t) for t in targets))
     out = {target: found for target, (found, _) in zip(targets, done, strict=True)}
@@ -88,9 +90,12 @@ async def _translate(
     source: str,
     target: str,
     deadline: float | None,
+    tenant: str = "",
     counts: dict[str, float] | None = None,
 ) -> tuple[list[str], list[Notice]]:
-    translated = await cache.translate(translator, texts, source, target, deadline=deadline)
+    translated = await cache.translate(
+        translator, texts, source, target, deadline=deadline, tenant=tenant
+    )
     if counts is not None:
         counts["translate.texts"] += len(texts)
         counts["translate.sent"] += translated.sent
