@@ -18,17 +18,17 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from newsbrief.service.serving.access import ApiKeys
-from newsbrief.service.serving.access import request_id as new_request_id
-from newsbrief.service.serving.admission import Admission, Ticket
 from newsbrief.service.errors import (
     DeadlineExceeded,
     MessageTooLarge,
     NewsbriefError,
     QuotaExceeded,
 )
-from newsbrief.service.serving.status import Code, code_for, to_status
 from newsbrief.service.observability import request_id_var
+from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.access import request_id as new_request_id
+from newsbrief.service.serving.admission import Admission, Ticket
+from newsbrief.service.serving.status import Code, code_for, to_status
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("newsbrief.access")
@@ -362,9 +362,17 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     RetryInfo). A unary call counts one against the quota, each article of a stream one."""
 
     def __init__(
-        self, key_hashes: list[str], *, requests_per_minute: int = 0, window_s: float = 60.0
+        self,
+        key_hashes: list[str],
+        *,
+        requests_per_minute: int = 0,
+        window_s: float = 60.0,
+        keys: ApiKeys | None = None,
     ) -> None:
-        self._keys = ApiKeys(key_hashes, requests_per_minute=requests_per_minute, window_s=window_s)
+        # ``keys``: counters shared with the job runner (a job's articles count on its key)
+        self._keys = keys or ApiKeys(
+            key_hashes, requests_per_minute=requests_per_minute, window_s=window_s
+        )
 
     async def intercept_service(
         self,

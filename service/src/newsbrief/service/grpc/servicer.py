@@ -13,10 +13,11 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 
 from newsbrief.service.errors import FieldViolation, InvalidArgument, NewsbriefError
-from newsbrief.service.serving import converters as conv
-from newsbrief.service.serving.status import to_status
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.serving import converters as conv
+from newsbrief.service.serving.jobs import JobsService, tenant_of
+from newsbrief.service.serving.status import to_status
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 
@@ -193,3 +194,56 @@ def item_error(index: int, reference: str, exc: Exception) -> pb.SummarizeStream
             details=list(status.details),
         ),
     )
+
+
+# --- JobService (jobs): convert -> serving/jobs.py -> convert ---------------------------------
+
+
+class JobServicer:
+    """JobService over gRPC: the caller's tenant from its ``x-api-key`` (already checked by
+    ApiKeyInterceptor), then the transport-free :class:`JobsService`."""
+
+    def __init__(self, jobs: JobsService, *, keys_enabled: bool) -> None:
+        self._jobs = jobs
+        self._keys_enabled = keys_enabled
+
+    def _tenant(self, context: Any) -> str:
+        key = ""
+        for name, value in context.invocation_metadata() or ():
+            if name.lower() == "x-api-key" and isinstance(value, str):
+                key = value
+        return tenant_of(key, self._keys_enabled)
+
+    async def CreateJob(self, request: pb.CreateJobRequest, context: Any) -> pb.CreateJobResponse:
+        return await self._jobs.create_job(decoded(request), self._tenant(context))
+
+    async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.GetJobResponse:
+        return await self._jobs.get_job(decoded(request), self._tenant(context))
+
+    async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
+        return await self._jobs.list_jobs(decoded(request), self._tenant(context))
+
+    async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.CancelJobResponse:
+        return await self._jobs.cancel_job(decoded(request), self._tenant(context))
+
+
+def add_jobs_to_server(servicer: JobServicer, server: Any) -> None:
+    """Register JobService (lenient request parsers, as :func:`add_to_server`)."""
+    unary = grpc.unary_unary_rpc_method_handler
+    methods = (
+        ("CreateJob", pb.CreateJobRequest, pb.CreateJobResponse),
+        ("GetJob", pb.GetJobRequest, pb.GetJobResponse),
+        ("ListJobs", pb.ListJobsRequest, pb.ListJobsResponse),
+        ("CancelJob", pb.CancelJobRequest, pb.CancelJobResponse),
+    )
+    handlers = {
+        method: unary(
+            getattr(servicer, method),
+            request_deserializer=_lenient(request),
+            response_serializer=response.SerializeToString,
+        )
+        for method, request, response in methods
+    }
+    name = pb.DESCRIPTOR.services_by_name["JobService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)

@@ -45,16 +45,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsbrief.service.serving.access import ApiKeys
-from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.errors import NewsbriefError, Overloaded, QuotaExceeded
 from newsbrief.service.grpc.servicer import SummarizerServicer
-from newsbrief.service.serving.status import code_for, to_status
 from newsbrief.service.observability import request_id_var
+from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.access import request_id as new_request_id
+from newsbrief.service.serving.jobs import JobsService, tenant_of
+from newsbrief.service.serving.status import code_for, to_status
 from newsbrief.service.settings import Settings
 from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
-from newsbrief.v1.newsbrief_connect import SummarizerServiceASGIApplication
+from newsbrief.v1.newsbrief_connect import (
+    JobServiceASGIApplication,
+    SummarizerServiceASGIApplication,
+)
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("newsbrief.access")
@@ -63,6 +67,7 @@ REQUEST_ID_HEADER = "x-request-id"
 API_KEY_HEADER = "x-api-key"
 HOW_TO_SEND_KEY = "as 'Authorization: Bearer KEY' or in the 'x-api-key' header"
 SERVICE_PATH = "/" + pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+JOBS_PATH = "/" + pb.DESCRIPTOR.services_by_name["JobService"].full_name
 STATIC = resources.files("newsbrief.service.http") / "static"
 # grpc.StatusCode names -> Connect codes (same numbering; Connect spells one of them differently).
 _CONNECT_CODE = {code.name: code for code in Code} | {"CANCELLED": Code.CANCELED}
@@ -161,6 +166,38 @@ class _ConnectService:
         self, request: AsyncIterator[pb.SummarizeStreamRequest], ctx: RequestContext[Any, Any]
     ) -> AsyncIterator[pb.SummarizeStreamResponse]:
         return self._servicer.SummarizeStream(request, _Deadline(ctx))
+
+
+class _ConnectJobs:
+    """JobService over Connect: the caller's tenant from its key (checked by :class:`_Gate`),
+    then the transport-free :class:`JobsService`."""
+
+    def __init__(self, jobs: JobsService, *, keys_enabled: bool) -> None:
+        self._jobs = jobs
+        self._keys_enabled = keys_enabled
+
+    def _tenant(self, ctx: RequestContext[Any, Any]) -> str:
+        return tenant_of(bearer_or_api_key(ctx.request_headers), self._keys_enabled)
+
+    async def create_job(
+        self, request: pb.CreateJobRequest, ctx: RequestContext[Any, Any]
+    ) -> pb.CreateJobResponse:
+        return await self._jobs.create_job(request, self._tenant(ctx))
+
+    async def get_job(
+        self, request: pb.GetJobRequest, ctx: RequestContext[Any, Any]
+    ) -> pb.GetJobResponse:
+        return await self._jobs.get_job(request, self._tenant(ctx))
+
+    async def list_jobs(
+        self, request: pb.ListJobsRequest, ctx: RequestContext[Any, Any]
+    ) -> pb.ListJobsResponse:
+        return await self._jobs.list_jobs(request, self._tenant(ctx))
+
+    async def cancel_job(
+        self, request: pb.CancelJobRequest, ctx: RequestContext[Any, Any]
+    ) -> pb.CancelJobResponse:
+        return await self._jobs.cancel_job(request, self._tenant(ctx))
 
 
 class _Gate:
@@ -335,6 +372,7 @@ def build_app(
     serving: Callable[[], Awaitable[bool]],
     *,
     telemetry: Telemetry | None = None,
+    jobs: JobsService | None = None,
 ) -> ASGIApp:
     """The whole HTTP front end as one ASGI app; ``serving()`` is the gRPC health state."""
     keys = ApiKeys(
@@ -342,18 +380,25 @@ def build_app(
         requests_per_minute=settings.auth.replica_requests_per_minute,
         window_s=settings.auth.quota_window_s,
     )
+    gate = _Gate(
+        keys,
+        settings.max_concurrent_rpcs,
+        settings.logging.access_log,
+        telemetry or NO_TELEMETRY,
+    )
     connect = SummarizerServiceASGIApplication(
         _ConnectService(servicer),
-        interceptors=[
-            _Gate(
-                keys,
-                settings.max_concurrent_rpcs,
-                settings.logging.access_log,
-                telemetry or NO_TELEMETRY,
-            ),
-        ],
+        interceptors=[gate],
         read_max_bytes=settings.max_message_bytes,
     )
+    jobs_routes = []
+    if jobs is not None:
+        jobs_app = JobServiceASGIApplication(
+            _ConnectJobs(jobs, keys_enabled=keys.enabled),
+            interceptors=[gate],
+            read_max_bytes=settings.max_message_bytes,
+        )
+        jobs_routes = [Mount(JOBS_PATH, app=jobs_app)]
     openapi = (resources.files("newsbrief.service.http") / "openapi.json").read_bytes()
     index = (STATIC / "index.html").read_bytes()
 
@@ -380,6 +425,7 @@ def build_app(
             Route("/openapi.json", openapi_json, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
             Mount(SERVICE_PATH, app=connect),
+            *jobs_routes,
         ]
     )
     return _Edge(app, settings.max_message_bytes)
