@@ -187,7 +187,9 @@ def receiver() -> Iterator[Receiver]:
             delivery_id = headers.get("Newsbrief-Delivery", "")
             with state.lock:
                 earlier = sum(
-                    1 for d in state.deliveries if d.headers.get("Newsbrief-Delivery") == delivery_id
+                    1
+                    for d in state.deliveries
+                    if d.headers.get("Newsbrief-Delivery") == delivery_id
                 )
                 code = 500 if earlier < state.fail_first else 200
                 state.deliveries.append(Delivery(time.time(), headers, body, code))
