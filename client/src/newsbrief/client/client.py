@@ -191,7 +191,9 @@ def list_jobs_request(state: str | None, page_size: int, page_token: str) -> pb.
     if state is not None and state not in JOB_STATES:
         raise ValueError(f"state must be one of {', '.join(JOB_STATES)}")
     return pb.ListJobsRequest(
-        state=JOB_STATES.get(state or "", 0), page_size=page_size, page_token=page_token
+        state=pb.JobState.Name(JOB_STATES[state]) if state else None,
+        page_size=page_size,
+        page_token=page_token,
     )
 
 
