@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import hashlib
 import threading
 import time
@@ -69,6 +70,19 @@ def test_two_replicas_complete_200_jobs_with_no_duplicate_and_none_lost(
             per_job[d.job_id].add(d.headers["Newsbrief-Delivery"])
         assert len(per_job) == 200
         assert all(len(v) == 1 for v in per_job.values())
+        # the figures (shown with -s): webhook latency from the job's completion to its delivery
+        finish = {
+            i: datetime.datetime.fromisoformat(j.to_dict()["finishTime"].replace("Z", "+00:00"))
+            for i, j in done.items()
+        }
+        latency = sorted(d.at - finish[d.job_id].timestamp() for d in receiver.ok())
+        print(
+            f"\n200 jobs on 2 replicas: {len(done)} succeeded, lost {len(lost)}, duplicate "
+            f"completions {sum(completions.values()) - len(completions)}, deliveries "
+            f"{len(receiver.deliveries)} (attempts), webhook latency p50 "
+            f"{latency[len(latency) // 2] * 1000:.0f} ms, p95 "
+            f"{latency[int(len(latency) * 0.95)] * 1000:.0f} ms, max {latency[-1] * 1000:.0f} ms"
+        )
         # both replicas took part
         assert all("job_" in s.text() and ": started on " in s.text() for s in servers)
     finally:
