@@ -65,6 +65,24 @@ CONNECT_CODES = [
 ]
 
 
+# Well-known types in their proto3 JSON form (they are not messages of the target file).
+WELL_KNOWN: dict[str, dict[str, Any]] = {
+    ".google.protobuf.Timestamp": {
+        "type": "string",
+        "format": "date-time",
+        "description": "RFC 3339 time in UTC, e.g. 2026-05-20T10:00:00Z "
+        "(google.protobuf.Timestamp).",
+    },
+    ".google.protobuf.Any": {
+        "type": "object",
+        "description": "A google.protobuf.Any: `@type` names the message, the other keys are its "
+        "fields.",
+        "properties": {"@type": {"type": "string"}},
+        "additionalProperties": True,
+    },
+}
+
+
 def _comments(file: descriptor_pb2.FileDescriptorProto) -> dict[tuple[int, ...], str]:
     out: dict[tuple[int, ...], str] = {}
     for loc in file.source_code_info.location:
@@ -100,6 +118,8 @@ class Generator:
             self.enums[f"{name}.{enum.name}"] = (enum, (*path, 4, i))
 
     def _field_schema(self, field: descriptor_pb2.FieldDescriptorProto) -> dict[str, Any]:
+        if field.type == F.TYPE_MESSAGE and field.type_name in WELL_KNOWN:
+            return dict(WELL_KNOWN[field.type_name])
         if field.type == F.TYPE_MESSAGE:
             entry, _ = self.messages[field.type_name]
             if entry.options.map_entry:
@@ -155,7 +175,7 @@ class Generator:
         return out
 
     def _is_map(self, field: descriptor_pb2.FieldDescriptorProto) -> bool:
-        if field.type != F.TYPE_MESSAGE:
+        if field.type != F.TYPE_MESSAGE or field.type_name in WELL_KNOWN:
             return False
         return self.messages[field.type_name][0].options.map_entry
 
@@ -242,6 +262,8 @@ class Generator:
             for field in message.field:
                 if field.type in (F.TYPE_MESSAGE, F.TYPE_ENUM):
                     target = field.type_name
+                    if target in WELL_KNOWN:
+                        continue
                     if field.type == F.TYPE_MESSAGE and self.messages[target][0].options.map_entry:
                         value = self.messages[target][0].field[1]
                         if value.type in (F.TYPE_MESSAGE, F.TYPE_ENUM):

@@ -43,6 +43,8 @@ def make_settings(**overrides: Any) -> Settings:
         "http_port": 0,
         "drain_seconds": 0.0,
         "models": {"cache_dir": str(EMPTY_HF_CACHE)},
+        # each test server keeps its jobs database to itself, never in the user's state dir
+        "state_dir": tempfile.mkdtemp(prefix="newsbrief-state-"),
     }
     base.update(overrides)
     return Settings(**base)

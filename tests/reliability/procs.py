@@ -34,6 +34,7 @@ class ServerProcess:
             "NEWSBRIEF_DRAIN_SECONDS": "0",
             "NEWSBRIEF_MODELS__CACHE_DIR": str(EMPTY_HF_CACHE),
             "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",
+            "NEWSBRIEF_STATE_DIR": tempfile.mkdtemp(prefix="newsbrief-state-"),
             **env,
         }
         with self.log.open("w") as out:

@@ -5,6 +5,7 @@ Imports only the standard library, grpcio and protobuf.
 
 from newsbrief.client.client import AsyncClient, Client
 from newsbrief.client.errors import (
+    AlreadyExistsError,
     AuthenticationError,
     DeadlineExceededError,
     FailedPreconditionError,
@@ -23,6 +24,8 @@ from newsbrief.client.types import (
     Capability,
     DetectedLanguage,
     Faithfulness,
+    Job,
+    JobArticle,
     LanguageResult,
     Limits,
     ModelInfo,
@@ -37,6 +40,7 @@ from newsbrief.client.types import (
 )
 
 __all__ = [
+    "AlreadyExistsError",
     "ArticleMetadata",
     "AsyncClient",
     "AuthenticationError",
@@ -49,6 +53,8 @@ __all__ = [
     "Faithfulness",
     "InternalError",
     "InvalidArgumentError",
+    "Job",
+    "JobArticle",
     "LanguageResult",
     "Limits",
     "ModelInfo",

@@ -32,7 +32,14 @@ from newsbrief.client.errors import (
     ResourceExhaustedError,
     UnavailableError,
 )
-from newsbrief.client.types import LENGTHS, METHODS, SummarizeRequest, SummarizeResult
+from newsbrief.client.types import (
+    JOB_STATES,
+    LENGTHS,
+    METHODS,
+    Job,
+    SummarizeRequest,
+    SummarizeResult,
+)
 from newsbrief.v1 import newsbrief_pb2 as pb
 
 DEFAULT_TARGET = "localhost:50051"
@@ -769,6 +776,152 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
+# --- jobs --------------------------------------------------------------------------------------
+
+
+def job_requests(path: str, to: str) -> list[SummarizeRequest]:
+    """The articles of ``jobs create``: a .jsonl file holds one article per line (the keys of
+    ``batch``); any other file is one article (text or HTML). ``to`` (ko,ms) applies to every
+    article that names no languages of its own."""
+    content = _read_input(path)
+    targets = _languages(to)
+    if not path.endswith(".jsonl"):
+        html = looks_like_html(content)
+        return [
+            SummarizeRequest(
+                text=None if html else content,
+                html=content if html else None,
+                target_languages=targets,
+            )
+        ]
+    out: list[SummarizeRequest] = []
+    for number, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("must be a JSON object")
+            if targets and "to" not in record:
+                record = {**record, "to": list(targets)}
+            out.append(batch_request(record, record.get("id", number)))
+        except ValueError as exc:
+            raise UsageError(f"{path}:{number}: {exc}") from None
+    if not out:
+        raise UsageError(f"{path} holds no article")
+    return out
+
+
+def _print_job(job: Job, out: TextIO, *, as_json: bool, articles: bool = True) -> None:
+    if as_json:
+        print(json.dumps(job.to_dict(), ensure_ascii=False), file=out)
+        return
+    done = job.succeeded_count + job.failed_count
+    print(
+        f"{job.id}  {job.state}  {done}/{job.article_count} done "
+        f"({job.succeeded_count} ok, {job.failed_count} failed)",
+        file=out,
+    )
+    if job.webhook is not None:
+        codes = ", ".join(str(c) for c in job.webhook.attempts) or "no attempt yet"
+        print(f"  webhook {job.webhook.delivery_id}: {job.webhook.state} ({codes})", file=out)
+    if not articles:
+        return
+    for article in job.articles:
+        ref = f" [{article.client_reference}]" if article.client_reference else ""
+        if article.result is not None:
+            print(f"  {article.index}{ref}: {article.result.brief.headline}", file=out)
+        elif article.error is not None:
+            print(
+                f"  {article.index}{ref}: {article.error.status_name}: {article.error.message}",
+                file=out,
+            )
+        else:
+            print(f"  {article.index}{ref}: {article.state}", file=out)
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    with _make_client(args) as client:
+        if args.jobs_command == "create":
+            requests = job_requests(args.file, args.to)
+            job = client.create_job(
+                requests, idempotency_key=args.idempotency_key, callback_url=args.callback
+            )
+        elif args.jobs_command == "get":
+            job = client.get_job(args.job_id)
+        elif args.jobs_command == "cancel":
+            job = client.cancel_job(args.job_id)
+        elif args.jobs_command == "wait":
+            job = client.wait_job(args.job_id, poll_s=args.poll, timeout=args.wait_timeout)
+            _print_job(job, sys.stdout, as_json=args.json)
+            return EXIT_OK if job.state == "succeeded" else EXIT_FAILED
+        else:
+            token = ""
+            while True:
+                jobs, token = client.list_jobs(args.state, page_token=token)
+                for job in jobs:
+                    _print_job(job, sys.stdout, as_json=args.json, articles=False)
+                if not token:
+                    return EXIT_OK
+    _print_job(job, sys.stdout, as_json=args.json)
+    return EXIT_OK
+
+
+def _add_jobs_parser(sub: Any) -> None:
+    j = _command(
+        sub,
+        "jobs",
+        "background jobs: create, get, wait, cancel, list",
+        "  newsbrief jobs create articles.jsonl --to ko,ms --idempotency-key cms-4711\n"
+        "  newsbrief jobs wait job_0123... --json\n"
+        "  newsbrief jobs list --state running",
+        description="Jobs brief articles in the background on the server; they survive a "
+        "restart, and a callback URL gets the finished job, signed. With --json a job prints as "
+        "one JSON object (id, state: queued, running, succeeded, failed, cancelled; articles "
+        "with their response or status when done).",
+    )
+    jsub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    c = jsub.add_parser("create", help="queue a job: FILE is one article, or .jsonl of many")
+    c.add_argument(
+        "file",
+        metavar="FILE",
+        help="an article (text or HTML) or a .jsonl file of articles (keys as in batch)",
+    )
+    c.add_argument("--to", default="", metavar="LANGS", help="translate every brief, e.g. ko,ms")
+    c.add_argument(
+        "--idempotency-key",
+        default=None,
+        metavar="KEY",
+        help="the same key and articles return the same job (default: a new key)",
+    )
+    c.add_argument("--callback", default="", metavar="URL", help="POST the finished job here")
+    for name, text in (
+        ("get", "the job with its articles"),
+        ("wait", "wait until the job is finished; exit 0 only when it succeeded"),
+        ("cancel", "cancel a queued or running job"),
+    ):
+        p = jsub.add_parser(name, help=text)
+        p.add_argument("job_id", metavar="JOB_ID")
+        if name == "wait":
+            p.add_argument("--poll", type=float, default=1.0, metavar="S", help="poll every S s")
+            p.add_argument(
+                "--wait-timeout",
+                type=float,
+                default=None,
+                metavar="S",
+                help="give up after S seconds (default: wait)",
+            )
+        jsub.choices[name].add_argument("--json", action="store_true", help="print JSON")
+        _add_connection_options(p, top=False)
+    ls = jsub.add_parser("list", help="this key's jobs, newest first")
+    ls.add_argument("--state", choices=list(JOB_STATES), default=None, help="only jobs in S")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    c.add_argument("--json", action="store_true", help="print the job as JSON")
+    _add_connection_options(c, top=False)
+    _add_connection_options(ls, top=False)
+    _add_connection_options(j, top=False)
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -973,6 +1126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     h.add_argument("--service", default="", help="service name (default: the whole server)")
     _add_connection_options(h, top=False)
+    _add_jobs_parser(sub)
     return parser
 
 
@@ -983,6 +1137,7 @@ _COMMANDS = {
     "detect": _cmd_detect,
     "info": _cmd_info,
     "health": _cmd_health,
+    "jobs": _cmd_jobs,
 }
 _FLAGS = {"summarize": SUMMARIZE_FLAGS, "translate": TRANSLATE_FLAGS, "detect": DETECT_FLAGS}
 

@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -25,8 +26,15 @@ import grpc
 import grpc.aio
 
 from newsbrief.client import _wire
-from newsbrief.client.errors import NewsbriefError, UnavailableError, from_rpc_error
+from newsbrief.client.errors import (
+    NewsbriefError,
+    UnavailableError,
+    from_rpc_error,
+    make_error,
+)
 from newsbrief.client.types import (
+    JOB_STATES,
+    Job,
     LanguageResult,
     Length,
     Method,
@@ -40,6 +48,7 @@ from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 
 SERVICE_NAME = "newsbrief.v1.SummarizerService"
+JOB_SERVICE_NAME = "newsbrief.v1.JobService"
 HEALTH_SERVICE_NAME = "grpc.health.v1.Health"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 API_KEY_HEADER = "x-api-key"
@@ -60,7 +69,11 @@ def service_config(retries: int) -> dict[str, Any]:
     ``retries + 1``, at most 5 as gRPC caps it); 0 disables retries.
     """
     method_config: dict[str, Any] = {
-        "name": [{"service": SERVICE_NAME}, {"service": HEALTH_SERVICE_NAME}],
+        "name": [
+            {"service": SERVICE_NAME},
+            {"service": JOB_SERVICE_NAME},
+            {"service": HEALTH_SERVICE_NAME},
+        ],
     }
     if retries > 0:
         method_config["retryPolicy"] = {
@@ -161,6 +174,29 @@ def to_request_pb(request: RequestLike) -> pb.SummarizeRequest:
     raise TypeError(f"not a summarize request: {type(request).__name__}")
 
 
+def create_job_request(
+    requests: Iterable[RequestLike], idempotency_key: str | None, callback_url: str
+) -> pb.CreateJobRequest:
+    """A CreateJob request. Without an idempotency key one is made up, so that a retry of
+    this call (UNAVAILABLE) can never make a second job."""
+    articles = [to_request_pb(r) for r in requests]
+    return pb.CreateJobRequest(
+        articles=articles,
+        idempotency_key=idempotency_key or f"auto-{uuid.uuid4().hex}",
+        callback_url=callback_url,
+    )
+
+
+def list_jobs_request(state: str | None, page_size: int, page_token: str) -> pb.ListJobsRequest:
+    if state is not None and state not in JOB_STATES:
+        raise ValueError(f"state must be one of {', '.join(JOB_STATES)}")
+    return pb.ListJobsRequest(
+        state=pb.JobState.Name(JOB_STATES[state]) if state else None,
+        page_size=page_size,
+        page_token=page_token,
+    )
+
+
 def translate_request(
     texts: Sequence[str], target_languages: Sequence[str], source_language: str = ""
 ) -> pb.TranslateRequest:
@@ -170,6 +206,14 @@ def translate_request(
         texts=list(texts),
         target_languages=list(target_languages),
         source_language=source_language,
+    )
+
+
+def make_timeout(job_id: str, timeout: float | None) -> NewsbriefError:
+    """The error of a wait_job that ran out of time (the job goes on)."""
+    return make_error(
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        f"job {job_id} not finished within {timeout:g} s (it goes on; wait again or cancel it)",
     )
 
 
@@ -260,6 +304,7 @@ class Client:
         else:
             self._channel = grpc.secure_channel(target, cfg.credentials, options=cfg.options)
         self._stub = pb_grpc.SummarizerServiceStub(self._channel)
+        self._jobs = pb_grpc.JobServiceStub(self._channel)
         self._health_check = self._channel.unary_unary(
             HEALTH_CHECK_METHOD, request_serializer=None, response_deserializer=None
         )
@@ -267,6 +312,58 @@ class Client:
     @property
     def target(self) -> str:
         return self._config.target
+
+    def create_job(
+        self,
+        requests: Iterable[RequestLike],
+        *,
+        idempotency_key: str | None = None,
+        callback_url: str = "",
+        timeout: float | None = None,
+    ) -> Job:
+        """Queue a background job of one or many articles (each a SummarizeRequest or a dict of
+        ``summarize`` arguments). The same ``idempotency_key`` and the same articles return the
+        job made the first time (``job.created`` False); the same key with other articles raises
+        AlreadyExistsError. ``callback_url`` gets the finished job, signed (see
+        :mod:`newsbrief.client.webhooks`)."""
+        request = create_job_request(requests, idempotency_key, callback_url)
+        response = self._unary(self._jobs.CreateJob, request, timeout)
+        return Job.from_pb(response.job, created=response.created)
+
+    def get_job(self, job_id: str, *, timeout: float | None = None) -> Job:
+        """The job with each article's state and, once finished, its result or error."""
+        response = self._unary(self._jobs.GetJob, pb.GetJobRequest(job_id=job_id), timeout)
+        return Job.from_pb(response.job)
+
+    def list_jobs(
+        self,
+        state: str | None = None,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> tuple[list[Job], str]:
+        """One page of this key's jobs, newest first (without articles), and the next page's
+        token ("" on the last page)."""
+        request = list_jobs_request(state, page_size, page_token)
+        response = self._unary(self._jobs.ListJobs, request, timeout)
+        return [Job.from_pb(j) for j in response.jobs], response.next_page_token
+
+    def cancel_job(self, job_id: str, *, timeout: float | None = None) -> Job:
+        """Cancel a queued or running job (a finished job is returned unchanged)."""
+        response = self._unary(self._jobs.CancelJob, pb.CancelJobRequest(job_id=job_id), timeout)
+        return Job.from_pb(response.job)
+
+    def wait_job(self, job_id: str, *, poll_s: float = 1.0, timeout: float | None = None) -> Job:
+        """Poll the job until it is finished (or ``timeout`` seconds pass: DeadlineExceeded)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get_job(job_id)
+            if job.done:
+                return job
+            if deadline is not None and time.monotonic() + poll_s > deadline:
+                raise make_timeout(job_id, timeout)
+            time.sleep(poll_s)
 
     def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
         for attempt in itertools.count():
@@ -458,6 +555,7 @@ class AsyncClient:
         else:
             self._channel = grpc.aio.secure_channel(target, cfg.credentials, options=cfg.options)
         self._stub = pb_grpc.SummarizerServiceStub(self._channel)
+        self._jobs = pb_grpc.JobServiceStub(self._channel)
         self._health_check = self._channel.unary_unary(
             HEALTH_CHECK_METHOD, request_serializer=None, response_deserializer=None
         )
@@ -465,6 +563,55 @@ class AsyncClient:
     @property
     def target(self) -> str:
         return self._config.target
+
+    async def create_job(
+        self,
+        requests: Iterable[RequestLike],
+        *,
+        idempotency_key: str | None = None,
+        callback_url: str = "",
+        timeout: float | None = None,
+    ) -> Job:
+        """Async twin of :meth:`Client.create_job`."""
+        request = create_job_request(requests, idempotency_key, callback_url)
+        response = await self._unary(self._jobs.CreateJob, request, timeout)
+        return Job.from_pb(response.job, created=response.created)
+
+    async def get_job(self, job_id: str, *, timeout: float | None = None) -> Job:
+        """Async twin of :meth:`Client.get_job`."""
+        request = pb.GetJobRequest(job_id=job_id)
+        return Job.from_pb((await self._unary(self._jobs.GetJob, request, timeout)).job)
+
+    async def list_jobs(
+        self,
+        state: str | None = None,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> tuple[list[Job], str]:
+        """Async twin of :meth:`Client.list_jobs`."""
+        request = list_jobs_request(state, page_size, page_token)
+        response = await self._unary(self._jobs.ListJobs, request, timeout)
+        return [Job.from_pb(j) for j in response.jobs], response.next_page_token
+
+    async def cancel_job(self, job_id: str, *, timeout: float | None = None) -> Job:
+        """Async twin of :meth:`Client.cancel_job`."""
+        request = pb.CancelJobRequest(job_id=job_id)
+        return Job.from_pb((await self._unary(self._jobs.CancelJob, request, timeout)).job)
+
+    async def wait_job(
+        self, job_id: str, *, poll_s: float = 1.0, timeout: float | None = None
+    ) -> Job:
+        """Async twin of :meth:`Client.wait_job`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = await self.get_job(job_id)
+            if job.done:
+                return job
+            if deadline is not None and time.monotonic() + poll_s > deadline:
+                raise make_timeout(job_id, timeout)
+            await asyncio.sleep(poll_s)
 
     async def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
         for attempt in itertools.count():

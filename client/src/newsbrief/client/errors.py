@@ -117,6 +117,12 @@ class NotFoundError(NewsbriefError):
     default_code = grpc.StatusCode.NOT_FOUND
 
 
+class AlreadyExistsError(NewsbriefError):
+    """ALREADY_EXISTS: e.g. a job's idempotency key reused for other articles."""
+
+    default_code = grpc.StatusCode.ALREADY_EXISTS
+
+
 class InternalError(NewsbriefError):
     """INTERNAL, UNKNOWN and every other status."""
 
@@ -133,6 +139,7 @@ _CLASS_BY_CODE: dict[grpc.StatusCode, type[NewsbriefError]] = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
 }
 
 _CODE_BY_NUMBER: dict[int, grpc.StatusCode] = {int(c.value[0]): c for c in grpc.StatusCode}

@@ -419,3 +419,123 @@ class SummarizeRequest:
         if unknown:
             raise ValueError(f"unknown request keys: {', '.join(sorted(unknown))}")
         return cls(**dict(data))
+
+
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JOB_STATES: dict[str, int] = {
+    "queued": pb.JOB_STATE_QUEUED,
+    "running": pb.JOB_STATE_RUNNING,
+    "succeeded": pb.JOB_STATE_SUCCEEDED,
+    "failed": pb.JOB_STATE_FAILED,
+    "cancelled": pb.JOB_STATE_CANCELLED,
+}
+FINAL_JOB_STATES = frozenset({"succeeded", "failed", "cancelled"})
+_ARTICLE_STATES = {
+    pb.ARTICLE_STATE_QUEUED: "queued",
+    pb.ARTICLE_STATE_RUNNING: "running",
+    pb.ARTICLE_STATE_SUCCEEDED: "succeeded",
+    pb.ARTICLE_STATE_FAILED: "failed",
+    pb.ARTICLE_STATE_CANCELLED: "cancelled",
+}
+_WEBHOOK_STATES = {
+    pb.WEBHOOK_STATE_PENDING: "pending",
+    pb.WEBHOOK_STATE_DELIVERED: "delivered",
+    pb.WEBHOOK_STATE_FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class JobArticle:
+    """One article of a job: its state and, once finished, its result or its error."""
+
+    index: int
+    client_reference: str = ""
+    state: str = "queued"
+    attempts: int = 0
+    result: SummarizeResult | None = None
+    error: NewsbriefError | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_pb(cls, msg: pb.JobArticle) -> JobArticle:
+        error = None
+        if msg.HasField("status") and msg.status.code != 0:
+            item = StreamItem.from_pb(
+                pb.SummarizeStreamResponse(index=msg.index, status=msg.status)
+            )
+            error = item.error
+        return cls(
+            index=msg.index,
+            client_reference=msg.client_reference,
+            state=_ARTICLE_STATES.get(msg.state, "unspecified"),
+            attempts=msg.attempts,
+            result=SummarizeResult.from_pb(msg.response) if msg.HasField("response") else None,
+            error=error,
+        )
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """The delivery of a finished job to its callback URL, with one HTTP status per attempt
+    (0: no answer)."""
+
+    delivery_id: str
+    state: str
+    attempts: tuple[int, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.WebhookDelivery) -> WebhookDelivery:
+        return cls(
+            delivery_id=msg.delivery_id,
+            state=_WEBHOOK_STATES.get(msg.state, "unspecified"),
+            attempts=tuple(a.http_status for a in msg.attempts),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job (``newsbrief.v1.Job``): ``state`` is one of queued, running, succeeded,
+    failed, cancelled; ``articles`` are empty in a listing."""
+
+    id: str
+    state: str
+    article_count: int = 0
+    succeeded_count: int = 0
+    failed_count: int = 0
+    idempotency_key: str = ""
+    callback_url: str = ""
+    articles: tuple[JobArticle, ...] = ()
+    webhook: WebhookDelivery | None = None
+    created: bool = False
+    """True when CreateJob made it now; False when the idempotency key found it."""
+    raw: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def done(self) -> bool:
+        return self.state in FINAL_JOB_STATES
+
+    @classmethod
+    def from_pb(cls, msg: pb.Job, *, created: bool = False) -> Job:
+        state = next((k for k, v in JOB_STATES.items() if v == msg.state), "unspecified")
+        return cls(
+            id=msg.id,
+            state=state,
+            article_count=msg.article_count,
+            succeeded_count=msg.succeeded_count,
+            failed_count=msg.failed_count,
+            idempotency_key=msg.idempotency_key,
+            callback_url=msg.callback_url,
+            articles=tuple(JobArticle.from_pb(a) for a in msg.articles),
+            webhook=WebhookDelivery.from_pb(msg.webhook) if msg.HasField("webhook") else None,
+            created=created,
+            raw=msg.SerializeToString(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job in protobuf's standard JSON mapping, with ``state`` as the short name
+        (``succeeded``) and each finished article's ``response`` or ``status``."""
+        out = _to_dict(self.raw, pb.Job)
+        out["state"] = self.state
+        for article in out.get("articles", []):
+            name = str(article.get("state", "")).removeprefix("ARTICLE_STATE_").lower()
+            article["state"] = name or "unspecified"
+        return out

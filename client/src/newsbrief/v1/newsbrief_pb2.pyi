@@ -1,4 +1,7 @@
+import datetime
+
 from google.protobuf import any_pb2 as _any_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -21,6 +24,31 @@ class SummaryMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUMMARY_METHOD_AUTO: _ClassVar[SummaryMethod]
     SUMMARY_METHOD_EXTRACTIVE: _ClassVar[SummaryMethod]
     SUMMARY_METHOD_ABSTRACTIVE: _ClassVar[SummaryMethod]
+
+class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_STATE_UNSPECIFIED: _ClassVar[JobState]
+    JOB_STATE_QUEUED: _ClassVar[JobState]
+    JOB_STATE_RUNNING: _ClassVar[JobState]
+    JOB_STATE_SUCCEEDED: _ClassVar[JobState]
+    JOB_STATE_FAILED: _ClassVar[JobState]
+    JOB_STATE_CANCELLED: _ClassVar[JobState]
+
+class ArticleState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ARTICLE_STATE_UNSPECIFIED: _ClassVar[ArticleState]
+    ARTICLE_STATE_QUEUED: _ClassVar[ArticleState]
+    ARTICLE_STATE_RUNNING: _ClassVar[ArticleState]
+    ARTICLE_STATE_SUCCEEDED: _ClassVar[ArticleState]
+    ARTICLE_STATE_FAILED: _ClassVar[ArticleState]
+    ARTICLE_STATE_CANCELLED: _ClassVar[ArticleState]
+
+class WebhookState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WEBHOOK_STATE_UNSPECIFIED: _ClassVar[WebhookState]
+    WEBHOOK_STATE_PENDING: _ClassVar[WebhookState]
+    WEBHOOK_STATE_DELIVERED: _ClassVar[WebhookState]
+    WEBHOOK_STATE_FAILED: _ClassVar[WebhookState]
 SUMMARY_LENGTH_UNSPECIFIED: SummaryLength
 SUMMARY_LENGTH_SHORT: SummaryLength
 SUMMARY_LENGTH_MEDIUM: SummaryLength
@@ -29,6 +57,22 @@ SUMMARY_METHOD_UNSPECIFIED: SummaryMethod
 SUMMARY_METHOD_AUTO: SummaryMethod
 SUMMARY_METHOD_EXTRACTIVE: SummaryMethod
 SUMMARY_METHOD_ABSTRACTIVE: SummaryMethod
+JOB_STATE_UNSPECIFIED: JobState
+JOB_STATE_QUEUED: JobState
+JOB_STATE_RUNNING: JobState
+JOB_STATE_SUCCEEDED: JobState
+JOB_STATE_FAILED: JobState
+JOB_STATE_CANCELLED: JobState
+ARTICLE_STATE_UNSPECIFIED: ArticleState
+ARTICLE_STATE_QUEUED: ArticleState
+ARTICLE_STATE_RUNNING: ArticleState
+ARTICLE_STATE_SUCCEEDED: ArticleState
+ARTICLE_STATE_FAILED: ArticleState
+ARTICLE_STATE_CANCELLED: ArticleState
+WEBHOOK_STATE_UNSPECIFIED: WebhookState
+WEBHOOK_STATE_PENDING: WebhookState
+WEBHOOK_STATE_DELIVERED: WebhookState
+WEBHOOK_STATE_FAILED: WebhookState
 
 class SummarizeRequest(_message.Message):
     __slots__ = ("text", "html", "title", "source_language", "target_languages", "length", "max_sentences", "max_words", "method", "client_reference", "max_key_points", "include_article_text")
@@ -328,3 +372,137 @@ class DetectLanguageResponse(_message.Message):
     shares: _containers.ScalarMap[str, float]
     warnings: _containers.RepeatedCompositeFieldContainer[Warning]
     def __init__(self, language: _Optional[_Union[DetectedLanguage, _Mapping]] = ..., shares: _Optional[_Mapping[str, float]] = ..., warnings: _Optional[_Iterable[_Union[Warning, _Mapping]]] = ...) -> None: ...
+
+class JobArticle(_message.Message):
+    __slots__ = ("index", "client_reference", "state", "attempts", "status", "response")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    client_reference: str
+    state: ArticleState
+    attempts: int
+    status: ItemStatus
+    response: SummarizeResponse
+    def __init__(self, index: _Optional[int] = ..., client_reference: _Optional[str] = ..., state: _Optional[_Union[ArticleState, str]] = ..., attempts: _Optional[int] = ..., status: _Optional[_Union[ItemStatus, _Mapping]] = ..., response: _Optional[_Union[SummarizeResponse, _Mapping]] = ...) -> None: ...
+
+class WebhookAttempt(_message.Message):
+    __slots__ = ("time", "http_status", "error", "duration_ms")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    http_status: int
+    error: str
+    duration_ms: float
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., http_status: _Optional[int] = ..., error: _Optional[str] = ..., duration_ms: _Optional[float] = ...) -> None: ...
+
+class WebhookDelivery(_message.Message):
+    __slots__ = ("delivery_id", "state", "attempts", "delivered_time")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_TIME_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    state: WebhookState
+    attempts: _containers.RepeatedCompositeFieldContainer[WebhookAttempt]
+    delivered_time: _timestamp_pb2.Timestamp
+    def __init__(self, delivery_id: _Optional[str] = ..., state: _Optional[_Union[WebhookState, str]] = ..., attempts: _Optional[_Iterable[_Union[WebhookAttempt, _Mapping]]] = ..., delivered_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ("id", "state", "create_time", "update_time", "finish_time", "expire_time", "article_count", "succeeded_count", "failed_count", "idempotency_key", "callback_url", "articles", "webhook")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    FINISH_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_URL_FIELD_NUMBER: _ClassVar[int]
+    ARTICLES_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    state: JobState
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    finish_time: _timestamp_pb2.Timestamp
+    expire_time: _timestamp_pb2.Timestamp
+    article_count: int
+    succeeded_count: int
+    failed_count: int
+    idempotency_key: str
+    callback_url: str
+    articles: _containers.RepeatedCompositeFieldContainer[JobArticle]
+    webhook: WebhookDelivery
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., article_count: _Optional[int] = ..., succeeded_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., callback_url: _Optional[str] = ..., articles: _Optional[_Iterable[_Union[JobArticle, _Mapping]]] = ..., webhook: _Optional[_Union[WebhookDelivery, _Mapping]] = ...) -> None: ...
+
+class CreateJobRequest(_message.Message):
+    __slots__ = ("articles", "idempotency_key", "callback_url")
+    ARTICLES_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_URL_FIELD_NUMBER: _ClassVar[int]
+    articles: _containers.RepeatedCompositeFieldContainer[SummarizeRequest]
+    idempotency_key: str
+    callback_url: str
+    def __init__(self, articles: _Optional[_Iterable[_Union[SummarizeRequest, _Mapping]]] = ..., idempotency_key: _Optional[str] = ..., callback_url: _Optional[str] = ...) -> None: ...
+
+class CreateJobResponse(_message.Message):
+    __slots__ = ("job", "created")
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    created: bool
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class GetJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class GetJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("state", "created_after", "created_before", "page_size", "page_token")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    state: JobState
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, state: _Optional[_Union[JobState, str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs", "next_page_token")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    next_page_token: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class CancelJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...

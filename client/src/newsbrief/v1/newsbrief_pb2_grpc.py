@@ -277,3 +277,220 @@ class SummarizerService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class JobServiceStub:
+    """JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateJob = channel.unary_unary(
+                '/newsbrief.v1.JobService/CreateJob',
+                request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobRequest.SerializeToString,
+                response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobResponse.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/newsbrief.v1.JobService/GetJob',
+                request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetJobResponse.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/newsbrief.v1.JobService/ListJobs',
+                request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.CancelJob = channel.unary_unary(
+                '/newsbrief.v1.JobService/CancelJob',
+                request_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobRequest.SerializeToString,
+                response_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobResponse.FromString,
+                _registered_method=True)
+
+
+class JobServiceServicer:
+    """JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+
+    def CreateJob(self, request, context):
+        """CreateJob queues a job of one or many articles (each with the options of Summarize). With an
+        idempotency_key, the same key and the same request return the job made the first time
+        (created = false); the same key with another request is ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """GetJob returns a job with the status of each article and, once briefed, its result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """ListJobs lists the caller's jobs, newest first, without their articles; paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelJob(self, request, context):
+        """CancelJob stops a queued or running job: articles not yet briefed are cancelled, results
+        already made are kept. Cancelling a finished job returns it unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_JobServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateJob,
+                    request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobRequest.FromString,
+                    response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobResponse.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetJobRequest.FromString,
+                    response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.GetJobResponse.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsRequest.FromString,
+                    response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'CancelJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelJob,
+                    request_deserializer=newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobRequest.FromString,
+                    response_serializer=newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'newsbrief.v1.JobService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('newsbrief.v1.JobService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class JobService:
+    """JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+
+    @staticmethod
+    def CreateJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/newsbrief.v1.JobService/CreateJob',
+            newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobRequest.SerializeToString,
+            newsbrief_dot_v1_dot_newsbrief__pb2.CreateJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/newsbrief.v1.JobService/GetJob',
+            newsbrief_dot_v1_dot_newsbrief__pb2.GetJobRequest.SerializeToString,
+            newsbrief_dot_v1_dot_newsbrief__pb2.GetJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/newsbrief.v1.JobService/ListJobs',
+            newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsRequest.SerializeToString,
+            newsbrief_dot_v1_dot_newsbrief__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/newsbrief.v1.JobService/CancelJob',
+            newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobRequest.SerializeToString,
+            newsbrief_dot_v1_dot_newsbrief__pb2.CancelJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

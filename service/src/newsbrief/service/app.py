@@ -18,10 +18,19 @@ from grpc_reflection.v1alpha import reflection
 
 from newsbrief.service.grpc.health import HealthServicer
 from newsbrief.service.grpc.interceptors import RequestInterceptor
-from newsbrief.service.grpc.servicer import SummarizerServicer, add_to_server
+from newsbrief.service.grpc.servicer import (
+    JobServicer,
+    SummarizerServicer,
+    add_jobs_to_server,
+    add_to_server,
+)
 from newsbrief.service.http.server import HttpServer, build_app
+from newsbrief.service.jobs.store import StoreUnavailable
+from newsbrief.service.jobs.system import JobSystem
 from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.serving.access import ApiKeys
+from newsbrief.service.serving.jobs import JobsService, error_status, pipeline_brief
 from newsbrief.service.serving.policy import CallPolicy
 from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import Settings
@@ -66,6 +75,10 @@ class App:
         self.policy = CallPolicy(settings)
         self.admission = self.policy.admission
         self.service = NewsbriefService(pipeline, self.policy)
+        # one quota counter for both doors and the job runner (a job's articles count on its
+        # key as they run)
+        self.job_system = _job_system(settings, pipeline, self.policy.keys)
+        self.jobs = JobsService(self.job_system, settings)
         self.port = 0
         self.http_port = 0
         self._server: grpc.aio.Server | None = None
@@ -78,6 +91,11 @@ class App:
         """Bind and start serving; returns the bound port. With ``wait_ready`` it returns once the
         pipeline is warm (SERVING); otherwise warm-up runs in the background."""
         s = self.settings
+        if self.job_system is not None:
+            try:
+                await self.job_system.open()
+            except StoreUnavailable as exc:
+                raise StartupError(f"{exc} (set jobs.url / NEWSBRIEF_JOBS__URL)") from exc
         interceptors: list[grpc.aio.ServerInterceptor] = [
             RequestInterceptor(
                 access_log_enabled=s.logging.access_log,
@@ -106,6 +124,7 @@ class App:
         )
         servicer = SummarizerServicer(self.service)
         add_to_server(servicer, server)
+        add_jobs_to_server(JobServicer(self.jobs, self.policy), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -143,7 +162,7 @@ class App:
         log.info("listening on %s:%d (NOT_SERVING until the pipeline is warm)", s.host, self.port)
         if s.http_port:
             self._http = HttpServer(
-                build_app(self.service, s, self.serving, telemetry=self.telemetry),
+                build_app(self.service, s, self.serving, telemetry=self.telemetry, jobs=self.jobs),
                 s.http,
                 grace_seconds=s.grace_seconds,
             )
@@ -168,6 +187,8 @@ class App:
         await self.pipeline.start()
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if self.job_system is not None:
+            self.job_system.start()
         log.info("SERVING on port %d", self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -187,6 +208,11 @@ class App:
         self.health.close()  # open Watch streams have been told NOT_SERVING: end them
         if self._warmup is not None and not self._warmup.done():
             self._warmup.cancel()
+        # jobs: no new job or article from now; those in flight finish within the grace and
+        # the jobs held are given back for another replica
+        jobs_stopped = asyncio.ensure_future(
+            self.job_system.stop(grace) if self.job_system is not None else asyncio.sleep(0)
+        )
         if self.settings.drain_seconds:
             log.info("draining for %.1f s", self.settings.drain_seconds)
             await asyncio.sleep(self.settings.drain_seconds)
@@ -210,6 +236,7 @@ class App:
                 stopping.append(http.stop(left))
         self._http = self._metrics = None
         await asyncio.gather(*stopping)
+        await jobs_stopped
         self.pipeline.close()
         await asyncio.to_thread(self.telemetry.close)  # flushes spans: may wait on the exporter
         self._server = None
@@ -229,6 +256,18 @@ class App:
             await stopped
         finally:
             stopped.cancel()
+
+
+def _job_system(settings: Settings, pipeline: Pipeline, keys: ApiKeys) -> JobSystem | None:
+    """The jobs machinery (store, runner, webhooks) when jobs are on."""
+    if not settings.jobs.enabled:
+        return None
+    return JobSystem(
+        settings.jobs_url,
+        settings.jobs,
+        brief=pipeline_brief(pipeline, keys, settings.jobs.article_timeout_s),
+        error_status=error_status,
+    )
 
 
 def _check_free(host: str, port: int, address: str) -> None:

@@ -97,3 +97,12 @@ class PermissionDenied(NewsbriefError):
 
 class DeadlineExceeded(NewsbriefError):
     """The caller's deadline passed before the work was done; the work was cancelled."""
+
+
+class NotFound(NewsbriefError):
+    """The thing named does not exist, or belongs to another API key (never told apart)."""
+
+
+class AlreadyExists(NewsbriefError):
+    """What the request would create exists already with other content (an idempotency key
+    reused for another request)."""

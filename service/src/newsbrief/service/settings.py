@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -371,6 +371,57 @@ class HttpSettings(BaseModel):
         "cannot reach a keyless one); in the environment a JSON list or a comma-separated list.",
     )
 
+
+def _split_list(value: Any) -> Any:
+    """A list setting given in the environment as a JSON list or a comma-separated string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part for part in (p.strip() for p in text.split(",")) if part]
+    return value
+
+
+class WebhookSettings(BaseModel):
+    """Delivery of a finished job to its callback URL: a signed POST, retried with exponential
+    backoff and jitter for a bounded time (at least once: a receiver drops repeats by the
+    delivery id). Callback hosts are refused unless listed in ``allowed_hosts``."""
+
+    secret: SecretStr = Field(
+        SecretStr(""),
+        description="Key of the HMAC-SHA256 signature of every delivery (header "
+        "Newsbrief-Signature: v1=hex(HMAC(secret, timestamp + '.' + body))). Empty = jobs with a "
+        "callback URL are refused (FAILED_PRECONDITION): deliveries are never sent unsigned.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Where callbacks may go (empty = nowhere): host names ('cms.example.com'), "
+        "subdomain wildcards ('*.example.com'), IP addresses or CIDR networks ('10.0.0.0/8'). "
+        "A callback host must match an entry, and every address it resolves to must be public "
+        "unless it lies in a listed address or network (so 'localhost' needs '127.0.0.1' too). "
+        "In the environment a JSON list or a comma-separated list.",
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, description="Time limit of one delivery attempt (connect + answer)."
+    )
+    max_age_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Attempts stop this long after the first one; the delivery is then 'failed'.",
+    )
+    initial_backoff_s: float = Field(
+        1.0, gt=0, description="Wait after the first failed attempt; doubled after each one."
+    )
+    max_backoff_s: float = Field(300.0, gt=0, description="Longest wait between two attempts.")
+    jitter: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Each wait is drawn uniformly within this share of itself (0.2: +/-20%), so "
+        "receivers that came back are not hit by every replica at once.",
+    )
+    concurrency: int = Field(4, gt=0, description="Deliveries sent at once by one replica.")
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -380,6 +431,68 @@ class HttpSettings(BaseModel):
                 return json.loads(text)
             return [part for part in (p.strip() for p in text.split(",")) if part]
         return value
+
+        return _split_list(value)
+
+
+class JobsSettings(BaseModel):
+    """Background jobs (JobService): durable in a database, run by every replica that shares it.
+    SQLite (one file under ``state_dir``) is the default for one replica; several replicas share
+    a PostgreSQL database (``url = "postgresql://..."``) and claim jobs with row locks."""
+
+    enabled: bool = Field(
+        True,
+        description="Serve JobService and run jobs; when off, its calls are FAILED_PRECONDITION.",
+    )
+    url: str = Field(
+        "",
+        description="Database of the jobs: 'sqlite:///PATH' or 'postgresql://USER:PASSWORD@HOST"
+        "/DB' (driver psycopg 3); empty = sqlite:///<state_dir>/jobs.sqlite3.",
+    )
+    concurrency: int = Field(2, gt=0, description="Jobs one replica runs at once.")
+    article_concurrency: int = Field(4, gt=0, description="Articles of one job briefed at once.")
+    max_articles: int = Field(1000, gt=0, description="Most articles in one job.")
+    max_idempotency_key_chars: int = Field(
+        128, gt=0, description="Longest idempotency key, in characters."
+    )
+    max_callback_url_chars: int = Field(
+        2048, gt=0, description="Longest callback URL, in characters."
+    )
+    retention_s: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="A finished job, its results and its idempotency key are deleted this long "
+        "after it finished.",
+    )
+    lease_s: float = Field(
+        30.0,
+        gt=0,
+        description="A replica renews its hold on a running job every lease_s / 3; a job whose "
+        "replica stopped renewing (killed) is taken over by another after this long. Replicas' "
+        "clocks must agree to well within it.",
+    )
+    poll_s: float = Field(
+        1.0, gt=0, description="How often an idle replica looks for queued jobs and deliveries."
+    )
+    article_timeout_s: float = Field(
+        120.0, gt=0, description="Deadline of one article's brief (DEADLINE_EXCEEDED after it)."
+    )
+    article_max_attempts: int = Field(
+        5,
+        gt=0,
+        description="An article started this many times without an outcome (transient errors, "
+        "replicas that died while briefing it) fails with UNAVAILABLE; a quota wait does not "
+        "count.",
+    )
+    retry_delay_s: float = Field(
+        1.0,
+        ge=0,
+        description="Wait before an article that failed transiently (server busy, worker lost) "
+        "runs again, when the error gives no delay of its own.",
+    )
+    cleanup_interval_s: float = Field(60.0, gt=0, description="How often expired jobs are deleted.")
+    max_page_size: int = Field(500, gt=0, description="Most jobs in one ListJobs page.")
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 class LoggingSettings(BaseModel):
@@ -648,6 +761,11 @@ class Settings(BaseSettings):
         "included) are never cut by the rotation.",
     )
     reflection: bool = Field(True, description="Serve gRPC server reflection.")
+    state_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "state" / "newsbrief",
+        description="The server's data directory: where it keeps what must outlive it (the "
+        "jobs database by default). Created at start when jobs need it.",
+    )
     metrics_port: int = Field(
         0,
         ge=0,
@@ -673,6 +791,12 @@ class Settings(BaseSettings):
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
+
+    @property
+    def jobs_url(self) -> str:
+        """The jobs database URL: ``jobs.url``, or the SQLite file under ``state_dir``."""
+        return self.jobs.url or f"sqlite:///{self.state_dir / 'jobs.sqlite3'}"
 
     @field_validator("host")
     @classmethod

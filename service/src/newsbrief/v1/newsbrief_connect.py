@@ -21,7 +21,7 @@ from connectrpc.protocol import ProtocolType
 from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DEFAULT_READ_MAX_BYTES, Endpoint, EndpointSync
 from pyqwest import Client, SyncClient
 
-from .newsbrief_pb2 import DetectLanguageRequest, DetectLanguageResponse, GetServerInfoRequest, GetServerInfoResponse, SummarizeRequest, SummarizeResponse, SummarizeStreamRequest, SummarizeStreamResponse, TranslateRequest, TranslateResponse
+from .newsbrief_pb2 import CancelJobRequest, CancelJobResponse, CreateJobRequest, CreateJobResponse, DetectLanguageRequest, DetectLanguageResponse, GetJobRequest, GetJobResponse, GetServerInfoRequest, GetServerInfoResponse, ListJobsRequest, ListJobsResponse, SummarizeRequest, SummarizeResponse, SummarizeStreamRequest, SummarizeStreamResponse, TranslateRequest, TranslateResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
@@ -556,6 +556,463 @@ class SummarizerServiceClientSync(ConnectClientSync):
                 service_name="newsbrief.v1.SummarizerService",
                 input=DetectLanguageRequest,
                 output=DetectLanguageResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+class JobService(Protocol):
+    """
+    JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+    async def create_job(self, request: CreateJobRequest, ctx: RequestContext[CreateJobRequest, CreateJobResponse], /) -> CreateJobResponse:
+        """
+        CreateJob queues a job of one or many articles (each with the options of Summarize). With an
+        idempotency_key, the same key and the same request return the job made the first time
+        (created = false); the same key with another request is ALREADY_EXISTS.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def get_job(self, request: GetJobRequest, ctx: RequestContext[GetJobRequest, GetJobResponse], /) -> GetJobResponse:
+        """
+        GetJob returns a job with the status of each article and, once briefed, its result.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def list_jobs(self, request: ListJobsRequest, ctx: RequestContext[ListJobsRequest, ListJobsResponse], /) -> ListJobsResponse:
+        """
+        ListJobs lists the caller's jobs, newest first, without their articles; paginated.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def cancel_job(self, request: CancelJobRequest, ctx: RequestContext[CancelJobRequest, CancelJobResponse], /) -> CancelJobResponse:
+        """
+        CancelJob stops a queued or running job: articles not yet briefed are cancelled, results
+        already made are kept. Cancelling a finished job returns it unchanged.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+
+class JobServiceASGIApplication(ConnectASGIApplication[JobService]):
+    def __init__(
+        self,
+        service: JobService | AsyncGenerator[JobService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = _DEFAULT_CODECS,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/newsbrief.v1.JobService/CreateJob": Endpoint.unary(
+                    method=MethodInfo(
+                        name="CreateJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=CreateJobRequest,
+                        output=CreateJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.create_job,
+                ),
+                "/newsbrief.v1.JobService/GetJob": Endpoint.unary(
+                    method=MethodInfo(
+                        name="GetJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=GetJobRequest,
+                        output=GetJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.get_job,
+                ),
+                "/newsbrief.v1.JobService/ListJobs": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ListJobs",
+                        service_name="newsbrief.v1.JobService",
+                        input=ListJobsRequest,
+                        output=ListJobsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.list_jobs,
+                ),
+                "/newsbrief.v1.JobService/CancelJob": Endpoint.unary(
+                    method=MethodInfo(
+                        name="CancelJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=CancelJobRequest,
+                        output=CancelJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.cancel_job,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/newsbrief.v1.JobService"
+
+
+class JobServiceClient(ConnectClient):
+    """
+    JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+    def __init__(
+        self,
+        address: str,
+        *,
+        codec: Codec | None = _PROTO_BINARY_CODEC,
+        protocol: ProtocolType = ProtocolType.CONNECT,
+        accept_compression: Iterable[Compression] | None = None,
+        send_compression: Compression | None = _GZIP_COMPRESSION,
+        timeout_ms: int | None = None,
+        read_max_bytes: int | None = None,
+        interceptors: Iterable[Interceptor] = (),
+        http_client: Client | None = None,
+    ) -> None:
+        super().__init__(
+            address=address,
+            codec=codec,
+            protocol=protocol,
+            accept_compression=accept_compression,
+            send_compression=send_compression,
+            timeout_ms=timeout_ms,
+            read_max_bytes=read_max_bytes,
+            interceptors=interceptors,
+            http_client=http_client,
+        )
+    async def create_job(
+        self,
+        request: CreateJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> CreateJobResponse:
+        """
+        CreateJob queues a job of one or many articles (each with the options of Summarize). With an
+        idempotency_key, the same key and the same request return the job made the first time
+        (created = false); the same key with another request is ALREADY_EXISTS.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="CreateJob",
+                service_name="newsbrief.v1.JobService",
+                input=CreateJobRequest,
+                output=CreateJobResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def get_job(
+        self,
+        request: GetJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> GetJobResponse:
+        """
+        GetJob returns a job with the status of each article and, once briefed, its result.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="GetJob",
+                service_name="newsbrief.v1.JobService",
+                input=GetJobRequest,
+                output=GetJobResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def list_jobs(
+        self,
+        request: ListJobsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ListJobsResponse:
+        """
+        ListJobs lists the caller's jobs, newest first, without their articles; paginated.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListJobs",
+                service_name="newsbrief.v1.JobService",
+                input=ListJobsRequest,
+                output=ListJobsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def cancel_job(
+        self,
+        request: CancelJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> CancelJobResponse:
+        """
+        CancelJob stops a queued or running job: articles not yet briefed are cancelled, results
+        already made are kept. Cancelling a finished job returns it unchanged.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="CancelJob",
+                service_name="newsbrief.v1.JobService",
+                input=CancelJobRequest,
+                output=CancelJobResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class JobServiceSync(Protocol):
+    """
+    JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+    def create_job(self, request: CreateJobRequest, ctx: RequestContext[CreateJobRequest, CreateJobResponse], /) -> CreateJobResponse:
+        """
+        CreateJob queues a job of one or many articles (each with the options of Summarize). With an
+        idempotency_key, the same key and the same request return the job made the first time
+        (created = false); the same key with another request is ALREADY_EXISTS.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def get_job(self, request: GetJobRequest, ctx: RequestContext[GetJobRequest, GetJobResponse], /) -> GetJobResponse:
+        """
+        GetJob returns a job with the status of each article and, once briefed, its result.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def list_jobs(self, request: ListJobsRequest, ctx: RequestContext[ListJobsRequest, ListJobsResponse], /) -> ListJobsResponse:
+        """
+        ListJobs lists the caller's jobs, newest first, without their articles; paginated.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def cancel_job(self, request: CancelJobRequest, ctx: RequestContext[CancelJobRequest, CancelJobResponse], /) -> CancelJobResponse:
+        """
+        CancelJob stops a queued or running job: articles not yet briefed are cancelled, results
+        already made are kept. Cancelling a finished job returns it unchanged.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+
+class JobServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: JobServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = _DEFAULT_CODECS,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/newsbrief.v1.JobService/CreateJob": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="CreateJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=CreateJobRequest,
+                        output=CreateJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.create_job,
+                ),
+                "/newsbrief.v1.JobService/GetJob": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="GetJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=GetJobRequest,
+                        output=GetJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.get_job,
+                ),
+                "/newsbrief.v1.JobService/ListJobs": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ListJobs",
+                        service_name="newsbrief.v1.JobService",
+                        input=ListJobsRequest,
+                        output=ListJobsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.list_jobs,
+                ),
+                "/newsbrief.v1.JobService/CancelJob": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="CancelJob",
+                        service_name="newsbrief.v1.JobService",
+                        input=CancelJobRequest,
+                        output=CancelJobResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.cancel_job,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/newsbrief.v1.JobService"
+
+
+class JobServiceClientSync(ConnectClientSync):
+    """
+    JobService briefs articles in the background: durable jobs of one or many articles that
+    survive a server restart, with idempotency keys and a signed webhook on completion. A job is
+    visible only to the API key that created it.
+    """
+    def __init__(
+        self,
+        address: str,
+        *,
+        codec: Codec | None = _PROTO_BINARY_CODEC,
+        protocol: ProtocolType = ProtocolType.CONNECT,
+        accept_compression: Iterable[Compression] | None = None,
+        send_compression: Compression | None = _GZIP_COMPRESSION,
+        timeout_ms: int | None = None,
+        read_max_bytes: int | None = None,
+        interceptors: Iterable[InterceptorSync] = (),
+        http_client: SyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            address=address,
+            codec=codec,
+            protocol=protocol,
+            accept_compression=accept_compression,
+            send_compression=send_compression,
+            timeout_ms=timeout_ms,
+            read_max_bytes=read_max_bytes,
+            interceptors=interceptors,
+            http_client=http_client,
+        )
+    def create_job(
+        self,
+        request: CreateJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> CreateJobResponse:
+        """
+        CreateJob queues a job of one or many articles (each with the options of Summarize). With an
+        idempotency_key, the same key and the same request return the job made the first time
+        (created = false); the same key with another request is ALREADY_EXISTS.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="CreateJob",
+                service_name="newsbrief.v1.JobService",
+                input=CreateJobRequest,
+                output=CreateJobResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def get_job(
+        self,
+        request: GetJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> GetJobResponse:
+        """
+        GetJob returns a job with the status of each article and, once briefed, its result.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="GetJob",
+                service_name="newsbrief.v1.JobService",
+                input=GetJobRequest,
+                output=GetJobResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def list_jobs(
+        self,
+        request: ListJobsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ListJobsResponse:
+        """
+        ListJobs lists the caller's jobs, newest first, without their articles; paginated.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListJobs",
+                service_name="newsbrief.v1.JobService",
+                input=ListJobsRequest,
+                output=ListJobsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def cancel_job(
+        self,
+        request: CancelJobRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> CancelJobResponse:
+        """
+        CancelJob stops a queued or running job: articles not yet briefed are cancelled, results
+        already made are kept. Cancelling a finished job returns it unchanged.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="CancelJob",
+                service_name="newsbrief.v1.JobService",
+                input=CancelJobRequest,
+                output=CancelJobResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

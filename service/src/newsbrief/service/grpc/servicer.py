@@ -14,8 +14,9 @@ from google.protobuf.message import DecodeError, Message
 
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.serving.context import Undecodable
-from newsbrief.service.serving.policy import Call
-from newsbrief.service.serving.service import NewsbriefService
+from newsbrief.service.serving.jobs import JobsService
+from newsbrief.service.serving.policy import Call, CallPolicy
+from newsbrief.service.serving.service import NewsbriefService, decoded
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 
@@ -25,25 +26,30 @@ API_KEY_KEY = "x-api-key"
 HOW_TO_SEND_KEY = "in the 'x-api-key' metadata"
 
 
+def begin_call(policy: CallPolicy, method: str, context: Any) -> Call:
+    """Begin one call of ``method`` through the shared policy, from what its metadata carries."""
+    key = ""
+    for name, value in context.invocation_metadata() or ():
+        if name.lower() == API_KEY_KEY and isinstance(value, str):
+            key = value
+    return policy.begin(
+        method,
+        transport="grpc",
+        key=key,
+        how_to_send=HOW_TO_SEND_KEY,
+        peer=peer_of(context),
+        request_id=request_id_var.get(),
+        timeout_s=context.time_remaining(),
+    )
+
+
 class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
     def __init__(self, service: NewsbriefService) -> None:
         self._service = service
         self._policy = service.policy
 
     def _begin(self, method: str, context: Any) -> Call:
-        key = ""
-        for name, value in context.invocation_metadata() or ():
-            if name.lower() == API_KEY_KEY and isinstance(value, str):
-                key = value
-        return self._policy.begin(
-            method,
-            transport="grpc",
-            key=key,
-            how_to_send=HOW_TO_SEND_KEY,
-            peer=peer_of(context),
-            request_id=request_id_var.get(),
-            timeout_s=context.time_remaining(),
-        )
+        return begin_call(self._policy, method, context)
 
     async def Summarize(self, request: pb.SummarizeRequest, context: Any) -> pb.SummarizeResponse:
         with self._begin("Summarize", context) as call:
@@ -71,6 +77,31 @@ class SummarizerServicer(pb_grpc.SummarizerServiceServicer):
         with self._begin("SummarizeStream", context) as call:
             async for out in self._service.summarize_stream(request_iterator, call.context):
                 yield out
+
+
+class JobServicer:
+    """JobService over gRPC: each call begun through the shared policy (key, quota, admission),
+    then the transport-free :class:`JobsService` with the caller's tenant."""
+
+    def __init__(self, jobs: JobsService, policy: CallPolicy) -> None:
+        self._jobs = jobs
+        self._policy = policy
+
+    async def CreateJob(self, request: Any, context: Any) -> pb.CreateJobResponse:
+        with begin_call(self._policy, "CreateJob", context) as call:
+            return await self._jobs.create_job(decoded(request), call.context.tenant)
+
+    async def GetJob(self, request: Any, context: Any) -> pb.GetJobResponse:
+        with begin_call(self._policy, "GetJob", context) as call:
+            return await self._jobs.get_job(decoded(request), call.context.tenant)
+
+    async def ListJobs(self, request: Any, context: Any) -> pb.ListJobsResponse:
+        with begin_call(self._policy, "ListJobs", context) as call:
+            return await self._jobs.list_jobs(decoded(request), call.context.tenant)
+
+    async def CancelJob(self, request: Any, context: Any) -> pb.CancelJobResponse:
+        with begin_call(self._policy, "CancelJob", context) as call:
+            return await self._jobs.cancel_job(decoded(request), call.context.tenant)
 
 
 def peer_of(context: Any) -> str:
@@ -112,5 +143,27 @@ def add_to_server(servicer: SummarizerServicer, server: Any) -> None:
         for method, handler, request, response in methods
     }
     name = pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
+
+
+def add_jobs_to_server(servicer: JobServicer, server: Any) -> None:
+    """Register JobService (lenient request parsers, as :func:`add_to_server`)."""
+    unary = grpc.unary_unary_rpc_method_handler
+    methods = (
+        ("CreateJob", pb.CreateJobRequest, pb.CreateJobResponse),
+        ("GetJob", pb.GetJobRequest, pb.GetJobResponse),
+        ("ListJobs", pb.ListJobsRequest, pb.ListJobsResponse),
+        ("CancelJob", pb.CancelJobRequest, pb.CancelJobResponse),
+    )
+    handlers = {
+        method: unary(
+            getattr(servicer, method),
+            request_deserializer=_lenient(request),
+            response_serializer=response.SerializeToString,
+        )
+        for method, request, response in methods
+    }
+    name = pb.DESCRIPTOR.services_by_name["JobService"].full_name
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
     server.add_registered_method_handlers(name, handlers)

@@ -22,9 +22,13 @@ from newsbrief.service.http.edge import HttpCall, current_call
 from newsbrief.service.http.errors import connect_error
 from newsbrief.service.observability import request_id_var
 from newsbrief.service.serving.context import CallContext, Undecodable
-from newsbrief.service.serving.service import NewsbriefService
+from newsbrief.service.serving.jobs import JobsService
+from newsbrief.service.serving.service import NewsbriefService, decoded
 from newsbrief.service.serving.status import code_for
-from newsbrief.v1.newsbrief_connect import SummarizerServiceASGIApplication
+from newsbrief.v1.newsbrief_connect import (
+    JobServiceASGIApplication,
+    SummarizerServiceASGIApplication,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,6 +90,43 @@ class ConnectAdapter:
             raise _failed(exc, ctx, record) from None
 
 
+class ConnectJobsAdapter:
+    """The generated Connect JobService protocol over :class:`JobsService` (the caller's
+    tenant from the call the edge began)."""
+
+    def __init__(self, jobs: JobsService, max_message_bytes: int) -> None:
+        self._jobs = jobs
+        self._max_bytes = max_message_bytes
+
+    async def _call(
+        self,
+        raw: Any,
+        ctx: RequestContext[Any, Any],
+        call: Callable[[Any, str], Awaitable[Message]],
+    ) -> Encoded:
+        record = _record()
+        try:
+            request = raw
+            if isinstance(raw, Raw):
+                request = await asyncio.to_thread(raw.parse, self._max_bytes)
+            response = await call(decoded(request), _context(record).tenant)
+            return await asyncio.to_thread(Encoded.of, response, _codec(raw))
+        except Exception as exc:
+            raise _failed(exc, ctx, record) from None
+
+    async def create_job(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
+        return await self._call(request, ctx, self._jobs.create_job)
+
+    async def get_job(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
+        return await self._call(request, ctx, self._jobs.get_job)
+
+    async def list_jobs(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
+        return await self._call(request, ctx, self._jobs.list_jobs)
+
+    async def cancel_job(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
+        return await self._call(request, ctx, self._jobs.cancel_job)
+
+
 def _record() -> HttpCall:
     record = current_call.get()
     if record is None or record.call is None:  # the edge begins every call (not expected)
@@ -124,6 +165,16 @@ def connect_app(service: NewsbriefService, max_message_bytes: int) -> Any:
     event loop), the per-message size bound of streams."""
     return SummarizerServiceASGIApplication(
         ConnectAdapter(service, max_message_bytes),
+        read_max_bytes=max_message_bytes,
+        codecs=[DeferredCodec(PROTO), DeferredCodec(JSON)],
+        compressions=[DeferredGzip()],
+    )
+
+
+def jobs_connect_app(jobs: JobsService, max_message_bytes: int) -> Any:
+    """The Connect ASGI application of JobService (same codecs as :func:`connect_app`)."""
+    return JobServiceASGIApplication(
+        ConnectJobsAdapter(jobs, max_message_bytes),
         read_max_bytes=max_message_bytes,
         codecs=[DeferredCodec(PROTO), DeferredCodec(JSON)],
         compressions=[DeferredGzip()],

@@ -106,7 +106,7 @@ class Edge:
         self,
         app: ASGIApp,
         *,
-        service_path: str,
+        service_paths: tuple[str, ...],
         policy: CallPolicy,
         settings: HttpSettings,
         max_body_bytes: int,
@@ -115,7 +115,7 @@ class Edge:
         request_id_max_chars: int,
     ) -> None:
         self._app = app
-        self._prefix = service_path.rstrip("/") + "/"
+        self._prefixes = tuple(path.rstrip("/") + "/" for path in service_paths)
         self._policy = policy
         self._settings = settings
         self._max_body = max_body_bytes
@@ -140,10 +140,11 @@ class Edge:
             )
             return
         path = scope.get("path", "")
-        if not path.startswith(self._prefix) or scope.get("method") != "POST":
+        prefix = next((p for p in self._prefixes if path.startswith(p)), None)
+        if prefix is None or scope.get("method") != "POST":
             await self._app(scope, receive, send)
             return
-        await self._serve_call(path[len(self._prefix) :], headers, scope, receive, send)
+        await self._serve_call(path, path[len(prefix) :], headers, scope, receive, send)
 
     def _host_allowed(self, host: str) -> bool:
         """Whether ``host`` (the Host header) names this server: any IP literal or localhost;
@@ -163,13 +164,17 @@ class Edge:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._hosts)
 
     async def _serve_call(
-        self, method: str, headers: dict[str, str], scope: Scope, receive: Receive, send: Send
+        self,
+        path: str,
+        method: str,
+        headers: dict[str, str],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
         started = time.monotonic()
         record = HttpCall(method)
-        metric = self._telemetry.request(
-            TRANSPORT, "/" + self._prefix.strip("/") + "/" + method, headers
-        ).__enter__()
+        metric = self._telemetry.request(TRANSPORT, path, headers).__enter__()
         status: list[int] = []
         grpc_web = headers.get("content-type", "").startswith("application/grpc")
 
@@ -222,7 +227,7 @@ class Edge:
             metric.code = code.name
             self._telemetry_quota(record)
             metric.__exit__(None, None, None)
-            self._log(method, code, started, scope)
+            self._log(path, method, code, started, scope)
 
     def _telemetry_quota(self, record: HttpCall) -> None:
         if isinstance(record.error, QuotaExceeded):
@@ -261,7 +266,7 @@ class Edge:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _log(self, method: str, code: Code, started: float, scope: Scope) -> None:
+    def _log(self, path: str, method: str, code: Code, started: float, scope: Scope) -> None:
         if not self._access:
             return
         latency_ms = round((time.monotonic() - started) * 1000, 1)
@@ -269,7 +274,7 @@ class Edge:
         request_id = request_id_var.get()
         access_log.info(
             "HTTP %s %s %.1fms peer=%s request_id=%s",
-            "/" + self._prefix.strip("/") + "/" + method,
+            path,
             code.name,
             latency_ms,
             peer,

@@ -44,8 +44,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from newsbrief.service.http.connect import connect_app
+from newsbrief.service.http.connect import connect_app, jobs_connect_app
 from newsbrief.service.http.edge import Edge
+from newsbrief.service.serving.jobs import JobsService
 from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import HttpSettings, Settings
 from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
@@ -54,6 +55,7 @@ from newsbrief.v1 import newsbrief_pb2 as pb
 log = logging.getLogger(__name__)
 
 SERVICE_PATH = "/" + pb.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+JOBS_PATH = "/" + pb.DESCRIPTOR.services_by_name["JobService"].full_name
 STATIC = resources.files("newsbrief.service.http") / "static"
 _RESERVED_FILES = 128  # files the process keeps for itself (models, logs, gRPC, workers)
 
@@ -64,6 +66,7 @@ def build_app(
     serving: Callable[[], Awaitable[bool]],
     *,
     telemetry: Telemetry | None = None,
+    jobs: JobsService | None = None,
 ) -> ASGIApp:
     """The whole HTTP front end as one ASGI app; ``serving()`` is the gRPC health state."""
     openapi = (resources.files("newsbrief.service.http") / "openapi.json").read_bytes()
@@ -92,11 +95,16 @@ def build_app(
             Route("/openapi.json", openapi_json, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
             Mount(SERVICE_PATH, app=connect_app(service, settings.max_message_bytes)),
+            *(
+                [Mount(JOBS_PATH, app=jobs_connect_app(jobs, settings.max_message_bytes))]
+                if jobs is not None
+                else []
+            ),
         ]
     )
     return Edge(
         app,
-        service_path=SERVICE_PATH,
+        service_paths=(SERVICE_PATH, JOBS_PATH),
         policy=service.policy,
         settings=settings.http,
         max_body_bytes=settings.max_message_bytes,

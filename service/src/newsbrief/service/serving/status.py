@@ -67,6 +67,8 @@ STATUS_TABLE: tuple[tuple[type[e.NewsbriefError], Code], ...] = (
     (e.Unauthenticated, Code.UNAUTHENTICATED),
     (e.PermissionDenied, Code.PERMISSION_DENIED),
     (e.DeadlineExceeded, Code.DEADLINE_EXCEEDED),
+    (e.NotFound, Code.NOT_FOUND),
+    (e.AlreadyExists, Code.ALREADY_EXISTS),
 )
 
 

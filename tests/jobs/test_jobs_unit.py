@@ -1,0 +1,80 @@
+"""Unit tests of the jobs pieces that need no server: the callback allow-list, signatures and
+their verification, backoff bounds."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+
+from newsbrief.client.webhooks import WebhookVerificationError, verify
+from newsbrief.service.jobs.webhooks import CallbackPolicy, CallbackRefused, backoff_s, sign
+from newsbrief.service.settings import WebhookSettings
+
+
+def test_nothing_is_allowed_by_default() -> None:
+    with pytest.raises(CallbackRefused, match="not enabled"):
+        CallbackPolicy([]).check_url("https://cms.example.com/hook")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://cms.example.com/x", "http"),
+        ("https://user:pw@cms.example.com/x", "user name"),
+        ("https://evil.example.org/x", "not in"),
+        ("https://example.com.evil.org/x", "not in"),
+        ("http://10.1.2.3/x", "not in"),
+        ("http://[::1]:8080/x", "not in"),
+    ],
+)
+def test_callback_urls_outside_the_list_are_refused(url: str, reason: str) -> None:
+    policy = CallbackPolicy(["cms.example.com", "*.newsroom.example", "127.0.0.1"])
+    with pytest.raises(CallbackRefused, match=reason):
+        policy.check_url(url)
+
+
+def test_listed_names_wildcards_and_addresses_pass() -> None:
+    policy = CallbackPolicy(["cms.example.com", "*.newsroom.example", "10.0.0.0/8"])
+    assert policy.check_url("https://cms.example.com/hook")[1:] == ("cms.example.com", 443)
+    assert policy.check_url("http://a.b.newsroom.example:81/")[1:] == ("a.b.newsroom.example", 81)
+    assert policy.check_url("http://10.9.8.7/x")[1] == "10.9.8.7"
+
+
+def test_a_listed_name_that_resolves_to_a_private_address_is_refused() -> None:
+    policy = CallbackPolicy(["cms.example.com", "10.0.0.0/8"])
+    public = ipaddress.ip_address("93.184.216.34")
+    assert policy.check_addresses("cms.example.com", [public]) == public
+    for private in ("127.0.0.1", "169.254.169.254", "192.168.1.5", "::1", "fd00::1"):
+        with pytest.raises(CallbackRefused, match="non-public"):
+            policy.check_addresses("cms.example.com", [public, ipaddress.ip_address(private)])
+    inside = ipaddress.ip_address("10.2.3.4")  # private, but in a listed network
+    assert policy.check_addresses("cms.example.com", [inside]) == inside
+
+
+def test_the_client_verifies_what_the_server_signs() -> None:
+    body = b'{"job":{"id":"job_1"}}'
+    headers = {
+        "Newsbrief-Timestamp": "1700000000",
+        "Newsbrief-Signature": sign(b"s3cret", 1700000000, body),
+        "Newsbrief-Delivery": "dlv_1",
+    }
+    assert verify(body, headers, "s3cret", now=1700000010) == "dlv_1"
+    assert verify(body, headers, ["old", "s3cret"], now=1700000010) == "dlv_1"
+    for bad_body, secret, now in (
+        (body + b" ", "s3cret", 1700000010),  # body changed
+        (body, "other", 1700000010),  # another secret
+        (body, "s3cret", 1700001000),  # too old: a replay
+    ):
+        with pytest.raises(WebhookVerificationError):
+            verify(bad_body, headers, secret, now=now)
+
+
+def test_backoff_doubles_within_its_jitter_and_its_cap() -> None:
+    s = WebhookSettings(initial_backoff_s=1.0, max_backoff_s=10.0, jitter=0.2)
+    rng = random.Random(1)
+    for attempt, base in ((1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 10.0), (9, 10.0)):
+        waits = [backoff_s(s, attempt, rng) for _ in range(50)]
+        assert min(waits) >= base * 0.8 and max(waits) <= base * 1.2
+        assert max(waits) - min(waits) > 0  # jittered
