@@ -173,6 +173,10 @@ class Edge:
 
         async def send_status(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if isinstance(record.error, MessageTooLarge) and message["status"] == 429:
+                    # too large once inflated (found by the adapter, not by the edge): 413
+                    # like a body too large as sent, not the 429 of RESOURCE_EXHAUSTED
+                    message = {**message, "status": 413}
                 status.append(int(message["status"]))
             await send(message)
 
