@@ -222,9 +222,18 @@ class ConnectStream:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.sent = 0
+        self.answers: list[dict[str, Any]] = []  # as they arrive (while :meth:`finish` reads)
 
-    async def open(self) -> ConnectStream:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+    async def open(self, *, receive_buffer: int = 0) -> ConnectStream:
+        """Connect and send the request's head; ``receive_buffer`` > 0 shrinks this side's
+        socket receive buffer (so that a client that does not read soon holds the server
+        back)."""
+        sock = socket.socket()
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", self.port))
+        self.reader, self.writer = await asyncio.open_connection(sock=sock)
         headers = [
             ("Host", f"127.0.0.1:{self.port}"),
             ("Content-Type", "application/connect+json"),
@@ -259,7 +268,7 @@ class ConnectStream:
     async def _read_all(self) -> StreamEnd:
         assert self.reader is not None
         status, buffer = 0, b""
-        answers: list[dict[str, Any]] = []
+        answers = self.answers
         unary_body = b""
         while True:
             event = self._conn.next_event()
