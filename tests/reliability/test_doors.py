@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import socket
+import struct
 import threading
 import time
 import urllib.request
@@ -277,28 +278,6 @@ def test_an_http_stream_pays_per_article(keyed: DoorServer) -> None:
     assert count_detail(end.details, "google.rpc.RetryInfo") == 1
 
 
-def test_the_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsbrief.service.serving import access
-    from newsbrief.service.serving.access import ApiKeys
-
-    seen: list[tuple[str, str]] = []
-    real = access.hmac.compare_digest
-
-    def spy(a: Any, b: Any) -> bool:
-        seen.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(access.hmac, "compare_digest", spy)
-    digest = hashlib.sha256(b"k").hexdigest()
-    keys = ApiKeys([hashlib.sha256(b"other").hexdigest(), digest])
-    assert keys.authenticate("k", how_to_send="here") == digest
-    assert seen and all(a == digest for a, _ in seen)
-    seen.clear()
-    with pytest.raises(Exception, match="not valid"):
-        keys.authenticate("x", how_to_send="here")
-    assert len(seen) == 2  # compared with every accepted digest, not short-circuited by ==
-
-
 # --- 4. admission of HTTP streams -------------------------------------------------------------
 
 
@@ -404,6 +383,32 @@ def test_a_long_stream_of_small_articles_is_served(open_server: DoorServer) -> N
     assert end.code is None, end
     assert len(end.answers) == count
     assert {a.get("status", {}).get("code", 0) for a in end.answers} == {0}
+
+
+def test_a_whole_stream_body_over_the_message_limit_is_served(open_server: DoorServer) -> None:
+    """The same 600 articles as one body with a Content-Length (a client that sends the whole
+    stream at once): the limit applies to each message, not to the body."""
+    count = 600
+    body = b""
+    for i in range(count):
+        payload = json.dumps({"request": {"text": ARTICLE, "clientReference": str(i)}}).encode()
+        body += struct.pack(">BI", 0, len(payload)) + payload
+    assert len(body) > OPEN_MAX_BYTES
+    reply = httpx.post(
+        open_server.url("SummarizeStream"),
+        content=body,
+        headers={"content-type": "application/connect+json"},
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text[:500]
+    frames, data = [], reply.content
+    while data:
+        flags, size = struct.unpack(">BI", data[:5])
+        frames.append((flags, json.loads(data[5 : 5 + size])))
+        data = data[5 + size :]
+    assert frames[-1] == (2, {}), frames[-1]  # ended OK
+    assert len(frames) == count + 1
+    assert {f.get("status", {}).get("code", 0) for _, f in frames[:-1]} == {0}
 
 
 def test_calls_refused_before_the_handler_are_logged_and_counted(
