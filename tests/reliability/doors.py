@@ -55,6 +55,9 @@ class DoorServer(ServerProcess):
     def url(self, method: str) -> str:
         return f"{self.base}{SERVICE}/{method}"
 
+    def __enter__(self) -> DoorServer:
+        return self
+
 
 @contextlib.contextmanager
 def open_file_limit(soft: int) -> Iterator[None]:
@@ -261,9 +264,10 @@ class ConnectStream:
             self.writer.write(self._conn.send(h11.EndOfMessage()) or b"")
             await self.writer.drain()
 
-    async def finish(self, timeout: float) -> StreamEnd:
-        """Read the answers until the stream ends (within ``timeout``, else TimeoutError)."""
-        return await asyncio.wait_for(self._read_all(), timeout)
+    async def finish(self, within: float) -> StreamEnd:
+        """Read the answers until the stream ends (within ``within`` s, else TimeoutError)."""
+        async with asyncio.timeout(within):
+            return await self._read_all()
 
     async def _read_all(self) -> StreamEnd:
         assert self.reader is not None

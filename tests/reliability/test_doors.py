@@ -45,7 +45,9 @@ from tests.reliability.procs import ARTICLE
 KEYS = ["door-key-a", "door-key-b", "door-key-c"]
 QUOTA = 10
 #: 1.1 million one-letter strings: 4.4 MB of JSON, about 4 KB gzipped.
-BOMB_JSON = json.dumps({"texts": ["a"] * 1_100_000, "targetLanguages": ["ko"]}, separators=(",", ":"))
+BOMB_JSON = json.dumps(
+    {"texts": ["a"] * 1_100_000, "targetLanguages": ["ko"]}, separators=(",", ":")
+)
 BOMB = gzip.compress(BOMB_JSON.encode(), compresslevel=9)
 OPEN_MAX_BYTES = 500_000
 
@@ -224,7 +226,9 @@ def test_the_quota_counts_once_across_doors_from_the_oldest_call(keyed: DoorServ
                 assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
                 status = rpc_status.from_call(error)
                 assert status is not None
-                retry_infos = [d for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
+                retry_infos = [
+                    d for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)
+                ]
                 assert len(retry_infos) == 1, status.details  # RetryInfo exactly once
                 refused_grpc.append(retry_delay_of(status))
         else:
@@ -263,7 +267,7 @@ def test_an_http_stream_pays_per_article(keyed: DoorServer) -> None:
                 await stream.close_send()
 
             sending = asyncio.create_task(send())
-            end = await stream.finish(timeout=60)
+            end = await stream.finish(within=60)
             sending.cancel()
             return end
         finally:
@@ -302,7 +306,7 @@ def test_http_streams_count_in_the_stream_limit_with_grpc_ones(open_server: Door
             await asyncio.sleep(0.3)
             assert not any(call.done() for call, _ in opened)
             # 2 gRPC + 1 HTTP are open: the limit is 3; the next HTTP stream is refused
-            refused = await http_streams[1].finish(timeout=5)
+            refused = await http_streams[1].finish(within=5)
             assert refused.status == 429 and refused.code == "resource_exhausted", refused
             # and so is a gRPC one
             call, channel = await _idle_grpc(open_server.target, release)
@@ -326,7 +330,7 @@ def test_an_idle_http_stream_ends_even_under_a_longer_client_deadline(
         stream = await ConnectStream(open_server.http_port, {"connect-timeout-ms": "60000"}).open()
         try:
             await stream.send({"text": ARTICLE})
-            return await stream.finish(timeout=20)  # the idle timeout is 3 s
+            return await stream.finish(within=20)  # the idle timeout is 3 s
         finally:
             stream.close()
 
@@ -373,7 +377,7 @@ def test_a_long_stream_of_small_articles_is_served(open_server: DoorServer) -> N
                 await stream.close_send()
 
             sending = asyncio.create_task(send())
-            end = await stream.finish(timeout=120)
+            end = await stream.finish(within=120)
             await sending
             return end
         finally:
@@ -429,7 +433,9 @@ def test_calls_refused_before_the_handler_are_logged_and_counted(
         (keyed, b"{}", "application/json", {"x-api-key": "guess"}, 403, "PERMISSION_DENIED"),
     ]
     for server, body, content_type, extra, status, code in cases:
-        before = _metric(server.metrics_port, "newsbrief_requests_total", method=summarize, code=code)
+        before = _metric(
+            server.metrics_port, "newsbrief_requests_total", method=summarize, code=code
+        )
         request_id = uuid.uuid4().hex
         reply = httpx.post(
             server.url("Summarize"),
@@ -439,7 +445,9 @@ def test_calls_refused_before_the_handler_are_logged_and_counted(
         )
         assert reply.status_code == status, (status, reply.text)
         assert _access_code(server, request_id) == code, (status, server.text()[-2000:])
-        after = _metric(server.metrics_port, "newsbrief_requests_total", method=summarize, code=code)
+        after = _metric(
+            server.metrics_port, "newsbrief_requests_total", method=summarize, code=code
+        )
         assert after == before + 1, (status, code, before, after)
 
 

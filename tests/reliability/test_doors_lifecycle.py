@@ -130,7 +130,7 @@ def test_sigterm_with_open_streams_on_both_doors_ends_within_the_grace() -> None
             ]
             grpc_answers: list[int] = []
             grpc_end = asyncio.create_task(_paced_grpc(server.target, grpc_answers))
-            http_end = asyncio.create_task(reading.finish(timeout=60))
+            http_end = asyncio.create_task(reading.finish(within=60))
             try:
                 for _ in range(300):  # both reading streams have answers: mid-way
                     if reading.answers and grpc_answers:

@@ -57,7 +57,11 @@ def _closed_now(socks: list[socket.socket], within: float) -> int:
 
 
 def test_connections_past_the_cap_are_closed_at_once_and_logged_once(capped: DoorServer) -> None:
-    bursts = ((capped.http_port, "HTTP"), (capped.http_port, "HTTP"), (capped.metrics_port, "metrics"))
+    bursts = (
+        (capped.http_port, "HTTP"),
+        (capped.http_port, "HTTP"),
+        (capped.metrics_port, "metrics"),
+    )
     with HealthProbe(capped.target) as probe:
         for port, name in bursts:
             socks = _open(port, 2 * CAP)
@@ -107,7 +111,7 @@ def test_a_trickled_body_is_408_and_closed(capped: DoorServer) -> None:
         trickler = threading.Thread(target=_trickle, args=(sock, b"x" * 1000, 0.2, stop))
         trickler.start()
         try:
-            status, headers, body = read_response(sock, timeout=BODY_TIMEOUT_S + 5)
+            status, _, body = read_response(sock, timeout=BODY_TIMEOUT_S + 5)
             answered = time.monotonic() - started
             closed = closed_by_peer(sock, 3.0)
         finally:
