@@ -121,7 +121,10 @@ def test_an_idle_stream_is_closed_and_its_slot_freed() -> None:
             async with grpc.aio.insecure_channel(server.target) as channel:
                 stub = pb_grpc.SummarizerServiceStub(channel)
                 release = asyncio.Event()
-                call = stub.SummarizeStream(_idle_requests(release))
+                # the client's own deadline, far past the idle timeout: a broken idle timer
+                # fails the test (DEADLINE_EXCEEDED without the setting's name) instead of
+                # hanging it, and the idle timeout must fire while the client has a deadline
+                call = stub.SummarizeStream(_idle_requests(release), timeout=20)
                 with pytest.raises(grpc.aio.AioRpcError) as info:
                     async for _ in call:
                         pass

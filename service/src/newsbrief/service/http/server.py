@@ -203,6 +203,7 @@ class HttpServer:
         self._name = name
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._config: Config | None = None
         self.socket: CappedSocket | None = None
         self.port = 0
 
@@ -225,6 +226,7 @@ class HttpServer:
         config.keep_alive_timeout = s.keep_alive_timeout_s
         config.read_timeout = max(1, round(s.read_timeout_s))
         config.h2_max_concurrent_streams = s.h2_max_concurrent_streams
+        self._config = config
         app = wrap_app(self._app, config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
         self._task = asyncio.create_task(
             worker_serve(
@@ -234,15 +236,23 @@ class HttpServer:
         return self.port
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop: open connections get ``grace`` seconds to finish, then are cut; never waits
-        much longer than that, whatever the clients do."""
+        """Stop: open connections get ``grace`` seconds to finish, then Hypercorn cancels
+        them; never waits much longer than that, whatever the clients do (a client that keeps
+        sending to a stream that takes no more articles, or that never reads, holds its
+        connection's task until it is cancelled)."""
         if self._task is None:
             return
+        grace = self._grace if grace is None else grace
+        if self._config is not None:
+            # Hypercorn's own wait for open connections once stopped: the grace left (the
+            # caller may have spent some of it already), not the whole grace again. Its own
+            # cancellation at the end of that wait must come first: cancelling the server task
+            # while Hypercorn waits can leave it waiting on connections that never close.
+            self._config.graceful_timeout = grace
         self._stopping.set()
-        limit = (self._grace if grace is None else grace) + 2.0
         task, self._task = self._task, None
-        done, _ = await asyncio.wait({task}, timeout=limit)
+        done, _ = await asyncio.wait({task}, timeout=grace + 1.0)
         if not done:
-            log.warning("%s server did not stop within %.1f s: cancelling it", self._name, limit)
+            log.warning("%s server did not stop within %.1f s: cancelling it", self._name, grace)
             task.cancel()
-            await asyncio.wait({task}, timeout=2.0)
+            await asyncio.wait({task}, timeout=1.0)
