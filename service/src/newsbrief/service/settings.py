@@ -197,6 +197,13 @@ class IntakeSettings(BaseModel):
         le=1,
         description="... or less than this share of the original's letters.",
     )
+    max_tag_attributes: int = Field(
+        256,
+        ge=1,
+        description="An HTML tag keeps only its first this many attributes; the rest are dropped "
+        "before the page is parsed (the HTML parser's time grows with the square of one tag's "
+        "attributes: 30,000 on one tag took seconds; real pages have at most about a hundred).",
+    )
 
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
