@@ -555,6 +555,21 @@ class Settings(BaseSettings):
         "so that no input slows the answers to other calls; each loads its own language models "
         "(about 200 MB).",
     )
+    workers_kill_grace_s: float = Field(
+        0.5,
+        ge=0,
+        description="A stage still running in a worker process this long after its call's "
+        "deadline is stopped: the worker process is killed and a new one started (it loads its "
+        "language models in the background) and the call gets DEADLINE_EXCEEDED, so no input "
+        "holds a worker past its caller's deadline.",
+    )
+    max_call_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="The longest a call may run when its caller gives no deadline (an HTTP "
+        "call without one, a gRPC call without a timeout): its deadline is this long after it "
+        "starts, so no call holds a worker process without a bound.",
+    )
     grace_seconds: float = Field(
         10.0, ge=0, description="On SIGTERM: how long in-flight RPCs may finish before the stop."
     )
