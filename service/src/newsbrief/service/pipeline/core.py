@@ -210,7 +210,13 @@ class Pipeline:
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
                 translations, more, counts = await translate_brief(
-                    self.translations, translator, outcome.brief, lang, targets, deadline
+                    self.translations,
+                    translator,
+                    outcome.brief,
+                    lang,
+                    targets,
+                    deadline,
+                    run=self._run,
                 )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
@@ -268,7 +274,13 @@ class Pipeline:
         translator = self._require_translator(targets, None if source else language.code)
         with self.telemetry.stage("translate"):  # target languages side by side
             out, warnings = await translate_texts(
-                self.translations, translator, clean, language.code, targets, deadline
+                self.translations,
+                translator,
+                clean,
+                language.code,
+                targets,
+                deadline,
+                run=self._run,
             )
         return TranslateResult(
             language=language,
