@@ -171,9 +171,9 @@ class _CountingPipeline(Pipeline):
         super().__init__(make_settings(cache={"enabled": False}))
         self.stages = 0
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn, *args, deadline):  # type: ignore[no-untyped-def]
         self.stages += 1
-        return await super()._run(fn, *args)
+        return await super()._run(fn, *args, deadline=deadline)
 
 
 @pytest.mark.asyncio

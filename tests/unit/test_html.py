@@ -1,5 +1,5 @@
 from newsbrief.service.domain import Article
-from newsbrief.service.pipeline.html import extract_html, headline_of
+from newsbrief.service.pipeline.html import cap_attributes, extract_html, headline_of
 from newsbrief.service.pipeline.intake import take_in
 from newsbrief.service.settings import IntakeSettings
 
@@ -134,3 +134,24 @@ def test_page_without_main_text_is_not_refused() -> None:
     html = "<html><body><div>Short note.</div><div>Another line of the page.</div></body></html>"
     result = take_in(Article(html=html), IntakeSettings())
     assert "Short note." in result.text
+
+
+def test_a_tag_keeps_its_first_attributes_and_the_page_its_text() -> None:
+    many = " ".join(f'a{i}="v{i}"' for i in range(10))
+    page = f"<html><body><div {many} >{PAGE}</div><p id=x class=y>tail</p></body></html>"
+    capped = cap_attributes(page, 3)
+    assert capped == page.replace(many, 'a0="v0" a1="v1" a2="v2"', 1)
+    assert cap_attributes(page, 10) == page  # at the limit: unchanged
+    assert extract_html(page, max_tag_attributes=3) == extract_html(page)
+
+
+def test_attribute_values_and_raw_text_are_not_taken_for_tags() -> None:
+    # ">" and "<" inside quoted values, a value after a value without a space, slashes
+    tag = """<img a=">" b='<p x y z>' c="1"d=2 /e f=g>"""
+    assert cap_attributes(tag + "<p>text</p>", 6) == tag + "<p>text</p>"
+    assert cap_attributes(tag, 2) == """<img a=">" b='<p x y z>'>"""
+    script = "<script>if (a <b c d e f g) {}</script><style>a <b c d e f></style>"
+    assert cap_attributes(script + "<!-- <i a b c d e f> -->", 2) == (
+        script + "<!-- <i a b c d e f> -->"
+    )
+    assert cap_attributes("<p a b c d e f>", 2) == "<p a b>"

@@ -197,6 +197,13 @@ class IntakeSettings(BaseModel):
         le=1,
         description="... or less than this share of the original's letters.",
     )
+    max_tag_attributes: int = Field(
+        256,
+        ge=1,
+        description="An HTML tag keeps only its first this many attributes; the rest are dropped "
+        "before the page is parsed (the HTML parser's time grows with the square of one tag's "
+        "attributes: 30,000 on one tag took seconds; real pages have at most about a hundred).",
+    )
 
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -737,6 +744,14 @@ class Settings(BaseSettings):
         "cleaning, language detection, sentence splitting, the extractive brief and its checks), "
         "so that no input slows the answers to other calls; each loads its own language models "
         "(about 200 MB).",
+    )
+    workers_kill_grace_s: float = Field(
+        0.5,
+        ge=0,
+        description="A stage still running in a worker process this long after its call's "
+        "deadline is stopped: the worker process is killed and a new one started (it loads its "
+        "language models in the background) and the call gets DEADLINE_EXCEEDED, so no input "
+        "holds a worker past its caller's deadline.",
     )
     grace_seconds: float = Field(
         10.0, ge=0, description="On SIGTERM: how long in-flight RPCs may finish before the stop."

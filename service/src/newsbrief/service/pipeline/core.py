@@ -151,14 +151,15 @@ class Pipeline:
         tenant: str = "",
     ) -> BriefResult:
         """The brief of one article, with the translations asked for. ``deadline`` is the
-        caller's (``time.monotonic()`` seconds): no stage starts after it has passed (a stage
-        already running finishes; its result is dropped), and model work not started by then is
-        not done. A cancelled caller stops the same way, at the next stage boundary.
-        ``tenant`` (the digest of the caller's API key) scopes the result and translation
-        caches: a brief cached for one tenant is never served to another (see
-        ``cache.shared_across_keys``)."""
+        caller's (``time.monotonic()`` seconds; None = ``max_call_seconds`` from now): no stage
+        starts after it has passed, a stage still running in a worker process shortly after it
+        is stopped (:mod:`.processes`), and model work not started by then is not done. A
+        cancelled caller stops at the next stage boundary. ``tenant`` (the digest of the
+        caller's API key) scopes the result and translation caches: a brief cached for one
+        tenant is never served to another (see ``cache.shared_across_keys``)."""
         self._check_ready()
         started = time.monotonic()
+        deadline = self._bounded(deadline)
         timings: dict[str, float] = {}
         article, targets = validate_article(article, options, self.settings)
         neural = self._neural_summarizer(options.method)
@@ -217,7 +218,14 @@ class Pipeline:
             t0 = time.monotonic()
             with self.telemetry.stage("translate"):
                 translations, more, counts = await translate_brief(
-                    self.translations, translator, outcome.brief, lang, targets, deadline, tenant
+                    self.translations,
+                    translator,
+                    outcome.brief,
+                    lang,
+                    targets,
+                    deadline,
+                    tenant,
+                    run=self._run,
                 )
             warnings.extend(more)
             timings["translate"] = (time.monotonic() - t0) * 1000
@@ -253,12 +261,15 @@ class Pipeline:
         """Translate editor-written texts into each target language; ``tenant`` scopes the
         translation cache as in :meth:`brief`."""
         self._check_ready()
+        deadline = self._bounded(deadline)
         source, targets = validate_translate(
             texts, source_language, target_languages, self.settings
         )
         self._require_translator(targets, source or None)
         # CPU work, in one hand-over to a worker process
-        clean, detected = await self._run(_normalize_and_detect, texts, not source)
+        clean, detected = await self._run(
+            _normalize_and_detect, texts, not source, deadline=deadline
+        )
         if detected is None:
             language = DetectedLanguage(source, 1.0, given=True)
         else:
@@ -280,6 +291,7 @@ class Pipeline:
                 targets,
                 deadline,
                 self._cache_tenant(tenant),
+                run=self._run,
             )
         return TranslateResult(
             language=language,
@@ -288,11 +300,14 @@ class Pipeline:
             warnings=warnings,
         )
 
-    async def detect_language(self, text: str) -> DetectResult:
-        """The language of one text, with the detector's confidence and per-language shares."""
+    async def detect_language(self, text: str, *, deadline: float | None = None) -> DetectResult:
+        """The language of one text, with the detector's confidence and per-language shares
+        (``deadline`` as for :meth:`brief`)."""
         self._check_ready()
         validate_detect(text, self.settings)
-        analysis = await self._run(_normalize_and_analyse, text)  # CPU work, one hand-over
+        analysis = await self._run(  # CPU work, one hand-over
+            _normalize_and_analyse, text, deadline=self._bounded(deadline)
+        )
         if analysis is None:
             raise InvalidArgument(FieldViolation("text", "contains no readable text"))
         return DetectResult(analysis.language, dict(analysis.shares), language_notices(analysis))
@@ -459,9 +474,17 @@ class Pipeline:
         if not self._ready:
             raise NotReady("the server is starting: models are loading")
 
-    async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        """``fn(*args)`` in a worker process (see :mod:`.processes` for why)."""
-        return await self.workers.run(fn, *args)
+    def _bounded(self, deadline: float | None) -> float:
+        """The caller's deadline, or ``max_call_seconds`` from now when it gave none: no call
+        runs without a bound."""
+        if deadline is None:
+            return time.monotonic() + self.settings.max_call_seconds
+        return deadline
+
+    async def _run(self, fn: Callable[..., T], *args: object, deadline: float | None) -> T:
+        """``fn(*args)`` in a worker process (see :mod:`.processes` for why), stopped when still
+        running shortly after ``deadline``."""
+        return await self.workers.run(fn, *args, deadline=deadline)
 
     async def _timed(
         self,
@@ -475,7 +498,7 @@ class Pipeline:
         t0 = time.monotonic()
         try:
             with self.telemetry.stage(stage):
-                return await self._run(fn, *args)
+                return await self._run(fn, *args, deadline=deadline)
         finally:
             timings[stage] = (time.monotonic() - t0) * 1000
 

@@ -47,7 +47,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
     title = normalize_text(article.title)
     byline = date = ""
     if article.html is not None:
-        page = extract_html(article.html)
+        page = extract_html(article.html, max_tag_attributes=settings.max_tag_attributes)
         byline, date = page.byline, page.date
         # the byline the page's markup names is metadata, not a paragraph of the story
         credit = {byline.casefold(), f"by {byline}".casefold()} if byline else set()

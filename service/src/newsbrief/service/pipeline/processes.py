@@ -12,36 +12,58 @@ has its own GIL, so the event loop's latency no longer depends on what the input
 Each worker process runs one call at a time, driven by one thread of this process that waits for
 the answer without holding the GIL. A worker that dies (killed, out of memory, a crash in native
 code) fails only the call it was running, with :class:`~newsbrief.service.errors.WorkerLost`
-(UNAVAILABLE, retryable), and a new process takes its place. Workers start with ``forkserver``
-(``spawn`` where that is missing), never by forking this process, whose gRPC threads must not be
-forked. Each worker holds its own language models (about 170 MB resident) and loads them at
-start (a second or two of CPU). As with any use of ``multiprocessing``, a script that builds a
-pipeline itself must guard its entry point (``if __name__ == "__main__":``): each worker imports
-the script's main module again (``newsbrief-server`` and ``python -m newsbrief.service`` do).
+(UNAVAILABLE, retryable), and a new process takes its place. A call still running when its
+deadline has passed by ``workers_kill_grace_s`` is stopped: its worker process is killed and
+replaced (the new one loads its models in the background) and the caller gets
+:class:`~newsbrief.service.errors.DeadlineExceeded`, so a hostile input or a stage hung in native
+code holds a worker no longer than its caller's deadline; a call without a deadline is bounded
+by ``max_call_seconds``. A call whose deadline passes while it waits for a free worker never
+runs, nor does one whose caller is cancelled while it waits.
+
+The workers and their fork server never outlive the server, however it ends (SIGKILL
+included). Each worker watches the server and exits when it is gone (:func:`_watch_server`),
+and asks Linux to kill it when its parent, the fork server, dies (``PR_SET_PDEATHSIG``: this
+reaches a worker stuck in native code, where no thread of its own can run); the fork server
+exits when the server is gone (:mod:`.orphans`).
+
+Workers start with ``forkserver`` (``spawn`` where that is missing), never by forking this process,
+whose gRPC threads must not be forked. Each worker holds its own language models (about 170 MB
+resident) and loads them at start (a second or two of CPU). As with any use of ``multiprocessing``,
+a script that builds a pipeline itself must guard its entry point (``if __name__ == "__main__":``):
+each worker imports the script's main module again (``newsbrief-server`` and ``python -m
+newsbrief.service`` do).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import ctypes
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import TypeVar
 
-from newsbrief.service.errors import WorkerLost
+from newsbrief.service.errors import DeadlineExceeded, WorkerLost
 from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
 from newsbrief.service.pipeline.language import LanguageDetector
 from newsbrief.service.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class WorkerState:
@@ -56,8 +78,42 @@ class WorkerState:
 _state: WorkerState | None = None
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this process (SIGKILL: it may be in native code) when its parent
+    process dies; nothing elsewhere. Note that Linux means the parent *thread*: call it only in
+    a process started by a thread that lives as long as its process."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    except (OSError, AttributeError) as exc:  # no libc with prctl here
+        log.warning("prctl(PR_SET_PDEATHSIG) unavailable: %s", exc)
+
+
+def _watch_server() -> None:
+    """In a worker: exit as soon as the server that asked for this worker is gone. Its end of
+    a pipe to this process closes when it dies, however it dies (:func:`die_with_parent` covers
+    a worker stuck in native code holding the interpreter lock, where this thread cannot run)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        while not multiprocessing.connection.wait([sentinel], timeout=60.0):
+            pass
+        os._exit(0)  # the server is gone: nobody will ask for this worker's answers
+
+    threading.Thread(target=watch, name="newsbrief-server-watch", daemon=True).start()
+
+
 def _initialize(settings: Settings) -> None:
     global _state
+    # the fork server is this worker's parent, and it dies with the server (.orphans)
+    die_with_parent()
+    _watch_server()  # also exits at once when the server died before the line above
     _state = WorkerState(settings)
 
 
@@ -79,8 +135,9 @@ def _context() -> BaseContext:
     if context.get_start_method() == "forkserver":
         # the fork server imports the stages (lingua, lxml, trafilatura) once for all workers.
         # It does not load the language models: lingua's loading starts threads (rayon), and a
-        # process forked after that deadlocks in its first detection.
-        context.set_forkserver_preload([__name__])
+        # process forked after that deadlocks in its first detection. It exits when the server
+        # is gone (.orphans).
+        context.set_forkserver_preload([__name__, f"{__package__}.orphans"])
     return context
 
 
@@ -91,6 +148,8 @@ class Workers:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.size = settings.workers
+        self._grace = settings.workers_kill_grace_s
+        self._max_call = settings.max_call_seconds
         self._context = _context()
         self._lock = threading.Lock()
         self._closed = False
@@ -126,25 +185,58 @@ class Workers:
             self._booted[process] = future
         return future
 
-    async def run(self, fn: Callable[..., T], /, *args: object) -> T:
+    async def run(self, fn: Callable[..., T], /, *args: object, deadline: float | None = None) -> T:
         """``fn(*args)`` in a worker process: ``fn`` a module-level function, its arguments and
         result picklable; it finds the worker's models with :func:`state`. Waits while every
-        worker is busy; a caller cancelled while waiting runs nothing."""
+        worker is busy; a caller cancelled while waiting runs nothing.
+
+        ``deadline`` (``time.monotonic()`` seconds; None = ``max_call_seconds`` from now): a
+        call not started by then never starts, and one still running ``workers_kill_grace_s``
+        after it is stopped (its worker is killed and replaced); both raise
+        :class:`~newsbrief.service.errors.DeadlineExceeded`."""
+        if deadline is None:
+            deadline = time.monotonic() + self._max_call
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # the request id in this process's log lines
-        return await loop.run_in_executor(self._drivers, context.run, self._call, fn, *args)
+        call = loop.run_in_executor(self._drivers, context.run, self._call, deadline, fn, *args)
+        # the driver stops a running call on time; this bounds the wait for a free worker
+        # (a call still queued is cancelled, so it never runs)
+        wait = deadline + self._grace + 1.0 - time.monotonic()
+        try:
+            return await asyncio.wait_for(call, timeout=max(wait, 0.0))
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"the deadline passed while waiting for a worker for {_name(fn)}"
+            ) from None
 
-    def _call(self, fn: Callable[..., T], *args: object) -> T:
-        process = self._free.get()
+    def _call(self, deadline: float, fn: Callable[..., T], *args: object) -> T:
+        if time.monotonic() >= deadline:  # waited past it for a driver: run nothing
+            raise DeadlineExceeded(f"the deadline passed before {_name(fn)} started")
+        try:  # one free process per driver thread: never a long wait, but a bounded one
+            process = self._free.get(timeout=max(deadline - time.monotonic(), 0) + self._grace)
+        except queue.Empty:
+            raise DeadlineExceeded(f"no worker was free for {_name(fn)} in time") from None
         try:
             try:
                 future = process.submit(fn, *args)
             except BrokenProcessPool:  # it died while idle: this call never reached it
-                process = self._replace(process)
+                process = self._replace(process, "a pipeline worker process died")
                 future = process.submit(fn, *args)
-            return future.result()
+            try:
+                return future.result(timeout=max(deadline + self._grace - time.monotonic(), 0))
+            except FutureTimeout:
+                future.cancel()  # still queued behind a fresh worker's boot: it never runs
+                process = self._replace(
+                    process,
+                    f"a pipeline worker process ran {_name(fn)} past its call's deadline; "
+                    "stopping it",
+                    kill=True,
+                )
+                raise DeadlineExceeded(
+                    f"{_name(fn)} was still running past the deadline and was stopped"
+                ) from None
         except BrokenProcessPool as exc:
-            process = self._replace(process)
+            process = self._replace(process, "a pipeline worker process died")
             raise WorkerLost(
                 "the worker process working on this request stopped unexpectedly and has been "
                 "replaced; retry the request"
@@ -152,15 +244,21 @@ class Workers:
         finally:
             self._free.put(process)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        log.error("a pipeline worker process died; starting a new one")
-        broken.shutdown(wait=False, cancel_futures=True)
+    def _replace(
+        self, old: ProcessPoolExecutor, why: str, *, kill: bool = False
+    ) -> ProcessPoolExecutor:
+        """A new worker process in place of ``old`` (killed first with ``kill``), loading its
+        models now rather than in the next request's time."""
+        log.error("%s; starting a new one", why)
+        if kill:
+            _kill(old)
+        old.shutdown(wait=False, cancel_futures=True)
         with self._lock:
-            self._processes.remove(broken)
-            self._booted.pop(broken, None)
+            self._processes.remove(old)
+            self._booted.pop(old, None)
         process = self._new_process()
         if not self._closed:
-            self._boot(process)  # loads its models now, not in the next request's time
+            self._boot(process)
         return process
 
     def pids(self) -> list[int]:
@@ -177,3 +275,19 @@ class Workers:
             processes = list(self._processes)
         for process in processes:
             process.shutdown(wait=False, cancel_futures=True)
+
+
+def _kill(process: ProcessPoolExecutor) -> None:
+    """SIGKILL the worker process of ``process`` (its call cannot be stopped otherwise)."""
+    # the executor's own table of its processes: the only handle on a worker whose boot has
+    # not answered yet (stable since Python 3.8)
+    workers = getattr(process, "_processes", None) or {}
+    for worker in list(workers.values()):
+        try:
+            worker.kill()
+        except (OSError, ValueError):  # gone already, or closed
+            pass
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))

@@ -24,6 +24,9 @@ def check_deadline(deadline: float | None, stage: str) -> None:
 
 class Runner(Protocol):
     """Runs a blocking function in one of the pipeline's worker processes (the function
-    module-level, its arguments and result picklable)."""
+    module-level, its arguments and result picklable), stopping it when it is still running
+    shortly after ``deadline`` (DeadlineExceeded)."""
 
-    async def __call__(self, fn: Callable[..., T], /, *args: object) -> T: ...
+    async def __call__(
+        self, fn: Callable[..., T], /, *args: object, deadline: float | None
+    ) -> T: ...

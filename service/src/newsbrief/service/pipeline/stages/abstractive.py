@@ -69,7 +69,9 @@ async def abstractive(
     )
     check_deadline(deadline, "guard")
     t0 = time.monotonic()
-    verdict = await run(check_brief, candidate, prepared.text, prepared.title, lang)
+    verdict = await run(
+        check_brief, candidate, prepared.text, prepared.title, lang, deadline=deadline
+    )
     timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
     if not summary.text.strip():
         verdict.issues.append("summary: the summariser returned an empty summary")
