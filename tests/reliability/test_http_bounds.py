@@ -156,9 +156,9 @@ def test_slow_body_connections_at_an_open_file_limit_of_1024() -> None:
         RUN_SUMMARY.append(f"ulimit -n 1024: the log grew {log_growth / 1e6:.2f} MB")
         assert figures.closed == figures.opened, figures.summary()
         assert figures.refused_at_once >= 300 - 224, figures.summary()
-        # each one accepted was answered: 408 at the body timeout, or 429 past the Summarize
-        # in-flight limit (a call is admitted from its headers, before its body)
-        assert set(figures.statuses) <= {0, 408, 429}, figures.summary()
+        # each one accepted was answered 408 at the body timeout: a call takes its admission
+        # slot only once its body is in, so slow bodies never fill the Summarize limit (429)
+        assert set(figures.statuses) <= {0, 408}, figures.summary()
         assert figures.statuses[408] >= 1, figures.summary()
         assert figures.last_closed_s < 20, figures.summary()
         assert not figures.health.failures, figures.summary()

@@ -88,6 +88,11 @@ class ConnectAdapter:
                 yield await asyncio.to_thread(Encoded.of, out, codec[0])
         except Exception as exc:
             raise _failed(exc, ctx, record) from None
+        finally:
+            # the stream's slot is free once its last answer is out, not when the connection
+            # is done (a client still sending after the end would hold it)
+            assert record.call is not None
+            record.call.end()
 
 
 class ConnectJobsAdapter:

@@ -3,10 +3,11 @@ read, and one record per call.
 
 For each request: a request id (the caller's, when safe, or a new one) in the logging context
 and in the response headers; the ``Host`` checked against the allowed names (DNS rebinding);
-security headers on every response. For a call of the service it then begins the call through
-the shared :class:`CallPolicy` from the headers alone — API key, quota, admission — so a caller
-without a valid key is refused before one byte of its body is read, inflated or parsed; reads a
-unary call's body with a size bound and a time bound (413 / 408); and writes one access-log line
+security headers on every response. For a call of the service it then checks the API key
+from the headers alone, so a caller without a valid key is refused before one byte of its body
+is read, inflated or parsed; reads a unary call's body with a size bound and a time bound (413 /
+408); then begins the call through the shared :class:`CallPolicy` (quota, admission: a client
+trickling its body holds a connection, never an admission slot); and writes one access-log line
 and one metrics sample per call, refused ones included.
 """
 
@@ -186,31 +187,39 @@ class Edge:
             await send(message)
 
         try:
+            key = api_key_of(headers)
+            timeout_s = _timeout_s(headers)
             try:
+                # the key first, from the headers alone: no body is read for a caller without one
+                self._policy.authenticate(key, how_to_send=HOW_TO_SEND_KEY)
+                body: bytes | None = None
+                if method not in STREAMING:
+                    # then the body (bounded in size and time), before the call takes an
+                    # admission slot: a client trickling its body holds a connection, not a slot
+                    read = await self._read_body(receive, headers)
+                    if isinstance(read, NewsbriefError):
+                        raise read
+                    body = read
+                if timeout_s is not None:
+                    timeout_s = max(0.0, timeout_s - (time.monotonic() - started))
                 record.call = self._policy.begin(
                     method,
                     transport=TRANSPORT,
-                    key=api_key_of(headers),
+                    key=key,
                     how_to_send=HOW_TO_SEND_KEY,
                     peer=_peer(scope),
                     request_id=request_id_var.get(),
-                    timeout_s=_timeout_s(headers),
+                    timeout_s=timeout_s,
                 )
             except NewsbriefError as exc:
                 record.error = exc
                 record.code = code_for(exc)
                 await _refuse(send_status, exc, grpc_web)
                 return
+            if body is not None:
+                receive = _replay(body, receive)
             token = current_call.set(record)
             try:
-                if method not in STREAMING:
-                    body = await self._read_body(receive, headers)
-                    if isinstance(body, NewsbriefError):
-                        record.error = body
-                        record.code = code_for(body)
-                        await _refuse(send_status, body, grpc_web)
-                        return
-                    receive = _replay(body, receive)
                 await self._app(scope, receive, send_status)
             finally:
                 current_call.reset(token)
