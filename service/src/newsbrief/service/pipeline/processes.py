@@ -249,7 +249,8 @@ class Workers:
     ) -> ProcessPoolExecutor:
         """A new worker process in place of ``old`` (killed first with ``kill``), loading its
         models now rather than in the next request's time."""
-        log.error("%s; starting a new one", why)
+        # a stop at the deadline is the caller's input or a hang, not a fault of the server
+        log.log(logging.WARNING if kill else logging.ERROR, "%s; starting a new one", why)
         if kill:
             _kill(old)
         old.shutdown(wait=False, cancel_futures=True)
