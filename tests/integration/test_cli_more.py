@@ -73,8 +73,17 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 def test_help_has_a_line_for_every_option_and_examples() -> None:
     parser = cli.build_parser()
     commands = _subparsers(parser)
-    assert set(commands) == {"summarize", "batch", "translate", "detect", "info", "health"}
-    for name, command in commands.items():
+    assert set(commands) == {"summarize", "batch", "translate", "detect", "info", "health", "jobs"}
+    nested = {
+        f"{name} {sub}": command
+        for name, parent in commands.items()
+        for sub, command in (
+            _subparsers(parent).items()
+            if any(isinstance(a, argparse._SubParsersAction) for a in parent._actions)
+            else ()
+        )
+    }
+    for name, command in {**commands, **nested}.items():
         for action in command._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
         text = command.format_help()

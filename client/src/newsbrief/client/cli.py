@@ -880,8 +880,19 @@ def _add_jobs_parser(sub: Any) -> None:
         "one JSON object (id, state: queued, running, succeeded, failed, cancelled; articles "
         "with their response or status when done).",
     )
-    jsub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    c = jsub.add_parser("create", help="queue a job: FILE is one article, or .jsonl of many")
+    jsub = j.add_subparsers(
+        dest="jobs_command",
+        metavar="ACTION",
+        required=True,
+        help="create, get, wait, cancel or list",
+    )
+    c = _command(
+        jsub,
+        "create",
+        "queue a job: FILE is one article, or .jsonl of many",
+        "  newsbrief jobs create articles.jsonl --to ko,ms --idempotency-key cms-4711\n"
+        "  newsbrief jobs create story.html --callback https://cms.example.org/hooks/brief --json",
+    )
     c.add_argument(
         "file",
         metavar="FILE",
@@ -900,8 +911,8 @@ def _add_jobs_parser(sub: Any) -> None:
         ("wait", "wait until the job is finished; exit 0 only when it succeeded"),
         ("cancel", "cancel a queued or running job"),
     ):
-        p = jsub.add_parser(name, help=text)
-        p.add_argument("job_id", metavar="JOB_ID")
+        p = _command(jsub, name, text, f"  newsbrief jobs {name} job_0123... --json")
+        p.add_argument("job_id", metavar="JOB_ID", help="the job's id (from jobs create or list)")
         if name == "wait":
             p.add_argument("--poll", type=float, default=1.0, metavar="S", help="poll every S s")
             p.add_argument(
@@ -913,7 +924,12 @@ def _add_jobs_parser(sub: Any) -> None:
             )
         jsub.choices[name].add_argument("--json", action="store_true", help="print JSON")
         _add_connection_options(p, top=False)
-    ls = jsub.add_parser("list", help="this key's jobs, newest first")
+    ls = _command(
+        jsub,
+        "list",
+        "this key's jobs, newest first",
+        "  newsbrief jobs list --state running\n  newsbrief jobs list --json",
+    )
     ls.add_argument("--state", choices=list(JOB_STATES), default=None, help="only jobs in S")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
     c.add_argument("--json", action="store_true", help="print the job as JSON")
