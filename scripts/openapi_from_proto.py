@@ -218,6 +218,21 @@ class Generator:
                     "max_message_bytes.",
                     "content": {"application/json": {"schema": error_ref}},
                 }
+                responses["408"] = {
+                    "description": "`deadline_exceeded`: the body did not arrive within the "
+                    "server's http.body_timeout_s.",
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+                if service.name == "JobService":
+                    responses["404"] = {
+                        "description": "`not_found`: no such job for this API key.",
+                        "content": {"application/json": {"schema": error_ref}},
+                    }
+                    responses["409"] = {
+                        "description": "`already_exists`: the idempotency key names a job "
+                        "created with other articles or options.",
+                        "content": {"application/json": {"schema": error_ref}},
+                    }
                 responses["415"] = {
                     "description": "The body is not JSON or protobuf: send "
                     "`Content-Type: application/json`."
