@@ -97,7 +97,7 @@ class BriefSettings(BaseModel):
         "are not page furniture (news puts the essentials first).",
     )
     position_decay: float = Field(
-        0.25,
+        0.5,
         ge=0,
         description="How much a later sentence of the window is discounted in the summary's "
         "choice: its gain is divided by 1 + position_decay * rank.",
