@@ -133,10 +133,8 @@ def test_cli_json_carries_the_spans(server: RunningServer, tmp_path: Path) -> No
     path.write_text(ARTICLE, encoding="utf-8")
     out = io.StringIO()
     with redirect_stdout(out):
-        code = cli.main(
-            ["--target", server.target, "--retries", "0", "summarize", str(path), "--json"]
-            + ["--article-text"]
-        )
+        args = ["--target", server.target, "--retries", "0", "summarize", str(path)]
+        code = cli.main([*args, "--json", "--article-text"])
     assert code == 0
     body = json.loads(out.getvalue())
     lines = [

@@ -125,7 +125,7 @@ def untable(paragraph: str) -> str:
         if not line.lstrip().startswith("|"):
             out.append(line)
             continue
-        cells = [c for c in _CELL_SEPARATOR.split(line.strip().strip("|")) if c]
+        cells = [c for c in _CELL_SEPARATOR.split(line.strip().strip("| ")) if c]
         if any(len(c.split()) >= _PROSE_CELL_WORDS for c in cells):
             out.extend(f"\n{c}\n" for c in cells)
         elif len(cells) == 1:
@@ -141,7 +141,7 @@ def page_title(candidate: str) -> str:
     brief then takes its headline from the story. A caller's title is never judged."""
     text = candidate.strip()
     if text.startswith("|"):
-        cells = [c for c in _CELL_SEPARATOR.split(text.strip("|")) if c]
+        cells = [c for c in _CELL_SEPARATOR.split(text.strip("| ")) if c]
         text = cells[0] if len(cells) == 1 else text
     if not text or is_listing(text) or is_furniture(text) or furniture_kind(text):
         return ""

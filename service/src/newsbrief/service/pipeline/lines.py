@@ -46,6 +46,7 @@ _BOX_RULE = re.compile(r"[\u2500-\u257f\u2580-\u259f=_~*-]{4,}")
 _BULLETS = re.compile(r"[\u2022\u25cf\u25aa\u25a0\u00b7\u2023\u25e6]")
 _BREADCRUMB = re.compile(r"\s(?:>|\u00bb|\u203a|/)\s")
 _BRACKET_TAG = re.compile(r"\[[\w\s-]{1,20}\]")
+_LABEL_BAR = re.compile(r"^[^|.!?]{1,40}\s\|\s")
 _FUNCTION_WORDS = word_set(
     """a an the and or but of to in on at by for from with as into is are was were be been has
     have had will would can could may might must it its this that these those he she they we
@@ -81,9 +82,21 @@ _FURNITURE = re.compile(
         |(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\ \d{1,2})
     | ^(?:updated|published|posted|last\ updated)\b[^!?]{0,60}?\d
     | \ball\ rights\ reserved\b|\u00a9\s*\d{4}
+    | \b(?:our|the)\ (?:privacy|cookie)\ (?:policy|policies|notice)\b|\bregister\ for\ free\b
+    | \blast\ updated\b|\bupdated:\s
+    | \d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:gmt|ist|e[sd]t|bst|utc|pt)\b
+      (?:,?\s+\w+day)?,?\s+(?:\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4})
+    | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d{1,2},?\s+\d{4},?\s+
+      (?:at\s+)?\d{1,2}:\d{2}
+    | <[a-z/!][^>]*>|&[a-z]{2,8};|&\#\d+;
     | 쿠키|무단\s*전재|재배포\s*금지|구독|로그인
     | \bkuki\b|\blog\ masuk\b|\blanggan(?:an)?\ (?:sekarang|kami)\b
     """
+)
+
+# a photo credit in capitals: "VICTOR TANGERMANN, FUTURISM"
+_CAPS_CREDIT = re.compile(
+    r"^[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+)*, ?[A-Z][A-Z.'\u2019 -]+$"
 )
 
 # ---- compression ----------------------------------------------------------------------------
@@ -189,6 +202,8 @@ def is_listing(text: str) -> bool:
         return True
     if len(_BREADCRUMB.findall(text)) >= 2 or len(_BRACKET_TAG.findall(text)) >= 2:
         return True
+    if _LABEL_BAR.match(text):
+        return True  # a section label before a bar: "Ask Mint | US data ..."
     words = _WORD.findall(text)
     if len(words) < 6 or _HANGUL.search(text):
         return False
@@ -205,7 +220,8 @@ def is_furniture(text: str) -> bool:
     """A line of the page rather than of the story: consent and cookie banners, JavaScript and
     browser notices, sign-in and subscription calls, photo credits and media captions, bylines
     and update lines with a date or time."""
-    return bool(_FURNITURE.search(text.strip()))
+    text = text.strip()
+    return bool(_FURNITURE.search(text) or _CAPS_CREDIT.match(text))
 
 
 def compress(text: str, lang: str, fits: int, measure: Callable[[str, str], int]) -> str | None:
