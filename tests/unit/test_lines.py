@@ -143,6 +143,22 @@ def test_never_a_subordinate_clause_alone_nor_a_prefix() -> None:
     assert compress(plain, "en", 10, length_units) is None
 
 
+def test_a_trailing_clause_goes_but_not_the_second_half_of_not_only() -> None:
+    text = (
+        "Forrest Jones said that anything that touches a guest's skin should be washed every "
+        "time the room is made, but that even the fanciest hotels don't always do so."
+    )
+    assert compress(text, "en", 22, length_units) == (
+        "Forrest Jones said that anything that touches a guest's skin should be washed every "
+        "time the room is made."
+    )
+    both = (
+        "Audiences are already warming up to the new show before it even airs, not only the "
+        "studio viewers of the first season, but people who have seen early photos of it."
+    )
+    assert compress(both, "en", 22, length_units) is None
+
+
 def test_malay_attribution_goes() -> None:
     text = (
         "Kerajaan akan membina tiga buah hospital baharu di negeri itu tahun depan bagi "

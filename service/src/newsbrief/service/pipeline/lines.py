@@ -156,7 +156,7 @@ _SUBORDINATORS = word_set(
     walaupun meskipun kerana karena apabila jika kalau ketika sewaktu yang bahawa bahwa supaya
     agar sebab sedangkan manakala serta"""
 )
-_QUOTES = (("\u201c", "\u201d"), ("\u2018", "\u2019"))
+_NOT_ONLY = re.compile(r"(?i)\bnot\s+(?:only|just|merely)\b")
 
 
 def ends_as_sentence(text: str, lang: str = "") -> bool:
@@ -329,6 +329,8 @@ def _keep_main_clause(text: str, lang: str) -> str | None:
             continue  # the clause after the comma is not the sentence's last: it may be an
             # aside inside the main clause ("reforms, which ..., would ...")
         head = text[: m.start()].rstrip(" ,;:")
+        if m.group().lstrip(" ,").startswith("but") and _NOT_ONLY.search(head):
+            continue  # "not only X, but Y": the head needs its second half
         words = head.split()
         if len(words) < 6 or not _balanced(head):
             continue
