@@ -197,6 +197,12 @@ def shorten(text: str, max_units: int, lang: str) -> str:
     return " ".join(words).rstrip(" ,;:-")
 
 
+def _stands_in(text: str) -> bool:
+    """Whether a junk sentence may stand in for a summary or headline when an article has
+    nothing else: a fragment may, page furniture and listings may not."""
+    return not is_furniture(text) and not is_listing(text)
+
+
 _WORD_FLOOR = 0.1
 """What a word used once in the article weighs in the summary's coverage (so that an article of
 sentences without a shared word still gets a summary)."""
@@ -350,7 +356,11 @@ class ExtractiveSummarizer:
             covered |= sentences[pick].tokens
             used += sentences[pick].units
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        # nothing but junk (a one-line text, a run of one word): the best sentence that is not
+        # page furniture or a listing stands in, cut to the budget; furniture never does
         best = next((i for i in order if not sentences[i].junk), None)
+        if best is None:
+            best = next((i for i in order if _stands_in(sentences[i].text)), None)
         if not chosen and budget.sentences > 0 and budget.words > 0 and best is not None:
             # nothing fits whole: the best sentence, compressed (else cut at a clause boundary)
             text = sentences[best].text
@@ -378,6 +388,8 @@ class ExtractiveSummarizer:
         lead = [i for i in range(min(len(sentences), 5)) if not sentences[i].junk]
         if not lead:
             lead = [i for i in range(len(sentences)) if not sentences[i].junk][:1]
+        if not lead:
+            lead = [i for i in range(len(sentences)) if _stands_in(sentences[i].text)][:1]
         if not lead:
             return ""  # nothing but page furniture: no headline rather than a menu
         pick = max(lead, key=lambda i: scores[i])

@@ -32,6 +32,9 @@ from collections.abc import Callable
 
 from newsbrief.service.text.words import word_set
 
+MAX_COMPRESSED_CHARS = 2000
+"""A longer "sentence" is not compressed (a news sentence is far shorter; the steps' work is
+bounded by it on hostile text)."""
 CLOSERS = "\"'\u201d\u2019)]\u00bb\u300d\u300f"
 """Characters that may follow a sentence's final punctuation (closing quotes and brackets)."""
 OPENERS = "\"'\u201c\u2018([\u00ab\u300c\u300e"
@@ -93,6 +96,23 @@ _FURNITURE = re.compile(
     | \bkuki\b|\blog\ masuk\b|\blanggan(?:an)?\ (?:sekarang|kami)\b
     """
 )
+
+# every match of _FURNITURE holds one of these, or a colon, or starts with "by " (a cheap first
+# look: most sentences of a story hold none, and the full table is slow to search)
+_TRIGGER_WORDS = (
+    "cookie", "consent", "personal data", "personal information", "privacy", "terms", "subscri",
+    "copyright", "share this", "already a", "javascript", "browser", "sign in", "sign up",
+    "sign-in", "sign-up", "log in", "login", "log-in", "register", "account", "newsletter",
+    "caption", "photo", "image", "picture", "video", "credit", "getty", "afp", "reuters",
+    "updated", "published", "posted", "\u00a9", "reserved", "<", "&", "clicking", ":",
+    "쿠키", "무단", "재배포", "구독", "로그인", "kuki", "log masuk", "langgan",
+)  # fmt: skip
+
+
+def _may_be_furniture(text: str) -> bool:
+    low = text.casefold()
+    return low.startswith("by ") or any(w in low for w in _TRIGGER_WORDS)
+
 
 # a photo credit in capitals: "VICTOR TANGERMANN, FUTURISM"
 _CAPS_CREDIT = re.compile(
@@ -221,7 +241,10 @@ def is_furniture(text: str) -> bool:
     browser notices, sign-in and subscription calls, photo credits and media captions, bylines
     and update lines with a date or time."""
     text = text.strip()
-    return bool(_FURNITURE.search(text) or _CAPS_CREDIT.match(text))
+    if _CAPS_CREDIT.match(text):
+        return True
+    # the full table only where one of its words is (most sentences of a story have none)
+    return _may_be_furniture(text) and bool(_FURNITURE.search(text))
 
 
 def compress(text: str, lang: str, fits: int, measure: Callable[[str, str], int]) -> str | None:
@@ -235,6 +258,8 @@ def compress(text: str, lang: str, fits: int, measure: Callable[[str, str], int]
         return None
     if measure(text, lang) <= fits:
         return text
+    if len(text) > MAX_COMPRESSED_CHARS:
+        return None  # not a news sentence: no compression (bounds the work on hostile text)
     current = text
     for step in _STEPS_KO if lang == "ko" else _STEPS:
         shorter = step(current, lang)
