@@ -18,7 +18,7 @@ from newsbrief.service.text.words import word_set
 
 from ..domain import Brief, BriefLine, Budget, Span
 from ..settings import BriefSettings
-from .lines import compress, is_furniture, is_listing, is_sentence
+from .lines import compress, is_furniture, is_listing, is_sentence, opens_as_sentence
 
 KOREAN_CHARS_PER_WORD = 3
 """Korean is measured in characters: one budget word is worth this many non-space characters."""
@@ -330,7 +330,10 @@ class ExtractiveSummarizer:
         for s in sentences:
             df.update(s.tokens)
         weight = {t: math.log(n) + _WORD_FLOOR for t, n in df.items()}
-        window = [i for i, s in enumerate(sentences) if not s.junk][: settings.summary_window]
+        # a summary sentence opens as one (not ": Bahagian ...", not "and then ...")
+        window = [i for i, s in enumerate(sentences) if not s.junk and opens_as_sentence(s.text)][
+            : settings.summary_window
+        ]
         chosen: list[int] = []
         covered: set[str] = set()
         used = 0

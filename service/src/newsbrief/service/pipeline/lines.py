@@ -86,6 +86,8 @@ _FURNITURE = re.compile(
     | ^(?:updated|published|posted|last\ updated)\b[^!?]{0,60}?\d
     | \ball\ rights\ reserved\b|\u00a9\s*\d{4}
     | \b(?:our|the)\ (?:privacy|cookie)\ (?:policy|policies|notice)\b|\bregister\ for\ free\b
+    | \b(?:this\ )?(?:video|media|content)\ (?:is\ )?(?:unavailable|not\ available)\b
+    | \b(?:values?|appreciates?)\ your\ feedback\b|\bproviding\ this\ feedback\b
     | \blast\ updated\b|\bupdated:\s
     | \d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:gmt|ist|e[sd]t|bst|utc|pt)\b
       (?:,?\s+\w+day)?,?\s+(?:\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4})
@@ -104,7 +106,8 @@ _TRIGGER_WORDS = (
     "copyright", "share this", "already a", "javascript", "browser", "sign in", "sign up",
     "sign-in", "sign-up", "log in", "login", "log-in", "register", "account", "newsletter",
     "caption", "photo", "image", "picture", "video", "credit", "getty", "afp", "reuters",
-    "updated", "published", "posted", "\u00a9", "reserved", "<", "&", "clicking", ":",
+    "updated", "published", "posted", "unavailable", "not available", "feedback", "\u00a9",
+    "reserved", "<", "&", "clicking", ":",
     "쿠키", "무단", "재배포", "구독", "로그인", "kuki", "log masuk", "langgan",
 )  # fmt: skip
 
