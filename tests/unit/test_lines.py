@@ -87,6 +87,9 @@ def test_listings_and_furniture() -> None:
     assert is_furniture("By clicking accept you grant your consent to these activities.")
     assert is_furniture("Please enable JavaScript to view this page.")
     assert is_furniture("Learn more in our Privacy Policy.")
+    assert is_furniture(
+        "To make choices about data use, visit our Advertising Policy and Privacy Policy."
+    )
     assert is_furniture("This video is unavailable in the format required for your device.")
     assert not is_furniture("The bakery sold 4,000 cookies on the first day of the fair.")
     assert not is_furniture("The launch is set for 10:00 a.m. ET on Friday.")

@@ -86,6 +86,7 @@ _FURNITURE = re.compile(
     | ^(?:updated|published|posted|last\ updated)\b[^!?]{0,60}?\d
     | \ball\ rights\ reserved\b|\u00a9\s*\d{4}
     | \b(?:our|the)\ (?:privacy|cookie)\ (?:policy|policies|notice)\b|\bregister\ for\ free\b
+    | \bour\b[^.!?]{0,40}\b(?:privacy|cookie|advertising)\ polic
     | \b(?:this\ )?(?:video|media|content)\ (?:is\ )?(?:unavailable|not\ available)\b
     | \b(?:values?|appreciates?)\ your\ feedback\b|\bproviding\ this\ feedback\b
     | \blast\ updated\b|\bupdated:\s
