@@ -22,6 +22,7 @@ if not os.environ.get("NEWSBRIEF_BROWSER_TEST"):
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -143,9 +144,90 @@ def test_errors_are_shown_in_plain_words(running: RunningServer, browser: WebDri
         "document.getElementById('article').value = arguments[0];",
         (FIXTURES / "en_article.txt").read_text(encoding="utf-8"),
     )
-    browser.find_element(By.CSS_SELECTOR, "#targets input[value='ko']").click()
+    # (the page disables the choice on a server without a translator: a page loaded before the
+    # translator went away still sends it)
+    browser.execute_script(
+        "const box = document.querySelector(\"#targets input[value='ko']\");"
+        "box.disabled = false; box.checked = true;"
+    )
     _submit_and_wait(browser)
     error = browser.find_element(By.ID, "error")
     assert error.is_displayed() and "This server cannot do that yet" in error.text
     assert error.text.count("models download") == 1  # said once
     _screenshot(browser, "editor-page-error.png")
+
+
+def test_a_line_of_the_brief_highlights_its_source_in_the_article(
+    running: RunningServer, browser: WebDriver
+) -> None:
+    article = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+    browser.get(f"{running.http_url}/")
+    browser.execute_script("document.getElementById('article').value = arguments[0];", article)
+    _submit_and_wait(browser)
+    expected = _brief_over_grpc(
+        running, pb.SummarizeRequest(text=article, include_article_text=True)
+    )
+    text = expected.article_text
+    assert browser.find_element(By.ID, "articletext").text.strip() == text.strip()
+    assert not browser.find_elements(By.CSS_SELECTOR, "#articletext mark")
+
+    # hovering a key point marks its source sentence in the article beside the brief
+    point = browser.find_elements(By.CSS_SELECTOR, "#keypoints li")[0]
+    ActionChains(browser).move_to_element(point).perform()
+    marks = WebDriverWait(browser, WAIT_S).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#articletext mark")
+    )
+    source = expected.brief.key_point_lines[0].sources[0]
+    assert [m.text for m in marks] == [text[source.start : source.end]]
+    _screenshot(browser, "editor-page-source.png")
+
+    # focusing a summary sentence (keyboard) marks its own source
+    line = browser.find_elements(By.CSS_SELECTOR, "#summary .line")[-1]
+    browser.execute_script("arguments[0].focus();", line)
+    span = expected.brief.summary_lines[-1].sources[0]
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: (
+            [m.text for m in d.find_elements(By.CSS_SELECTOR, "#articletext mark")]
+            == [text[span.start : span.end]]
+        )
+    )
+    assert line.text == expected.brief.summary_lines[-1].text
+
+
+def test_translation_choices_are_disabled_with_the_reason(
+    running: RunningServer, browser: WebDriver
+) -> None:
+    browser.get(f"{running.http_url}/")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "#targets input")
+    WebDriverWait(browser, WAIT_S).until(lambda d: all(not b.is_enabled() for b in boxes))
+    note = browser.find_element(By.ID, "targets-note")
+    assert note.is_displayed()
+    assert "translation is not available" in note.text
+    assert "m2m100" in note.text  # how to get a translator
+    korean = browser.find_element(By.CSS_SELECTOR, "#targets input[value='ko']")
+    korean.click()  # a disabled box cannot be ticked
+    assert not korean.is_selected()
+    label = korean.find_element(By.XPATH, "..")
+    assert "translation is not available" in (label.get_attribute("title") or "")
+    _screenshot(browser, "editor-page-no-translator.png")
+
+
+def test_the_copy_button_copies_the_brief(running: RunningServer, browser: WebDriver) -> None:
+    article = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+    browser.get(f"{running.http_url}/")
+    browser.execute_script("document.getElementById('article').value = arguments[0];", article)
+    _submit_and_wait(browser)
+    # what the button puts on the clipboard: headline, summary and key points as plain text
+    browser.execute_script(
+        "window.__copied = null;"
+        "navigator.clipboard.writeText = (t) => { window.__copied = t; return Promise.resolve(); };"
+    )
+    browser.find_element(By.ID, "copy").click()
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: d.find_element(By.ID, "copied").text == "Copied."
+    )
+    copied = browser.execute_script("return window.__copied;")
+    headline = browser.find_element(By.ID, "headline").text
+    summary = browser.find_element(By.ID, "summary").text
+    points = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#keypoints li")]
+    assert copied == "\n".join([headline, "", summary, "", *(f"- {p}" for p in points)])

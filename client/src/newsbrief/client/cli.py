@@ -1045,7 +1045,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--article-text",
         action="store_true",
-        help="also print the cleaned article text the brief was made from",
+        help="also print the cleaned article text the brief was made from (with --json, "
+        "each summary sentence and key point carries its source span of that text: "
+        "brief.summaryLines, brief.keyPointLines)",
     )
     s.add_argument("--json", action="store_true", help="print the response as JSON")
     _add_connection_options(s, top=False)

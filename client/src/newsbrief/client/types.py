@@ -32,14 +32,49 @@ METHODS: dict[str, int] = {
 
 
 @dataclass(frozen=True)
+class TextSpan:
+    """A range of ``SummarizeResult.article_text``: ``article_text[start:end]`` (code points,
+    end exclusive)."""
+
+    start: int = 0
+    end: int = 0
+
+    @classmethod
+    def from_pb(cls, msg: pb.TextSpan) -> TextSpan:
+        return cls(start=msg.start, end=msg.end)
+
+
+@dataclass(frozen=True)
+class BriefLine:
+    """A summary sentence or key point and the spans of the article text it came from."""
+
+    text: str = ""
+    sources: tuple[TextSpan, ...] = ()
+
+    @classmethod
+    def from_pb(cls, msg: pb.BriefLine) -> BriefLine:
+        return cls(text=msg.text, sources=tuple(TextSpan.from_pb(s) for s in msg.sources))
+
+
+@dataclass(frozen=True)
 class Brief:
     headline: str = ""
     summary: str = ""
     key_points: tuple[str, ...] = ()
+    summary_lines: tuple[BriefLine, ...] = ()
+    """The summary's sentences with their sources (with ``include_article_text`` only)."""
+    key_point_lines: tuple[BriefLine, ...] = ()
+    """The key points with their sources (with ``include_article_text`` only)."""
 
     @classmethod
     def from_pb(cls, msg: pb.Brief) -> Brief:
-        return cls(headline=msg.headline, summary=msg.summary, key_points=tuple(msg.key_points))
+        return cls(
+            headline=msg.headline,
+            summary=msg.summary,
+            key_points=tuple(msg.key_points),
+            summary_lines=tuple(BriefLine.from_pb(x) for x in msg.summary_lines),
+            key_point_lines=tuple(BriefLine.from_pb(x) for x in msg.key_point_lines),
+        )
 
 
 @dataclass(frozen=True)

@@ -103,14 +103,34 @@ class SummarizeRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., html: _Optional[str] = ..., title: _Optional[str] = ..., source_language: _Optional[str] = ..., target_languages: _Optional[_Iterable[str]] = ..., length: _Optional[_Union[SummaryLength, str]] = ..., max_sentences: _Optional[int] = ..., max_words: _Optional[int] = ..., method: _Optional[_Union[SummaryMethod, str]] = ..., client_reference: _Optional[str] = ..., max_key_points: _Optional[int] = ..., include_article_text: _Optional[bool] = ...) -> None: ...
 
 class Brief(_message.Message):
-    __slots__ = ("headline", "summary", "key_points")
+    __slots__ = ("headline", "summary", "key_points", "summary_lines", "key_point_lines")
     HEADLINE_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     KEY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_LINES_FIELD_NUMBER: _ClassVar[int]
+    KEY_POINT_LINES_FIELD_NUMBER: _ClassVar[int]
     headline: str
     summary: str
     key_points: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, headline: _Optional[str] = ..., summary: _Optional[str] = ..., key_points: _Optional[_Iterable[str]] = ...) -> None: ...
+    summary_lines: _containers.RepeatedCompositeFieldContainer[BriefLine]
+    key_point_lines: _containers.RepeatedCompositeFieldContainer[BriefLine]
+    def __init__(self, headline: _Optional[str] = ..., summary: _Optional[str] = ..., key_points: _Optional[_Iterable[str]] = ..., summary_lines: _Optional[_Iterable[_Union[BriefLine, _Mapping]]] = ..., key_point_lines: _Optional[_Iterable[_Union[BriefLine, _Mapping]]] = ...) -> None: ...
+
+class BriefLine(_message.Message):
+    __slots__ = ("text", "sources")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    sources: _containers.RepeatedCompositeFieldContainer[TextSpan]
+    def __init__(self, text: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[TextSpan, _Mapping]]] = ...) -> None: ...
+
+class TextSpan(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class DetectedLanguage(_message.Message):
     __slots__ = ("code", "confidence", "given")

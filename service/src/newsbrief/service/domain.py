@@ -55,10 +55,38 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A range of the article text (``BriefResult.article_text``): Unicode code points (Python
+    string indices), ``end`` exclusive."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class BriefLine:
+    """One line of a brief (a summary sentence or a key point) and the spans of the article
+    text it came from: its source sentence (extractive), or the article sentences that support
+    it (abstractive)."""
+
+    text: str
+    sources: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
 class Brief:
     headline: str
     summary: str
     key_points: tuple[str, ...] = ()
+    summary_lines: tuple[BriefLine, ...] = ()
+    """The summary's sentences with their sources (empty when the sources are not known)."""
+    key_point_lines: tuple[BriefLine, ...] = ()
+    """The key points with their sources, in the order of ``key_points``."""
+
+    def without_sources(self) -> Brief:
+        """This brief without its lines' sources (what a response carries unless the article
+        text was asked for)."""
+        return Brief(self.headline, self.summary, self.key_points)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,24 @@ class BriefSettings(BaseModel):
         description="Only an article's first this many sentences are candidates for the brief "
         "(a news article has far fewer): bounds the brief's work on huge or hostile texts.",
     )
+    summary_window: int = Field(
+        15,
+        gt=0,
+        description="The summary is chosen among the article's first this many sentences that "
+        "are not page furniture (news puts the essentials first).",
+    )
+    position_decay: float = Field(
+        0.5,
+        ge=0,
+        description="How much a later sentence of the window is discounted in the summary's "
+        "choice: its gain is divided by 1 + position_decay * rank.",
+    )
+    length_exponent: float = Field(
+        0.75,
+        ge=0,
+        description="A sentence's gain in the summary's choice is divided by its length to this "
+        "power: higher prefers shorter sentences.",
+    )
     redundancy_threshold: float = Field(
         0.6,
         gt=0,

@@ -234,7 +234,10 @@ class Pipeline:
         return self._remember(
             cache_key,
             BriefResult(
-                brief=outcome.brief,
+                # where each line came from is told with the article text it points into
+                brief=outcome.brief
+                if options.include_article_text
+                else outcome.brief.without_sources(),
                 language=prepared.language,
                 method=outcome.method,
                 faithfulness=outcome.faithfulness,

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from newsbrief.service.text.words import word_set
 
-from ..domain import Brief, Budget
+from ..domain import Brief, BriefLine, Budget, Span
 from ..settings import BriefSettings
+from .lines import compress, is_furniture, is_listing, is_sentence, opens_as_sentence
 
 KOREAN_CHARS_PER_WORD = 3
 """Korean is measured in characters: one budget word is worth this many non-space characters."""
@@ -128,6 +129,8 @@ def is_junk(sentence: str, lang: str) -> bool:
         return True
     if "http://" in text or "https://" in text or "www." in text.casefold():
         return True
+    if is_listing(text) or is_furniture(text):
+        return True
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return True
@@ -149,6 +152,7 @@ class _Sentence:
     tokens: frozenset[str]
     units: int
     junk: bool
+    source: Span | None = None  # where the sentence is in the article text, when known
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -193,6 +197,17 @@ def shorten(text: str, max_units: int, lang: str) -> str:
     return " ".join(words).rstrip(" ,;:-")
 
 
+def _stands_in(text: str) -> bool:
+    """Whether a junk sentence may stand in for a summary or headline when an article has
+    nothing else: a fragment may, page furniture and listings may not."""
+    return not is_furniture(text) and not is_listing(text)
+
+
+_WORD_FLOOR = 0.1
+"""What a word used once in the article weighs in the summary's coverage (so that an article of
+sentences without a shared word still gets a summary)."""
+
+
 class ExtractiveSummarizer:
     """Makes a :class:`Brief` from article sentences. Stateless after construction; thread-safe."""
 
@@ -205,9 +220,14 @@ class ExtractiveSummarizer:
         lang: str,
         budget: Budget,
         title: str = "",
+        sources: Sequence[Span | None] = (),
     ) -> Brief:
-        """Brief of an article given as sentences per paragraph, in article order."""
-        sentences = self._prepare(paragraphs, lang)
+        """Brief of an article given as sentences per paragraph, in article order.
+
+        ``sources``, when given, holds where each sentence (in the order of ``paragraphs``,
+        empty ones included) is in the article text; each line of the brief then carries the
+        span of its source sentence."""
+        sentences = self._prepare(paragraphs, lang, sources)
         if not sentences:
             return Brief(
                 headline=shorten(title, self.settings.headline_max_words, lang), summary=""
@@ -218,13 +238,28 @@ class ExtractiveSummarizer:
         summary = " ".join(sentences[i].text for i in sorted(chosen))
         headline = self._headline(sentences, scores, title, lang)
         points = self._key_points(sentences, scores, chosen, budget, lang)
-        return Brief(headline=headline, summary=summary, key_points=tuple(points))
 
-    def _prepare(self, paragraphs: Sequence[Sequence[str]], lang: str) -> list[_Sentence]:
+        def line(text: str, i: int) -> BriefLine:
+            source = sentences[i].source
+            return BriefLine(text, (source,) if source is not None else ())
+
+        return Brief(
+            headline=headline,
+            summary=summary,
+            key_points=tuple(p for _, p in points),
+            summary_lines=tuple(line(sentences[i].text, i) for i in sorted(chosen)),
+            key_point_lines=tuple(line(p, i) for i, p in points),
+        )
+
+    def _prepare(
+        self, paragraphs: Sequence[Sequence[str]], lang: str, sources: Sequence[Span | None]
+    ) -> list[_Sentence]:
         out: list[_Sentence] = []
         limit = self.settings.max_candidate_sentences
+        flat = -1
         for p, para in enumerate(paragraphs):
             for text in para:
+                flat += 1
                 text = text.strip()
                 if not text:
                     continue
@@ -238,6 +273,7 @@ class ExtractiveSummarizer:
                         tokens=frozenset(tokens(text, lang)),
                         units=length_units(text, lang),
                         junk=is_junk(text, lang),
+                        source=sources[flat] if flat < len(sources) else None,
                     )
                 )
         return out
@@ -279,28 +315,61 @@ class ExtractiveSummarizer:
     def _select(
         self, sentences: list[_Sentence], scores: list[float], budget: Budget, lang: str
     ) -> list[int]:
-        order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        """The summary's sentences: greedy coverage of the article's recurring words.
+
+        Among the article's first ``summary_window`` sentences that are not junk, each step
+        takes the sentence whose words not yet covered weigh most (a word weighs more the more
+        sentences of the article use it, ``log(df)``, plus a floor), per length unit to the
+        power ``length_exponent`` and discounted by its rank in the article (``1 / (1 +
+        position_decay * rank)``), until the budget's sentences or words are used up. Where
+        Lead-3 takes whatever the first three sentences say, this takes the early sentences
+        that between them say most of what the whole article keeps returning to, skipping one
+        that repeats a sentence already taken or that spends many words on little."""
+        settings = self.settings
+        df: Counter[str] = Counter()
+        for s in sentences:
+            df.update(s.tokens)
+        weight = {t: math.log(n) + _WORD_FLOOR for t, n in df.items()}
+        # a summary sentence opens as one (not ": Bahagian ...", not "and then ...")
+        window = [i for i, s in enumerate(sentences) if not s.junk and opens_as_sentence(s.text)][
+            : settings.summary_window
+        ]
         chosen: list[int] = []
+        covered: set[str] = set()
         used = 0
-        for i in order:
-            if len(chosen) >= budget.sentences:
+        while len(chosen) < budget.sentences:
+            best_gain, pick = 0.0, -1
+            for rank, i in enumerate(window):
+                s = sentences[i]
+                if i in chosen or used + s.units > budget.words:
+                    continue
+                if any(
+                    _jaccard(s.tokens, sentences[j].tokens) >= settings.redundancy_threshold
+                    for j in chosen
+                ):
+                    continue
+                gain = sum(weight[t] for t in s.tokens - covered)
+                gain /= max(1, s.units) ** settings.length_exponent
+                gain /= 1.0 + settings.position_decay * rank
+                if gain > best_gain:
+                    best_gain, pick = gain, i
+            if pick < 0:
                 break
-            s = sentences[i]
-            if s.junk:
-                continue
-            if used + s.units > budget.words:
-                continue
-            if any(
-                _jaccard(s.tokens, sentences[j].tokens) >= self.settings.redundancy_threshold
-                for j in chosen
-            ):
-                continue
-            chosen.append(i)
-            used += s.units
-        if not chosen and budget.sentences > 0 and budget.words > 0:
-            # nothing fits whole: the best sentence, cut at a clause boundary
-            best = next((i for i in order if not sentences[i].junk), order[0])
-            cut = shorten(sentences[best].text, budget.words, lang)
+            chosen.append(pick)
+            covered |= sentences[pick].tokens
+            used += sentences[pick].units
+        order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        # nothing but junk (a one-line text, a run of one word): the best sentence that is not
+        # page furniture or a listing stands in, cut to the budget; furniture never does
+        best = next((i for i in order if not sentences[i].junk), None)
+        if best is None:
+            best = next((i for i in order if _stands_in(sentences[i].text)), None)
+        if not chosen and budget.sentences > 0 and budget.words > 0 and best is not None:
+            # nothing fits whole: the best sentence, compressed (else cut at a clause boundary)
+            text = sentences[best].text
+            cut = compress(text, lang, budget.words, length_units) or shorten(
+                text, budget.words, lang
+            )
             sentences[best] = _Sentence(
                 cut,
                 best,
@@ -308,6 +377,7 @@ class ExtractiveSummarizer:
                 sentences[best].tokens,
                 length_units(cut, lang),
                 False,
+                sentences[best].source,
             )
             chosen.append(best)
         return chosen
@@ -319,8 +389,15 @@ class ExtractiveSummarizer:
         if title.strip():
             return shorten(title, limit, lang)
         lead = [i for i in range(min(len(sentences), 5)) if not sentences[i].junk]
-        pick = max(lead, key=lambda i: scores[i]) if lead else 0
-        text = shorten(sentences[pick].text, limit, lang)
+        if not lead:
+            lead = [i for i in range(len(sentences)) if not sentences[i].junk][:1]
+        if not lead:
+            lead = [i for i in range(len(sentences)) if _stands_in(sentences[i].text)][:1]
+        if not lead:
+            return ""  # nothing but page furniture: no headline rather than a menu
+        pick = max(lead, key=lambda i: scores[i])
+        source = sentences[pick].text
+        text = compress(source, lang, limit, length_units) or shorten(source, limit, lang)
         return text.rstrip(".") if not text.endswith("..") else text
 
     def _key_points(
@@ -330,61 +407,70 @@ class ExtractiveSummarizer:
         chosen: list[int],
         budget: Budget,
         lang: str,
-    ) -> list[str]:
+    ) -> list[tuple[int, str]]:
+        """The key points, in article order, each with the index of its source sentence.
+
+        A key point is a whole article sentence or a compression of one
+        (:func:`.lines.compress`: parentheticals, attributions, asides and leading adverbials
+        out, the main clause kept), never a prefix cut mid-clause, a table row or a menu. The
+        best-scored sentences that are not in the summary come first; a sentence that has to be
+        compressed ranks a little below one that fits whole, and one that cannot be made to fit
+        is passed over. A short article falls back to compressions of its summary sentences
+        (when they differ enough from the summary), else has fewer key points."""
         want = budget.key_points
         if want <= 0:
             return []
         limit = max(8, min(30, budget.words // max(1, want)))
         # what a key point must not repeat: the summary's sentences and the points before it,
-        # compared by the tokens of the (shortened) point itself
+        # compared by the tokens of the (compressed) point itself
         taken = [sentences[i].tokens for i in chosen]
         threshold = self.settings.redundancy_threshold
 
         def repeats(point: frozenset[str]) -> bool:
             return not point or any(_jaccard(point, t) >= threshold for t in taken)
 
-        points: list[tuple[int, str]] = []
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        ranked: list[tuple[float, int, str]] = []
         for i in order:
             s = sentences[i]
+            if len(ranked) >= 4 * want:
+                break
+            if s.junk or i in chosen or not is_sentence(s.text, lang) or repeats(s.tokens):
+                continue
+            if s.units <= limit:
+                ranked.append((scores[i], i, s.text))
+                continue
+            cut = compress(s.text, lang, limit, length_units)
+            if cut is not None:
+                ranked.append((scores[i] * _COMPRESSED_WEIGHT, i, cut))
+        ranked.sort(key=lambda r: (-r[0], r[1]))
+        points: list[tuple[int, str]] = []
+        for _, i, text in ranked:
             if len(points) >= want:
                 break
-            if s.junk or i in chosen or repeats(s.tokens):
-                continue
-            text = shorten(s.text, limit, lang)
             point = frozenset(tokens(text, lang))
             if repeats(point):
                 continue
             points.append((i, text))
             taken.append(point)
         if len(points) < want:
-            # short article: fall back to clauses of the summary sentences (never a clause that
-            # is, near enough, a whole summary sentence)
+            # short article: compressions of the summary sentences that say less than them
             for i in sorted(chosen):
-                for clause in _clauses(sentences[i].text):
-                    if len(points) >= want:
-                        break
-                    if length_units(clause, lang) < 3:
-                        continue
-                    text = shorten(clause, limit, lang)
-                    point = frozenset(tokens(text, lang))
-                    if repeats(point):
-                        continue
-                    points.append((i, text))
-                    taken.append(point)
+                if len(points) >= want:
+                    break
+                s = sentences[i]
+                cut = compress(s.text, lang, min(limit, s.units - 1), length_units)
+                if cut is None:
+                    continue
+                point = frozenset(tokens(cut, lang))
+                if repeats(point):
+                    continue
+                points.append((i, cut))
+                taken.append(point)
         points.sort(key=lambda p: p[0])
-        return [p for _, p in points]
+        return points
 
 
-def _clauses(text: str) -> list[str]:
-    parts: list[str] = []
-    start = 0
-    for m in re.finditer(r"[;,]\s+(?:and|but|while|dan|tetapi|manakala)?\s*|;\s*", text):
-        piece = text[start : m.start()].strip()
-        if piece:
-            parts.append(piece)
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        parts.append(tail)
-    return parts
+_COMPRESSED_WEIGHT = 0.9
+"""A compressed key point ranks below the whole sentence it came from would (the editor's
+preference for shorter whole sentences over cut long ones)."""

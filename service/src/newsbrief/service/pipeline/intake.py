@@ -8,6 +8,7 @@ scraper) through the full cleaning. The server (:class:`.core.Pipeline`) and the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..domain import Article, Notice
@@ -15,7 +16,8 @@ from ..errors import FieldViolation, InvalidArgument
 from ..settings import IntakeSettings
 from ..text.normalize import normalize_text
 from .html import extract_html
-from .scraped import boilerplate_warning, clean_scraped_text, prose_paragraphs
+from .lines import is_furniture, is_listing
+from .scraped import boilerplate_warning, clean_scraped_text, furniture_kind, prose_paragraphs
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,9 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
         # the byline the page's markup names is metadata, not a paragraph of the story
         credit = {byline.casefold(), f"by {byline}".casefold()} if byline else set()
         text = normalize_text(
-            "\n\n".join(p for p in page.text.split("\n\n") if p.casefold() not in credit)
+            "\n\n".join(untable(p) for p in page.text.split("\n\n") if p.casefold() not in credit)
         )
-        title = title or normalize_text(page.title)
+        title = title or page_title(normalize_text(page.title))
         clean = settings.clean_html
         if not text:
             raise InvalidArgument(FieldViolation("html", "the page has no visible text"))
@@ -79,7 +81,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
         if not extracted and settings.page_dump_lines <= lines <= settings.page_dump_max_lines:
             # a whole page dumped to text: its headline from the top of the page, then the
             # paragraphs that read as prose (jusText) cleaned of what furniture is left
-            title = title or clean_scraped_text(text).headline
+            title = title or page_title(clean_scraped_text(text).headline)
             prose = prose_paragraphs(text)
             if prose:
                 text, extracted = prose, True
@@ -91,7 +93,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
             extracted=extracted,
         )
         text = cleaned.text
-        title = title or cleaned.headline
+        title = title or page_title(cleaned.headline)
         byline = byline or cleaned.byline
         dateline = cleaned.dateline
         warning = boilerplate_warning(cleaned)
@@ -105,3 +107,51 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
         dateline=dateline,
         warnings=tuple(warnings),
     )
+
+
+_CELL_SEPARATOR = re.compile(r"\s*\|\s*")
+_PROSE_CELL_WORDS = 12
+
+
+def untable(paragraph: str) -> str:
+    """A paragraph of table rows (``| a | b |``, as the extractor writes a layout table) made
+    into text: a cell of prose (:data:`_PROSE_CELL_WORDS` words or more) becomes a paragraph of
+    its own, a row of short cells stays a row; other paragraphs are returned as they are."""
+    lines = paragraph.split("\n")
+    if not any(line.lstrip().startswith("|") for line in lines):
+        return paragraph
+    out: list[str] = []
+    for line in lines:
+        if not line.lstrip().startswith("|"):
+            out.append(line)
+            continue
+        cells = [c for c in _CELL_SEPARATOR.split(line.strip().strip("| ")) if c]
+        if any(len(c.split()) >= _PROSE_CELL_WORDS for c in cells):
+            out.extend(f"\n{c}\n" for c in cells)
+        elif len(cells) == 1:
+            out.append(cells[0])
+        elif cells:
+            out.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def page_title(candidate: str) -> str:
+    """``candidate`` as a headline found in a page or a dump, or "" when it is page furniture
+    (a byline, a timestamp, a caption or credit, a consent banner, a menu or table row): the
+    brief then takes its headline from the story. A caller's title is never judged."""
+    text = candidate.strip()
+    if text.startswith("|"):
+        cells = [c for c in _CELL_SEPARATOR.split(text.strip("| ")) if c]
+        text = cells[0] if len(cells) == 1 else text
+    if not text or is_listing(text) or is_furniture(text) or furniture_kind(text):
+        return ""
+    if _BYLINE_START.match(text) or _CREDIT.search(text):
+        return ""
+    return text
+
+
+_BYLINE_START = re.compile(r"(?i)^(?:by|posted\s+(?:in|by|on)|oleh)\s")
+_CREDIT = re.compile(
+    r"(?i)(?:\b(?:image|photo|picture)s?\s*:|\((?:[^()]*\b(?:getty|reuters|afp|ap|photo|file)\b[^()]*)\)\s*\.?$|"
+    r"^media\s+caption\b|^(?:associated\s+press|reuters|afp)\s*[-\u2013\u2014,])"
+)

@@ -407,6 +407,12 @@ def _is_comment_heading(paragraphs: list[str], i: int) -> bool:
     return not is_body(nxt)
 
 
+def furniture_kind(paragraph: str) -> str | None:
+    """The kind of furniture ``paragraph`` is (a byline, a timestamp, a caption, UI text, ...),
+    or None for article text."""
+    return _furniture(paragraph)
+
+
 def _furniture(paragraph: str) -> str | None:
     """The kind of furniture ``paragraph`` is, or None for article text."""
     raw = paragraph.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from newsbrief.service.domain import (
     Article,
     Brief,
+    BriefLine,
     BriefOptions,
     BriefResult,
     DetectedLanguage,
@@ -65,7 +66,20 @@ def article_from_pb(request: pb.SummarizeRequest) -> tuple[Article, BriefOptions
 
 
 def brief_to_pb(brief: Brief) -> pb.Brief:
-    return pb.Brief(headline=brief.headline, summary=brief.summary, key_points=brief.key_points)
+    return pb.Brief(
+        headline=brief.headline,
+        summary=brief.summary,
+        key_points=brief.key_points,
+        summary_lines=[line_to_pb(x) for x in brief.summary_lines],
+        key_point_lines=[line_to_pb(x) for x in brief.key_point_lines],
+    )
+
+
+def line_to_pb(line: BriefLine) -> pb.BriefLine:
+    return pb.BriefLine(
+        text=line.text,
+        sources=[pb.TextSpan(start=s.start, end=s.end) for s in line.sources],
+    )
 
 
 def language_to_pb(language: DetectedLanguage) -> pb.DetectedLanguage:

@@ -39,12 +39,131 @@ function list(items, format) {
   return ul;
 }
 
-// The article's own brief keeps its ids (headline, summary, keypoints); translations get none.
+// The article's own brief keeps its ids (headline, summary, keypoints) and its copy button;
+// translations get none. A line with sources (summaryLines, keyPointLines: spans of
+// articleText) can be focused and shows its source in the article when hovered or focused.
 function fillBrief(container, brief, language) {
-  const parts = [el("h2", brief.headline || ""), el("p", brief.summary || ""),
-    list(brief.keyPoints || [])];
-  if (!language) ["headline", "summary", "keypoints"].forEach((id, i) => { parts[i].id = id; });
-  container.replaceChildren(...(language ? [el("div", language, "lang")] : []), ...parts);
+  const summary = el("p");
+  const lines = brief.summaryLines || [];
+  if (lines.length) {
+    lines.forEach((line, i) => {
+      if (i) summary.appendChild(document.createTextNode(" "));
+      summary.appendChild(sourced(el("span", line.text || "", "line"), line.sources));
+    });
+  } else {
+    summary.textContent = brief.summary || "";
+  }
+  const points = el("ul");
+  const pointLines = brief.keyPointLines || [];
+  (brief.keyPoints || []).forEach((text, i) => {
+    const li = el("li", text, "line");
+    points.appendChild(pointLines[i] ? sourced(li, pointLines[i].sources) : li);
+  });
+  const parts = [el("h2", brief.headline || ""), summary, points];
+  if (!language) {
+    ["headline", "summary", "keypoints"].forEach((id, i) => { parts[i].id = id; });
+    container.replaceChildren(...parts, $("copy"), $("copied"));
+  } else {
+    container.replaceChildren(el("div", language, "lang"), ...parts);
+  }
+}
+
+// ---- where each line came from -------------------------------------------------------------
+
+// The article text as code points: the API's spans count Unicode code points, JavaScript
+// strings count UTF-16 units, so the text is sliced as an array of code points.
+let articlePoints = [];
+
+function sourced(node, sources) {
+  const spans = (sources || []).map((s) => [s.start || 0, s.end || 0]).filter(([a, b]) => b > a);
+  if (!spans.length) return node;
+  node.dataset.sources = JSON.stringify(spans);
+  node.tabIndex = 0;
+  const show = () => showSource(spans);
+  node.addEventListener("mouseenter", show);
+  node.addEventListener("focus", show);
+  node.addEventListener("mouseleave", () => showSource([]));
+  node.addEventListener("blur", () => showSource([]));
+  return node;
+}
+
+function showSource(spans) {
+  const box = $("articletext");
+  const parts = [];
+  let at = 0;
+  let first = null;
+  for (const [start, end] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (start < at) continue;
+    parts.push(document.createTextNode(articlePoints.slice(at, start).join("")));
+    const mark = el("mark", articlePoints.slice(start, end).join(""));
+    first = first || mark;
+    parts.push(mark);
+    at = end;
+  }
+  parts.push(document.createTextNode(articlePoints.slice(at).join("")));
+  box.replaceChildren(...parts);
+  if (first) first.scrollIntoView({ block: "nearest" });
+}
+
+// ---- copying the brief ---------------------------------------------------------------------
+
+function briefText() {
+  const points = [...document.querySelectorAll("#keypoints li")].map((li) => `- ${li.textContent}`);
+  return [$("headline").textContent, "", $("summary").textContent, "", ...points].join("\n");
+}
+
+async function copyBrief() {
+  const text = briefText();
+  let done = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    done = true;
+  } catch (_) {
+    // no clipboard API (a page served over plain HTTP to another host): a selection copy
+    const area = el("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    done = document.execCommand("copy");
+    area.remove();
+  }
+  $("copied").textContent = done ? "Copied." : "Could not copy: select the brief and copy it.";
+}
+
+// ---- what the server can do ----------------------------------------------------------------
+
+// Translation choices the server cannot serve are disabled, with the reason beside them
+// (GetServerInfo: the "translate" capability and the translation languages).
+async function loadCapabilities() {
+  let info;
+  try {
+    const reply = await fetch("/newsbrief.v1.SummarizerService/GetServerInfo", {
+      method: "POST", headers: apiHeaders(), body: "{}",
+    });
+    if (!reply.ok) return;
+    info = await reply.json();
+  } catch (_) {
+    return;
+  }
+  const translate = (info.capabilities || []).find((c) => c.name === "translate") || {};
+  const languages = new Set(info.translationLanguages || []);
+  const note = $("targets-note");
+  for (const box of document.querySelectorAll("#targets input")) {
+    const reason = !translate.ready
+      ? (translate.detail || "this server has no translator installed")
+      : (languages.has(box.value) ? "" : "the server's translator does not translate into this language");
+    box.disabled = Boolean(reason);
+    if (reason) box.checked = false;
+    box.parentElement.title = reason;
+  }
+  note.textContent = translate.ready ? "" : (translate.detail || "translation is not available: no translator is installed on this server");
+  note.hidden = Boolean(translate.ready);
+}
+
+function apiHeaders() {
+  const headers = { "content-type": "application/json" };
+  if ($("apikey").value) headers["x-api-key"] = $("apikey").value;
+  return headers;
 }
 
 function detail(error, type) {
@@ -103,6 +222,9 @@ function showError(text) {
 }
 
 function render(response) {
+  articlePoints = Array.from(response.articleText || "");
+  showSource([]);
+  $("copied").textContent = "";
   fillBrief(document.querySelector('.brief[data-language="source"]'), response.brief || {});
   const translations = $("translations");
   translations.replaceChildren();
@@ -143,13 +265,14 @@ async function submit(event) {
   const content = $("article").value;
   const kind = $("kind").value;
   const isHtml = kind === "html" || (kind === "auto" && looksLikeHtml(content));
+  // the article text comes back too: the brief's lines point into it
   const request = isHtml ? { html: content } : { text: content };
+  request.includeArticleText = true;
   if ($("title").value.trim()) request.title = $("title").value.trim();
   if ($("length").value) request.length = $("length").value;
   const targets = [...document.querySelectorAll("#targets input:checked")].map((i) => i.value);
   if (targets.length) request.targetLanguages = targets;
-  const headers = { "content-type": "application/json" };
-  if ($("apikey").value) headers["x-api-key"] = $("apikey").value;
+  const headers = apiHeaders();
 
   $("submit").disabled = true;
   $("busy").hidden = false;
@@ -192,3 +315,6 @@ drop.addEventListener("drop", (e) => {
   drop.classList.remove("over");
   loadFile(e.dataTransfer.files[0]);
 });
+$("copy").addEventListener("click", copyBrief);
+$("apikey").addEventListener("change", loadCapabilities);
+loadCapabilities();

@@ -7,13 +7,26 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from newsbrief.service.domain import Brief, Budget, Faithfulness, Method, ModelInfo, Notice
+from newsbrief.service.domain import (
+    Brief,
+    BriefLine,
+    Budget,
+    Faithfulness,
+    Method,
+    ModelInfo,
+    Notice,
+    Span,
+)
 from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.models.protocols import Summarizer, Summary
-from newsbrief.service.pipeline.extractive import shorten
+from newsbrief.service.pipeline.extractive import shorten, tokens
 from newsbrief.service.pipeline.guard import check_brief
 from newsbrief.service.pipeline.stages import Runner, check_deadline
-from newsbrief.service.pipeline.stages.extractive import EXTRACTIVE_MODEL, squash
+from newsbrief.service.pipeline.stages.extractive import (
+    EXTRACTIVE_MODEL,
+    locate_sentences,
+    squash,
+)
 from newsbrief.service.pipeline.stages.ingest import Prepared
 from newsbrief.service.text.segment import split_sentences
 
@@ -77,6 +90,7 @@ async def abstractive(
         verdict.issues.append("summary: the summariser returned an empty summary")
     notices.extend(Notice("GUARD_LIMITED", note) for note in verdict.notes)
     if verdict.passed:
+        candidate = await run(with_sources, candidate, prepared)
         return Outcome(candidate, verdict.faithfulness(), [neural.info], neural.name, notices)
     # the extractive brief is served; the issues say why the model's was not
     faithfulness = Faithfulness(
@@ -118,3 +132,54 @@ def abstractive_brief(
     else:
         points = extractive.key_points if want else ()
     return Brief(headline=squash(headline), summary=text, key_points=points)
+
+
+MAX_SUPPORT = 2
+"""Article sentences named as the source of one line of an abstractive brief, at most."""
+
+
+def with_sources(brief: Brief, prepared: Prepared) -> Brief:
+    """Blocking: ``brief`` (a model's, passed by the guard) with each summary sentence and key
+    point pointing at the article sentences that support it (:func:`supporting`)."""
+    lang = prepared.language.code
+    spans = locate_sentences(prepared.article_text, prepared.paragraphs)
+    article = [
+        (frozenset(tokens(text, lang)), span)
+        for text, span in zip((s for p in prepared.paragraphs for s in p), spans, strict=True)
+        if span is not None
+    ]
+
+    def line(text: str) -> BriefLine:
+        return BriefLine(text, supporting(frozenset(tokens(text, lang)), article))
+
+    sentences = split_sentences(brief.summary, lang) if brief.summary else []
+    return Brief(
+        headline=brief.headline,
+        summary=brief.summary,
+        key_points=brief.key_points,
+        summary_lines=tuple(line(squash(x)) for x in sentences),
+        key_point_lines=tuple(line(x) for x in brief.key_points),
+    )
+
+
+def supporting(
+    words: frozenset[str], article: list[tuple[frozenset[str], Span]]
+) -> tuple[Span, ...]:
+    """The article sentences a line was made from: greedily, the sentence that holds most of
+    the line's content words not yet found (the words the guard's facts are made of: names,
+    numbers, quoted words), up to :data:`MAX_SUPPORT`, each adding at least two of them (the
+    first at least a third of the line's words); in article order."""
+    found: list[Span] = []
+    left = set(words)
+    for _ in range(MAX_SUPPORT):
+        best, gain = None, 0
+        for sentence, span in article:
+            g = len(left & sentence)
+            if g > gain:
+                best, gain = (sentence, span), g
+        need = max(2, len(words) // 3) if not found else 2
+        if best is None or gain < need:
+            break
+        found.append(best[1])
+        left -= best[0]
+    return tuple(sorted(found, key=lambda s: s.start))
