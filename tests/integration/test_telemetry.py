@@ -22,10 +22,10 @@ from newsbrief.service.app import App
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.worker import ModelWorker
-from newsbrief.service.observability import JsonFormatter
+from newsbrief.service.observability.logs import JsonFormatter
+from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings, Settings
-from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc
 from tests.conftest import REPO, RunningServer, make_settings

@@ -13,8 +13,8 @@ import pytest
 
 from newsbrief.service.domain import Article
 from newsbrief.service.errors import InvalidArgument
-from newsbrief.service.pipeline.html import extract_html
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import extract_html
+from newsbrief.service.intake.main_text import take_in
 from newsbrief.service.settings import IntakeSettings
 
 SETTINGS = IntakeSettings()

@@ -1,6 +1,6 @@
 from newsbrief.service.domain import Article
-from newsbrief.service.pipeline.html import cap_attributes, extract_html, headline_of
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import cap_attributes, extract_html, headline_of
+from newsbrief.service.intake.main_text import take_in
 from newsbrief.service.settings import IntakeSettings
 
 

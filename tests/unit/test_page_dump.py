@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from newsbrief.service.domain import Article
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.main_text import take_in
 from newsbrief.service.settings import IntakeSettings
 
 MENU = [

@@ -18,8 +18,8 @@ import pytest
 
 from newsbrief.service.domain import Article
 from newsbrief.service.errors import PermissionDenied, QuotaExceeded
-from newsbrief.service.pipeline.html import headline_of
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import headline_of
+from newsbrief.service.intake.main_text import take_in
 from newsbrief.service.serving import access
 from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.serving.policy import CallPolicy

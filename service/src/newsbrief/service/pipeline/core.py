@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from newsbrief.service import __version__
-from newsbrief.service.cache import ResultCache, brief_key
+from newsbrief.service.caching.results import ResultCache, brief_key
+from newsbrief.service.caching.translations import TranslationCache
 from newsbrief.service.domain import (
     Article,
     Brief,
@@ -39,12 +40,13 @@ from newsbrief.service.errors import (
     InvalidArgument,
     NotReady,
 )
+from newsbrief.service.intake.language import LanguageAnalysis
 from newsbrief.service.models.protocols import (
     ManagedModel,
     Summarizer,
     Translator,
 )
-from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.observability.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.pipeline.processes import Workers, state
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
@@ -53,7 +55,7 @@ from newsbrief.service.pipeline.stages.extractive import (
     check_prepared,
     extractive_brief,
 )
-from newsbrief.service.pipeline.stages.ingest import Prepared, language_notices, prepare
+from newsbrief.service.pipeline.stages.intake import Prepared, language_notices, prepare
 from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -62,9 +64,7 @@ from newsbrief.service.pipeline.validate import (
     validate_translate,
 )
 from newsbrief.service.settings import Settings
-from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.text.normalize import normalize_text
-from newsbrief.service.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import re
 
 from newsbrief.service.domain import Article, BriefOptions, Budget, LengthPreset
 from newsbrief.service.errors import FieldViolation, InvalidArgument
-from newsbrief.service.pipeline.language import canonical_code
+from newsbrief.service.intake.language import canonical_code
 from newsbrief.service.settings import Settings
 
 #: A letter or digit of any script: text without one (punctuation, emoji, symbols, whitespace)

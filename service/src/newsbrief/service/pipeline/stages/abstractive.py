@@ -7,14 +7,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from newsbrief.service.checks.faithfulness import check_brief
 from newsbrief.service.domain import Brief, Budget, Faithfulness, Method, ModelInfo, Notice
 from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.models.protocols import Summarizer, Summary
-from newsbrief.service.pipeline.extractive import shorten
-from newsbrief.service.pipeline.guard import check_brief
 from newsbrief.service.pipeline.stages import Runner, check_deadline
 from newsbrief.service.pipeline.stages.extractive import EXTRACTIVE_MODEL, squash
-from newsbrief.service.pipeline.stages.ingest import Prepared
+from newsbrief.service.pipeline.stages.intake import Prepared
+from newsbrief.service.summarize.extractive import shorten
 from newsbrief.service.text.segment import split_sentences
 
 

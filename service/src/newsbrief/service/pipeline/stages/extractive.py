@@ -7,8 +7,8 @@ import re
 
 from newsbrief.service import __version__
 from newsbrief.service.domain import Brief, Budget, Faithfulness, ModelInfo
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.stages.ingest import Prepared
+from newsbrief.service.pipeline.stages.intake import Prepared
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 
 #: The built-in extractive summariser, as responses list it among their models.
 EXTRACTIVE_MODEL = ModelInfo(

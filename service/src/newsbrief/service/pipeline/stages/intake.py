@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, ArticleMetadata, DetectedLanguage, Notice
-from newsbrief.service.pipeline.intake import take_in
-from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.intake.language import LanguageAnalysis
+from newsbrief.service.intake.main_text import take_in
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.settings import IntakeSettings
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
@@ -34,7 +34,7 @@ def prepare(
     analyse: Callable[[str], LanguageAnalysis],
     deadline: float | None = None,
 ) -> Prepared:
-    """Blocking: the article taken in (:func:`~newsbrief.service.pipeline.intake.take_in`: HTML
+    """Blocking: the article taken in (:func:`~newsbrief.service.intake.main_text.take_in`: HTML
     extraction, cleaning), its language detected with ``analyse`` unless given, its sentences;
     the deadline is checked between these steps."""
     intake_result = take_in(article, intake)

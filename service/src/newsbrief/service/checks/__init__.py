@@ -1,0 +1,3 @@
+"""The checks of what the service writes, each against its source: the faithfulness guard (a
+brief against its article, :mod:`.faithfulness`) and the translation check (a translation keeps
+its source's numbers, dates and names, :mod:`.preservation`)."""
