@@ -4,7 +4,7 @@
   with whole-page text dumps) and ``boilerplate/`` (17 pages): precision, recall and F1 per page
   as the scrapinghub article-extraction-benchmark scores them (shingles of 4 consecutive
   ``\\w+`` tokens), overall and per source, for the server's own intake
-  (:func:`newsbrief.service.intake.main_text.take_in`, never a copy) of the HTML and of the
+  (:func:`newsbrief.service.intake.main_text.main_text`, never a copy) of the HTML and of the
   dumps, beside trafilatura's default settings on the same pages in the same run.
 * Language detection: the sentences of ``langid_dev/`` (supported and unsupported languages),
   the articles of ``non_english/`` and the sentences of the NTREX and Tatoeba files of
@@ -27,7 +27,7 @@ from typing import Any
 
 from newsbrief.service.domain import Article, Budget
 from newsbrief.service.intake.language import LanguageDetector
-from newsbrief.service.intake.main_text import take_in
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.intake.scraped import clean_scraped_text
 from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
 from newsbrief.service.summarize.extractive import (
@@ -75,8 +75,8 @@ def shingle_prf(predicted: str, expected: str) -> tuple[float, float, float]:
 
 def intake_text(article: Article, settings: IntakeSettings | None = None) -> str:
     """The article text the server takes from ``article`` (what ``article_text`` returns):
-    :func:`newsbrief.service.intake.main_text.take_in`, the server's own intake."""
-    return take_in(article, settings or IntakeSettings()).article_text
+    :func:`newsbrief.service.intake.main_text.main_text`, the server's own intake."""
+    return main_text(article, settings or IntakeSettings()).article_text
 
 
 def _summary(scores: list[tuple[float, float, float]]) -> dict[str, float]:

@@ -54,7 +54,7 @@ class Metrics:
         )
         self.stage_latency = Histogram(
             "newsbrief_stage_duration_seconds",
-            "Time in each pipeline stage (ingest, brief, guard, abstractive, translate, ...).",
+            "Time in each pipeline stage (intake, brief, guard, abstractive, translate, ...).",
             ("stage",),
             buckets=LATENCY_BUCKETS,
             registry=r,

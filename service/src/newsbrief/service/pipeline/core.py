@@ -1,4 +1,4 @@
-"""The transport-free pipeline: orchestration of the stages of :mod:`.stages` (ingest ->
+"""The transport-free pipeline: orchestration of the stages of :mod:`.stages` (intake ->
 extractive brief -> abstractive brief with the guard's fallback -> translation), the result
 cache, readiness and the server's info.
 
@@ -52,10 +52,10 @@ from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
 from newsbrief.service.pipeline.stages.extractive import (
     EXTRACTIVE_MODEL,
-    check_prepared,
+    check_intake,
     extractive_brief,
 )
-from newsbrief.service.pipeline.stages.intake import Prepared, language_notices, prepare
+from newsbrief.service.pipeline.stages.intake import Intake, language_notices, take_in
 from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -170,27 +170,25 @@ class Pipeline:
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
-        prepared = await self._timed(
+        intake = await self._timed(
             timings,
-            "ingest",
+            "intake",
             deadline,
-            _prepare,
+            _take_in,
             article,
             deadline,
         )
-        lang = prepared.language.code
+        lang = intake.language.code
         budget = resolve_budget(options, self.settings)
-        brief = await self._timed(timings, "brief", deadline, _extractive_brief, prepared, budget)
-        faithfulness = await self._timed(
-            timings, "guard", deadline, check_prepared, brief, prepared
-        )
+        brief = await self._timed(timings, "brief", deadline, _extractive_brief, intake, budget)
+        faithfulness = await self._timed(timings, "guard", deadline, check_intake, brief, intake)
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
             with self.telemetry.stage("abstractive"):  # the model's brief and its guard
                 outcome = await abstractive(
                     neural,
-                    prepared,
+                    intake,
                     outcome,
                     budget,
                     self.settings.brief.headline_max_words,
@@ -198,7 +196,7 @@ class Pipeline:
                     timings=timings,
                     deadline=deadline,
                 )
-        warnings = [*prepared.warnings, *outcome.notices]
+        warnings = [*intake.warnings, *outcome.notices]
         translations: list[Translation] = []
         models = list(outcome.models)
         if targets:
@@ -235,7 +233,7 @@ class Pipeline:
             cache_key,
             BriefResult(
                 brief=outcome.brief,
-                language=prepared.language,
+                language=intake.language,
                 method=outcome.method,
                 faithfulness=outcome.faithfulness,
                 translations=translations,
@@ -244,8 +242,8 @@ class Pipeline:
                 timings_ms=timings,
                 total_ms=(time.monotonic() - started) * 1000,
                 client_reference=article.client_reference,
-                metadata=prepared.metadata,
-                article_text=prepared.article_text if options.include_article_text else "",
+                metadata=intake.metadata,
+                article_text=intake.article_text if options.include_article_text else "",
             ),
         )
 
@@ -506,13 +504,13 @@ class Pipeline:
 # ---- the functions run in a worker process (module-level: they are pickled by name) ----------
 
 
-def _prepare(article: Article, deadline: float | None) -> Prepared:
+def _take_in(article: Article, deadline: float | None) -> Intake:
     worker = state()
-    return prepare(article, worker.settings.intake, worker.detector.analyse, deadline)
+    return take_in(article, worker.settings.intake, worker.detector.analyse, deadline)
 
 
-def _extractive_brief(prepared: Prepared, budget: Budget) -> Brief:
-    return extractive_brief(state().summarizer, prepared, budget)
+def _extractive_brief(intake: Intake, budget: Budget) -> Brief:
+    return extractive_brief(state().summarizer, intake, budget)
 
 
 def _normalize_and_detect(

@@ -13,7 +13,7 @@ from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.models.protocols import Summarizer, Summary
 from newsbrief.service.pipeline.stages import Runner, check_deadline
 from newsbrief.service.pipeline.stages.extractive import EXTRACTIVE_MODEL, squash
-from newsbrief.service.pipeline.stages.intake import Prepared
+from newsbrief.service.pipeline.stages.intake import Intake
 from newsbrief.service.summarize.extractive import shorten
 from newsbrief.service.text.segment import split_sentences
 
@@ -46,7 +46,7 @@ def serving_summarizer(neural: Summarizer | None, lang: str, method: Method) -> 
 
 async def abstractive(
     neural: Summarizer,
-    prepared: Prepared,
+    intake: Intake,
     extractive: Outcome,
     budget: Budget,
     headline_max_words: int,
@@ -56,22 +56,20 @@ async def abstractive(
     deadline: float | None = None,
 ) -> Outcome:
     """The neural brief when the guard passes it, else ``extractive`` with the guard's issues."""
-    lang = prepared.language.code
+    lang = intake.language.code
     check_deadline(deadline, "abstractive")
     t0 = time.monotonic()
-    summary = await neural.summarize(prepared.text, lang, deadline=deadline)
+    summary = await neural.summarize(intake.text, lang, deadline=deadline)
     timings["abstractive"] = (time.monotonic() - t0) * 1000
     notices: list[Notice] = []
     if summary.chunked:
         notices.append(Notice("INPUT_CHUNKED", summary.describe()))
     candidate = abstractive_brief(
-        summary, extractive.brief, prepared.title, lang, budget.key_points, headline_max_words
+        summary, extractive.brief, intake.title, lang, budget.key_points, headline_max_words
     )
     check_deadline(deadline, "guard")
     t0 = time.monotonic()
-    verdict = await run(
-        check_brief, candidate, prepared.text, prepared.title, lang, deadline=deadline
-    )
+    verdict = await run(check_brief, candidate, intake.text, intake.title, lang, deadline=deadline)
     timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
     if not summary.text.strip():
         verdict.issues.append("summary: the summariser returned an empty summary")

@@ -7,7 +7,7 @@ import re
 
 from newsbrief.service import __version__
 from newsbrief.service.domain import Brief, Budget, Faithfulness, ModelInfo
-from newsbrief.service.pipeline.stages.intake import Prepared
+from newsbrief.service.pipeline.stages.intake import Intake
 from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 
 #: The built-in extractive summariser, as responses list it among their models.
@@ -30,11 +30,9 @@ def squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def extractive_brief(summarizer: ExtractiveSummarizer, prepared: Prepared, budget: Budget) -> Brief:
-    """Blocking: the extractive brief of a prepared article, each field on one line."""
-    brief = summarizer.summarize(
-        prepared.paragraphs, prepared.language.code, budget, prepared.title
-    )
+def extractive_brief(summarizer: ExtractiveSummarizer, intake: Intake, budget: Budget) -> Brief:
+    """Blocking: the extractive brief of an article taken in, each field on one line."""
+    brief = summarizer.summarize(intake.paragraphs, intake.language.code, budget, intake.title)
     return Brief(
         headline=squash(brief.headline),
         summary=squash(brief.summary),
@@ -42,10 +40,10 @@ def extractive_brief(summarizer: ExtractiveSummarizer, prepared: Prepared, budge
     )
 
 
-def check_prepared(brief: Brief, prepared: Prepared) -> Faithfulness:
-    """:func:`check_extractive` of a brief against the prepared article."""
-    sentences = [s for p in prepared.paragraphs for s in p]
-    return check_extractive(brief, sentences, prepared.text, prepared.title)
+def check_intake(brief: Brief, intake: Intake) -> Faithfulness:
+    """:func:`check_extractive` of a brief against the article taken in."""
+    sentences = [s for p in intake.paragraphs for s in p]
+    return check_extractive(brief, sentences, intake.text, intake.title)
 
 
 def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
