@@ -52,7 +52,7 @@ from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
 from newsbrief.service.pipeline.stages.extractive import (
     EXTRACTIVE_MODEL,
-    check_intake,
+    check_extractive_brief,
     extractive_brief,
 )
 from newsbrief.service.pipeline.stages.intake import Intake, language_notices, take_in
@@ -181,7 +181,9 @@ class Pipeline:
         lang = intake.language.code
         budget = resolve_budget(options, self.settings)
         brief = await self._timed(timings, "brief", deadline, _extractive_brief, intake, budget)
-        faithfulness = await self._timed(timings, "guard", deadline, check_intake, brief, intake)
+        faithfulness = await self._timed(
+            timings, "guard", deadline, check_extractive_brief, brief, intake
+        )
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
