@@ -4,12 +4,8 @@ of the article or its title)."""
 
 from __future__ import annotations
 
-import re
-
 from newsbrief.service.domain import Brief, Faithfulness
-
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+", re.UNICODE)
+from newsbrief.service.text.patterns import ALNUM_RUN, SPACE
 
 
 def check_extractive(brief: Brief, sentences: list[str], source: str, title: str) -> Faithfulness:
@@ -18,25 +14,25 @@ def check_extractive(brief: Brief, sentences: list[str], source: str, title: str
     the article, and the headline is text of the article or its title (else every word of it is
     a word of them)."""
     issues: list[str] = []
-    remaining = _SPACE.sub(" ", brief.summary).strip()
+    remaining = SPACE.sub(" ", brief.summary).strip()
     for sentence in sentences:
         if not remaining:
             break
-        piece = _SPACE.sub(" ", sentence).strip()
+        piece = SPACE.sub(" ", sentence).strip()
         if piece and remaining.startswith(piece):
             remaining = remaining[len(piece) :].lstrip()
         elif piece.startswith(remaining):
             remaining = ""  # the last sentence, shortened to fit the budget (a prefix of it)
     if remaining:
         issues.append(f"summary text not taken from the article: {remaining[:80]!r}")
-    haystack = _SPACE.sub(" ", f"{title}\n{source}").casefold()
+    haystack = SPACE.sub(" ", f"{title}\n{source}").casefold()
     for point in brief.key_points:
-        if _SPACE.sub(" ", point).strip().casefold() not in haystack:
+        if SPACE.sub(" ", point).strip().casefold() not in haystack:
             issues.append(f"key point not found in the article: {point[:80]!r}")
-    headline = _SPACE.sub(" ", brief.headline).strip().casefold()
+    headline = SPACE.sub(" ", brief.headline).strip().casefold()
     if headline not in haystack:  # a cut sentence or title is found whole; else word by word
-        words = set(_WORD.findall(haystack))
-        unknown = [w[:40] for w in _WORD.findall(headline) if w not in words]
+        words = set(ALNUM_RUN.findall(haystack))
+        unknown = [w[:40] for w in ALNUM_RUN.findall(headline) if w not in words]
         if unknown:
             issues.append(f"headline words not in the article: {', '.join(unknown[:5])}")
     return Faithfulness(passed=not issues, issues=tuple(issues))

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from newsbrief.service.text.numbers import MONTH_TITLES
+from newsbrief.service.text.patterns import ALNUM_RUN as _WORD
+from newsbrief.service.text.patterns import HANGUL as _HANGUL
 from newsbrief.service.text.segment import (
     _BLANK,
     _line_continues,
@@ -45,11 +48,7 @@ RELATED = "following stories"
 DUPLICATE = "duplicate paragraph"
 NAVIGATION = "navigation"
 
-_MONTHS = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|"
-    r"Januari|Februari|Mac|Mei|Julai|Ogos|Oktober|Disember|Agustus|Desember)\.?"
-)
+_MONTHS = rf"(?:{MONTH_TITLES})\.?"
 _AGENCIES = (
     r"(?:Reuters|AP|AFP|Bernama|Yonhap|CNN|UPI|dpa|ANI|PTI|IANS|Xinhua|Kyodo|"
     r"AP[ ]Photo|Associated[ ]Press|Agence[ ]France-Presse|Antara)"
@@ -72,8 +71,6 @@ _DATELINE = re.compile(
     re.VERBOSE,
 )
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _SENTENCE_END = re.compile(r"(?:[.!?\u2026\u3002]|[.!?\u2026][\"'\u201d\u2019)\]]+|다|요)$")
 
 

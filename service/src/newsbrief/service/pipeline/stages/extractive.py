@@ -3,13 +3,12 @@ the extractive guarantee, checked rather than assumed (:mod:`newsbrief.service.c
 
 from __future__ import annotations
 
-import re
-
 from newsbrief.service import __version__
 from newsbrief.service.checks.verbatim import check_extractive
 from newsbrief.service.domain import Brief, Budget, Faithfulness, ModelInfo
 from newsbrief.service.pipeline.stages.intake import Intake
 from newsbrief.service.summarize.extractive import ExtractiveSummarizer
+from newsbrief.service.text.patterns import SPACE
 
 #: The built-in extractive summariser, as responses list it among their models.
 EXTRACTIVE_MODEL = ModelInfo(
@@ -22,12 +21,10 @@ EXTRACTIVE_MODEL = ModelInfo(
     backend="builtin",
 )
 
-_SPACE = re.compile(r"\s+")
-
 
 def squash(text: str) -> str:
     """One line: hard-wrapped article lines are joined with single spaces."""
-    return _SPACE.sub(" ", text).strip()
+    return SPACE.sub(" ", text).strip()
 
 
 def extractive_brief(summarizer: ExtractiveSummarizer, intake: Intake, budget: Budget) -> Brief:
