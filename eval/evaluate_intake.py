@@ -10,8 +10,9 @@
   the articles of ``non_english/`` and the sentences of the NTREX and Tatoeba files of
   ``translation/``, accuracy per language (English sources counted once).
 * Korean and Malay briefs: the language of the brief, every summary sentence taken from the
-  article, and the length within the rule (:func:`..pipeline.extractive.length_units`:
-  whitespace words; Korean non-space characters / 3).
+  article, and the length within the rule
+  (:func:`newsbrief.service.summarize.extractive.length_units`: whitespace words; Korean
+  non-space characters / 3).
 """
 
 from __future__ import annotations
