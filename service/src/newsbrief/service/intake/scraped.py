@@ -46,17 +46,6 @@ from newsbrief.service.intake.scraped_patterns import (
     _TIMEISH,
     _UI_PHRASES,
     _UI_WORDS,
-    BYLINE,
-    CAPTION,
-    COMMENTS,
-    DUPLICATE,
-    HEADLINE,
-    NAVIGATION,
-    PROMO,
-    RELATED,
-    SOURCE,
-    TIMESTAMP,
-    UI,
     _norm,
     _phrases,
 )
@@ -70,6 +59,19 @@ from newsbrief.service.text.segment import (
 
 if TYPE_CHECKING:
     from collections.abc import Set
+
+# Kinds of removed text, as reported to callers.
+HEADLINE = "repeated headline"
+CAPTION = "caption"
+UI = "UI text"
+TIMESTAMP = "timestamp"
+PROMO = "promotion"
+COMMENTS = "comments"
+BYLINE = "byline"
+SOURCE = "source line"
+RELATED = "following stories"
+DUPLICATE = "duplicate paragraph"
+NAVIGATION = "navigation"
 
 
 def _is_byline(raw: str) -> bool:

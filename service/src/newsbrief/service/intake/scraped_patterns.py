@@ -1,7 +1,7 @@
-"""The pattern tables of :mod:`.scraped`: the kinds of text it removes, and the phrases and
-patterns of page furniture (datelines, buttons and labels, headings of related stories and
-comments, promotions, captions, source lines, bylines, timestamps) in English, Korean and
-Malay/Indonesian. The rules that use them are in :mod:`.scraped`.
+"""The pattern tables of :mod:`.scraped`: the phrases and patterns of page furniture
+(datelines, buttons and labels, headings of related stories and comments, promotions, captions,
+source lines, bylines, timestamps) in English, Korean and Malay/Indonesian.
+The rules that use them are in :mod:`.scraped`.
 """
 
 from __future__ import annotations
@@ -10,19 +10,6 @@ import re
 
 from newsbrief.service.text.numbers import MONTH_TITLES
 from newsbrief.service.text.patterns import ALNUM_RUN as _WORD
-
-# Kinds of removed text, as reported to callers.
-HEADLINE = "repeated headline"
-CAPTION = "caption"
-UI = "UI text"
-TIMESTAMP = "timestamp"
-PROMO = "promotion"
-COMMENTS = "comments"
-BYLINE = "byline"
-SOURCE = "source line"
-RELATED = "following stories"
-DUPLICATE = "duplicate paragraph"
-NAVIGATION = "navigation"
 
 _MONTHS = rf"(?:{MONTH_TITLES})\.?"
 _AGENCIES = (
