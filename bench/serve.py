@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.translators import NaiveTranslator, noop_batched
 from newsbrief.service.app import App
 from newsbrief.service.models.batching import BatchedTranslator
-from newsbrief.service.observability import configure_logging
+from newsbrief.service.observability.logs import configure_logging
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import load_settings
 

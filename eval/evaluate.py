@@ -28,8 +28,8 @@ from eval.evaluate_guard import to_markdown as guard_markdown
 from eval.evaluate_intake import evaluate_intake
 from eval.evaluate_intake import to_markdown as intake_markdown
 from newsbrief.service.domain import Budget
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
 from newsbrief.service.settings import BriefSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 

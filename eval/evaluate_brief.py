@@ -11,14 +11,14 @@ side by side, on the same articles.
 
 "Previous" is the brief as the service made it up to commit 6251522: its extractive method
 (:mod:`eval.previous_brief`, frozen) on its intake (the intake of today without the two steps
-added with the new brief: :func:`~newsbrief.service.pipeline.intake.page_title`, which refuses
+added with the new brief: :func:`~newsbrief.service.intake.main_text.page_title`, which refuses
 a headline found in a page when it is furniture, and
-:func:`~newsbrief.service.pipeline.intake.untable`, which takes prose out of layout-table rows).
+:func:`~newsbrief.service.intake.main_text.untable`, which takes prose out of layout-table rows).
 "Current" is what the server serves (:func:`~newsbrief.service.pipeline.stages.ingest.prepare`
 and :func:`~newsbrief.service.pipeline.stages.extractive.extractive_brief`).
 
 The counting rules are this module's own, written apart from the brief's rules
-(:mod:`newsbrief.service.pipeline.lines`), though by the same hand: read the furniture count as
+(:mod:`newsbrief.service.text.lines`), though by the same hand: read the furniture count as
 a regression signal, with the lines it still finds listed in ``eval.json``.
 """
 
@@ -36,12 +36,12 @@ from typing import Any
 
 from eval import previous_brief
 from newsbrief.service.domain import Article, Brief, Budget
-from newsbrief.service.pipeline import intake
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.language import LanguageDetector
+from newsbrief.service.intake import main_text as intake
+from newsbrief.service.intake.language import LanguageDetector
 from newsbrief.service.pipeline.stages.extractive import extractive_brief, squash
-from newsbrief.service.pipeline.stages.ingest import Prepared, prepare
+from newsbrief.service.pipeline.stages.intake import Intake, take_in
 from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 from newsbrief.service.text.segment import split_sentences
 
 SENTENCE_RULE = (
@@ -146,7 +146,7 @@ def _same(text: str) -> str:
     return text
 
 
-Briefer = Callable[[Prepared, Budget], Brief]
+Briefer = Callable[[Intake, Budget], Brief]
 
 
 def briefers(settings: BriefSettings) -> dict[str, Briefer]:
@@ -154,7 +154,7 @@ def briefers(settings: BriefSettings) -> dict[str, Briefer]:
     current = ExtractiveSummarizer(settings)
     previous = previous_brief.ExtractiveSummarizer(settings)
 
-    def old(prepared: Prepared, budget: Budget) -> Brief:
+    def old(prepared: Intake, budget: Budget) -> Brief:
         brief = previous.summarize(
             prepared.paragraphs, prepared.language.code, budget, prepared.title
         )
@@ -164,7 +164,7 @@ def briefers(settings: BriefSettings) -> dict[str, Briefer]:
             tuple(squash(k) for k in brief.key_points),
         )
 
-    def new(prepared: Prepared, budget: Budget) -> Brief:
+    def new(prepared: Intake, budget: Budget) -> Brief:
         return extractive_brief(current, prepared, budget)
 
     return {"previous": old, "current": new}
@@ -247,7 +247,7 @@ def evaluate_brief(data: Path, settings: BriefSettings | None = None) -> dict[st
     def one(article: Article, item: str, groups: list[str], furniture: bool) -> None:
         for name, make in methods.items():
             with previous_intake() if name == "previous" else contextlib.nullcontext():
-                prepared = prepare(article, IntakeSettings(), detector.analyse)
+                prepared = take_in(article, IntakeSettings(), detector.analyse)
             lang = prepared.language.code
             brief = make(prepared, budget)
             tallies[name].add([*groups, f"language {lang}"], brief, lang, item, furniture)

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from newsbrief.service.checks.faithfulness import SourceIndex, check_brief
 from newsbrief.service.domain import Brief
-from newsbrief.service.pipeline.guard import SourceIndex, check_brief
 from newsbrief.service.text.normalize import normalize_text
 
 _UNK = re.compile(r"\bUNK\b")

@@ -4,14 +4,15 @@
   with whole-page text dumps) and ``boilerplate/`` (17 pages): precision, recall and F1 per page
   as the scrapinghub article-extraction-benchmark scores them (shingles of 4 consecutive
   ``\\w+`` tokens), overall and per source, for the server's own intake
-  (:func:`newsbrief.service.pipeline.intake.take_in`, never a copy) of the HTML and of the
+  (:func:`newsbrief.service.intake.main_text.main_text`, never a copy) of the HTML and of the
   dumps, beside trafilatura's default settings on the same pages in the same run.
 * Language detection: the sentences of ``langid_dev/`` (supported and unsupported languages),
   the articles of ``non_english/`` and the sentences of the NTREX and Tatoeba files of
   ``translation/``, accuracy per language (English sources counted once).
 * Korean and Malay briefs: the language of the brief, every summary sentence taken from the
-  article, and the length within the rule (:func:`..pipeline.extractive.length_units`:
-  whitespace words; Korean non-space characters / 3).
+  article, and the length within the rule
+  (:func:`newsbrief.service.summarize.extractive.length_units`: whitespace words; Korean
+  non-space characters / 3).
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import Article, Budget
-from newsbrief.service.pipeline.extractive import (
+from newsbrief.service.intake.language import LanguageDetector
+from newsbrief.service.intake.main_text import main_text
+from newsbrief.service.intake.scraped import clean_scraped_text
+from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
+from newsbrief.service.summarize.extractive import (
     KOREAN_CHARS_PER_WORD,
     ExtractiveSummarizer,
     length_units,
 )
-from newsbrief.service.pipeline.intake import take_in
-from newsbrief.service.pipeline.language import LanguageDetector
-from newsbrief.service.pipeline.scraped import clean_scraped_text
-from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
@@ -75,8 +76,8 @@ def shingle_prf(predicted: str, expected: str) -> tuple[float, float, float]:
 
 def intake_text(article: Article, settings: IntakeSettings | None = None) -> str:
     """The article text the server takes from ``article`` (what ``article_text`` returns):
-    :func:`newsbrief.service.pipeline.intake.take_in`, the server's own intake."""
-    return take_in(article, settings or IntakeSettings()).article_text
+    :func:`newsbrief.service.intake.main_text.main_text`, the server's own intake."""
+    return main_text(article, settings or IntakeSettings()).article_text
 
 
 def _summary(scores: list[tuple[float, float, float]]) -> dict[str, float]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from eval.evaluate_guard import evaluate_guard
+from newsbrief.service.checks.faithfulness import SourceIndex, check_brief
 from newsbrief.service.domain import Brief
-from newsbrief.service.pipeline.extractive import shorten
-from newsbrief.service.pipeline.guard import SourceIndex, check_brief
+from newsbrief.service.summarize.extractive import shorten
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 

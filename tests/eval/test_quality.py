@@ -11,9 +11,9 @@ import pytest
 
 from eval.evaluate import article_sentences, evaluate_summaries
 from newsbrief.service.domain import Budget
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
-from newsbrief.service.pipeline.language import LanguageDetector
+from newsbrief.service.intake.language import LanguageDetector
 from newsbrief.service.settings import BriefSettings, LanguageSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer, length_units
 from newsbrief.service.text.normalize import normalize_text
 
 pytestmark = pytest.mark.data

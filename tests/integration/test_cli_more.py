@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from newsbrief.client import cli
+from newsbrief.client import bulk, cli
 from newsbrief.v1 import newsbrief_pb2 as pb
 from tests.conftest import RunningServer
 
@@ -121,7 +121,7 @@ def test_batch_ignores_and_counts_extra_keys_or_refuses_them_with_strict(
 
 def test_progress_shows_an_eta() -> None:
     stream = io.StringIO()
-    progress = cli.Progress(total=10, stream=stream, enabled=True)
+    progress = bulk.Progress(total=10, stream=stream, enabled=True)
     progress.add(ok=True)
     assert "1/10" in stream.getvalue() and " ETA " in stream.getvalue()
-    assert cli._duration(75.2) == "1m15s" and cli._duration(3700) == "1h01m"
+    assert bulk._duration(75.2) == "1m15s" and bulk._duration(3700) == "1h01m"

@@ -22,10 +22,10 @@ from newsbrief.service.app import App
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.worker import ModelWorker
-from newsbrief.service.observability import JsonFormatter
+from newsbrief.service.observability.logs import JsonFormatter
+from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings, Settings
-from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc
 from tests.conftest import REPO, RunningServer, make_settings
@@ -119,7 +119,7 @@ def test_metrics_move_after_real_calls() -> None:
     assert _value(after, "newsbrief_request_duration_seconds_count", method=SUMMARIZE) == 4
     assert _value(after, "newsbrief_request_duration_seconds_sum", method=SUMMARIZE) > 0
     assert _value(after, "newsbrief_requests_in_flight", method=SUMMARIZE) == 0
-    for stage in ("ingest", "brief", "guard", "translate"):
+    for stage in ("intake", "brief", "guard", "translate"):
         assert _value(after, "newsbrief_stage_duration_seconds_count", stage=stage) >= 1, stage
     # the warm-up brief ran before the first scrape; two misses and one hit since
     assert _value(after, "newsbrief_cache_lookups_total", result="hit") == 1
@@ -176,7 +176,7 @@ def test_one_trace_per_request_with_stage_spans_under_the_callers_trace() -> Non
     first = next(s for s in roots if s.context.trace_id == int(caller_trace, 16))
     assert first.parent is not None and first.parent.span_id == int(caller_span, 16)
     names = {s.name for s in by_trace[first.context.trace_id]}
-    assert {"stage ingest", "stage brief", "stage guard", "stage translate"} <= names
+    assert {"stage intake", "stage brief", "stage guard", "stage translate"} <= names
     assert "model batch translator" in names
     for span in by_trace[first.context.trace_id]:
         if span is not first:

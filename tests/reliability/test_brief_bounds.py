@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from newsbrief.service.checks.verbatim import check_extractive
 from newsbrief.service.domain import BriefOptions, LengthPreset
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, tokens
-from newsbrief.service.pipeline.stages.extractive import check_extractive
 from newsbrief.service.pipeline.validate import resolve_budget
 from newsbrief.service.settings import Settings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer, tokens
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

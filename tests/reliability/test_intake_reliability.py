@@ -13,8 +13,8 @@ import pytest
 
 from newsbrief.service.domain import Article
 from newsbrief.service.errors import InvalidArgument
-from newsbrief.service.pipeline.html import extract_html
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import extract_html
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.settings import IntakeSettings
 
 SETTINGS = IntakeSettings()
@@ -61,7 +61,7 @@ def test_hard_wrapped_scraped_text_is_linear() -> None:
 
     def make(n: int) -> Callable[[], object]:
         text = "\n".join(line for _ in range(n))
-        return lambda: take_in(Article(text=text), SETTINGS)
+        return lambda: main_text(Article(text=text), SETTINGS)
 
     _grows_linearly(make, 300)
 
@@ -74,7 +74,7 @@ def test_comments_times_100k_finish() -> None:
 
 def _take_html(page: str) -> str:
     try:
-        return take_in(Article(html=page), SETTINGS).text
+        return main_text(Article(html=page), SETTINGS).text
     except InvalidArgument:
         return ""  # a page without visible text: a clear INVALID_ARGUMENT, not a crash
 
@@ -88,14 +88,14 @@ OMITTED_END_TAGS = {
 
 @pytest.mark.parametrize("name", sorted(OMITTED_END_TAGS))
 def test_omitted_end_tags_give_text(name: str) -> None:
-    result = take_in(Article(html=OMITTED_END_TAGS[name]), SETTINGS)
+    result = main_text(Article(html=OMITTED_END_TAGS[name]), SETTINGS)
     assert result.text  # HTML5 closes them implicitly: the text is there
 
 
 @pytest.mark.parametrize("page", ["<![", "<![x", "<![ ]>", "<p>News <![ of the day.</p>"])
 def test_marked_section_openers_never_crash(page: str) -> None:
     try:
-        take_in(Article(html=page), SETTINGS)
+        main_text(Article(html=page), SETTINGS)
     except InvalidArgument as exc:  # no visible text: the caller is told, with the field
         assert exc.violations[0].field == "html"
 

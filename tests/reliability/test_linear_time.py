@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from newsbrief.service.checks.faithfulness import check_brief, extract_facts
+from newsbrief.service.checks.preservation import missing_items
+from newsbrief.service.checks.verbatim import check_extractive
 from newsbrief.service.domain import Article, Brief, BriefOptions
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, tokens
-from newsbrief.service.pipeline.guard import check_brief, extract_facts
-from newsbrief.service.pipeline.language import LanguageDetector
-from newsbrief.service.pipeline.preserve import missing_items
-from newsbrief.service.pipeline.stages.extractive import check_extractive
+from newsbrief.service.intake.language import LanguageDetector
 from newsbrief.service.pipeline.validate import resolve_budget, validate_article
 from newsbrief.service.settings import Settings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer, tokens
 from newsbrief.service.text.normalize import normalize_text
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 

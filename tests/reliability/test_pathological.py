@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from newsbrief.client import Client, InvalidArgumentError
-from newsbrief.service.pipeline.extractive import LONGEST_WORD_CHARS
+from newsbrief.service.summarize.extractive import LONGEST_WORD_CHARS
 from newsbrief.v1 import newsbrief_pb2 as pb
 from tests.conftest import RunningServer, make_settings
 

@@ -32,7 +32,7 @@ T = TypeVar("T")
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc"
 )
-STALL = "stall"  # client_reference of an article whose ingest stage hangs in its worker
+STALL = "stall"  # client_reference of an article whose intake stage hangs in its worker
 #: What each test allows for an answer that the fix gives in about a second: far below a hung
 #: call's minutes, far above a slow shared machine's second.
 BOUND = 30.0
@@ -97,7 +97,7 @@ def test_a_call_whose_deadline_passes_while_it_waits_never_runs(workers: Workers
 
 
 class _StallingPipeline(Pipeline):
-    """The real pipeline, whose ingest stage hangs in its worker for ``stall`` articles."""
+    """The real pipeline, whose intake stage hangs in its worker for ``stall`` articles."""
 
     async def _run(self, fn: Callable[..., T], *args: object, deadline: float | None) -> T:
         if args and isinstance(args[0], Article) and args[0].client_reference == STALL:

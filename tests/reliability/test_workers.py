@@ -18,7 +18,7 @@ from tests.conftest import RunningServer, make_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROSE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
-#: 100,000 characters of prose: about a second of CPU in the ingest stage, long enough to
+#: 100,000 characters of prose: about a second of CPU in the intake stage, long enough to
 #: kill its worker mid-way
 LONG = (PROSE * (100_000 // len(PROSE) + 1))[:100_000]
 

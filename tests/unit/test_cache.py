@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from newsbrief.client import Client
-from newsbrief.service.cache import ResultCache, brief_key
+from newsbrief.service.caching.results import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
     Brief,

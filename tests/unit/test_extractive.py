@@ -1,6 +1,6 @@
 from newsbrief.service.domain import Budget
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
 from newsbrief.service.settings import BriefSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer, length_units
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 EN = """By Jane Doe, Staff Reporter

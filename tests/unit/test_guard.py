@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from newsbrief.service.checks.faithfulness import check_brief, check_texts, extract_facts
 from newsbrief.service.domain import Article, Brief, BriefOptions, BriefResult, Method, ModelInfo
 from newsbrief.service.models.protocols import Summary
 from newsbrief.service.pipeline.core import Pipeline
-from newsbrief.service.pipeline.guard import check_brief, check_texts, extract_facts
 from newsbrief.service.settings import Settings
 
 SOURCE = (

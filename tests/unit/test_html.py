@@ -1,11 +1,11 @@
 from newsbrief.service.domain import Article
-from newsbrief.service.pipeline.html import cap_attributes, extract_html, headline_of
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import cap_attributes, extract_html, headline_of
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.settings import IntakeSettings
 
 
 def _intake_text(html: str) -> str:
-    return take_in(Article(html=html), IntakeSettings()).text
+    return main_text(Article(html=html), IntakeSettings()).text
 
 
 PAGE = """<!doctype html>
@@ -132,7 +132,7 @@ def test_headline_without_the_site_name() -> None:
 
 def test_page_without_main_text_is_not_refused() -> None:
     html = "<html><body><div>Short note.</div><div>Another line of the page.</div></body></html>"
-    result = take_in(Article(html=html), IntakeSettings())
+    result = main_text(Article(html=html), IntakeSettings())
     assert "Short note." in result.text
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from newsbrief.service.pipeline.language import (
+from newsbrief.service.intake.language import (
     LANGUAGE_NAMES,
     LanguageDetector,
     canonical_code,

@@ -9,9 +9,10 @@ import re
 import pytest
 
 from newsbrief.service.domain import Article, Budget
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer, length_units
-from newsbrief.service.pipeline.intake import page_title, take_in, untable
-from newsbrief.service.pipeline.lines import (
+from newsbrief.service.intake.main_text import main_text, page_title, untable
+from newsbrief.service.settings import BriefSettings, IntakeSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer, length_units
+from newsbrief.service.text.lines import (
     compress,
     ends_as_sentence,
     is_compression_of,
@@ -19,7 +20,6 @@ from newsbrief.service.pipeline.lines import (
     is_listing,
     is_sentence,
 )
-from newsbrief.service.settings import BriefSettings, IntakeSettings
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 
@@ -273,5 +273,5 @@ def test_a_dump_with_a_byline_on_top_gets_no_byline_headline() -> None:
         "that drew hundreds of residents to the town hall."
     )
     dump = "\n".join(lines + [body, ""] * 20)
-    result = take_in(Article(text=dump), IntakeSettings())
+    result = main_text(Article(text=dump), IntakeSettings())
     assert not re.match(r"(?i)by\s", result.title)

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from newsbrief.service.observability import JsonFormatter, TextFormatter, escape_controls
+from newsbrief.service.observability.logs import JsonFormatter, TextFormatter, escape_controls
 from newsbrief.service.serving.access import request_id
 
 FORGED = "FORGED"

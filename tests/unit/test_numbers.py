@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsbrief.service.pipeline.guard import check_texts
-from newsbrief.service.pipeline.preserve import missing_items
+from newsbrief.service.checks.faithfulness import check_texts
+from newsbrief.service.checks.preservation import missing_items
 from newsbrief.service.text.numbers import currency_around
 
 CASES = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from newsbrief.service.domain import Article
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.settings import IntakeSettings
 
 MENU = [
@@ -66,7 +66,7 @@ def _wrapped(paragraphs: list[str], width: int = 78) -> list[str]:
 def _article_text(lines: list[str]) -> str:
     text = "\n".join(lines)
     assert text.count("\n") + 1 >= IntakeSettings().page_dump_lines  # a page dump
-    return take_in(Article(text=text), IntakeSettings()).article_text
+    return main_text(Article(text=text), IntakeSettings()).article_text
 
 
 def test_wrapped_lines_of_a_dump_come_back_as_whole_paragraphs() -> None:

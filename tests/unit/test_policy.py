@@ -18,8 +18,8 @@ import pytest
 
 from newsbrief.service.domain import Article
 from newsbrief.service.errors import PermissionDenied, QuotaExceeded
-from newsbrief.service.pipeline.html import headline_of
-from newsbrief.service.pipeline.intake import take_in
+from newsbrief.service.intake.html import headline_of
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.serving import access
 from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.serving.policy import CallPolicy
@@ -155,9 +155,9 @@ def test_the_callers_title_beats_the_pages() -> None:
         + "<p>The council approved the plan on Tuesday after a long debate.</p>" * 5
         + "</article></body></html>"
     )
-    taken = take_in(Article(html=page, title="The caller's own title"), IntakeSettings())
+    taken = main_text(Article(html=page, title="The caller's own title"), IntakeSettings())
     assert taken.title == "The caller's own title"
-    assert take_in(Article(html=page), IntakeSettings()).title == "The page headline of the story"
+    assert main_text(Article(html=page), IntakeSettings()).title == "The page headline of the story"
 
 
 def test_unknown_keys_in_the_file_named_by_the_environment_are_refused(

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from newsbrief.service.checks.preservation import missing_items, protected_items
 from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
-from newsbrief.service.pipeline.preserve import missing_items, protected_items
 from tests.conftest import make_settings
 
 EN = 'The council approved 1,250 homes on 3 March 2026 for 45 million dollars at "Ocean Park".'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsbrief.service.pipeline.scraped import (
+from newsbrief.service.intake.scraped import (
     BYLINE,
     CAPTION,
     COMMENTS,

@@ -4,12 +4,12 @@ their source sentences, an abstractive brief's lines at the article sentences th
 from __future__ import annotations
 
 from newsbrief.service.domain import Article, Brief, Budget
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.intake.language import LanguageAnalysis
 from newsbrief.service.pipeline.stages.abstractive import with_sources
 from newsbrief.service.pipeline.stages.extractive import extractive_brief, locate_sentences
-from newsbrief.service.pipeline.stages.ingest import Prepared, prepare
+from newsbrief.service.pipeline.stages.intake import Intake, take_in
 from newsbrief.service.settings import BriefSettings, IntakeSettings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 
 ARTICLE = (
     "The city council approved a new ferry terminal on Tuesday after a long debate.\n\n"
@@ -18,9 +18,9 @@ ARTICLE = (
 )
 
 
-def _prepared() -> Prepared:
+def _prepared() -> Intake:
     # the language is given: the analyser is never called
-    return prepare(Article(text=ARTICLE, source_language="en"), IntakeSettings(), _no_analysis)
+    return take_in(Article(text=ARTICLE, source_language="en"), IntakeSettings(), _no_analysis)
 
 
 def _no_analysis(text: str) -> LanguageAnalysis:

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from newsbrief.service.caching.translations import TranslationCache
 from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import TranslationCacheSettings
 from newsbrief.service.text.segment import split_sentences
-from newsbrief.service.translation_cache import TranslationCache
 from tests.conftest import make_settings
 
 INFO = ModelInfo(

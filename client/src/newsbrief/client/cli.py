@@ -11,25 +11,22 @@ are omitted), so ``json_format.Parse(output, SummarizeResponse())`` reads it bac
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import re
 import sys
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TextIO
 
 from google.protobuf import json_format
 
+from newsbrief.client.bulk import batch_request, languages, run_bulk
 from newsbrief.client.client import Client
 from newsbrief.client.errors import (
     AuthenticationError,
     DeadlineExceededError,
     NewsbriefError,
-    ResourceExhaustedError,
     UnavailableError,
 )
 from newsbrief.client.types import (
@@ -182,16 +179,6 @@ def _print_result(result: SummarizeResult, out: TextIO) -> None:
         print(result.article_text, file=out)
 
 
-def _languages(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if not all(isinstance(v, str) for v in value):
-        raise ValueError("languages must be strings")
-    return tuple(value)
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -232,7 +219,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
             html=content if is_html else None,
             title=args.title,
             source_language=args.lang,
-            target_languages=_languages(args.to),
+            target_languages=languages(args.to),
             length=args.length,
             max_sentences=args.sentences,
             max_words=args.words,
@@ -303,7 +290,7 @@ def _print_warnings(warnings: Sequence[Any], out: TextIO) -> None:
 def _cmd_translate(args: argparse.Namespace) -> int:
     texts = _texts(args)
     with _make_client(args) as client:
-        result = client.translate(texts, _languages(args.to), args.source)
+        result = client.translate(texts, languages(args.to), args.source)
     if args.json:
         print(_message_json(result.raw, pb.TranslateResponse))
         return EXIT_OK
@@ -334,446 +321,34 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 # --- batch -------------------------------------------------------------------------------------
 
 
-def _snake_case(raw: bytes) -> dict[str, Any]:
-    """A response as JSON with the proto's own snake_case field names, like the input lines
-    (``key_points``, ``source_language``); ``json_format.Parse`` reads either spelling."""
-    message = pb.SummarizeResponse.FromString(raw)
-    out: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
-    return out
-
-
-def _id_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _error_record(
-    id_: Any, code: str, message: str, violations: Sequence[tuple[str, str]] = ()
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "error": {
-            "code": code,
-            "message": message,
-            "field_violations": [{"field": f, "description": d} for f, d in violations],
-        },
-    }
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def load_done(path: str, retry_errors: bool) -> dict[str, bool]:
-    """Read an existing OUT.jsonl: id key -> True (ok) / False (error).
-
-    A torn last line (a kill mid-write) and unreadable lines are dropped, and with
-    ``retry_errors`` so are error lines; when anything is dropped the file is rewritten
-    atomically (temporary file, fsync, rename), so appending afterwards never duplicates an id.
-    """
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    done: dict[str, bool] = {}
-    keep: list[bytes] = []
-    changed = False
-    for line in data.splitlines(keepends=True):
-        record: Any = None
-        if line.endswith(b"\n"):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                record = None
-        if not (
-            isinstance(record, dict)
-            and "id" in record
-            and ("response" in record or "error" in record)
-        ):
-            changed = True  # torn or unreadable: the article is run again
-            continue
-        key = _id_key(record["id"])
-        ok = "response" in record
-        if key in done or (retry_errors and not ok):
-            changed = True
-            continue
-        done[key] = ok
-        keep.append(line)
-    if changed:
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(b"".join(keep))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path)
-    return done
-
-
-class _Output:
-    """Appends one JSON line per record, flushed and fsynced, so a kill leaves whole lines."""
-
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._lock = threading.Lock()
-
-    def write(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with self._lock:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fsync(self._fd)
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-
-def _duration(seconds: float) -> str:
-    """``75.2`` -> ``1m15s``; ``3700`` -> ``1h01m``."""
-    whole = int(seconds + 0.5)
-    if whole >= 3600:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    if whole >= 60:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole}s"
-
-
-class Progress:
-    """A one-line progress bar on a stream (redrawn at most ten times a second)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool, done: int = 0) -> None:
-        self.total = total
-        self.stream = stream
-        self.enabled = enabled
-        self.ok = 0
-        self.failed = 0
-        self.start_done = done
-        self._started = time.monotonic()
-        self._last = 0.0
-        self._lock = threading.Lock()
-
-    def add(self, ok: bool) -> None:
-        with self._lock:
-            if ok:
-                self.ok += 1
-            else:
-                self.failed += 1
-            self._draw(force=False)
-
-    def _draw(self, force: bool) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < 0.1:
-            return
-        self._last = now
-        done = self.start_done + self.ok + self.failed
-        total = max(self.total, done)
-        width = 30
-        filled = int(width * done / total) if total else width
-        rate = (self.ok + self.failed) / max(now - self._started, 1e-6)
-        left = total - done
-        eta = f" ETA {_duration(left / rate)}" if left and rate > 0 else ""
-        line = (
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-            f" ok {self.ok} failed {self.failed} {rate:.1f}/s{eta}  "
-        )
-        self.stream.write(line)
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            with self._lock:
-                self._draw(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-_BATCH_KEYS = {
-    "id",
-    "text",
-    "html",
-    "title",
-    "lang",
-    "to",
-    "length",
-    "sentences",
-    "words",
-    "method",
-    "key_points",
-    "reference",
-    "article_text",
-}
-
-
-def batch_request(record: dict[str, Any], id_: Any, *, strict: bool = False) -> SummarizeRequest:
-    """One input line -> a request (ValueError with a field name prefix when wrong). Keys this
-    command does not know are ignored (the caller counts them), or refused with ``strict``."""
-
-    def text_field(name: str) -> str | None:
-        value = record.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{name}: must be a string")
-        return value
-
-    def int_field(name: str) -> int:
-        value = record.get(name, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name}: must be a non-negative integer")
-        return value
-
-    def bool_field(name: str) -> bool:
-        value = record.get(name, False)
-        if not isinstance(value, bool):
-            raise ValueError(f"{name}: must be true or false")
-        return value
-
-    unknown = set(record) - _BATCH_KEYS
-    if unknown and strict:
-        raise ValueError(f"{sorted(unknown)[0]}: unknown key (--strict)")
-    text, html = text_field("text"), text_field("html")
-    if (text is None) == (html is None):
-        raise ValueError("text: give exactly one of text or html")
-    length = record.get("length")
-    if length is not None and length not in LENGTHS:
-        raise ValueError(f"length: must be one of {', '.join(LENGTHS)}")
-    method = record.get("method", "auto")
-    if method not in METHODS:
-        raise ValueError(f"method: must be one of {', '.join(METHODS)}")
-    try:
-        targets = _languages(record.get("to"))
-    except (TypeError, ValueError):
-        raise ValueError(
-            "to: must be a list of language codes or a comma-separated string"
-        ) from None
-    return SummarizeRequest(
-        text=text,
-        html=html,
-        title=text_field("title") or "",
-        source_language=text_field("lang") or "",
-        target_languages=targets,
-        length=length,
-        max_sentences=int_field("sentences"),
-        max_words=int_field("words"),
-        method=method,
-        max_key_points=int_field("key_points"),
-        client_reference=text_field("reference") or str(id_),
-        include_article_text=bool_field("article_text"),
-    )
-
-
-def _reconnect_delay(asked: float | None, attempt: int) -> float:
-    """The server's retry delay when it gave one, else 0.5 s doubling per failed attempt (at
-    most 30 s)."""
-    if asked is not None:
-        return min(max(asked, 0.0), 60.0)
-    return min(0.5 * 2 ** max(attempt - 1, 0), 30.0)
-
-
 def _cmd_batch(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    try:
-        with open(args.input, "rb") as fh:
-            total = sum(1 for line in fh if line.strip())
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from exc
-    done = load_done(args.output, args.retry_errors)
-    previous_failures = sum(1 for ok in done.values() if not ok)
-    progress = Progress(
-        total,
-        sys.stderr,
-        enabled=args.progress or sys.stderr.isatty(),
-        done=len(done),
+    report = run_bulk(
+        lambda: _make_client(args),
+        args.input,
+        args.output,
+        concurrency=args.concurrency,
+        stream_timeout=args.stream_timeout,
+        reconnects=args.reconnects,
+        retry_errors=args.retry_errors,
+        strict=args.strict,
+        progress=args.progress or sys.stderr.isatty(),
     )
-    output = _Output(args.output)
-    seen: set[str] = set()
-    ignored_lines: list[int] = []
-    ignored_keys: set[str] = set()
-
-    def record_local_error(id_: Any, message: str, field: str = "") -> None:
-        violations = [(field, message)] if field else []
-        output.write(_error_record(id_, "INVALID_ARGUMENT", message, violations))
-        progress.add(ok=False)
-
-    def work() -> Iterator[tuple[Any, SummarizeRequest]]:
-        with open(args.input, encoding="utf-8", errors="replace") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    id_: Any = lineno
-                    if _id_key(id_) in done or _id_key(id_) in seen:
-                        continue
-                    seen.add(_id_key(id_))
-                    record_local_error(id_, f"line {lineno}: bad JSON: {exc}")
-                    continue
-                if not isinstance(record, dict):
-                    record = {"id": lineno, "_not_an_object": True}
-                id_ = record.get("id", lineno)
-                key = _id_key(id_)
-                if key in done:
-                    continue
-                if key in seen:
-                    print(f"warning: line {lineno}: duplicate id {key} skipped", file=sys.stderr)
-                    continue
-                seen.add(key)
-                if record.get("_not_an_object"):
-                    record_local_error(id_, f"line {lineno}: not a JSON object")
-                    continue
-                try:
-                    request = batch_request(record, id_, strict=args.strict)
-                    extra = set(record) - _BATCH_KEYS
-                    if extra:
-                        ignored_lines.append(lineno)
-                        ignored_keys.update(extra)
-                except ValueError as exc:
-                    field, _, message = str(exc).partition(": ")
-                    record_local_error(id_, f"line {lineno}: {exc}", field if message else "")
-                    continue
-                yield id_, request
-
-    failures = 0
-    try:
-        items = work()
-        first = next(items, None)
-        # Articles sent on the current stream and not yet answered, by their index on it: when
-        # the stream breaks (UNAVAILABLE: a restart, a connection rotation; RESOURCE_EXHAUSTED
-        # with a retry delay: a quota) they are sent again first on a new stream.
-        unanswered: dict[int, tuple[Any, SummarizeRequest]] = {}
-        resend: list[tuple[Any, SummarizeRequest]] = [first] if first is not None else []
-        reconnects = 0
-        # grpc pulls requests() from its own thread, which may still be inside it as a broken
-        # stream is given up: pulling from ``items`` is serialised, and a given-up stream's
-        # requests() pulls no more.
-        pulling = threading.Lock()
-        closed: list[bool] = []
-        while resend:
-            with _make_client(args) as client:
-                unanswered.clear()
-                answered = 0
-                # articles the server could not take yet (UNAVAILABLE: starting, draining):
-                # sent again on the next stream, after the delay the server asked for
-                later: list[tuple[Any, SummarizeRequest]] = []
-                later_delay: float | None = None
-                closed = []
-                pulled = [0]  # how many entries this attempt's requests() has taken
-                again = resend
-
-                def requests(
-                    closed: list[bool] = closed,
-                    again: list[Any] = again,
-                    pulled: list[int] = pulled,
-                ) -> Iterator[SummarizeRequest]:
-                    for index in itertools.count():
-                        with pulling:
-                            if closed:
-                                return
-                            if index < len(again):
-                                entry = again[index]
-                            else:
-                                entry = next(items, None)
-                                if entry is None:
-                                    return
-                            unanswered[index] = entry
-                            pulled[0] = index + 1
-                        yield entry[1]
-
-                try:
-                    for item in client.summarize_many(
-                        requests(), timeout=args.stream_timeout, max_in_flight=args.concurrency
-                    ):
-                        taken = unanswered.pop(item.index)
-                        id_ = taken[0]
-                        if item.result is None and isinstance(item.error, UnavailableError):
-                            later.append(taken)
-                            later_delay = item.error.retry_delay
-                            continue
-                        answered += 1
-                        if item.result is not None:
-                            output.write({"id": id_, "response": _snake_case(item.result.raw)})
-                            progress.add(ok=True)
-                        else:
-                            err = item.error
-                            output.write(
-                                _error_record(
-                                    id_,
-                                    err.status_name if err else "UNKNOWN",
-                                    err.message if err else "no result",
-                                    err.field_violations if err else (),
-                                )
-                            )
-                            progress.add(ok=False)
-                    resend = later
-                    if later:
-                        reconnects = 0 if answered else reconnects + 1
-                        if reconnects > args.reconnects:
-                            for id_, _ in later:
-                                output.write(
-                                    _error_record(id_, "UNAVAILABLE", "the server was not ready")
-                                )
-                                progress.add(ok=False)
-                            break
-                        delay = _reconnect_delay(later_delay, reconnects)
-                        print(
-                            f"{len(later)} articles not taken (UNAVAILABLE); sending them again "
-                            f"in {delay:.1f} s",
-                            file=sys.stderr,
-                        )
-                        time.sleep(delay)
-                except (UnavailableError, ResourceExhaustedError) as exc:
-                    with pulling:
-                        closed.append(True)
-                    retryable = isinstance(exc, UnavailableError) or exc.retry_delay is not None
-                    reconnects = 0 if answered else reconnects + 1
-                    if not retryable or reconnects > args.reconnects:
-                        raise
-                    # the unanswered ones, then those to resend that this attempt never took
-                    resend = (
-                        later + [unanswered[i] for i in sorted(unanswered)] + again[pulled[0] :]
-                    )
-                    if not resend:
-                        entry = next(items, None)
-                        resend = [entry] if entry is not None else []
-                    delay = _reconnect_delay(exc.retry_delay, reconnects)
-                    print(
-                        f"stream ended ({exc.status_name}: {exc.message}); resuming "
-                        f"{len(resend)} unanswered in {delay:.1f} s",
-                        file=sys.stderr,
-                    )
-                    time.sleep(delay)
-    finally:
-        progress.close()
-        output.close()
-    failures = previous_failures + progress.failed
+    done = report.already_done
     print(
-        f"{progress.ok} ok, {progress.failed} failed"
-        f"{f', {len(done)} already done' if done else ''} -> {args.output}",
+        f"{report.ok} ok, {report.failed} failed"
+        f"{f', {done} already done' if done else ''} -> {args.output}",
         file=sys.stderr,
     )
-    if ignored_lines:
+    if report.ignored_lines:
         print(
-            f"{len(ignored_lines)} input lines had keys this command does not use, ignored: "
-            f"{', '.join(sorted(ignored_keys))} (first on line {ignored_lines[0]}; "
-            "--strict refuses them)",
+            f"{len(report.ignored_lines)} input lines had keys this command does not use, "
+            f"ignored: {', '.join(sorted(report.ignored_keys))} (first on line "
+            f"{report.ignored_lines[0]}; --strict refuses them)",
             file=sys.stderr,
         )
-    return EXIT_FAILED if failures else EXIT_OK
+    return EXIT_FAILED if report.failures else EXIT_OK
 
 
 # --- jobs --------------------------------------------------------------------------------------
@@ -784,7 +359,7 @@ def job_requests(path: str, to: str) -> list[SummarizeRequest]:
     ``batch``); any other file is one article (text or HTML). ``to`` (ko,ms) applies to every
     article that names no languages of its own."""
     content = _read_input(path)
-    targets = _languages(to)
+    targets = languages(to)
     if not path.endswith(".jsonl"):
         html = looks_like_html(content)
         return [

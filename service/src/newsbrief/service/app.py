@@ -28,13 +28,13 @@ from newsbrief.service.http.server import HttpServer, build_app
 from newsbrief.service.jobs.store import StoreUnavailable
 from newsbrief.service.jobs.system import JobSystem
 from newsbrief.service.models.factory import build_summarizer, build_translator
+from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.serving.access import ApiKeys
 from newsbrief.service.serving.jobs import JobsService, error_status, pipeline_brief
 from newsbrief.service.serving.policy import CallPolicy
 from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import Settings
-from newsbrief.service.telemetry import Telemetry
 from newsbrief.v1 import newsbrief_pb2
 
 log = logging.getLogger(__name__)

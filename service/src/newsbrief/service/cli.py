@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return download_models(settings, args.presets, args.revision, sys.stdout, sys.stderr)
 
-    from newsbrief.service.observability import configure_logging
+    from newsbrief.service.observability.logs import configure_logging
 
     configure_logging(settings.logging.level, settings.logging.json_lines)
     import asyncio

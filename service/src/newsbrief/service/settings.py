@@ -612,7 +612,7 @@ class BatchingSettings(BaseModel):
 
 
 class TranslationCacheSettings(BaseModel):
-    """In-process LRU cache of single translated texts (``newsbrief.service.translation_cache``):
+    """In-process LRU cache of single translated texts (``newsbrief.service.caching.translations``):
     a sentence already translated by the same model (id, revision, engine, decoding) between the
     same two languages is not sent to the model again, whatever request it comes in. Within one
     request identical texts are always translated once, with this cache on or off."""
@@ -629,8 +629,9 @@ class TranslationCacheSettings(BaseModel):
 
 
 class CacheSettings(BaseModel):
-    """In-process LRU cache of whole results (``newsbrief.service.cache``): the key covers the
-    normalised input, every option that changes the output, and the models' ids and revisions."""
+    """In-process LRU cache of whole results (``newsbrief.service.caching.results``): the key
+    covers the normalised input, every option that changes the output, and the models' ids and
+    revisions."""
 
     enabled: bool = Field(True, description="Serve repeated requests from the cache.")
     max_entries: int = Field(1024, ge=0, description="Most results kept (0 = no cache).")

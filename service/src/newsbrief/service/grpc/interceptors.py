@@ -19,7 +19,7 @@ import grpc
 from grpc_status import rpc_status
 
 from newsbrief.service.errors import MessageTooLarge, NewsbriefError
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.serving.access import REQUEST_ID_MAX_CHARS
 from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.serving.status import Code, code_for, to_status

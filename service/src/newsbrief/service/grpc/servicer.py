@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.serving.context import Undecodable
 from newsbrief.service.serving.jobs import JobsService
 from newsbrief.service.serving.policy import Call, CallPolicy

@@ -1,6 +1,6 @@
-"""The gRPC side of :mod:`newsbrief.service.telemetry`: one interceptor that records each RPC
-(in flight, latency, count by status code, quota rejections) and runs it inside a SERVER span
-whose parent is the caller's ``traceparent`` metadata.
+"""The gRPC side of :mod:`newsbrief.service.observability.telemetry`: one interceptor that
+records each RPC (in flight, latency, count by status code, quota rejections) and runs it
+inside a SERVER span whose parent is the caller's ``traceparent`` metadata.
 
 It sits inside :class:`~newsbrief.service.grpc.interceptors.RequestInterceptor`, so it sees the
 domain errors before they become statuses and takes their code from the one error table
@@ -19,8 +19,8 @@ import grpc
 
 from newsbrief.service.errors import QuotaExceeded
 from newsbrief.service.grpc.interceptors import OPEN_SERVICES, Hooks, _metadata, _wrap
+from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.serving.status import code_for
-from newsbrief.service.telemetry import Telemetry
 
 TRANSPORT = "grpc"
 

@@ -20,7 +20,7 @@ from newsbrief.service.errors import NewsbriefError, QuotaExceeded
 from newsbrief.service.http.codecs import JSON, PROTO, DeferredCodec, DeferredGzip, Encoded, Raw
 from newsbrief.service.http.edge import HttpCall, current_call
 from newsbrief.service.http.errors import connect_error
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.serving.context import CallContext, Undecodable
 from newsbrief.service.serving.jobs import JobsService
 from newsbrief.service.serving.service import NewsbriefService, decoded

@@ -34,12 +34,12 @@ from newsbrief.service.errors import (
     QuotaExceeded,
 )
 from newsbrief.service.http.errors import HTTP_STATUS, error_body, with_debug_details
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
+from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.serving.access import request_id as new_request_id
 from newsbrief.service.serving.policy import STREAMING, Call, CallPolicy
 from newsbrief.service.serving.status import Code, code_for
 from newsbrief.service.settings import HttpSettings
-from newsbrief.service.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("newsbrief.access")

@@ -46,10 +46,10 @@ from starlette.types import ASGIApp
 
 from newsbrief.service.http.connect import connect_app, jobs_connect_app
 from newsbrief.service.http.edge import Edge
+from newsbrief.service.observability.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.serving.jobs import JobsService
 from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import HttpSettings, Settings
-from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.v1 import newsbrief_pb2 as pb
 
 log = logging.getLogger(__name__)

@@ -54,8 +54,8 @@ from newsbrief.service.models.protocols import (
     TranslationEngine,
 )
 from newsbrief.service.models.worker import ModelWorker
+from newsbrief.service.observability.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.settings import BatchingSettings
-from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,8 @@ from typing import Protocol
 
 from newsbrief.service.domain import Notice
 from newsbrief.service.models.protocols import Translated
+from newsbrief.service.text.patterns import SPACE
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
-
-_SPACE = re.compile(r"\s+")
 
 CountTokens = Callable[[str], int]
 
@@ -33,13 +32,13 @@ class InputTooLong(ValueError):
 
 def clean_input(text: str) -> str:
     """Single-spaced text, as the models were trained on (the XL-Sum card does the same)."""
-    return _SPACE.sub(" ", text).strip()
+    return SPACE.sub(" ", text).strip()
 
 
 def clean_summary(text: str) -> str:
     """Decoded text with single spaces, no space before punctuation, no stray special tokens."""
     text = re.sub(r"<extra_id_\d+>|<pad>|</s>|<s>|<unk>", " ", text)
-    text = _SPACE.sub(" ", text).strip()
+    text = SPACE.sub(" ", text).strip()
     return re.sub(r"\s+([.,;:!?%)])", r"\1", text)
 
 
@@ -48,7 +47,7 @@ _LANG_TAG = re.compile(r"^(?:__[a-z]{2,3}__|[a-z]{3}_[A-Z][a-z]{3}|<2[a-z]{2,3}>
 
 def clean_translation(text: str) -> str:
     """One line, no leftover language tag."""
-    return _LANG_TAG.sub("", _SPACE.sub(" ", text).strip())
+    return _LANG_TAG.sub("", SPACE.sub(" ", text).strip())
 
 
 def split_to_fit(text: str, lang: str, count: CountTokens, max_tokens: int) -> list[str]:

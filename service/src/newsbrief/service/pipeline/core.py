@@ -1,4 +1,4 @@
-"""The transport-free pipeline: orchestration of the stages of :mod:`.stages` (ingest ->
+"""The transport-free pipeline: orchestration of the stages of :mod:`.stages` (intake ->
 extractive brief -> abstractive brief with the guard's fallback -> translation), the result
 cache, readiness and the server's info.
 
@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from newsbrief.service import __version__
-from newsbrief.service.cache import ResultCache, brief_key
+from newsbrief.service.caching.results import ResultCache, brief_key
+from newsbrief.service.caching.translations import TranslationCache
 from newsbrief.service.domain import (
     Article,
     Brief,
@@ -39,21 +40,22 @@ from newsbrief.service.errors import (
     InvalidArgument,
     NotReady,
 )
+from newsbrief.service.intake.language import LanguageAnalysis
 from newsbrief.service.models.protocols import (
     ManagedModel,
     Summarizer,
     Translator,
 )
-from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.observability.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.pipeline.processes import Workers, state
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
 from newsbrief.service.pipeline.stages.extractive import (
     EXTRACTIVE_MODEL,
-    check_prepared,
+    check_extractive_brief,
     extractive_brief,
 )
-from newsbrief.service.pipeline.stages.ingest import Prepared, language_notices, prepare
+from newsbrief.service.pipeline.stages.intake import Intake, language_notices, take_in
 from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -62,9 +64,7 @@ from newsbrief.service.pipeline.validate import (
     validate_translate,
 )
 from newsbrief.service.settings import Settings
-from newsbrief.service.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.text.normalize import normalize_text
-from newsbrief.service.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,19 +170,19 @@ class Pipeline:
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
-        prepared = await self._timed(
+        intake = await self._timed(
             timings,
-            "ingest",
+            "intake",
             deadline,
-            _prepare,
+            _take_in,
             article,
             deadline,
         )
-        lang = prepared.language.code
+        lang = intake.language.code
         budget = resolve_budget(options, self.settings)
-        brief = await self._timed(timings, "brief", deadline, _extractive_brief, prepared, budget)
+        brief = await self._timed(timings, "brief", deadline, _extractive_brief, intake, budget)
         faithfulness = await self._timed(
-            timings, "guard", deadline, check_prepared, brief, prepared
+            timings, "guard", deadline, check_extractive_brief, brief, intake
         )
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
@@ -190,7 +190,7 @@ class Pipeline:
             with self.telemetry.stage("abstractive"):  # the model's brief and its guard
                 outcome = await abstractive(
                     neural,
-                    prepared,
+                    intake,
                     outcome,
                     budget,
                     self.settings.brief.headline_max_words,
@@ -198,7 +198,7 @@ class Pipeline:
                     timings=timings,
                     deadline=deadline,
                 )
-        warnings = [*prepared.warnings, *outcome.notices]
+        warnings = [*intake.warnings, *outcome.notices]
         translations: list[Translation] = []
         models = list(outcome.models)
         if targets:
@@ -238,7 +238,7 @@ class Pipeline:
                 brief=outcome.brief
                 if options.include_article_text
                 else outcome.brief.without_sources(),
-                language=prepared.language,
+                language=intake.language,
                 method=outcome.method,
                 faithfulness=outcome.faithfulness,
                 translations=translations,
@@ -247,8 +247,8 @@ class Pipeline:
                 timings_ms=timings,
                 total_ms=(time.monotonic() - started) * 1000,
                 client_reference=article.client_reference,
-                metadata=prepared.metadata,
-                article_text=prepared.article_text if options.include_article_text else "",
+                metadata=intake.metadata,
+                article_text=intake.article_text if options.include_article_text else "",
             ),
         )
 
@@ -509,13 +509,13 @@ class Pipeline:
 # ---- the functions run in a worker process (module-level: they are pickled by name) ----------
 
 
-def _prepare(article: Article, deadline: float | None) -> Prepared:
+def _take_in(article: Article, deadline: float | None) -> Intake:
     worker = state()
-    return prepare(article, worker.settings.intake, worker.detector.analyse, deadline)
+    return take_in(article, worker.settings.intake, worker.detector.analyse, deadline)
 
 
-def _extractive_brief(prepared: Prepared, budget: Budget) -> Brief:
-    return extractive_brief(state().summarizer, prepared, budget)
+def _extractive_brief(intake: Intake, budget: Budget) -> Brief:
+    return extractive_brief(state().summarizer, intake, budget)
 
 
 def _normalize_and_detect(

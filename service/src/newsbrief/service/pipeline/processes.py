@@ -56,9 +56,9 @@ from multiprocessing.context import BaseContext
 from typing import TypeVar
 
 from newsbrief.service.errors import DeadlineExceeded, WorkerLost
-from newsbrief.service.pipeline.extractive import ExtractiveSummarizer
-from newsbrief.service.pipeline.language import LanguageDetector
+from newsbrief.service.intake.language import LanguageDetector
 from newsbrief.service.settings import Settings
+from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from newsbrief.service.domain import Article, BriefOptions, Budget, LengthPreset
 from newsbrief.service.errors import FieldViolation, InvalidArgument
-from newsbrief.service.pipeline.language import canonical_code
+from newsbrief.service.intake.language import canonical_code
 from newsbrief.service.settings import Settings
-
-#: A letter or digit of any script: text without one (punctuation, emoji, symbols, whitespace)
-#: has nothing to summarise.
-_READABLE = re.compile(r"[^\W_]")
+from newsbrief.service.text.patterns import ALNUM
 
 
 def _language_violation(field: str, code: str, allowed: list[str]) -> FieldViolation:
@@ -60,7 +55,7 @@ def validate_article(
                     f"is {len(text)} characters; the limit is {limits.max_text_chars} characters",
                 )
             )
-        elif not _READABLE.search(text):
+        elif not ALNUM.search(text):
             violations.append(
                 FieldViolation(
                     "text",

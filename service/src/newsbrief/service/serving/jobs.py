@@ -25,7 +25,7 @@ from newsbrief.service.jobs.runner import BriefFn
 from newsbrief.service.jobs.store import NewArticle, StoreUnavailable
 from newsbrief.service.jobs.system import JobSystem
 from newsbrief.service.jobs.webhooks import CallbackRefused
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.validate import validate_article
 from newsbrief.service.serving import converters as conv

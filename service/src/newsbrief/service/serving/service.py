@@ -20,7 +20,7 @@ from newsbrief.service.errors import (
     NewsbriefError,
     QuotaExceeded,
 )
-from newsbrief.service.observability import request_id_var
+from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.serving import converters as conv
 from newsbrief.service.serving.context import CallContext, Undecodable

@@ -63,6 +63,13 @@ MONTHS: dict[str, int] = {
     "maret": 3, "juni": 6, "juli": 7, "agustus": 8, "desember": 12,
 }  # fmt: skip
 
+#: The month names of :data:`MONTHS` as a regular-expression alternation, longest first: match
+#: it case-insensitively (``re.IGNORECASE``).
+MONTH_NAMES = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+
+#: The same names capitalised ("Jan", "March", "Ogos"), for patterns that match case-sensitively.
+MONTH_TITLES = "|".join(sorted((re.escape(m.capitalize()) for m in MONTHS), key=len, reverse=True))
+
 #: Month names that are also ordinary words ("may", "march"): dates only next to a number.
 AMBIGUOUS_MONTHS = frozenset(
     {"may", "march", "mar", "jun", "dec", "sep", "sept", "mac", "mei", "jan"}

@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from newsbrief.service.text.patterns import ALNUM, HANGUL, SPACE
 from newsbrief.service.text.words import word_set
 
 _TERMINAL = re.compile(r"(?:\.{2,}|\u2026|[.!?\u3002\uff1f\uff01]+)([\"'\u201d\u2019\u00bb)\]]*)")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_SPACE_RUN = re.compile(r"\s+")
 _STRAIGHT_QUOTE = re.compile('"')
 _NEXT_WORDS = re.compile(r"[^\s]+")
 _BLANK = re.compile(r"\n[ \t]*\n\s*")
-_HAS_TEXT = re.compile(r"[^\W_]")
 _LINE_END = re.compile(
     r"(?:[.!?\u2026:;\u3002\uff1f\uff01]|[.!?\u2026][\"'\u201d\u2019\u00bb)\]]+|다|요)$"
 )
@@ -118,7 +116,7 @@ def _is_boundary(text: str, m: re.Match[str], lang: str, seg_start: int) -> bool
     quoted = bool(m.group(1))
     if end >= len(text):
         return True
-    space = _SPACE_RUN.match(text, end)
+    space = SPACE.match(text, end)
     ws = space.end() - end if space else 0
     prev_char = text[m.start() - 1] if m.start() > 0 else ""
     if ws == 0:
@@ -128,10 +126,10 @@ def _is_boundary(text: str, m: re.Match[str], lang: str, seg_start: int) -> bool
             return False  # 3.5, 1.000
         if nxt in "\u201c\u2018\u00ab" and len(two) > 1:
             # an opening curly quote after a full stop starts the next sentence: menang.\u201cKami
-            return two[1].isupper() or bool(_HANGUL.match(two[1]))
-        if _HANGUL.match(nxt):
+            return two[1].isupper() or bool(HANGUL.match(two[1]))
+        if HANGUL.match(nxt):
             # 했다.그는 -> two sentences; "그렇다."라고 -> a quotation inside one sentence.
-            return not quoted and bool(_HANGUL.match(prev_char))
+            return not quoted and bool(HANGUL.match(prev_char))
         if nxt.isupper() and len(two) > 1 and two[1].islower():
             # kelmarin.Bolivia (missing space), but not U.S.Army or KONTAN.CO.ID
             if punct == ".":
@@ -202,7 +200,7 @@ def split_sentences(text: str, lang: str) -> list[str]:
     start = 0
     for cut in [*cuts, len(text)]:
         piece = text[start:cut].strip()
-        if piece and _HAS_TEXT.search(piece):
+        if piece and ALNUM.search(piece):
             out.append(piece)
         elif piece and out:
             pass  # stray punctuation between sentences

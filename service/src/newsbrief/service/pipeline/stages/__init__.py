@@ -1,5 +1,5 @@
 """The stages of a brief, each a module of plain functions over domain types:
-:mod:`ingest` (text or HTML -> clean text, language, sentences), :mod:`extractive` (the built-in
+:mod:`intake` (text or HTML -> clean text, language, sentences), :mod:`extractive` (the built-in
 brief and its check), :mod:`abstractive` (a neural summary, kept only when the faithfulness guard
 passes it) and :mod:`translation` (the brief or texts into other languages, checked).
 :class:`~newsbrief.service.pipeline.core.Pipeline` orchestrates them."""

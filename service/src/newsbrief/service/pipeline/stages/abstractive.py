@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from newsbrief.service.checks.faithfulness import check_brief
 from newsbrief.service.domain import (
     Brief,
     BriefLine,
@@ -19,15 +20,14 @@ from newsbrief.service.domain import (
 )
 from newsbrief.service.errors import CapabilityUnavailable
 from newsbrief.service.models.protocols import Summarizer, Summary
-from newsbrief.service.pipeline.extractive import shorten, tokens
-from newsbrief.service.pipeline.guard import check_brief
 from newsbrief.service.pipeline.stages import Runner, check_deadline
 from newsbrief.service.pipeline.stages.extractive import (
     EXTRACTIVE_MODEL,
     locate_sentences,
     squash,
 )
-from newsbrief.service.pipeline.stages.ingest import Prepared
+from newsbrief.service.pipeline.stages.intake import Intake
+from newsbrief.service.summarize.extractive import shorten, tokens
 from newsbrief.service.text.segment import split_sentences
 
 
@@ -59,7 +59,7 @@ def serving_summarizer(neural: Summarizer | None, lang: str, method: Method) -> 
 
 async def abstractive(
     neural: Summarizer,
-    prepared: Prepared,
+    intake: Intake,
     extractive: Outcome,
     budget: Budget,
     headline_max_words: int,
@@ -69,28 +69,26 @@ async def abstractive(
     deadline: float | None = None,
 ) -> Outcome:
     """The neural brief when the guard passes it, else ``extractive`` with the guard's issues."""
-    lang = prepared.language.code
+    lang = intake.language.code
     check_deadline(deadline, "abstractive")
     t0 = time.monotonic()
-    summary = await neural.summarize(prepared.text, lang, deadline=deadline)
+    summary = await neural.summarize(intake.text, lang, deadline=deadline)
     timings["abstractive"] = (time.monotonic() - t0) * 1000
     notices: list[Notice] = []
     if summary.chunked:
         notices.append(Notice("INPUT_CHUNKED", summary.describe()))
     candidate = abstractive_brief(
-        summary, extractive.brief, prepared.title, lang, budget.key_points, headline_max_words
+        summary, extractive.brief, intake.title, lang, budget.key_points, headline_max_words
     )
     check_deadline(deadline, "guard")
     t0 = time.monotonic()
-    verdict = await run(
-        check_brief, candidate, prepared.text, prepared.title, lang, deadline=deadline
-    )
+    verdict = await run(check_brief, candidate, intake.text, intake.title, lang, deadline=deadline)
     timings["guard"] = timings.get("guard", 0.0) + (time.monotonic() - t0) * 1000
     if not summary.text.strip():
         verdict.issues.append("summary: the summariser returned an empty summary")
     notices.extend(Notice("GUARD_LIMITED", note) for note in verdict.notes)
     if verdict.passed:
-        candidate = await run(with_sources, candidate, prepared)
+        candidate = await run(with_sources, candidate, intake, deadline=deadline)
         return Outcome(candidate, verdict.faithfulness(), [neural.info], neural.name, notices)
     # the extractive brief is served; the issues say why the model's was not
     faithfulness = Faithfulness(
@@ -138,14 +136,14 @@ MAX_SUPPORT = 2
 """Article sentences named as the source of one line of an abstractive brief, at most."""
 
 
-def with_sources(brief: Brief, prepared: Prepared) -> Brief:
+def with_sources(brief: Brief, intake: Intake) -> Brief:
     """Blocking: ``brief`` (a model's, passed by the guard) with each summary sentence and key
     point pointing at the article sentences that support it (:func:`supporting`)."""
-    lang = prepared.language.code
-    spans = locate_sentences(prepared.article_text, prepared.paragraphs)
+    lang = intake.language.code
+    spans = locate_sentences(intake.article_text, intake.paragraphs)
     article = [
         (frozenset(tokens(text, lang)), span)
-        for text, span in zip((s for p in prepared.paragraphs for s in p), spans, strict=True)
+        for text, span in zip((s for p in intake.paragraphs for s in p), spans, strict=True)
         if span is not None
     ]
 

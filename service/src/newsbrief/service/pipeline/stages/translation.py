@@ -1,7 +1,7 @@
 """The translation stage: a brief, or editor-written texts, into each target language. Every
 target language is one batch (so a name is rendered the same way in each field) and all targets
 run side by side. A text repeated in a batch, or translated before by the same model, is not
-sent to the model again (:class:`~newsbrief.service.translation_cache.TranslationCache`). Each
+sent to the model again (:class:`~newsbrief.service.caching.translations.TranslationCache`). Each
 translation is checked for the numbers, dates and quoted names of its source, and what the model
 had to do to a text is said for that text only.
 
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 
+from newsbrief.service.caching.translations import TranslationCache
+from newsbrief.service.checks.preservation import missing_items
 from newsbrief.service.domain import Brief, Notice, Translation
 from newsbrief.service.models.protocols import Translated, Translator
-from newsbrief.service.pipeline.preserve import missing_items
 from newsbrief.service.pipeline.stages import Runner
 from newsbrief.service.text.segment import split_sentences
-from newsbrief.service.translation_cache import TranslationCache
 
 #: The translation counts a brief's timings carry: texts asked for, distinct texts sent to the
 #: model, distinct texts answered by the translation cache, over all targets.

@@ -1,4 +1,4 @@
-"""The ingest stage: the article's text (from plain text or an HTML page, scraped boilerplate
+"""The intake stage: the article's text (from plain text or an HTML page, scraped boilerplate
 removed), its language, its paragraphs of sentences and its metadata."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbrief.service.domain import Article, ArticleMetadata, DetectedLanguage, Notice
-from newsbrief.service.pipeline.intake import take_in
-from newsbrief.service.pipeline.language import LanguageAnalysis
+from newsbrief.service.intake.language import LanguageAnalysis
+from newsbrief.service.intake.main_text import main_text
 from newsbrief.service.pipeline.stages import check_deadline
 from newsbrief.service.settings import IntakeSettings
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
 
 
 @dataclass
-class Prepared:
-    """An article after intake: normalised text, paragraphs of sentences, language, metadata."""
+class Intake:
+    """An article taken in: normalised text, paragraphs of sentences, language, metadata."""
 
     text: str
     title: str
@@ -28,18 +28,19 @@ class Prepared:
     """The cleaned main text with its dateline (what the response's article_text carries)."""
 
 
-def prepare(
+def take_in(
     article: Article,
-    intake: IntakeSettings,
+    settings: IntakeSettings,
     analyse: Callable[[str], LanguageAnalysis],
     deadline: float | None = None,
-) -> Prepared:
-    """Blocking: the article taken in (:func:`~newsbrief.service.pipeline.intake.take_in`: HTML
+) -> Intake:
+    """Blocking: the article taken in: its main text
+    (:func:`~newsbrief.service.intake.main_text.main_text`: HTML
     extraction, cleaning), its language detected with ``analyse`` unless given, its sentences;
     the deadline is checked between these steps."""
-    intake_result = take_in(article, intake)
-    warnings = list(intake_result.warnings)
-    text, title = intake_result.text, intake_result.title
+    page = main_text(article, settings)
+    warnings = list(page.warnings)
+    text, title = page.text, page.title
     if article.source_language:
         language = DetectedLanguage(article.source_language, 1.0, given=True)
     else:
@@ -56,16 +57,14 @@ def prepare(
     ]
     metadata = ArticleMetadata(
         title=title,
-        byline=intake_result.byline,
-        date=intake_result.date,
-        dateline=intake_result.dateline,
+        byline=page.byline,
+        date=page.date,
+        dateline=page.dateline,
         characters=len(text),
         sentences=sum(len(p) for p in paragraphs),
         paragraphs=len(paragraphs),
     )
-    return Prepared(
-        text, title, paragraphs, language, metadata, warnings, intake_result.article_text
-    )
+    return Intake(text, title, paragraphs, language, metadata, warnings, page.article_text)
 
 
 def language_notices(analysis: LanguageAnalysis) -> list[Notice]:

@@ -14,11 +14,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from newsbrief.service.text.lines import (
+    compress,
+    is_furniture,
+    is_listing,
+    is_sentence,
+    opens_as_sentence,
+)
+from newsbrief.service.text.patterns import HANGUL as _HANGUL
+from newsbrief.service.text.patterns import HANGUL_RUN as _HANGUL_WORD
+from newsbrief.service.text.patterns import WORD as _LATIN_WORD
 from newsbrief.service.text.words import word_set
 
 from ..domain import Brief, BriefLine, Budget, Span
 from ..settings import BriefSettings
-from .lines import compress, is_furniture, is_listing, is_sentence, opens_as_sentence
 
 KOREAN_CHARS_PER_WORD = 3
 """Korean is measured in characters: one budget word is worth this many non-space characters."""
@@ -27,9 +36,6 @@ LONGEST_WORD_CHARS = 30
 characters, so a text without spaces (a URL, a 99,000-character "word") cannot make an unbounded
 summary, key point or headline."""
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_LATIN_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 _CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s|\s[-\u2013\u2014]\s")
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from newsbrief.service.text.numbers import (
+    MONTH_NAMES,
     MONTHS,
     NUMBER_WORDS,
     SCALES,
@@ -21,23 +22,21 @@ from newsbrief.service.text.numbers import (
     currency_around,
     supported,
 )
+from newsbrief.service.text.patterns import ALNUM_RUN, SPACE
 
 _NUMBER = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
     r"(\s*(?:[만억조천]|[A-Za-z]+))?",
 )
-_MONTH_WORD = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _DATE_MONTH = re.compile(
-    rf"(?:\b\d{{1,2}}\s+({_MONTH_WORD})\b|\b({_MONTH_WORD})\.?\s+\d{{1,2}}\b)", re.IGNORECASE
+    rf"(?:\b\d{{1,2}}\s+({MONTH_NAMES})\b|\b({MONTH_NAMES})\.?\s+\d{{1,2}}\b)", re.IGNORECASE
 )
-_ANY_MONTH = re.compile(rf"\b({_MONTH_WORD})\b", re.IGNORECASE)
+_ANY_MONTH = re.compile(rf"\b({MONTH_NAMES})\b", re.IGNORECASE)
 _KO_MONTH = re.compile(r"(\d{1,2})\s*월")
 _QUOTED = re.compile(
     '["\u201c\u00ab\u201e]([^"\u201c\u201d\u00ab\u00bb\u201e]{1,80})["\u201d\u00bb]'
     "|(?<!\\w)[\u2018']([^\u2018\u2019']{1,80})[\u2019'](?!\\w)"
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -142,8 +141,8 @@ def protected_items(text: str, language: str) -> list[Item]:
         name = (match.group(1) or match.group(2)).lower()
         items.append(Item("date", match.group(0), frozenset({f"month:{MONTHS[name]}"})))
     for match in _QUOTED.finditer(text):
-        quoted = _SPACE.sub(" ", match.group(1) or match.group(2) or "").strip()
-        words = _WORD.findall(quoted)
+        quoted = SPACE.sub(" ", match.group(1) or match.group(2) or "").strip()
+        words = ALNUM_RUN.findall(quoted)
         if not words or len(words) > 4:
             continue  # a quotation is translated; only short quoted names must stay
         if all(w[0].isupper() or w[0].isdigit() for w in words if w[0].isalpha() or w[0].isdigit()):
@@ -158,7 +157,7 @@ def _kept(text: str, language: str) -> tuple[dict[str, set[str]], set[str]]:
     for number in _numbers(text, language):
         for value in (number.whole, number.literal):
             amounts.setdefault(value, set()).add(number.currency)
-    for word in _WORD.findall(text.lower()):
+    for word in ALNUM_RUN.findall(text.lower()):
         if word in NUMBER_WORDS:
             amounts.setdefault(canonical(NUMBER_WORDS[word]), set()).add("")
     return amounts, {f"month:{m}" for m in _months(text)}
@@ -170,7 +169,7 @@ def missing_items(source: str, translation: str, source_lang: str, target_lang: 
     if not items:
         return []
     amounts, months = _kept(translation, target_lang)
-    folded = _SPACE.sub(" ", translation).casefold()
+    folded = SPACE.sub(" ", translation).casefold()
     missing: list[str] = []
     for item in items:
         if item.kind == "name":

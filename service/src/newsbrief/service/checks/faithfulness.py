@@ -42,6 +42,7 @@ from newsbrief.service.text.numbers import (
     currency_around,
     supported,
 )
+from newsbrief.service.text.patterns import HANGUL, WORD
 
 DEFAULT_MAX_ISSUES = 0
 """Issues tolerated before a brief is judged unfaithful."""
@@ -84,8 +85,6 @@ _NUM = re.compile(
     rf"(?:\s*({LATIN_SCALE_PATTERN})\b)?",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _QUOTE = re.compile(
     r"\"([^\"]{3,300})\"|\u201c([^\u201d]{3,300})\u201d|``\s*(.{3,300}?)\s*''"
     # single quotes: not a possessive ("the swans ' draw", tokenised), no sentence end inside
@@ -174,7 +173,7 @@ class SourceIndex:
             if spelled is not None:
                 self._add(spelled, currency_around(source, m.start(), m.end()))
         folded = source.casefold()
-        for w in _WORD.findall(folded):
+        for w in WORD.findall(folded):
             self.words.add(w)
             self.words.add(_strip_possessive(w))
             if w in _NUMBER_WORDS:
@@ -202,7 +201,7 @@ def _strip_possessive(word: str) -> str:
 
 def _flat(text: str) -> str:
     """Case-folded words joined by single spaces: punctuation and spacing do not count."""
-    return " " + " ".join(_WORD.findall(text.casefold().replace("\u2019", "'"))) + " "
+    return " " + " ".join(WORD.findall(text.casefold().replace("\u2019", "'"))) + " "
 
 
 def _numbers_of(m: re.Match[str]) -> list[float]:
@@ -229,7 +228,7 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
             currency = currency_around(text, m.start(), m.end())
             facts.append(Fact("number", m.group(0), field_name, currency))
             spans.append(m.span())
-    words = list(_WORD.finditer(text))
+    words = list(WORD.finditer(text))
     for m in words:
         w = m.group(0).casefold()
         k = bisect_right(spans, (m.start(), len(text) + 1)) - 1  # spans are ordered, disjoint
@@ -239,11 +238,11 @@ def extract_facts(text: str, field_name: str, lang: str = "") -> list[Fact]:
             facts.append(Fact("number", m.group(0), field_name))
         elif _is_date_word(w, text, m):
             facts.append(Fact("date", m.group(0), field_name))
-    if not _HANGUL.search(text):
+    if not HANGUL.search(text):
         facts.extend(Fact("name", n, field_name) for n in _names(text))
     for q in _QUOTE.finditer(text):
         inner = next(g for g in q.groups() if g is not None).strip()
-        if len(_WORD.findall(inner)) >= 1:
+        if len(WORD.findall(inner)) >= 1:
             facts.append(Fact("quote", inner, field_name))
     return facts
 
@@ -275,7 +274,7 @@ def _opens_sentence(text: str, start: int) -> bool:
 def _names(text: str) -> list[str]:
     """Capitalised words and runs of them that do not merely open a sentence."""
     out: list[str] = []
-    words = list(_WORD.finditer(text))
+    words = list(WORD.finditer(text))
     run: list[re.Match[str]] = []
 
     def flush() -> None:
@@ -295,7 +294,7 @@ def _names(text: str) -> list[str]:
         else:
             keep = run
         phrase = text[keep[0].start() : keep[-1].end()] if keep else ""
-        plain = [w.casefold() for w in _WORD.findall(phrase)]
+        plain = [w.casefold() for w in WORD.findall(phrase)]
         if plain and all(w in _NOT_NAMES or w in MONTHS or w in WEEKDAYS for w in plain):
             phrase = ""  # a date, not a name: checked as a date
         if phrase:
@@ -378,7 +377,7 @@ def check_texts(
     for name, text in fields:
         if not text:
             continue
-        if korean or _HANGUL.search(text):
+        if korean or HANGUL.search(text):
             note = "names in Hangul are not checked (no case marks them); numbers, dates and "
             note += "quotations are"
             if note not in result.notes:
@@ -444,7 +443,7 @@ def _missing(fact: Fact, idx: SourceIndex) -> str:
     if fact.kind == "name":
         missing = [
             w
-            for w in _WORD.findall(fact.text.casefold())
+            for w in WORD.findall(fact.text.casefold())
             if w not in _CONNECTORS and w not in _HONORIFICS and not _known_word(w, idx)
         ]
         return f"name {fact.text!r} is not in the article" if missing else ""

@@ -1,9 +1,9 @@
-"""Intake: the article text and metadata of a request, before language and sentences.
+"""The main text of an article and its metadata, before language and sentences.
 
 HTML goes through :func:`.html.extract_html` (trafilatura) and then the furniture cleaning of
 :mod:`.scraped` in its ``extracted`` mode; plain text (typed, pasted or a whole page dumped by a
 scraper) through the full cleaning. The server (:class:`.core.Pipeline`) and the evaluation
-(``eval/``) both call :func:`take_in`, so what is measured is what is served.
+(``eval/``) both call :func:`main_text`, so what is measured is what is served.
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from newsbrief.service.text.lines import is_furniture, is_listing
+
 from ..domain import Article, Notice
 from ..errors import FieldViolation, InvalidArgument
 from ..settings import IntakeSettings
 from ..text.normalize import normalize_text
 from .html import extract_html
-from .lines import is_furniture, is_listing
 from .scraped import boilerplate_warning, clean_scraped_text, furniture_kind, prose_paragraphs
 
 
 @dataclass(frozen=True)
-class Intake:
-    """The main text of an article and what the intake learnt about it."""
+class MainText:
+    """The main text of an article and what the intake learnt about it on the way."""
 
     text: str
     """The main text without the dateline, paragraphs separated by one blank line."""
@@ -38,7 +39,7 @@ class Intake:
         return f"{self.dateline} {self.text}" if self.dateline else self.text
 
 
-def take_in(article: Article, settings: IntakeSettings) -> Intake:
+def main_text(article: Article, settings: IntakeSettings) -> MainText:
     """The cleaned main text of ``article`` with its headline, byline, date and dateline.
 
     Raises InvalidArgument only when there is no readable text at all (a page with visible
@@ -99,7 +100,7 @@ def take_in(article: Article, settings: IntakeSettings) -> Intake:
         warning = boilerplate_warning(cleaned)
         if warning is not None:
             warnings.append(Notice(*warning))
-    return Intake(
+    return MainText(
         text=text,
         title=title,
         byline=byline,

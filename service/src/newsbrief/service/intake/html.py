@@ -34,9 +34,10 @@ from dataclasses import dataclass
 import trafilatura
 from lxml import html as lxml_html
 
+from newsbrief.service.text.patterns import SPACE
+
 log = logging.getLogger(__name__)
 
-_SPACE = re.compile(r"\s+")
 _SWALLOWED_TITLE = 1000  # characters: no real title is that long
 # "Headline | Site", "Headline - Site", "Site :: Headline"
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|\u2013|\u2014|--|::|\u00bb|\u00ab|\u2022|\u00b7)\s+")
@@ -57,7 +58,7 @@ class ExtractedPage:
 
 
 def _squash(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+    return SPACE.sub(" ", text or "").strip()
 
 
 def _meta(tree: lxml_html.HtmlElement) -> dict[str, str]:

@@ -20,8 +20,8 @@ import json
 import pickle
 from collections.abc import Sequence
 
+from newsbrief.service.caching.lru import ByteLRU, LruStats
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
-from newsbrief.service.lru import ByteLRU, LruStats
 from newsbrief.service.settings import CacheSettings
 from newsbrief.service.text.normalize import normalize_text
 

@@ -6,7 +6,7 @@ A front end (the gRPC interceptor, an HTTP handler) wraps each call in
 With metrics and tracing both off (the default) these are shared no-op objects and neither
 ``prometheus_client`` nor OpenTelemetry is imported.
 
-Metrics (``NEWSBRIEF_METRICS_PORT``): see :mod:`newsbrief.service.telemetry.metrics`.
+Metrics (``NEWSBRIEF_METRICS_PORT``): see :mod:`newsbrief.service.observability.metrics`.
 Spans (``NEWSBRIEF_TRACING__ENABLED``): one SERVER span per request named after its method (its
 parent is the caller's W3C ``traceparent`` when sent), a ``stage <name>`` span per pipeline stage,
 and a ``model batch <role>`` span per model call, parented to the request of its oldest item and
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from newsbrief.service.settings import Settings
 
 if TYPE_CHECKING:
-    from newsbrief.service.telemetry.metrics import Metrics
+    from newsbrief.service.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Call:
             metrics.latency.labels(transport, method).observe(time.monotonic() - self._started)
             metrics.requests.labels(transport, method, self.code).inc()
         if self._span is not None:
-            from newsbrief.service.telemetry.tracing import otel_context, trace
+            from newsbrief.service.observability.tracing import otel_context, trace
 
             self._span.set_attribute("rpc.response.status_code", self.code)
             if self.code != OK:
@@ -114,12 +114,12 @@ class Telemetry:
         """Metrics when ``metrics_port`` is set, traces when ``tracing.enabled``."""
         metrics = None
         if settings.metrics_port:
-            from newsbrief.service.telemetry.metrics import Metrics
+            from newsbrief.service.observability.metrics import Metrics
 
             metrics = Metrics()
         provider = None
         if settings.tracing.enabled:
-            from newsbrief.service.telemetry.tracing import build_provider
+            from newsbrief.service.observability.tracing import build_provider
 
             provider = build_provider(settings.tracing, tuple(span_exporters))
         return cls(metrics=metrics, tracer_provider=provider)
@@ -151,7 +151,7 @@ class Telemetry:
         """The ``/metrics`` endpoint as an ASGI app (None when metrics are off)."""
         if self.metrics is None:
             return None
-        from newsbrief.service.telemetry.metrics import metrics_app
+        from newsbrief.service.observability.metrics import metrics_app
 
         return metrics_app(self.metrics.registry)
 
@@ -176,7 +176,7 @@ class Telemetry:
         the caller's ``traceparent`` (in ``headers``, lower-case keys)."""
         call = Call(self, transport, method)
         if self._tracer is not None and traced:
-            from newsbrief.service.telemetry.tracing import extract, otel_context, trace
+            from newsbrief.service.observability.tracing import extract, otel_context, trace
 
             parent = extract(headers)
             service, _, name = method.strip("/").rpartition("/")
@@ -219,7 +219,7 @@ class Telemetry:
         off)."""
         if self._tracer is None:
             return None
-        from newsbrief.service.telemetry.tracing import otel_context
+        from newsbrief.service.observability.tracing import otel_context
 
         return otel_context.get_current()
 
@@ -244,7 +244,7 @@ class Telemetry:
         started = time.monotonic()
         span: Any = None
         if self._tracer is not None:
-            from newsbrief.service.telemetry.tracing import trace
+            from newsbrief.service.observability.tracing import trace
 
             parents = [c for c in contexts if c is not None]
             links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in parents[1:]]
@@ -256,7 +256,7 @@ class Telemetry:
             )
         try:
             if span is not None:
-                from newsbrief.service.telemetry.tracing import trace
+                from newsbrief.service.observability.tracing import trace
 
                 with trace.use_span(span, end_on_exit=True):
                     yield _Batch(self, model, span)

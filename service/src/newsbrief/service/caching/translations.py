@@ -21,8 +21,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from newsbrief.service.caching.lru import ByteLRU, LruStats
 from newsbrief.service.domain import ModelInfo, Notice
-from newsbrief.service.lru import ByteLRU, LruStats
 from newsbrief.service.models.protocols import Translated, Translator
 from newsbrief.service.settings import TranslationCacheSettings
 

@@ -1,10 +1,11 @@
 """Prometheus metrics of one server, on their own registry and HTTP port.
 
-Request metrics are recorded by the front ends through :class:`~newsbrief.service.telemetry.
-Telemetry` (transport-neutral: a ``transport`` label says ``grpc`` or ``http``); stage, batch and
-token metrics by the pipeline and the batchers; queue depth, cache and model state are read from
-the live objects when Prometheus scrapes (:class:`PipelineCollector`), so the hot path pays
-nothing for them. ``prometheus_client`` is imported only when metrics are on.
+Request metrics are recorded by the front ends through
+:class:`~newsbrief.service.observability.telemetry.Telemetry` (transport-neutral: a
+``transport`` label says ``grpc`` or ``http``); stage, batch and token metrics by the pipeline
+and the batchers; queue depth, cache and model state are read from the live objects when
+Prometheus scrapes (:class:`PipelineCollector`), so the hot path pays nothing for them.
+``prometheus_client`` is imported only when metrics are on.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Metrics:
         )
         self.stage_latency = Histogram(
             "newsbrief_stage_duration_seconds",
-            "Time in each pipeline stage (ingest, brief, guard, abstractive, translate, ...).",
+            "Time in each pipeline stage (intake, brief, guard, abstractive, translate, ...).",
             ("stage",),
             buckets=LATENCY_BUCKETS,
             registry=r,

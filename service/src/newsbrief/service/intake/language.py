@@ -22,6 +22,8 @@ from lingua import Language, LanguageDetectorBuilder
 
 from ..domain import DetectedLanguage
 from ..settings import LanguageSettings
+from ..text.patterns import HANGUL_LETTER as _HANGUL
+from ..text.patterns import LETTER as _LETTER
 
 UNDETERMINED = "und"
 
@@ -79,8 +81,6 @@ def canonical_code(code: str) -> str | None:
     return _ALIASES.get(primary, primary)
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[a-z]+")
 _CHUNK_SPLIT = re.compile(r"\n\s*\n|\n|(?<=[.!?\u3002])\s+")
 
