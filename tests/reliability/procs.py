@@ -31,6 +31,7 @@ class ServerProcess:
             **os.environ,
             "NEWSBRIEF_HOST": "127.0.0.1",
             "NEWSBRIEF_PORT": "0",
+            "NEWSBRIEF_HTTP_PORT": "0",  # off unless a test asks (-1 = any free port)
             "NEWSBRIEF_DRAIN_SECONDS": "0",
             "NEWSBRIEF_MODELS__CACHE_DIR": str(EMPTY_HF_CACHE),
             "NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none",

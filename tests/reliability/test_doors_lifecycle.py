@@ -35,7 +35,11 @@ async def _grpc_until_held(target: str, limit: int) -> int:
         sent = 0
         try:
             while sent < limit:
-                request = pb.SummarizeRequest(text=BIG, client_reference=str(sent))
+                # each answer carries the article's text back: answers the size of the articles, so
+                # what holds the client back is the server's bound, not a transport buffer
+                request = pb.SummarizeRequest(
+                    text=BIG, client_reference=str(sent), include_article_text=True
+                )
                 try:
                     await asyncio.wait_for(
                         call.write(pb.SummarizeStreamRequest(request=request)), BLOCKED_S
@@ -55,7 +59,14 @@ async def _http_until_held(port: int, limit: int) -> int:
         while stream.sent < limit:
             try:
                 await asyncio.wait_for(
-                    stream.send({"text": BIG, "clientReference": str(stream.sent)}), BLOCKED_S
+                    stream.send(
+                        {
+                            "text": BIG,
+                            "clientReference": str(stream.sent),
+                            "includeArticleText": True,
+                        }
+                    ),
+                    BLOCKED_S,
                 )
             except TimeoutError:
                 break
