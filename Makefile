@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
+.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean attack
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -122,6 +122,11 @@ soak: install
 # own venv under bench/out/): run it first so that make bench times only the measurements.
 bench-prepare: install
 	$(PY) -m bench.run --prepare
+
+# Issue 17's attacks on the HTTP door at full size (gzip bombs, 1,100 slow bodies at ulimit 1024),
+# with gRPC health meanwhile: the figures, printed.
+attack: install
+	$(PY) -m bench.attack
 
 docker-check: install
 	$(PY) -m pytest -q tests/integration/test_dockerfile.py
