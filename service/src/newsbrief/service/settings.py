@@ -158,6 +158,13 @@ class LanguageSettings(BaseModel):
         le=1,
         description="The margin of unsupported_margin for texts under unsupported_min_letters.",
     )
+    function_word_shortcut: bool = Field(
+        True,
+        description="Skip the costly look over all the languages the detector knows (which "
+        "tells an unsupported language) for a text that is plainly in a supported one: mostly "
+        "Hangul, or 40 words or more of which English, or Malay/Indonesian, function words make "
+        "a share no other language reaches. Off: every text is looked at over all languages.",
+    )
 
 
 class IntakeSettings(BaseModel):
