@@ -749,8 +749,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Worker processes for the CPU-bound pipeline stages (HTML extraction, "
         "cleaning, language detection, sentence splitting, the extractive brief and its checks), "
-        "so that no input slows the answers to other calls; each loads its own language models "
-        "(about 200 MB).",
+        "so that no input slows the answers to other calls; they share one copy of the language "
+        "models (see workers_share_models).",
+    )
+    workers_share_models: bool = Field(
+        True,
+        description="Load the language models (about 130 MB) once, in the process the worker "
+        "processes are forked from, and share them among the workers copy-on-write, rather "
+        "than once per worker (Linux and other systems with the forkserver start method).",
     )
     workers_kill_grace_s: float = Field(
         0.5,

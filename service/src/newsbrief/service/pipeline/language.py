@@ -234,7 +234,10 @@ class LanguageAnalysis:
 class LanguageDetector:
     """Detects the language of a text among the supported ones. Build once; thread-safe."""
 
-    def __init__(self, settings: LanguageSettings) -> None:
+    def __init__(self, settings: LanguageSettings, *, preload: bool = True) -> None:
+        """``preload``: load every model now (on lingua's thread pool); False: lingua loads a
+        model when a text first needs it, on the calling thread (for a process whose models
+        were loaded by the process it was forked from, see :func:`load_models`)."""
         codes: list[str] = []
         for raw in settings.supported:
             code = canonical_code(raw)
@@ -253,15 +256,15 @@ class LanguageDetector:
             if len(languages) > 1
             else LanguageDetectorBuilder.from_languages(*languages, Language.LATIN)
         )
-        self._detector = builder.with_preloaded_language_models().build()
+        if preload:
+            builder = builder.with_preloaded_language_models()
+        self._detector = builder.build()
         self._code_of = {lang: code for code, lang in _LINGUA.items()}
         # every language lingua knows, to tell "not a supported language" (see the module doc)
-        self._all = (
-            LanguageDetectorBuilder.from_all_languages()
-            .with_low_accuracy_mode()
-            .with_preloaded_language_models()
-            .build()
-        )
+        everything = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode()
+        if preload:
+            everything = everything.with_preloaded_language_models()
+        self._all = everything.build()
         self.unsupported_margin = settings.unsupported_margin
         self.unsupported_min_letters = settings.unsupported_min_letters
         self.unsupported_short_margin = settings.unsupported_short_margin
@@ -523,6 +526,32 @@ def _spread(text: str, limit: int) -> str:
         picked.append(part)
         used += len(part) + 1
     return "\n".join(picked)
+
+
+# A text in each script whose languages lingua tells apart with its models (one language to a
+# script, such as Korean or Greek, is told by the script alone): detecting them loads the models.
+_WARM_UP_TEXTS = (
+    "the council said that the new plan would begin next year, kata menteri itu semalam",
+    "правительство заявило, что новый план начнётся в следующем году",
+    "قالت الحكومة إن الخطة الجديدة ستبدأ العام المقبل",
+    "सरकार ने कहा कि नई योजना अगले साल शुरू होगी",
+    "政府表示新计划将于明年开始",
+)
+
+
+def load_models(settings: LanguageSettings) -> None:
+    """Load the models a :class:`LanguageDetector` of ``settings`` uses into lingua's cache
+    (one for the whole process) without starting a thread, for a process that forks workers:
+    they then share the models copy-on-write instead of each loading its own (about 130 MiB).
+
+    lingua's preloading (``preload=True``) runs on a thread pool, and a process forked after
+    that deadlocks when it uses the pool in turn: here each model loads lazily, on this thread,
+    as a text of its script first needs it. A model no text here loaded (a language told by its
+    script alone) is loaded by a worker when it needs it."""
+    detector = LanguageDetector(settings, preload=False)
+    for text in _WARM_UP_TEXTS:
+        detector._all.compute_language_confidence_values(text)
+        detector._detector.compute_language_confidence_values(text)
 
 
 def _chunks(text: str) -> list[str]:
