@@ -144,6 +144,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if x16 is None else x16 >= 5,
             }
         )
+    pss = _num(_get(results, "row4", "news", "pss_serving_kb"))
+    out.append(
+        {
+            "target": "extractive-only server <= 250 MiB at SERVING (process tree, PSS)",
+            "measured": _mib(pss),
+            "met": None if pss is None else pss <= 250 * 1024,
+        }
+    )
+    cpu = _num(_get(results, "row4", "news", "load", "cpu_ms_per_brief"))
+    out.append(
+        {
+            "target": "<= 10 ms server CPU per brief of the shared news articles (4 clients, "
+            "cache off)",
+            "measured": f"{_f(cpu)} ms",
+            "met": None if cpu is None else cpu <= 10,
+        }
+    )
     hit = _num(_get(results, "row4", "cache", "p50_ms"))
     hits = _get(results, "row4", "cache", "hits")
     out.append(
@@ -750,6 +767,24 @@ def render(results: dict[str, Any]) -> str:
     ]
     if r4.get("error"):
         lines.append(f"- Failed: {r4['error']}")
+    news = r4.get("news", {})
+    nload = news.get("load", {})
+    if news.get("error"):
+        lines.append(f"- Shared news articles: not measured ({news['error']}).")
+    elif nload:
+        lines.append(
+            f"- The shared news articles (`summarisation/` and `non_english/`, "
+            f"{nload.get('done')} briefs, {news.get('clients')} clients, result cache off, load "
+            f"average {nload.get('load', ['?'])[0]}): {_f(nload.get('cpu_ms_per_brief'))} ms of "
+            f"server CPU per brief (process tree; the server process alone "
+            f"{_f(nload.get('main_process_cpu_ms_per_brief'))} ms), "
+            f"{_f(nload.get('briefs_per_s'), 1)} briefs/s. Memory of the process tree at SERVING "
+            f"{_mib(news.get('pss_serving_kb'))} PSS ({_mib(news.get('rss_serving_kb'))} RSS "
+            f"summed: pages the workers share with their fork server counted in each), after "
+            f"the load {_mib(news.get('pss_after_load_kb'))} PSS; "
+            f"{_f(_ratio(news.get('pss_after_load_kb'), 1024 * (nload.get('briefs_per_s') or 0)))}"
+            " MiB per (brief/s)."
+        )
     lines += [
         "",
         "## 5. Start-up and memory",

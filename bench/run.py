@@ -534,7 +534,39 @@ async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
         log.exception("row4 failed")
     finally:
         extractive.stop()
+    row4["news"] = await row4_news(logs)
     log.info("row4: %s", row4)
+
+
+async def row4_news(logs: Path) -> dict[str, Any]:
+    """The extractive-only server (result cache off) briefing the shared news articles
+    (``summarisation/`` and ``non_english/`` of the shared data) at 4 clients: memory of the
+    process tree at SERVING and after (RSS summed, and PSS: pages the workers share with their
+    fork server counted once), and server CPU per brief (bench.extractive_server)."""
+    from bench.extractive_server import one_round, pss_kb, server
+    from bench.profile_extractive import articles, data_dir
+
+    news: dict[str, Any] = {"clients": 4}
+    try:
+        texts = [text for _, _, text in articles(data_dir())]
+    except SystemExit as exc:  # no shared data here
+        return {"error": str(exc)}
+    proc = server("extractive-news", REPO, {}, logs)
+    try:
+        news["serving_s"] = await proc.start()
+        assert proc.proc is not None
+        await asyncio.sleep(1.0)  # start-up threads settle
+        news["rss_serving_kb"] = proc.memory_kb().get("VmRSS")
+        news["pss_serving_kb"] = pss_kb(proc.proc.pid)
+        news["load"] = await one_round(proc, texts, 4, 0)
+        news["rss_after_load_kb"] = proc.memory_kb().get("VmRSS")
+        news["pss_after_load_kb"] = pss_kb(proc.proc.pid)
+    except Exception as exc:
+        news["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row4 news failed")
+    finally:
+        proc.stop()
+    return news
 
 
 async def row3(plan: Plan, results: dict[str, Any], logs: Path) -> None:

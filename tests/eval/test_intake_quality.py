@@ -109,3 +109,45 @@ def test_korean_and_malay_brief_properties(data: Path) -> None:
         assert summary["language_of_brief"] == summary["n"], report["articles"]
         assert summary["from_article"] == summary["n"], report["articles"]
         assert summary["within_length"] == summary["n"], report["articles"]
+
+
+def test_first_pass_never_takes_a_long_unsupported_text_for_a_supported_one(data: Path) -> None:
+    """The cheaper first pass of the detector (function words) skips the all-languages look only
+    for texts plainly in a supported language: never for a long text in another language (whole
+    NTREX documents of langid_dev's unsupported languages, extraction_dev's pages in them), and
+    for most of the shared English, Malay and Indonesian news (its point: the CPU it saves)."""
+    import json
+    from collections import defaultdict
+
+    from newsbrief.service.intake.language import LanguageDetector, _chunks, _Part
+
+    require_data("langid_dev", "sentences.jsonl")
+    detector = LanguageDetector(LanguageSettings())
+
+    def plain(text: str) -> bool:
+        return detector._clearly_supported([_Part(c) for c in _chunks(text[:5000])])
+
+    root = data.parent
+    documents: dict[tuple[str, str], list[str]] = defaultdict(list)
+    with (root / "langid_dev" / "sentences.jsonl").open(encoding="utf-8") as f:
+        for row in map(json.loads, f):
+            documents[(row["lang"], row["doc_id"])].append(row["text"])
+    unsupported = [
+        "\n".join(lines)
+        for (lang, _), lines in documents.items()
+        if lang not in ("en", "ms", "id", "ko")
+    ]
+    with (root / "extraction_dev" / "index.jsonl").open(encoding="utf-8") as f:
+        for row in map(json.loads, f):
+            if row["lang"] not in ("en", "ms", "id", "ko"):
+                for key in ("expected_path", "scraped_path"):
+                    unsupported.append((root / "extraction_dev" / row[key]).read_text("utf-8"))
+    assert len(unsupported) >= 40
+    assert [t[:80] for t in unsupported if plain(t)] == []
+    news = [
+        json.loads(line)["text"]
+        for name in ("summarisation/en_news_summaries.jsonl", "non_english/ko_ms_news.jsonl")
+        for line in (root / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    assert sum(map(plain, news)) >= 0.85 * len(news)

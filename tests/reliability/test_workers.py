@@ -86,3 +86,75 @@ def test_a_worker_that_died_idle_costs_no_request(running: RunningServer) -> Non
         for _ in range(4):  # more than one per worker: the dead one's slot is used
             assert c.summarize(PROSE, timeout=60).brief.summary
     assert victim not in workers.pids()
+
+
+def _private_mib(pid: int) -> float:
+    """Memory of ``pid`` that no other process shares (private clean + dirty pages), MiB."""
+    fields = {
+        line.split(":")[0]: int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+        if line.split()[1].isdigit()
+    }
+    return (fields["Private_Clean"] + fields["Private_Dirty"]) / 1024
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/smaps_rollup").exists(), reason="reads shared memory from /proc"
+)
+def test_the_workers_share_one_copy_of_the_language_models() -> None:
+    """The fork server loads the language models (about 130 MiB) before it forks the workers,
+    on its own thread (lingua's preloading would leave a thread pool that deadlocks a process
+    forked after it), and the workers share them: each holds only a few MiB of its own, and
+    detects languages (a brief of each supported script answers)."""
+    from tests.reliability.procs import ServerProcess, _tree
+
+    with ServerProcess(
+        NEWSBRIEF_WORKERS="2", NEWSBRIEF_CACHE__ENABLED="false", NEWSBRIEF_HTTP_PORT="0"
+    ) as server:
+        with Client(server.target, retries=0) as c:
+            for text, lang in (
+                (PROSE, "en"),
+                ("Kerajaan berkata bahawa projek itu akan bermula pada bulan depan. " * 4, "ms"),
+                ("정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다. " * 4, "ko"),
+            ):
+                assert c.summarize(text, timeout=60).source_language.code == lang
+        # the server's children: the fork server (the workers' parent) and a resource tracker
+        children = [p for p in _tree(server.proc.pid) if _parent(p) == server.proc.pid]
+        fork_servers = [p for p in children if "forkserver" in _command(p)]
+        assert len(fork_servers) == 1, [_command(p) for p in children]
+        fork_server = fork_servers[0]
+        workers = _tree(fork_server)[1:]
+        assert len(workers) == 2
+        # the fork server's own thread and its watch on the server (.orphans): no thread pool
+        assert len(list(Path(f"/proc/{fork_server}/task").iterdir())) <= 2
+        for worker in workers:
+            # a worker with its own models holds 130 MiB or more of its own
+            assert _private_mib(worker) < 60, (worker, _private_mib(worker))
+
+
+def test_the_server_process_does_not_import_the_html_extractor() -> None:
+    """trafilatura (about 20 MiB) is imported by the workers, which parse pages; the server
+    process, which never does, does not hold it."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, newsbrief.service.app, newsbrief.service.pipeline.core; "
+            "print(sorted(m for m in ('trafilatura', 'justext') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]", out.stderr

@@ -202,3 +202,109 @@ def test_supported_confidence_never_above_the_all_languages_view(
     # Spanish and Portuguese share much with each other, little with the supported languages
     found = detector.detect("La ciudad aprobó el nuevo plan contra las inundaciones el martes.")
     assert found.code not in ("en", "ko", "ms", "id") or found.confidence < 0.9
+
+
+# ---- the cheaper first pass (function words, Hangul) before the all-languages look ---------
+
+_ENGLISH_ARTICLE = (
+    "The city council approved a new plan on Tuesday to protect the river banks from floods.\n"
+    "The plan, which will cost about 40 million dollars, was drawn up after the floods of last "
+    "year damaged more than two hundred homes in the old town.\n"
+    "Officials said that the work would begin in the spring and that it should be finished "
+    "before the end of the next year.\n"
+    "Residents who had asked for the work for years said they were glad that it had at last "
+    "been approved, but some of them were worried about the cost.\n"
+)
+_MALAY_ARTICLE = (
+    "Kerajaan negeri berkata bahawa projek tebatan banjir itu akan bermula pada bulan depan.\n"
+    "Menurut kenyataan yang dikeluarkan oleh pejabat menteri, projek itu dijangka siap dalam "
+    "tempoh dua tahun dan akan memberi manfaat kepada lebih daripada sepuluh ribu penduduk.\n"
+    "Penduduk di kawasan itu telah lama meminta kerajaan untuk mengambil tindakan kerana "
+    "banjir sering berlaku pada musim hujan.\n"
+    "Beliau berkata kos projek itu akan ditanggung sepenuhnya oleh kerajaan persekutuan.\n"
+)
+_GERMAN_LINES = (
+    "Die Bundesregierung hat am Dienstag einen neuen Plan vorgestellt, mit dem die "
+    "Energiepreise im kommenden Winter gesenkt werden sollen.\n"
+    "Der Minister sagte, dass die Hilfen vor allem Familien mit kleinen Einkommen zugute "
+    "kommen sollen und schon im Herbst ausgezahlt werden.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def full_detector() -> LanguageDetector:
+    """The detector without the first pass: every text is looked at over all languages."""
+    return LanguageDetector(LanguageSettings(function_word_shortcut=False))
+
+
+def _count_broad(detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    broad = detector._broad
+
+    def counted(sample: str) -> tuple[str, float, float]:
+        calls.append(sample)
+        return broad(sample)
+
+    monkeypatch.setattr(detector, "_broad", counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (_ENGLISH_ARTICLE, "en"),
+        (_MALAY_ARTICLE, "ms"),
+        (
+            "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n" * 3 + 'He said: "We did it."',
+            "ko",
+        ),
+    ],
+)
+def test_plainly_supported_text_skips_the_all_languages_look(
+    detector: LanguageDetector,
+    full_detector: LanguageDetector,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    code: str,
+) -> None:
+    calls = _count_broad(detector, monkeypatch)
+    fast = detector.analyse(text)
+    assert calls == []  # the costly look was not needed
+    full = full_detector.analyse(text)
+    assert (fast.language.code, fast.status) == (full.language.code, full.status) == (code, "ok")
+    assert fast.language.confidence == pytest.approx(full.language.confidence, abs=0.02)
+
+
+def test_long_unsupported_text_is_still_looked_at_over_all_languages(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_broad(detector, monkeypatch)
+    analysis = detector.analyse(_GERMAN_LINES * 2)
+    assert calls  # German function words are not English ones: no shortcut
+    assert (analysis.language.code, analysis.status) == ("de", "unsupported")
+
+
+def test_a_third_in_another_language_keeps_a_text_mixed(
+    detector: LanguageDetector, full_detector: LanguageDetector
+) -> None:
+    # the English function words of the whole text clear the bar, but its German lines do not
+    # read as a supported language: the text is looked at over all languages, and is mixed
+    text = _ENGLISH_ARTICLE + _GERMAN_LINES
+    fast = detector.analyse(text)
+    assert (fast.language.code, fast.status) == ("und", "mixed")
+    assert fast.shares == full_detector.analyse(text).shares
+    assert "de" in fast.shares
+
+
+def test_lingua_reads_a_bounded_sample_spread_over_a_long_text() -> None:
+    from newsbrief.service.intake.language import _spread
+
+    lines = [f"Line {i} of the article says something about item {i}." for i in range(200)]
+    text = "\n".join(lines)
+    sample = _spread(text, 1500)
+    assert len(sample) <= 1500
+    picked = sample.split("\n")
+    assert picked[0] == lines[0] and all(p in lines for p in picked)
+    assert any(p in lines[150:] for p in picked)  # from the end of the text too
+    assert _spread("short text", 1500) == "short text"
+    assert len(_spread("word " * 1000, 1500)) <= 1500  # one long part: cut at a space

@@ -176,6 +176,13 @@ class LanguageSettings(BaseModel):
         le=1,
         description="The margin of unsupported_margin for texts under unsupported_min_letters.",
     )
+    function_word_shortcut: bool = Field(
+        True,
+        description="Skip the costly look over all the languages the detector knows (which "
+        "tells an unsupported language) for a text that is plainly in a supported one: mostly "
+        "Hangul, or 40 words or more of which English, or Malay/Indonesian, function words make "
+        "a share no other language reaches. Off: every text is looked at over all languages.",
+    )
 
 
 class IntakeSettings(BaseModel):
@@ -761,8 +768,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Worker processes for the CPU-bound pipeline stages (HTML extraction, "
         "cleaning, language detection, sentence splitting, the extractive brief and its checks), "
-        "so that no input slows the answers to other calls; each loads its own language models "
-        "(about 200 MB).",
+        "so that no input slows the answers to other calls; they share one copy of the language "
+        "models (see workers_share_models).",
+    )
+    workers_share_models: bool = Field(
+        True,
+        description="Load the language models (about 130 MB) once, in the process the worker "
+        "processes are forked from, and share them among the workers copy-on-write, rather "
+        "than once per worker (Linux and other systems with the forkserver start method).",
     )
     workers_kill_grace_s: float = Field(
         0.5,

@@ -30,9 +30,11 @@ import html as htmllib
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import trafilatura
-from lxml import html as lxml_html
+if TYPE_CHECKING:  # trafilatura and lxml are imported where a page is parsed: only the worker
+    # processes parse pages, and the server process need not hold them (about 20 MiB)
+    from lxml import html as lxml_html
 
 from newsbrief.service.text.patterns import SPACE
 
@@ -232,6 +234,8 @@ def extract_html(
 ) -> ExtractedPage:
     """Main text, headline, byline and publication date of a news page; a start tag's
     attributes past the first ``max_tag_attributes`` are dropped before parsing."""
+    import trafilatura  # here, not at the top (see the imports there)
+
     html = cap_attributes(html, max_tag_attributes)
     tree = trafilatura.load_html(html) if html.strip() else None  # the page's only parse
     if tree is None:  # not markup lxml reads (or none at all): the text between the tags

@@ -10,6 +10,12 @@ high-accuracy models of all languages take 1.3 GB and a minute) says whether the
 of the supported languages at all; a text in another language gets that language's true code
 and the status ``unsupported``. Only then does the high-accuracy detector over the supported
 languages, with word markers for Malay against Indonesian, choose among them.
+
+The all-languages look is the costly one (about 3 ms per 1,000 characters of Latin text, against
+0.5 ms for the supported languages' detector), so a cheaper first pass decides when it is
+needed: a long text whose common function words are English, or Malay/Indonesian, in a share that
+no other language reaches (``function_word_shortcut``), is in a supported language, and a text
+written mostly in Hangul is Korean; neither is looked at over all the languages.
 """
 
 from __future__ import annotations
@@ -151,6 +157,29 @@ _MALAY_FUNCTION = _words(
     "tidak tak juga atau kepada ia dia mereka kami kita saya anda lagi pun sebab kalau bila"
 )
 
+# The cheaper first pass (see the module doc): shares of the words of a text that are English, or
+# Malay/Indonesian, function words, above which the text is in a supported language. Measured on
+# the development sets (texts of 40 words or more): English news 0.22-0.45 (median 0.37) English
+# function words, Malay and Indonesian 0.11-0.28 Malay ones; the unsupported languages at most
+# 0.14 English (Danish, whose "i", "at" and "for" are English function words too; Portuguese
+# and Vietnamese 0.10) and 0.05 Malay (Italian "di"). Each part of the text (a paragraph or a
+# line) must show it too, at a lower bar (single sentences vary more): a part below both bars
+# (a quote in another language, a line in another script) is foreign-looking, and a text with
+# more than a tenth of its letters in such parts is looked at over all the languages (it may be
+# mixed). On langid_dev's sentences the part bars pass 94-98% of the supported languages' letters
+# and 0-15% of the unsupported ones'.
+# What lingua reads of a long text to choose among the supported languages: parts taken evenly
+# through it (:func:`_spread`) up to this many characters; its answer on a long text is settled
+# well before that, and its work grows with the length.
+_LINGUA_CHARS = 1500
+
+_SHORTCUT_MIN_WORDS = 40
+_SHORTCUT_ENGLISH = 0.25
+_SHORTCUT_MALAY = 0.12
+_SHORTCUT_PART_ENGLISH = 0.15
+_SHORTCUT_PART_MALAY = 0.10
+_SHORTCUT_MAX_FOREIGN = 0.1
+
 
 @dataclass(frozen=True)
 class LanguageAnalysis:
@@ -205,7 +234,10 @@ class LanguageAnalysis:
 class LanguageDetector:
     """Detects the language of a text among the supported ones. Build once; thread-safe."""
 
-    def __init__(self, settings: LanguageSettings) -> None:
+    def __init__(self, settings: LanguageSettings, *, preload: bool = True) -> None:
+        """``preload``: load every model now (on lingua's thread pool); False: lingua loads a
+        model when a text first needs it, on the calling thread (for a process whose models
+        were loaded by the process it was forked from, see :func:`load_models`)."""
         codes: list[str] = []
         for raw in settings.supported:
             code = canonical_code(raw)
@@ -224,18 +256,28 @@ class LanguageDetector:
             if len(languages) > 1
             else LanguageDetectorBuilder.from_languages(*languages, Language.LATIN)
         )
-        self._detector = builder.with_preloaded_language_models().build()
+        if preload:
+            builder = builder.with_preloaded_language_models()
+        self._detector = builder.build()
         self._code_of = {lang: code for code, lang in _LINGUA.items()}
         # every language lingua knows, to tell "not a supported language" (see the module doc)
-        self._all = (
-            LanguageDetectorBuilder.from_all_languages()
-            .with_low_accuracy_mode()
-            .with_preloaded_language_models()
-            .build()
-        )
+        everything = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode()
+        if preload:
+            everything = everything.with_preloaded_language_models()
+        self._all = everything.build()
         self.unsupported_margin = settings.unsupported_margin
         self.unsupported_min_letters = settings.unsupported_min_letters
         self.unsupported_short_margin = settings.unsupported_short_margin
+        self.function_word_shortcut = settings.function_word_shortcut
+        # (family, function words, bar over the text, bar over each part) of the supported ones
+        self._shortcut_sides = [
+            side
+            for side, family in (
+                (("en", _ENGLISH_FUNCTION, _SHORTCUT_ENGLISH, _SHORTCUT_PART_ENGLISH), {"en"}),
+                (("ms", _MALAY_FUNCTION, _SHORTCUT_MALAY, _SHORTCUT_PART_MALAY), {"ms", "id"}),
+            )
+            if family & set(codes)
+        ]
 
     def detect(self, text: str) -> DetectedLanguage:
         """Detect the language of ``text``; ``"und"`` when unsure, mixed or without letters."""
@@ -252,8 +294,11 @@ class LanguageDetector:
         sample = text[:5000]
         if not _LETTER.search(sample):
             return LanguageAnalysis(DetectedLanguage(UNDETERMINED, 0.0), "undetermined")
-        broad = self._broad(sample)  # the all-languages look, once for the whole text
-        shares = self._shares(sample, broad[2])
+        parts = [_Part(c) for c in _chunks(sample)]
+        # the all-languages look, once for the whole text, unless the cheaper first pass shows
+        # that the text is in a supported language (then None: not needed)
+        broad = None if self._clearly_supported(parts) else self._broad(sample)
+        shares = self._shares(parts, broad[2] if broad else 1.0, shortcut=broad is None)
         if shares:
             family: dict[str, float] = {}
             for code, share in shares.items():
@@ -267,13 +312,64 @@ class LanguageDetector:
             # detect on the dominant part only: a Korean story with an English quote is Korean
             main = max(family, key=lambda c: family[c])
             if main == "ko":
-                part = " ".join(c for c in _chunks(sample) if _hangul_share(c) >= 0.5)
+                part = " ".join(p.text for p in parts if p.letters and p.hangul_led)
                 if part and part != sample:
-                    sample, broad = part, self._broad(part)
-        result = self._detect_whole(sample, broad=broad)
+                    # all Hangul-led parts: Korean by the script rule, no all-languages look
+                    sample, broad = part, None
+        result = self._detect_whole(sample, broad=broad, unsupported=broad is not None)
         if shares and result.status == "ok":
             return LanguageAnalysis(result.language, result.status, shares)
         return result
+
+    def _clearly_supported(self, parts: list[_Part]) -> bool:
+        """The cheaper first pass over the parts of a text: True when the text is plainly in
+        supported languages, so that the all-languages look can tell nothing more (see the
+        module doc and the bars above). Every part, but for a tenth of the letters, is mostly
+        Hangul (Korean supported) or clears a family's part bar; and the text's words outside
+        the Hangul parts are few (under 40, when Hangul leads) or clear that family's bar over
+        the text. Marks the parts that read as plain English (:attr:`_Part.english`)."""
+        if not self.function_word_shortcut or (
+            not self._shortcut_sides and "ko" not in self.supported
+        ):
+            return False
+        korean = "ko" in self.supported
+        total = foreign = 0.0
+        hangul_letters = other_letters = 0
+        words_seen = 0
+        hits = [0] * len(self._shortcut_sides)
+        for part in parts:
+            if not part.letters:
+                continue
+            total += part.weight
+            if korean and part.hangul_led:
+                hangul_letters += len(part.letters)
+                continue
+            other_letters += len(part.letters)
+            words = _WORD.findall(part.text.casefold())
+            words_seen += len(words)
+            cleared: set[str] = set()
+            found_any: set[str] = set()
+            for i, (name, function_words, _, part_bar) in enumerate(self._shortcut_sides):
+                found = sum(1 for w in words if w in function_words)
+                hits[i] += found
+                if found:
+                    found_any.add(name)
+                    if found >= part_bar * len(words):
+                        cleared.add(name)
+            if not cleared:
+                foreign += part.weight
+            # English function words in plenty and not one Malay/Indonesian one
+            part.english = found_any == cleared == {"en"}
+        if total == 0 or foreign > _SHORTCUT_MAX_FOREIGN * total:
+            return False
+        if hangul_letters >= other_letters and words_seen < _SHORTCUT_MIN_WORDS:
+            return True  # Korean, with a few words of Latin script that read as supported
+        if words_seen < _SHORTCUT_MIN_WORDS:
+            return False
+        return any(
+            found >= text_bar * words_seen
+            for found, (_, _, text_bar, _) in zip(hits, self._shortcut_sides, strict=True)
+        )
 
     def _detect_whole(
         self,
@@ -281,12 +377,15 @@ class LanguageDetector:
         *,
         unsupported: bool = True,
         broad: tuple[str, float, float] | None = None,
+        letters: list[str] | None = None,
     ) -> LanguageAnalysis:
         """The language of ``sample``; with ``unsupported=False`` only among the supported ones
-        (no look at all the languages lingua knows); ``broad``: that look, made already."""
-        letters = _LETTER.findall(sample)
+        (no look at all the languages lingua knows); ``broad``: that look, made already;
+        ``letters``: the sample's letters, found already."""
+        if letters is None:
+            letters = _LETTER.findall(sample)
         if "ko" in self.supported:
-            hangul = sum(1 for ch in letters if _HANGUL.match(ch))
+            hangul = _hangul_count(letters)
             if hangul / len(letters) >= 0.5:
                 conf = round(min(1.0, 0.5 + hangul / len(letters) / 2), 4)
                 return LanguageAnalysis(DetectedLanguage("ko", conf))
@@ -328,7 +427,9 @@ class LanguageDetector:
         return best, best_score, min(1.0, supported_mass)
 
     def _detect_supported(self, sample: str, letters: list[str]) -> LanguageAnalysis:
-        values = self._detector.compute_language_confidence_values(sample)
+        # lingua reads a bounded sample of a long text; the words that tell Malay from
+        # Indonesian are counted over all of it
+        values = self._detector.compute_language_confidence_values(_spread(sample, _LINGUA_CHARS))
         scores = {
             self._code_of[v.language]: float(v.value) for v in values if v.language in self._code_of
         }
@@ -355,30 +456,102 @@ class LanguageDetector:
             )
         return LanguageAnalysis(DetectedLanguage(best, round(confidence, 4)), status)
 
-    def _shares(self, sample: str, supported_mass: float) -> dict[str, float]:
-        """Letter-weighted share of each language over the parts of a long text ({} if short)."""
-        chunks = [c for c in _chunks(sample) if len(_LETTER.findall(c)) >= 20]
+    def _shares(
+        self, parts: list[_Part], supported_mass: float, *, shortcut: bool = False
+    ) -> dict[str, float]:
+        """Letter-weighted share of each language over the parts of a long text ({} if short).
+        ``shortcut``: the cheaper first pass found the text plainly in supported languages, and
+        a part it found plainly English (:attr:`_Part.english`) is English without a detector."""
+        chunks = [p for p in parts if len(p.letters) >= 20]
         if len(chunks) < 2:
             return {}
         # A text the all-languages view finds clearly in the supported languages has its parts
         # told apart among those alone (the costly all-languages look once, not once a part).
         everywhere = supported_mass < 1.0 - self.unsupported_margin
+        korean = "ko" in self.supported
         weights: dict[str, float] = {}
         total = 0.0
-        for chunk in chunks:
-            letters = _LETTER.findall(chunk)
-            hangul = sum(1 for ch in letters if _HANGUL.match(ch))
-            weight = len(letters) + 1.5 * hangul
-            total += weight
-            if hangul / len(letters) >= 0.5 and "ko" in self.supported:
+        for part in chunks:
+            total += part.weight
+            if korean and part.hangul_led:
                 code = "ko"
+            elif shortcut and part.english:
+                code = "en"
             else:
-                code = self._detect_whole(chunk, unsupported=everywhere).language.code
-            weights[code] = weights.get(code, 0.0) + weight
+                code = self._detect_whole(
+                    part.text, unsupported=everywhere, letters=part.letters
+                ).language.code
+            weights[code] = weights.get(code, 0.0) + part.weight
         known = {c: w for c, w in weights.items() if c != UNDETERMINED}
         if sum(known.values()) < 0.5 * total:
             return {}  # mostly short or unsure parts: judge the text as a whole
         return {c: round(w / total, 4) for c, w in weights.items()}
+
+
+class _Part:
+    """A part of a text (a paragraph, line or sentence) with what the detector reads off it."""
+
+    __slots__ = ("english", "hangul", "hangul_led", "letters", "text", "weight")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.letters: list[str] = _LETTER.findall(text)
+        self.hangul = _hangul_count(self.letters)
+        self.hangul_led = 2 * self.hangul >= len(self.letters) > 0
+        # Korean syllables count 2.5 letters each, as they carry more
+        self.weight = len(self.letters) + 1.5 * self.hangul
+        self.english = False
+        """Plainly English by its function words (set by the cheaper first pass)."""
+
+
+def _spread(text: str, limit: int) -> str:
+    """``text`` itself when it has at most ``limit`` characters, else whole parts of it taken
+    evenly from its start to its end up to ``limit`` characters (a first part longer than that
+    cut at a space)."""
+    if len(text) <= limit:
+        return text
+    parts = _chunks(text)
+    mean = sum(len(p) + 1 for p in parts) / len(parts)
+    wanted = max(1, min(len(parts), int(limit / mean)))
+    step = len(parts) / wanted
+    picked: list[str] = []
+    used = 0
+    for i in range(wanted):
+        part = parts[int(i * step)]
+        if used + len(part) > limit:
+            if not picked:
+                cut = part.rfind(" ", 0, limit)
+                picked.append(part[: cut if cut > 0 else limit])
+            break
+        picked.append(part)
+        used += len(part) + 1
+    return "\n".join(picked)
+
+
+# A text in each script whose languages lingua tells apart with its models (one language to a
+# script, such as Korean or Greek, is told by the script alone): detecting them loads the models.
+_WARM_UP_TEXTS = (
+    "the council said that the new plan would begin next year, kata menteri itu semalam",
+    "правительство заявило, что новый план начнётся в следующем году",
+    "قالت الحكومة إن الخطة الجديدة ستبدأ العام المقبل",
+    "सरकार ने कहा कि नई योजना अगले साल शुरू होगी",
+    "政府表示新计划将于明年开始",
+)
+
+
+def load_models(settings: LanguageSettings) -> None:
+    """Load the models a :class:`LanguageDetector` of ``settings`` uses into lingua's cache
+    (one for the whole process) without starting a thread, for a process that forks workers:
+    they then share the models copy-on-write instead of each loading its own (about 130 MiB).
+
+    lingua's preloading (``preload=True``) runs on a thread pool, and a process forked after
+    that deadlocks when it uses the pool in turn: here each model loads lazily, on this thread,
+    as a text of its script first needs it. A model no text here loaded (a language told by its
+    script alone) is loaded by a worker when it needs it."""
+    detector = LanguageDetector(settings, preload=False)
+    for text in _WARM_UP_TEXTS:
+        detector._all.compute_language_confidence_values(text)
+        detector._detector.compute_language_confidence_values(text)
 
 
 def _chunks(text: str) -> list[str]:
@@ -388,9 +561,14 @@ def _chunks(text: str) -> list[str]:
     return [p.strip() for p in _CHUNK_SPLIT.split(text) if p.strip()]
 
 
+def _hangul_count(letters: list[str]) -> int:
+    """How many of ``letters`` (single characters) are Hangul."""
+    return len(_HANGUL.findall("".join(letters)))
+
+
 def _hangul_share(text: str) -> float:
     letters = _LETTER.findall(text)
-    return sum(1 for ch in letters if _HANGUL.match(ch)) / len(letters) if letters else 0.0
+    return _hangul_count(letters) / len(letters) if letters else 0.0
 
 
 def _function_word_vote(text: str, scores: dict[str, float]) -> dict[str, float]:

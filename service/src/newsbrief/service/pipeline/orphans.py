@@ -23,7 +23,7 @@ import time
 POLL_SECONDS = 0.5
 
 
-def _in_fork_server() -> bool:
+def in_fork_server() -> bool:
     """True when this import runs in the fork server's ``main`` (its preload)."""
     main = multiprocessing.forkserver.main.__code__
     frame = sys._getframe()
@@ -40,7 +40,7 @@ def _watch(parent: int) -> None:
     os._exit(0)  # the server is gone; the workers follow (their parent-death signal)
 
 
-if _in_fork_server():
+if in_fork_server():
     threading.Thread(
         target=_watch, args=(os.getppid(),), name="newsbrief-forkserver-watch", daemon=True
     ).start()

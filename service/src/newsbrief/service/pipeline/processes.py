@@ -27,8 +27,10 @@ reaches a worker stuck in native code, where no thread of its own can run); the 
 exits when the server is gone (:mod:`.orphans`).
 
 Workers start with ``forkserver`` (``spawn`` where that is missing), never by forking this process,
-whose gRPC threads must not be forked. Each worker holds its own language models (about 170 MB
-resident) and loads them at start (a second or two of CPU). As with any use of ``multiprocessing``,
+whose gRPC threads must not be forked. The fork server loads the language models (about 130 MB
+resident, a second or two of CPU) before it forks the first worker, and every worker shares them
+copy-on-write (:mod:`.shared_models`; ``workers_share_models``); with ``spawn``, or with that
+setting off, each worker loads its own at start. As with any use of ``multiprocessing``,
 a script that builds a pipeline itself must guard its entry point (``if __name__ == "__main__":``):
 each worker imports the script's main module again (``newsbrief-server`` and ``python -m
 newsbrief.service`` do).
@@ -57,6 +59,7 @@ from typing import TypeVar
 
 from newsbrief.service.errors import DeadlineExceeded, WorkerLost
 from newsbrief.service.intake.language import LanguageDetector
+from newsbrief.service.pipeline import shared_models
 from newsbrief.service.settings import Settings
 from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 
@@ -71,7 +74,10 @@ class WorkerState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.detector = LanguageDetector(settings.language)
+        # models loaded by the fork server are shared with it (and the other workers)
+        self.detector = LanguageDetector(
+            settings.language, preload=not shared_models.shared(settings.language)
+        )
         self.summarizer = ExtractiveSummarizer(settings.brief)
 
 
@@ -129,15 +135,20 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _context() -> BaseContext:
+def _context(settings: Settings) -> BaseContext:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
-        # the fork server imports the stages (lingua, lxml, trafilatura) once for all workers.
-        # It does not load the language models: lingua's loading starts threads (rayon), and a
-        # process forked after that deadlocks in its first detection. It exits when the server
-        # is gone (.orphans).
-        context.set_forkserver_preload([__name__, f"{__package__}.orphans"])
+        # the fork server imports the stages (lingua, lxml, trafilatura) once for all workers,
+        # and with workers_share_models loads the language models once for all of them
+        # (.fork_server, .shared_models: not with lingua's preloading, whose threads would
+        # deadlock a process forked after them). It exits when the server is gone (.orphans).
+        preload = [__name__, f"{__package__}.orphans"]
+        if settings.workers_share_models:
+            # read by the fork server when it starts (at the first worker's start)
+            os.environ[shared_models.ENV] = settings.language.model_dump_json()
+            preload.append(f"{__package__}.fork_server")  # after this module: it imports core
+        context.set_forkserver_preload(preload)
     return context
 
 
@@ -150,7 +161,7 @@ class Workers:
         self.size = settings.workers
         self._grace = settings.workers_kill_grace_s
         self._max_call = settings.max_call_seconds
-        self._context = _context()
+        self._context = _context(settings)
         self._lock = threading.Lock()
         self._closed = False
         self._processes: list[ProcessPoolExecutor] = []
