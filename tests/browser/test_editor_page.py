@@ -1,5 +1,6 @@
 """The editor's page in a real headless Chromium (Debian's chromium + chromium-driver, driven by
-selenium): load it from the real server, submit a fixture article, read the brief from the DOM.
+selenium): load it from the real server, submit a fixture article, read the brief from the DOM;
+submit several articles as a background job and follow it to the end.
 Screenshots go to reports/. Run with ``make test-browser`` (it installs the browser)."""
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ WAIT_S = 60
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[RunningServer]:
-    with RunningServer(make_settings(http_port=-1)) as server:
+    # jobs on (SQLite in the server's own temporary state_dir), one article at a time, so a
+    # job of many articles is still running when the page cancels it
+    jobs = {"poll_s": 0.2, "article_concurrency": 1}
+    with RunningServer(make_settings(http_port=-1, jobs=jobs)) as server:
         yield server
 
 
@@ -173,6 +177,8 @@ def test_a_line_of_the_brief_highlights_its_source_in_the_article(
 
     # hovering a key point marks its source sentence in the article beside the brief
     point = browser.find_elements(By.CSS_SELECTOR, "#keypoints li")[0]
+    # (scrolled to first: a pointer moved to a point below the window hovers nothing)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", point)
     ActionChains(browser).move_to_element(point).perform()
     marks = WebDriverWait(browser, WAIT_S).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#articletext mark")
@@ -231,3 +237,143 @@ def test_the_copy_button_copies_the_brief(running: RunningServer, browser: WebDr
     summary = browser.find_element(By.ID, "summary").text
     points = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#keypoints li")]
     assert copied == "\n".join([headline, "", summary, "", *(f"- {p}" for p in points)])
+
+
+# ---- several articles as a job ----------------------------------------------------------------
+
+# Every state an article of the job shows, in the order shown (a MutationObserver: the page
+# may pass through a state between two reads of the test).
+WATCH_STATES = """
+window.__states = [];
+new MutationObserver(() => {
+  for (const s of document.querySelectorAll('#jobarticles .state')) {
+    const seen = s.closest('li').dataset.index + ':' + s.textContent;
+    if (!window.__states.includes(seen)) window.__states.push(seen);
+  }
+}).observe(document.getElementById('jobarticles'), {childList: true, subtree: true});
+"""
+COUNT_POLLS = (
+    "return performance.getEntriesByType('resource')"
+    ".filter((e) => e.name.endsWith('/newsbrief.v1.JobService/GetJob')).length;"
+)
+
+
+def _job_state(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "jobstate").text).lower()
+
+
+def test_a_batch_is_submitted_as_a_job_and_followed_to_its_briefs(
+    running: RunningServer, browser: WebDriver
+) -> None:
+    files = [FIXTURES / "en_article.txt", FIXTURES / "en_page.html"]
+    browser.get(f"{running.http_url}/")
+    submit = browser.find_element(By.ID, "submitjob")
+    assert submit.is_enabled() and not browser.find_element(By.ID, "jobs-note").is_displayed()
+    browser.find_element(By.ID, "batchfiles").send_keys("\n".join(str(f) for f in files))
+    browser.find_element(By.CSS_SELECTOR, "#length option[value='SUMMARY_LENGTH_SHORT']").click()
+    browser.execute_script(WATCH_STATES)
+    submit.click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: _job_state(d) == "succeeded")
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    assert browser.find_element(By.ID, "jobcounts").text == "2 of 2 done"
+    assert not browser.find_element(By.ID, "canceljob").is_enabled()
+
+    # each article went queued -> (running ->) done, and the page polled GetJob to see it
+    states = browser.execute_script("return window.__states;")
+    for i in ("0", "1"):
+        mine = [s.split(":", 1)[1] for s in states if s.startswith(i + ":")]
+        assert mine[0] == "queued" and mine[-1] == "done", states
+        assert set(mine) <= {"queued", "running", "done"}, states
+    polls = browser.execute_script(COUNT_POLLS)
+    assert polls >= 1
+
+    # each article's brief is the one Summarize makes of it
+    items = browser.find_elements(By.CSS_SELECTOR, "#jobarticles > li")
+    assert [i.find_element(By.CSS_SELECTOR, ".name").text for i in items] == [f.name for f in files]
+    for item, path in zip(items, files, strict=True):
+        content = path.read_text(encoding="utf-8")
+        request = (
+            pb.SummarizeRequest(html=content, length=pb.SUMMARY_LENGTH_SHORT)
+            if path.suffix == ".html"
+            else pb.SummarizeRequest(text=content, length=pb.SUMMARY_LENGTH_SHORT)
+        )
+        expected = _brief_over_grpc(running, request)
+        brief = item.find_element(By.CSS_SELECTOR, ".brief")
+        assert brief.find_element(By.TAG_NAME, "h2").text == expected.brief.headline
+        assert brief.find_element(By.TAG_NAME, "p").text == expected.brief.summary
+        points = [li.text for li in brief.find_elements(By.TAG_NAME, "li")]
+        assert points == list(expected.brief.key_points)
+        assert brief.find_element(By.CSS_SELECTOR, ".lang").text.lower() == "en"
+    browser.execute_script("document.getElementById('job').scrollIntoView();")
+    _screenshot(browser, "editor-page-job.png")
+
+    # a finished job is not polled any more
+    browser.execute_script("return new Promise((done) => setTimeout(done, 3000));")
+    assert browser.execute_script(COUNT_POLLS) == polls
+
+
+def test_a_running_job_can_be_cancelled_from_the_page(
+    running: RunningServer, browser: WebDriver
+) -> None:
+    # pasted articles, a line of --- between two
+    article = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
+    pasted = "\n---\n".join(f"Story number {i}.\n\n{article}" for i in range(60))
+    browser.get(f"{running.http_url}/")
+    browser.execute_script("document.getElementById('article').value = arguments[0];", pasted)
+    browser.find_element(By.ID, "submitjob").click()
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: (
+            d.find_element(By.ID, "job").is_displayed() and d.find_element(By.ID, "jobid").text
+        )
+    )
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#jobarticles > li")) == 60
+    names = browser.find_elements(By.CSS_SELECTOR, "#jobarticles .name")
+    assert [n.text for n in names[:2]] == ["article 1", "article 2"]
+    browser.find_element(By.ID, "canceljob").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: _job_state(d) == "cancelled")
+    states = [
+        s.get_property("textContent")
+        for s in browser.find_elements(By.CSS_SELECTOR, "#jobarticles .state")
+    ]
+    assert "cancelled" in states and set(states) <= {"done", "cancelled"}
+    assert not browser.find_element(By.ID, "canceljob").is_enabled()
+    polls = browser.execute_script(COUNT_POLLS)
+    browser.execute_script("return new Promise((done) => setTimeout(done, 2500));")
+    assert browser.execute_script(COUNT_POLLS) == polls  # no polling after the cancel
+    browser.execute_script("document.getElementById('job').scrollIntoView();")
+    _screenshot(browser, "editor-page-job-cancelled.png")
+
+
+def test_a_bad_article_of_a_batch_is_named_in_the_error(
+    running: RunningServer, browser: WebDriver, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    browser.get(f"{running.http_url}/")
+    files = [FIXTURES / "en_article.txt", empty]
+    browser.find_element(By.ID, "batchfiles").send_keys("\n".join(str(f) for f in files))
+    browser.find_element(By.ID, "submitjob").click()
+    error = WebDriverWait(browser, WAIT_S).until(ec.visibility_of_element_located((By.ID, "error")))
+    assert "Please check the form" in error.text
+    assert "empty.txt, Article: must not be empty" in error.text
+    assert not browser.find_element(By.ID, "job").is_displayed()
+
+
+def test_with_jobs_off_the_batch_control_is_disabled_with_the_reason(
+    browser: WebDriver,
+) -> None:
+    with RunningServer(make_settings(http_port=-1, jobs={"enabled": False})) as off:
+        browser.get(f"{off.http_url}/")
+        submit = browser.find_element(By.ID, "submitjob")
+        WebDriverWait(browser, WAIT_S).until(lambda d: not submit.is_enabled())
+        assert not browser.find_element(By.ID, "batchfiles").is_enabled()
+        note = browser.find_element(By.ID, "jobs-note")
+        assert note.is_displayed()
+        assert note.text == (
+            "Submitting as a job is not available: background jobs are off on this server: "
+            "set jobs.enabled (NEWSBRIEF_JOBS__ENABLED=true)."
+        )
+        assert "background jobs are off" in (submit.get_attribute("title") or "")
+        # the single brief still works
+        assert browser.find_element(By.ID, "submit").is_enabled()
+        _screenshot(browser, "editor-page-jobs-off.png")

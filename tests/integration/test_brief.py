@@ -94,6 +94,7 @@ def test_server_info_describes_models_limits_and_capabilities(client: Client) ->
     assert capabilities["summarize.extractive"].ready
     assert not capabilities["translate"].ready
     assert "translat" in capabilities["translate"].detail
+    assert capabilities["jobs"].ready  # on by default
     assert any(m.id == "extractive" and m.ready for m in info.models)
 
 

@@ -114,3 +114,27 @@ def test_the_cli_creates_waits_and_prints_json(
     assert cli([*common, "jobs", "list", "--state", "succeeded", "--json"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert job["id"] in [j["id"] for j in listed]
+
+
+def test_server_info_says_whether_jobs_are_on(server: RunningServer) -> None:
+    """The "jobs" capability (the editor's page reads it to enable its batch control)."""
+    with Client(server.target, api_key=KEY_A) as client:
+        jobs = {c.name: c for c in client.server_info().capabilities}["jobs"]
+    assert jobs.ready and jobs.detail == ""
+    with RunningServer(make_settings(http_port=-1, jobs={"enabled": False})) as off:
+        info = httpx.post(
+            f"{off.http_url}/newsbrief.v1.SummarizerService/GetServerInfo", json={}, timeout=30
+        ).json()
+        jobs_off = {c["name"]: c for c in info["capabilities"]}["jobs"]
+        assert not jobs_off.get("ready", False)
+        assert jobs_off["detail"] == (
+            "background jobs are off on this server: set jobs.enabled "
+            "(NEWSBRIEF_JOBS__ENABLED=true)"
+        )
+        refused = httpx.post(
+            f"{off.http_url}/newsbrief.v1.JobService/CreateJob",
+            json={"articles": [article(1)]},
+            timeout=30,
+        )
+        assert refused.json()["code"] == "failed_precondition"
+        assert "background jobs are off" in refused.json()["message"]

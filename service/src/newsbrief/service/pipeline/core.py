@@ -73,6 +73,10 @@ NO_TRANSLATOR_HELP = (
     "this server has no translation model configured (models.translator.preset=none); "
     "set it to a translator preset such as m2m100-418m (see `newsbrief-server models list`)"
 )
+#: Why JobService is off, and how to turn it on (its calls' FAILED_PRECONDITION and the "jobs"
+#: capability of GetServerInfo).
+JOBS_OFF = "background jobs are off on this server"
+JOBS_ON_HELP = "set jobs.enabled (NEWSBRIEF_JOBS__ENABLED=true)"
 
 
 class Pipeline:
@@ -343,6 +347,7 @@ class Pipeline:
         if self.translator is not None:
             models.append(self.translator.info)
         abstractive_ready = self.summarizer is not None and self.summarizer.info.ready
+        jobs_on = self.settings.jobs.enabled
         capabilities = (
             Capability("summarize.extractive", self._ready),
             Capability(
@@ -352,6 +357,8 @@ class Pipeline:
             ),
             Capability("html", self._ready),
             Capability("translate", translator_ready, self._translation_unavailable()),
+            # JobService (the server opens its job store at start or does not start)
+            Capability("jobs", jobs_on, "" if jobs_on else f"{JOBS_OFF}: {JOBS_ON_HELP}"),
         )
         return ServerInfo(
             version=__version__,

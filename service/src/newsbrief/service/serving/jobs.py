@@ -26,7 +26,7 @@ from newsbrief.service.jobs.store import NewArticle, StoreUnavailable
 from newsbrief.service.jobs.system import JobSystem
 from newsbrief.service.jobs.webhooks import CallbackRefused
 from newsbrief.service.observability.logs import request_id_var
-from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.pipeline.core import JOBS_OFF, JOBS_ON_HELP, Pipeline
 from newsbrief.service.pipeline.validate import validate_article
 from newsbrief.service.serving import converters as conv
 from newsbrief.service.serving.access import ApiKeys
@@ -96,11 +96,7 @@ class JobsService:
 
     def _jobs(self) -> JobSystem:
         if self._system is None:
-            raise CapabilityUnavailable(
-                "jobs",
-                "background jobs are off on this server",
-                "set jobs.enabled (NEWSBRIEF_JOBS__ENABLED=true)",
-            )
+            raise CapabilityUnavailable("jobs", JOBS_OFF, JOBS_ON_HELP)
         return self._system
 
     async def create_job(self, request: pb.CreateJobRequest, tenant: str) -> pb.CreateJobResponse:

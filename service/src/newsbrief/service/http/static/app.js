@@ -1,4 +1,5 @@
-// The editor's page: one Summarize call over the HTTP/JSON API (Connect protocol, proto3 JSON).
+// The editor's page: one Summarize call over the HTTP/JSON API (Connect protocol, proto3 JSON),
+// or several articles as one background job (JobService: CreateJob, then GetJob until done).
 // Plain JavaScript, no build step; every server text is put in the page with textContent.
 "use strict";
 
@@ -15,6 +16,11 @@ const FIELD_LABELS = [
 ];
 
 function label(field) {
+  const item = /^articles\[(\d+)\]\.(.+)$/.exec(field);  // CreateJob: articles[3].text
+  if (item) {
+    const i = Number(item[1]);
+    return `${jobNames[i] || "article " + (i + 1)}, ${label(item[2])}`;
+  }
   for (const [pattern, words] of FIELD_LABELS) {
     if (pattern.test(field)) return words;
   }
@@ -158,6 +164,18 @@ async function loadCapabilities() {
   }
   note.textContent = translate.ready ? "" : (translate.detail || "translation is not available: no translator is installed on this server");
   note.hidden = Boolean(translate.ready);
+
+  // Submitting as a job needs JobService (the "jobs" capability).
+  const jobs = (info.capabilities || []).find((c) => c.name === "jobs");
+  const reason = !jobs
+    ? "this server does not say it runs background jobs"
+    : (jobs.ready ? "" : (jobs.detail || "background jobs are off on this server"));
+  for (const id of ["batchfiles", "submitjob"]) {
+    $(id).disabled = Boolean(reason);
+    $(id).title = reason;
+  }
+  $("jobs-note").textContent = reason ? `Submitting as a job is not available: ${reason}.` : "";
+  $("jobs-note").hidden = !reason;
 }
 
 function apiHeaders() {
@@ -295,6 +313,229 @@ async function submit(event) {
   }
 }
 
+// ---- several articles as a background job (JobService) -------------------------------------
+
+const JOBS = "/newsbrief.v1.JobService/";
+const POLL_FIRST_MS = 1000;  // GetJob every second at first, slower (to 5 s) while nothing moves
+const POLL_MAX_MS = 5000;
+const POLL_MAX_FAILURES = 5;  // unanswered polls in a row before the page gives up watching
+const FINISHED = new Set(["JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"]);
+const ARTICLE_WORDS = {
+  ARTICLE_STATE_QUEUED: "queued",
+  ARTICLE_STATE_RUNNING: "running",
+  ARTICLE_STATE_SUCCEEDED: "done",
+  ARTICLE_STATE_FAILED: "failed",
+  ARTICLE_STATE_CANCELLED: "cancelled",
+};
+
+let jobNames = [];   // the names of the articles of the job submitted last (files, or "article 2")
+let watching = null; // the job being polled: { id, timer, delay, failures, progress }
+
+function stateWord(state, prefix) {
+  return (state || `${prefix}UNSPECIFIED`).slice(prefix.length).toLowerCase();
+}
+
+// The articles to submit: the files chosen, or else the Article box cut at lines of "---".
+async function batchArticles() {
+  const files = [...$("batchfiles").files];
+  if (files.length) {
+    return Promise.all(files.map(async (file) => ({
+      name: file.name,
+      content: await file.text(),
+      kind: /\.html?$/i.test(file.name) ? "html" : /\.txt$/i.test(file.name) ? "text" : "auto",
+    })));
+  }
+  return $("article").value.split(/^[ \t]*---[ \t]*$/m)
+    .map((piece) => piece.trim())
+    .filter(Boolean)
+    .map((content, i) => ({ name: `article ${i + 1}`, content, kind: $("kind").value }));
+}
+
+async function callJobs(method, body) {
+  const reply = await fetch(JOBS + method, {
+    method: "POST", headers: apiHeaders(), body: JSON.stringify(body),
+  });
+  let answer = {};
+  try { answer = await reply.json(); } catch (_) { answer = {}; }
+  return { reply, answer };
+}
+
+async function submitJob() {
+  $("error").hidden = true;
+  const items = await batchArticles();
+  if (!items.length) {
+    showError("Choose .html / .txt files, or paste articles in the Article box " +
+      "(a line holding only --- between two articles).");
+    return;
+  }
+  const targets = [...document.querySelectorAll("#targets input:checked")].map((i) => i.value);
+  const articles = items.map((item) => {
+    const isHtml = item.kind === "html" || (item.kind === "auto" && looksLikeHtml(item.content));
+    const article = isHtml ? { html: item.content } : { text: item.content };
+    article.clientReference = item.name.slice(0, 200);
+    if ($("length").value) article.length = $("length").value;
+    if (targets.length) article.targetLanguages = targets;
+    return article;
+  });
+  jobNames = items.map((item) => item.name);
+  $("submitjob").disabled = true;
+  $("busy").hidden = false;
+  try {
+    const { reply, answer } = await callJobs("CreateJob", { articles });
+    if (!reply.ok) {
+      showError(plainError(reply.status, answer, reply.headers.get("retry-after")));
+      return;
+    }
+    $("jobarticles").replaceChildren();
+    showJob(answer.job || {});
+    watch(answer.job || {});
+  } catch (_) {
+    showError("Cannot reach the newsbrief server. Is it running?");
+  } finally {
+    $("submitjob").disabled = false;
+    $("busy").hidden = true;
+  }
+}
+
+// Poll GetJob until the job is finished, the page is left, or the server stops answering.
+function watch(job) {
+  stopWatching();
+  if (!job.id || FINISHED.has(job.state)) return;
+  watching = { id: job.id, timer: 0, delay: POLL_FIRST_MS, failures: 0, progress: progressOf(job) };
+  schedule(watching);
+}
+
+function stopWatching() {
+  if (watching) clearTimeout(watching.timer);
+  watching = null;
+}
+
+function schedule(w, delay) {
+  w.timer = setTimeout(() => poll(w), delay || w.delay);
+}
+
+function progressOf(job) {
+  return (job.articles || []).map((a) => a.state).join() + job.state;
+}
+
+async function poll(w) {
+  if (watching !== w) return;
+  let reply;
+  let answer;
+  try {
+    ({ reply, answer } = await callJobs("GetJob", { jobId: w.id }));
+  } catch (_) {
+    reply = null;
+  }
+  if (watching !== w) return;  // cancelled, another job submitted, or the page left meanwhile
+  if (reply && reply.ok) {
+    const job = answer.job || {};
+    showJob(job);
+    if (FINISHED.has(job.state)) {
+      stopWatching();
+      return;
+    }
+    w.failures = 0;
+    const progress = progressOf(job);
+    w.delay = progress === w.progress ? Math.min(POLL_MAX_MS, w.delay * 1.5) : POLL_FIRST_MS;
+    w.progress = progress;
+    schedule(w);
+    return;
+  }
+  w.failures += 1;
+  const gone = reply && reply.status === 404;
+  if (gone || w.failures >= POLL_MAX_FAILURES) {
+    stopWatching();
+    showError(gone
+      ? "The job is no longer on the server (deleted, or made with another API key)."
+      : "Stopped following the job: the server did not answer. " +
+        (reply ? plainError(reply.status, answer, reply.headers.get("retry-after")) : ""));
+    return;
+  }
+  const wait = reply && Number(reply.headers.get("retry-after"));
+  schedule(w, wait > 0 ? wait * 1000 : Math.min(POLL_MAX_MS, w.delay * 2));
+}
+
+async function cancelJob() {
+  const id = $("jobid").textContent;
+  if (!id) return;
+  $("canceljob").disabled = true;
+  try {
+    const { reply, answer } = await callJobs("CancelJob", { jobId: id });
+    if (!reply.ok) {
+      showError(plainError(reply.status, answer, reply.headers.get("retry-after")));
+      $("canceljob").disabled = false;
+      return;
+    }
+    stopWatching();
+    showJob(answer.job || {});
+  } catch (_) {
+    showError("Cannot reach the newsbrief server. Is it running?");
+    $("canceljob").disabled = false;
+  }
+}
+
+function showJob(job) {
+  const state = stateWord(job.state, "JOB_STATE_");
+  $("jobid").textContent = job.id || "";
+  $("jobstate").textContent = state;
+  $("jobstate").className = `state state-${state}`;
+  const total = job.articleCount || 0;
+  const failed = job.failedCount || 0;
+  const finished = (job.succeededCount || 0) + failed;
+  $("jobcounts").textContent = `${finished} of ${total} done` + (failed ? `, ${failed} failed` : "");
+  $("canceljob").disabled = FINISHED.has(job.state);
+  const list = $("jobarticles");
+  for (const article of job.articles || []) {
+    const index = article.index || 0;  // proto3 JSON leaves out a zero
+    let item = list.querySelector(`li[data-index="${index}"]`);
+    if (!item) {
+      item = el("li", undefined, "jobarticle");
+      item.dataset.index = String(index);
+      list.appendChild(item);
+    }
+    if (item.dataset.state !== article.state) showJobArticle(item, article, index);
+  }
+  $("job").hidden = false;
+}
+
+// One article of the job: its name and state, and its brief (and translations) once done.
+function showJobArticle(item, article, index) {
+  item.dataset.state = article.state || "";
+  const word = ARTICLE_WORDS[article.state] || stateWord(article.state, "ARTICLE_STATE_");
+  const name = article.clientReference || jobNames[index] || `article ${index + 1}`;
+  const head = el("div", undefined, "head");
+  head.append(el("span", name, "name"), el("span", word, `state state-${word}`));
+  if ((article.attempts || 0) > 1) head.appendChild(el("span", `attempt ${article.attempts}`, "note"));
+  const parts = [head];
+  const response = article.response;
+  if (article.state === "ARTICLE_STATE_SUCCEEDED" && response) {
+    const briefs = el("div", undefined, "briefs");
+    const source = el("article", undefined, "brief");
+    const code = (response.sourceLanguage || {}).code || "brief";
+    fillBrief(source, plainBrief(response.brief), code);
+    briefs.appendChild(source);
+    for (const t of response.translations || []) {
+      const box = el("article", undefined, "brief");
+      box.dataset.language = t.language;
+      fillBrief(box, plainBrief(t.brief), t.language);
+      briefs.appendChild(box);
+    }
+    parts.push(briefs);
+  } else if (article.state === "ARTICLE_STATE_FAILED" && article.status) {
+    const status = article.status;
+    const why = (status.fieldViolations || []).map((v) => `${label(v.field)}: ${v.description}`);
+    parts.push(el("p", why.length ? why.join("\n") : status.message || "failed", "why"));
+  }
+  item.replaceChildren(...parts);
+}
+
+// A brief without its lines' sources: a job's article text is not on the page to point into.
+function plainBrief(brief) {
+  const b = brief || {};
+  return { headline: b.headline, summary: b.summary, keyPoints: b.keyPoints };
+}
+
 function loadFile(file) {
   if (!file) return;
   const reader = new FileReader();
@@ -316,5 +557,14 @@ drop.addEventListener("drop", (e) => {
   loadFile(e.dataTransfer.files[0]);
 });
 $("copy").addEventListener("click", copyBrief);
+$("submitjob").addEventListener("click", submitJob);
+$("canceljob").addEventListener("click", cancelJob);
+// polling stops when the page is left, and goes on if it is come back to (back/forward cache)
+window.addEventListener("pagehide", () => {
+  if (watching) clearTimeout(watching.timer);
+});
+window.addEventListener("pageshow", (e) => {
+  if (e.persisted && watching) schedule(watching, 1);
+});
 $("apikey").addEventListener("change", loadCapabilities);
 loadCapabilities();
