@@ -124,7 +124,7 @@ bench-prepare: install
 	$(PY) -m bench.run --prepare
 
 docker-check: install
-	$(PY) -m pytest -q tests/integration/test_dockerfile.py
+	$(PY) -m pytest -q tests/system/test_dockerfile.py
 
 clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
