@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
+.PHONY: install install-models run test test-browser test-unit test-integration test-system fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -59,8 +59,22 @@ PRESETS ?=
 models: install
 	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
-test: install
-	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
+# The tests in three tiers (tests/README.md): `make test` runs them all, one after the other.
+# unit: no server, process or subprocess (tests/unit enforces it), seconds;
+# integration: real servers, worker processes and the jobs store (the `system` ones excepted);
+# system: whole-system runs marked `system` (benchmark smoke, Dockerfile environments, manifest
+# checkers, server replicas, the open-file-limit attack), minutes.
+PYTEST := NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q
+test: test-unit test-integration test-system
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-integration: install
+	$(PYTEST) -m "not system" tests --ignore=tests/unit --ignore=tests/browser
+
+test-system: install
+	$(PYTEST) -m system tests
 
 # The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
 # with hypothesis' statistics (examples run per test).

@@ -97,7 +97,7 @@ class HealthProbe:
 
     target: str
     gap_s: float = 0.05
-    timeout_s: float = 10.0
+    timeout_s: float = 5.0  # a health call not answered in 5 s: a stall (a failure)
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
