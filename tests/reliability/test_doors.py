@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RUN_SUMMARY
+from tests.harness.load import ARTICLE, retry_delay_of
 from tests.reliability.doors import (
     ConnectStream,
     DoorServer,
@@ -39,8 +40,6 @@ from tests.reliability.doors import (
     read_response,
     retry_delay,
 )
-from tests.reliability.load import retry_delay_of
-from tests.reliability.procs import ARTICLE
 
 KEYS = ["door-key-a", "door-key-b", "door-key-c"]
 QUOTA = 10

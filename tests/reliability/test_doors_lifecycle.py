@@ -18,9 +18,8 @@ from grpc_status import _async as rpc_status_aio
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RUN_SUMMARY
+from tests.harness.load import ARTICLE, retry_delay_of
 from tests.reliability.doors import ConnectStream, DoorServer, retry_delay
-from tests.reliability.load import retry_delay_of
-from tests.reliability.procs import ARTICLE
 
 #: about 87 KB: within max_text_chars; the same text each time (the cache answers at once, so
 #: only the stream's own bounds can hold the client back)

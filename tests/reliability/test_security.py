@@ -23,8 +23,7 @@ from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import EMPTY_HF_CACHE, REPO, RunningServer, make_settings
-from tests.reliability.load import retry_delay_of
-from tests.reliability.procs import ARTICLE
+from tests.harness.load import ARTICLE, retry_delay_of
 
 KEY = "reliability-key"
 DIGEST = hashlib.sha256(KEY.encode()).hexdigest()

@@ -6,8 +6,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from bench.loadgen import percentile, run_load
 from bench.report import targets, write
+from tests.harness.load import percentile, run_load
 
 
 def test_percentile_interpolates() -> None:
