@@ -32,8 +32,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running() -> Iterator[RunningServer]:
+    """One server for the module: each test reads the pool as it finds it, and leaves it
+    recovered."""
     with RunningServer(make_settings(cache={"enabled": False}, workers=2)) as server:
         yield server
 
