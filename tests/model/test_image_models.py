@@ -20,6 +20,9 @@ from tests.model.conftest import install_in_hf_cache
 from tests.model.summarizers import bart_checkpoint  # noqa: F401  (session fixture)
 from tests.system.test_dockerfile import REPO, image_env, mirror, serving
 
+#: the Dockerfile's `models` environment built on the host: the system tier
+pytestmark = pytest.mark.system
+
 TEXT = (REPO / "tests" / "fixtures" / "en_article.txt").read_text(encoding="utf-8")
 
 
