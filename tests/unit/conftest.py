@@ -89,24 +89,18 @@ def no_processes_or_servers() -> Iterator[None]:
         yield
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+def _guarded(item: pytest.Item) -> Generator[None, None, None]:
     with no_processes_or_servers():
         return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    with no_processes_or_servers():
-        return (yield)
+# a test's setup (its fixtures of every scope), call and teardown
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_guarded)
+pytest_runtest_call = pytest.hookimpl(wrapper=True)(_guarded)
+pytest_runtest_teardown = pytest.hookimpl(wrapper=True)(_guarded)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    with no_processes_or_servers():
-        return (yield)
-
-
+# importing a test module
 @pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector) -> Generator[Any, None, Any]:
     with no_processes_or_servers():
