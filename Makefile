@@ -64,17 +64,27 @@ models: install
 # integration: real servers, worker processes and the jobs store (the `system` ones excepted);
 # system: whole-system runs marked `system` (benchmark smoke, Dockerfile environments, manifest
 # checkers, server replicas, the open-file-limit attack), minutes.
+# `make test` runs every tier even when one fails, and fails if any did.
 PYTEST := NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q
-test: test-unit test-integration test-system
+UNIT_TESTS := tests/unit
+INTEGRATION_TESTS := -m "not system" tests --ignore=tests/unit --ignore=tests/browser
+SYSTEM_TESTS := -m system tests
+
+test: install
+	@rc=0; \
+	echo "== unit"; $(PYTEST) $(UNIT_TESTS) || rc=1; \
+	echo "== integration"; $(PYTEST) $(INTEGRATION_TESTS) || rc=1; \
+	echo "== system"; $(PYTEST) $(SYSTEM_TESTS) || rc=1; \
+	exit $$rc
 
 test-unit: install
-	$(PYTEST) tests/unit
+	$(PYTEST) $(UNIT_TESTS)
 
 test-integration: install
-	$(PYTEST) -m "not system" tests --ignore=tests/unit --ignore=tests/browser
+	$(PYTEST) $(INTEGRATION_TESTS)
 
 test-system: install
-	$(PYTEST) -m system tests
+	$(PYTEST) $(SYSTEM_TESTS)
 
 # The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
 # with hypothesis' statistics (examples run per test).
