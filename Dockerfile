@@ -10,7 +10,7 @@
 #       CPU-only torch for the conversion; the serving image never does).
 # Dependency layers come before the source: a code edit rebuilds only the last small layer.
 # The install steps of the `build` and `build-models` chains are mirrored by
-# scripts/dockerfile_mirror.py, which the tests run (tests/integration/test_dockerfile.py), so
+# scripts/dockerfile_mirror.py, which the tests run (tests/system/test_dockerfile.py), so
 # this file stays true without a Docker engine.
 #
 # The base is pinned by digest (python:3.11-slim, linux/amd64+arm64 index). To move to a newer

@@ -17,7 +17,7 @@ DEPLOY_VENV ?= .venv-deploy
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: install install-models run test test-browser test-unit test-integration fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean attack
+.PHONY: install install-models run test test-browser test-unit test-integration test-system fuzz proto proto-check lint buf-lint eval docker-check models bench bench-prepare soak clean attack
 
 install: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
@@ -59,8 +59,32 @@ PRESETS ?=
 models: install
 	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
+# The tests in three tiers (tests/README.md): `make test` runs them all, one after the other.
+# unit: no server, process or subprocess (tests/unit enforces it), seconds;
+# integration: real servers, worker processes and the jobs store (the `system` ones excepted);
+# system: whole-system runs marked `system` (benchmark smoke, Dockerfile environments, manifest
+# checkers, server replicas, the open-file-limit attack), minutes.
+# `make test` runs every tier even when one fails, and fails if any did.
+PYTEST := NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q
+UNIT_TESTS := tests/unit
+INTEGRATION_TESTS := -m "not system" tests --ignore=tests/unit --ignore=tests/browser
+SYSTEM_TESTS := -m system tests
+
 test: install
-	NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q tests
+	@rc=0; \
+	echo "== unit"; $(PYTEST) $(UNIT_TESTS) || rc=1; \
+	echo "== integration"; $(PYTEST) $(INTEGRATION_TESTS) || rc=1; \
+	echo "== system"; $(PYTEST) $(SYSTEM_TESTS) || rc=1; \
+	exit $$rc
+
+test-unit: install
+	$(PYTEST) $(UNIT_TESTS)
+
+test-integration: install
+	$(PYTEST) $(INTEGRATION_TESTS)
+
+test-system: install
+	$(PYTEST) $(SYSTEM_TESTS)
 
 # The reliability fuzzing at ten times the examples of `make test` (>= 20,000 over a real channel),
 # with hypothesis' statistics (examples run per test).
@@ -129,7 +153,7 @@ attack: install
 	$(PY) -m bench.attack
 
 docker-check: install
-	$(PY) -m pytest -q tests/integration/test_dockerfile.py
+	$(PY) -m pytest -q tests/system/test_dockerfile.py
 
 clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -22,16 +22,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.loadgen import run_load
 from bench.profile_extractive import articles, data_dir
-from bench.server import REPO, ServerProcess, _descendants, proc_memory_kb, process_cpu_s
+from bench.server import ServerProcess, bench_server
 from newsbrief.client import AsyncClient
+from tests.conftest import REPO
+from tests.harness.load import run_load
+from tests.harness.server import proc_memory_kb, process_cpu_s, process_tree
 
 
 def pss_kb(pid: int) -> int:
     """Proportional set size of ``pid`` and its descendants, in KiB."""
     total = 0
-    for member in _descendants(pid):
+    for member in _descendants_of(pid):
         try:
             with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as fh:
                 for line in fh:
@@ -49,9 +51,14 @@ def _own_cpu_s(pid: int) -> float:
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _descendants_of(pid: int) -> list[int]:
+    """The processes under ``pid`` (its worker processes and their fork server)."""
+    return process_tree(pid)[1:]
+
+
 def server(name: str, tree: Path, env: dict[str, str], logs: Path) -> ServerProcess:
     path = os.pathsep.join(str(tree / p) for p in ("client/src", "service/src", "."))
-    return ServerProcess(
+    return bench_server(
         name,
         [sys.executable, "-m", "newsbrief.service"],
         {
@@ -110,7 +117,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     for round_no in range(args.rounds):
         for name, proc in procs.items():
             entry = out["servers"].setdefault(name, {"tree": str(trees[name]), "rounds": []})
-            serving_s = await proc.start()
+            serving_s = await proc.start_async()
             try:
                 assert proc.proc is not None
                 await asyncio.sleep(1.0)  # let start-up threads settle
@@ -120,7 +127,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         "serving_s": round(serving_s, 2),
                         "rss_mib": round(mem.get("VmRSS", 0) / 1024, 1),
                         "pss_mib": round(pss_kb(proc.proc.pid) / 1024, 1),
-                        "processes": len(_descendants(proc.proc.pid)),
+                        "processes": len(_descendants_of(proc.proc.pid)),
                     }
                 )
                 entry["rounds"].append(await one_round(proc, texts, args.clients, round_no))

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.models import OUT_DIR
-from bench.server import ServerProcess
+from bench.server import BENCH_ENV
+from tests.harness.server import ServerFailed, ServerProcess, free_port
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,15 @@ class LibreTranslateProcess(ServerProcess):
         home: Path = LT_DIR / "home",
     ) -> None:
         argv = [str(python), str(HELPER), "serve", "--new-tokens", str(new_tokens), "--"]
-        super().__init__("libretranslate", argv, {}, log_path)
+        super().__init__(
+            argv=argv,
+            name="libretranslate",
+            port=free_port(),
+            log_path=log_path,
+            test_env=False,
+            start=False,
+            env=BENCH_ENV,
+        )
         self.argv += [
             "--host",
             "127.0.0.1",
@@ -165,24 +174,21 @@ class LibreTranslateProcess(ServerProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, timeout_s: float = 300.0) -> float:
-        """Spawn and wait until ``/languages`` lists the target languages; seconds to ready."""
-        self.proc = self.spawn()
-        deadline = self.started_at + timeout_s
+    async def start_async(self, timeout_s: float = 300.0) -> float:
+        return await super().start_async(timeout_s)
+
+    def wait_ready(self, deadline: float) -> None:
+        """Until ``/languages`` lists the target languages."""
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"LibreTranslate exited; see {self.log_path}")
+            self._check_running()
             try:
-                languages = await self._call(f"{self.url}/languages", None, 2.0)
-                codes = {x["code"] for x in languages}
+                codes = {x["code"] for x in http_json(f"{self.url}/languages", None, 2.0)}
                 if {"ko", "ms"} <= codes:
-                    self.serving_s = time.monotonic() - self.started_at
-                    return self.serving_s
+                    return
             except OSError:
                 pass
-            await asyncio.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"LibreTranslate not ready after {timeout_s:.0f} s; see {self.log_path}")
+            time.sleep(0.2)
+        raise ServerFailed(f"LibreTranslate not ready in time; see {self.log_path}")
 
     async def translate(self, text: str, target: str, timeout_s: float) -> str:
         body = {"q": text, "source": "en", "target": target, "format": "text"}

@@ -40,16 +40,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.loadgen import LoadResult, percentile, run_load
 from bench.models import M2M100_418M, NLLB_600M, ensure_models, ensure_nllb
 from bench.server import (
     ForeignLoad,
     ServerProcess,
+    bench_server,
     bench_server_argv,
     newsbrief_server_argv,
     process_cpu_s,
 )
 from newsbrief.client import AsyncClient
+from tests.harness.load import LoadResult, percentile, run_load
 
 log = logging.getLogger("bench")
 
@@ -352,7 +353,7 @@ async def row1_start(name: str, server: ServerProcess, entry: dict[str, Any]) ->
     """Start one translator server (the others idle), measure start-up and memory; False when
     it failed or its translator is not ready (the reason is in ``entry``)."""
     try:
-        entry["serving_s"] = await server.start()
+        entry["serving_s"] = await server.start_async()
         entry["rss_serving_kb"] = server.memory_kb().get("VmRSS")
         ready, detail, model = await translator_ready(server.target)
         if "id" in model:  # a local path: relative to the repository
@@ -505,7 +506,7 @@ async def rows_3_4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
 async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
     """Extractive-only server (the real newsbrief-server, no translator): briefs per second,
     cache hits, start-up and memory."""
-    extractive = ServerProcess(
+    extractive = bench_server(
         "extractive",
         newsbrief_server_argv(),
         {"NEWSBRIEF_MODELS__TRANSLATOR__PRESET": "none"},
@@ -514,7 +515,7 @@ async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
     row4: dict[str, Any] = {}
     results["row4"] = row4
     try:
-        row4["serving_s"] = await extractive.start()
+        row4["serving_s"] = await extractive.start_async()
         row4["rss_serving_kb"] = extractive.memory_kb().get("VmRSS")
         assert extractive.proc is not None
         foreign = ForeignLoad([os.getpid(), extractive.proc.pid])
@@ -553,7 +554,7 @@ async def row4_news(logs: Path) -> dict[str, Any]:
         return {"error": str(exc)}
     proc = server("extractive-news", REPO, {}, logs)
     try:
-        news["serving_s"] = await proc.start()
+        news["serving_s"] = await proc.start_async()
         assert proc.proc is not None
         await asyncio.sleep(1.0)  # start-up threads settle
         news["rss_serving_kb"] = proc.memory_kb().get("VmRSS")
@@ -588,9 +589,9 @@ async def row3(plan: Plan, results: dict[str, Any], logs: Path) -> None:
             }
             if wait is not None:
                 env["NEWSBRIEF_MODELS__TRANSLATOR__BATCHING__MAX_WAIT_MS"] = str(wait)
-            noop = ServerProcess(f"noop{suffix}", bench_server_argv("noop"), env, logs / "noop.log")
+            noop = bench_server(f"noop{suffix}", bench_server_argv("noop"), env, logs / "noop.log")
             try:
-                await noop.start()
+                await noop.start_async()
                 assert noop.proc is not None
                 foreign = ForeignLoad([os.getpid(), noop.proc.pid])
                 load, reported = await summarize_load(
@@ -652,7 +653,7 @@ async def row1(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                 entry["error"] = models.ct2_note
                 continue
             server = (
-                ServerProcess(
+                bench_server(
                     "naive",
                     bench_server_argv(
                         "naive",
@@ -670,7 +671,7 @@ async def row1(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                     logs / "naive.log",
                 )
                 if engine == "naive"
-                else ServerProcess(
+                else bench_server(
                     engine,
                     newsbrief_server_argv(),
                     translator_env(engine, plan, models.hf_dir, models.ct2_dir),
@@ -814,13 +815,13 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
     env = translator_env("ct2", plan, models.hf_dir, models.ct2_dir) | {
         "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": str(plan.peer_beam),
     }
-    ours = ServerProcess("newsbrief", newsbrief_server_argv(), env, logs / "newsbrief-peer.log")
+    ours = bench_server("newsbrief", newsbrief_server_argv(), env, logs / "newsbrief-peer.log")
     servers = {"libretranslate": peer, "newsbrief": ours}
     entries: dict[str, dict[str, Any]] = {"libretranslate": {}, "newsbrief": {}, "brief": {}}
     row |= entries
     try:
         for name, server in servers.items():
-            entries[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
+            entries[name]["serving_s"] = round(await server.start_async(timeout_s=600), 2)
             entries[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
         async with AsyncClient(ours.target, retries=0, timeout=plan.call_timeout_s) as client:
 
@@ -932,13 +933,13 @@ async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         entry["parameters"] = shape.parameters
         entry["config"] = SUMMARIZER_SHAPES[preset][2]
         servers = {
-            "naive": ServerProcess(
+            "naive": bench_server(
                 f"{preset}-naive",
                 newsbrief_server_argv(),
                 summarizer_env(preset, "naive", plan, models, shape.hf_dir),
                 logs / f"{preset}-naive.log",
             ),
-            "ct2": ServerProcess(
+            "ct2": bench_server(
                 f"{preset}-ct2",
                 newsbrief_server_argv(),
                 summarizer_env(preset, "ct2", plan, models, shape.ct2_dir or shape.hf_dir),
@@ -950,7 +951,7 @@ async def row7(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         try:
             for name, server in servers.items():
                 # a torch model's load and warm-up take long on a busy machine
-                runs[name]["serving_s"] = round(await server.start(timeout_s=600), 2)
+                runs[name]["serving_s"] = round(await server.start_async(timeout_s=600), 2)
                 runs[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
             for k, c in enumerate(plan.concurrencies):
                 for name in ("naive", "ct2") if k % 2 == 0 else ("ct2", "naive"):

@@ -14,7 +14,7 @@ side by side, on the same articles.
 added with the new brief: :func:`~newsbrief.service.intake.main_text.page_title`, which refuses
 a headline found in a page when it is furniture, and
 :func:`~newsbrief.service.intake.main_text.untable`, which takes prose out of layout-table rows).
-"Current" is what the server serves (:func:`~newsbrief.service.pipeline.stages.ingest.prepare`
+"Current" is what the server serves (:func:`~newsbrief.service.pipeline.stages.intake.take_in`
 and :func:`~newsbrief.service.pipeline.stages.extractive.extractive_brief`).
 
 The counting rules are this module's own, written apart from the brief's rules

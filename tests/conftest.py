@@ -15,6 +15,7 @@ import pytest
 from newsbrief.service.app import App
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import Settings
+from tests.harness.server import EMPTY_HF_CACHE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,11 +30,6 @@ def require_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared evaluation data not found at {path} (set NEWSBRIEF_DATA_DIR)")
     return path
-
-
-#: A Hugging Face cache that holds nothing: test servers never pick up models a developer
-#: downloaded (the default translator preset is then reported not installed, quickly).
-EMPTY_HF_CACHE = Path(tempfile.gettempdir()) / "newsbrief-tests-empty-hf-cache"
 
 
 def make_settings(**overrides: Any) -> Settings:

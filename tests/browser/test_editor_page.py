@@ -29,6 +29,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+pytestmark = pytest.mark.system
+
 FIXTURES = REPO / "tests" / "fixtures"
 REPORTS = REPO / "reports"
 CHROMIUM = os.environ.get("NEWSBRIEF_CHROMIUM", "/usr/bin/chromium")

@@ -66,10 +66,11 @@ def test_deadline_is_propagated(fake: FakeServer) -> None:
         with pytest.raises(DeadlineExceededError) as info:
             client.summarize("slow", timeout=0.2)
     default, per_call, slow = fake.servicer.time_remaining[:3]
-    # the server sees the deadline the call carried (bounds loose: clocks are rounded)
-    assert default is not None and 10.0 < default <= 21.0
-    assert per_call is not None and 0 < per_call <= 8.0
-    assert slow is not None and slow <= 1.0
+    # the server sees the deadline each call carried: never more than it (clocks are rounded),
+    # and the three in their order (no bound on how fast a call arrives: a shared machine)
+    assert default is not None and per_call is not None and slow is not None
+    assert default <= 21.0 and per_call <= 8.0 and slow <= 1.0
+    assert slow < per_call < default, (slow, per_call, default)
     assert info.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
 
 

@@ -136,6 +136,7 @@ class _ScriptedPipeline(Pipeline):
 
 @pytest.fixture()
 def scripted() -> Iterator[tuple[RunningServer, _ScriptedPipeline]]:
+    """A server of its own, still warming up (NOT_SERVING until ``pipeline.warm`` is set)."""
     pipeline = _ScriptedPipeline()
     running = RunningServer(pipeline.settings, pipeline=pipeline, wait_ready=False)
     try:
@@ -143,6 +144,29 @@ def scripted() -> Iterator[tuple[RunningServer, _ScriptedPipeline]]:
     finally:
         pipeline.warm.set()
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def _warm_scripted() -> Iterator[tuple[RunningServer, _ScriptedPipeline]]:
+    pipeline = _ScriptedPipeline()
+    pipeline.warm.set()
+    running = RunningServer(pipeline.settings, pipeline=pipeline)
+    try:
+        yield running, pipeline
+    finally:
+        running.stop()
+
+
+@pytest.fixture()
+def warm(
+    _warm_scripted: tuple[RunningServer, _ScriptedPipeline],
+) -> Iterator[tuple[RunningServer, _ScriptedPipeline]]:
+    """One SERVING scripted server for the module; its hooks are reset around each test."""
+    running, pipeline = _warm_scripted
+    pipeline.delay, pipeline.fail_with = 0.0, None
+    pipeline.cancelled.clear()
+    yield running, pipeline
+    pipeline.delay, pipeline.fail_with = 0.0, None
 
 
 def test_not_ready_is_unavailable_with_retry_info_then_serving(scripted) -> None:  # type: ignore[no-untyped-def]
@@ -161,10 +185,8 @@ def test_not_ready_is_unavailable_with_retry_info_then_serving(scripted) -> None
         assert c.summarize(ARTICLE).brief.summary
 
 
-def test_deadline_is_deadline_exceeded_and_the_work_is_cancelled(scripted) -> None:  # type: ignore[no-untyped-def]
-    running, pipeline = scripted
-    pipeline.warm.set()
-    running.call(running.app.wait_ready())  # wait until SERVING
+def test_deadline_is_deadline_exceeded_and_the_work_is_cancelled(warm) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = warm
     pipeline.delay = 30.0
     with Client(running.target, retries=0) as c:
         with pytest.raises(DeadlineExceededError):
@@ -174,10 +196,8 @@ def test_deadline_is_deadline_exceeded_and_the_work_is_cancelled(scripted) -> No
         assert c.summarize(ARTICLE).brief.summary
 
 
-def test_unexpected_error_is_internal_with_a_fixed_text(scripted, caplog) -> None:  # type: ignore[no-untyped-def]
-    running, pipeline = scripted
-    pipeline.warm.set()
-    running.call(running.app.wait_ready())
+def test_unexpected_error_is_internal_with_a_fixed_text(warm, caplog) -> None:  # type: ignore[no-untyped-def]
+    running, pipeline = warm
     pipeline.fail_with = RuntimeError("secret stack detail /etc/passwd")
     with Client(running.target, retries=0) as c:
         with pytest.raises(InternalError) as info:
@@ -191,6 +211,7 @@ def test_unexpected_error_is_internal_with_a_fixed_text(scripted, caplog) -> Non
 
 
 def test_concurrency_limit_is_resource_exhausted(scripted) -> None:  # type: ignore[no-untyped-def]
+    # a server of its own: the second server on its pipeline closes the pipeline as it stops
     running, pipeline = scripted
     pipeline.warm.set()
     running.call(running.app.wait_ready())

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, RunningServer, make_settings
-from tests.integration.test_telemetry import _free_port
+from tests.harness.server import free_port
 
 SCRIPT = REPO / "tests" / "integration" / "round_robin_client.js"
 pytestmark = pytest.mark.skipif(
@@ -49,7 +49,7 @@ def _node(target: str, calls: int, policy: str) -> None:
 @pytest.mark.parametrize(("policy", "spread"), [("round_robin", True), ("pick_first", False)])
 def test_node_client_spreads_calls_with_round_robin(policy: str, spread: bool) -> None:
     servers = [
-        RunningServer(make_settings(metrics_port=_free_port(), metrics_host="127.0.0.1"))
+        RunningServer(make_settings(metrics_port=free_port(), metrics_host="127.0.0.1"))
         for _ in range(2)
     ]
     try:

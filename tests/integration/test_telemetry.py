@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -29,16 +28,11 @@ from newsbrief.service.settings import BatchingSettings, Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc
 from tests.conftest import REPO, RunningServer, make_settings
+from tests.harness.server import free_port
 from tests.integration.test_batching_server import TEXT, GatedEngine
 
 SUMMARIZE = "/newsbrief.v1.SummarizerService/Summarize"
 TRANSLATE = "/newsbrief.v1.SummarizerService/Translate"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -80,7 +74,7 @@ def _pipeline(settings: Settings) -> Pipeline:
 def test_metrics_move_after_real_calls() -> None:
     key = "metrics-test-key"
     settings = make_settings(
-        metrics_port=_free_port(),
+        metrics_port=free_port(),
         metrics_host="127.0.0.1",
         auth={
             "api_key_hashes": [hashlib.sha256(key.encode()).hexdigest()],
@@ -229,7 +223,7 @@ def test_metrics_and_tracing_off_by_default_import_nothing() -> None:
 def test_http_calls_are_counted_with_their_transport() -> None:
     import httpx
 
-    settings = make_settings(metrics_port=_free_port(), metrics_host="127.0.0.1", http_port=-1)
+    settings = make_settings(metrics_port=free_port(), metrics_host="127.0.0.1", http_port=-1)
     with RunningServer(settings) as server:
         url = f"{server.http_url}{SUMMARIZE}"
         assert httpx.post(url, json={"text": TEXT}, timeout=30).status_code == 200

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -29,16 +28,10 @@ import pytest
 
 from newsbrief.client import Client
 from newsbrief.client.types import Job
-from tests.reliability.procs import ServerProcess, _tree
+from tests.harness.server import ServerProcess, free_port, process_tree
 
 SECRET = "test-webhook-secret"
 POLL_S = 0.2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pg_bin() -> Path | None:
@@ -56,7 +49,7 @@ class PostgresServer:
         self.bindir = bindir
         self.dir = Path(tempfile.mkdtemp(prefix="newsbrief-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user: list[str] = []
         if os.geteuid() == 0:  # initdb refuses root: run the server as 'postgres'
             if shutil.which("runuser") is None:
@@ -230,21 +223,18 @@ def job_env(url: str, **extra: str) -> dict[str, str]:
 
 
 def start_server(url: str, **extra: str) -> ServerProcess:
-    return ServerProcess(**job_env(url, **extra))
+    return ServerProcess(env=job_env(url, **extra))
 
 
 def kill_tree(server: ServerProcess) -> None:
     """SIGKILL the server and every process under it (its pipeline workers)."""
-    for pid in reversed(_tree(server.proc.pid)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    server.proc.wait(10)
+    server.kill_tree()
 
 
 def stop(server: ServerProcess) -> None:
     """SIGTERM and wait; the log is kept for the test to read."""
     server.terminate(60)
-    for pid in _tree(server.proc.pid)[1:]:
+    for pid in process_tree(server.proc.pid)[1:]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 

@@ -17,6 +17,7 @@ import time
 import pytest
 
 from newsbrief.client import Client
+from tests.harness.server import ServerProcess
 from tests.jobs.conftest import (
     Receiver,
     article,
@@ -26,7 +27,6 @@ from tests.jobs.conftest import (
     stop,
     wait_jobs,
 )
-from tests.reliability.procs import ServerProcess
 
 pytestmark = pytest.mark.system
 

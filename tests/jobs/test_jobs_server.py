@@ -13,6 +13,7 @@ import pytest
 
 from newsbrief.client import AlreadyExistsError, Client
 from newsbrief.client.webhooks import verify
+from tests.harness.server import ServerProcess
 from tests.jobs.conftest import (
     SECRET,
     Receiver,
@@ -23,7 +24,6 @@ from tests.jobs.conftest import (
     stop,
     wait_jobs,
 )
-from tests.reliability.procs import ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 
 from newsbrief.service.models.presets import get_preset
-from tests.integration.test_dockerfile import REPO, _free_port, image_env, mirror, serving
+from tests.harness.server import free_port
 from tests.model.conftest import install_in_hf_cache
 from tests.model.summarizers import bart_checkpoint  # noqa: F401  (session fixture)
+from tests.system.test_dockerfile import REPO, image_env, mirror, serving
+
+#: the Dockerfile's `models` environment built on the host: the system tier
+pytestmark = pytest.mark.system
 
 TEXT = (REPO / "tests" / "fixtures" / "en_article.txt").read_text(encoding="utf-8")
 
@@ -56,7 +60,7 @@ def test_models_image_serves_translations_from_its_models_volume(
         "m2m100",
     ]
 
-    env = image_env(root, spec, _free_port(), models=volume)
+    env = image_env(root, spec, free_port(), models=volume)
     env.update(  # an operator's decoding overrides: a tiny random model, kept short
         NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS="1",
         NEWSBRIEF_MODELS__TRANSLATOR__DECODING__MAX_NEW_TOKENS="8",

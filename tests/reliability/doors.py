@@ -27,15 +27,9 @@ import h11
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.reliability.procs import ServerProcess
+from tests.harness.server import ServerProcess, free_port
 
 SERVICE = "/newsbrief.v1.SummarizerService"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class DoorServer(ServerProcess):
@@ -47,8 +41,8 @@ class DoorServer(ServerProcess):
         if metrics:
             env.setdefault("NEWSBRIEF_METRICS_PORT", str(free_port()))
             env.setdefault("NEWSBRIEF_METRICS_HOST", "127.0.0.1")
-        super().__init__(**env)
-        self.http_port = self._wait_for(r"HTTP/JSON on \S+:(\d+)", 30)
+        super().__init__(env=env)
+        self.http_port = self.wait_for(r"HTTP/JSON on \S+:(\d+)", time.monotonic() + 30)
         self.metrics_port = int(env["NEWSBRIEF_METRICS_PORT"]) if metrics else 0
         self.base = f"http://127.0.0.1:{self.http_port}"
 
@@ -97,7 +91,7 @@ class HealthProbe:
 
     target: str
     gap_s: float = 0.05
-    timeout_s: float = 10.0
+    timeout_s: float = 5.0  # a health call not answered in 5 s: a stall (a failure)
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 

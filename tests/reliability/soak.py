@@ -3,7 +3,8 @@ time; writes a report (held requests/s, p50/p99 per call kind, errors by code, R
 
     python -m tests.reliability.soak --minutes 10 [--clients 8] [--report-dir reports]
 
-Mix per client loop: new articles (Summarize), repeated ones (cache hits), a 5-article
+Clients in a closed loop (the shared load generator, :mod:`tests.harness.load`), one connection
+each; the mix of calls: new articles (Summarize), repeated ones (cache hits), a 5-article
 SummarizeStream, a health check, and an invalid request (its INVALID_ARGUMENT is expected).
 Any other error is unexpected and makes the exit code 1.
 """
@@ -11,19 +12,18 @@ Any other error is unexpected and makes the exit code 1.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
-import itertools
 import json
 import random
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from newsbrief.client import Client, NewsbriefError
-from tests.reliability.load import percentile
-from tests.reliability.procs import ARTICLE, ServerProcess
+from newsbrief.client import AsyncClient, NewsbriefError
+from tests.harness.load import ARTICLE, percentile, run_load
+from tests.harness.server import ServerProcess
 
 KINDS = ("summarize", "cached", "stream", "health", "invalid")
 WEIGHTS = (6, 2, 1, 2, 1)
@@ -32,49 +32,48 @@ EXPECTED = {"invalid": {"INVALID_ARGUMENT"}}
 
 class Tally:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = collections.defaultdict(list)
         self.codes: collections.Counter[tuple[str, str]] = collections.Counter()
         self.articles = 0
 
     def add(self, kind: str, code: str, seconds: float, articles: int) -> None:
-        with self.lock:
-            self.latency[kind].append(seconds * 1000)
-            self.codes[(kind, code)] += 1
-            self.articles += articles
+        self.latency[kind].append(seconds * 1000)
+        self.codes[(kind, code)] += 1
+        self.articles += articles
 
 
-def _one(client: Client, kind: str, n: int) -> int:
+async def _one(client: AsyncClient, kind: str, n: int) -> int:
     """One call of ``kind``; returns the number of articles briefed."""
     if kind == "summarize":
-        client.summarize(f"{ARTICLE}\n\nUpdate {n}.")
+        await client.summarize(f"{ARTICLE}\n\nUpdate {n}.")
         return 1
     if kind == "cached":
-        client.summarize(ARTICLE)
+        await client.summarize(ARTICLE)
         return 1
     if kind == "stream":
-        items = list(
-            client.summarize_many({"text": f"{ARTICLE}\n\nItem {n}-{i}."} for i in range(5))
-        )
+        requests = [{"text": f"{ARTICLE}\n\nItem {n}-{i}."} for i in range(5)]
+        items = [item async for item in client.summarize_many(requests)]
         assert all(item.result is not None for item in items), items
         return 5
     if kind == "health":
-        assert client.health() == "SERVING"
+        assert await client.health() == "SERVING"
         return 0
-    client.summarize("   ")  # whitespace only: INVALID_ARGUMENT
+    await client.summarize("   ")  # whitespace only: INVALID_ARGUMENT
     return 0
 
 
-def _client_loop(target: str, until: float, tally: Tally, seed: int) -> None:
-    rng = random.Random(seed)
-    with Client(target, timeout=60) as client:
-        for n in itertools.count(seed * 1_000_000):
-            if time.monotonic() >= until:
-                return
+async def _load(target: str, seconds: float, clients: int, tally: Tally) -> None:
+    """``clients`` clients in a closed loop (the shared load generator) for ``seconds``, each
+    call of a kind drawn by ``WEIGHTS``; every outcome goes to ``tally``."""
+    rng = random.Random(0)
+    connections = [AsyncClient(target, timeout=60) for _ in range(clients)]
+    try:
+
+        async def call(n: int) -> None:
             kind = rng.choices(KINDS, WEIGHTS)[0]
             started = time.monotonic()
             try:
-                articles = _one(client, kind, n)
+                articles = await _one(connections[n % clients], kind, n)
                 code = "OK"
             except NewsbriefError as exc:
                 articles, code = 0, exc.code.name
@@ -84,6 +83,17 @@ def _client_loop(target: str, until: float, tally: Tally, seed: int) -> None:
                 articles, code = 0, type(exc).__name__
             tally.add(kind, code, time.monotonic() - started, articles)
 
+        await run_load(
+            call,
+            requests=sys.maxsize,
+            concurrency=clients,
+            max_seconds=seconds,
+            call_timeout_s=120.0,
+        )
+    finally:
+        for connection in connections:
+            await connection.close()
+
 
 def run(seconds: float, clients: int, report_dir: Path, sample_s: float = 5.0) -> dict[str, Any]:
     """Run the soak; write ``soak-<time>.json`` and ``.md`` under ``report_dir``; return the
@@ -92,18 +102,18 @@ def run(seconds: float, clients: int, report_dir: Path, sample_s: float = 5.0) -
     rss: list[tuple[float, int]] = []
     with ServerProcess(NEWSBRIEF_LOGGING__ACCESS_LOG="false") as server:
         started = time.monotonic()
-        until = started + seconds
-        threads = [
-            threading.Thread(target=_client_loop, args=(server.target, until, tally, k))
-            for k in range(clients)
-        ]
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            rss.append((round(time.monotonic() - started, 1), server.rss_kib()))
-            time.sleep(min(sample_s, max(0.05, until - time.monotonic())))
-        for t in threads:
-            t.join()
+
+        async def soak() -> None:
+            load = asyncio.create_task(_load(server.target, seconds, clients, tally))
+            while not load.done():
+                rss.append((round(time.monotonic() - started, 1), server.rss_kib()))
+                until = started + seconds
+                await asyncio.wait(
+                    [load], timeout=min(sample_s, max(0.05, until - time.monotonic()))
+                )
+            await load
+
+        asyncio.run(soak())
         elapsed = time.monotonic() - started
         alive = server.alive() and server.health() == "SERVING"
     calls = sum(tally.codes.values())
@@ -123,8 +133,8 @@ def run(seconds: float, clients: int, report_dir: Path, sample_s: float = 5.0) -
         "latency_ms": {
             kind: {
                 "count": len(values),
-                "p50": round(percentile(values, 0.5), 1),
-                "p99": round(percentile(values, 0.99), 1),
+                "p50": round(percentile(values, 50), 1),
+                "p99": round(percentile(values, 99), 1),
             }
             for kind, values in sorted(tally.latency.items())
         },

@@ -11,7 +11,7 @@ import grpc
 
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
-from tests.reliability.procs import ARTICLE
+from tests.harness.load import ARTICLE
 
 
 def main(target: str) -> None:

@@ -22,7 +22,8 @@ import pytest
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import REPO
-from tests.reliability.procs import ARTICLE, ServerProcess, crashed
+from tests.harness.load import ARTICLE
+from tests.harness.server import ServerProcess, crashed
 
 WAVE = 10  # client processes alive at once (the machine is small)
 

@@ -15,7 +15,8 @@ import pytest
 
 from newsbrief.client import Client
 from newsbrief.v1 import newsbrief_pb2 as pb
-from tests.reliability.procs import ARTICLE, ServerProcess, _tree
+from tests.harness.load import ARTICLE
+from tests.harness.server import ServerProcess, process_tree
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads the server's CPU time from /proc"
@@ -63,7 +64,7 @@ def _summarize(target: str, request: pb.SummarizeRequest, timeout: float) -> pb.
 
 
 def test_a_tag_with_30000_attributes_costs_the_server_little_cpu(server: ServerProcess) -> None:
-    pids = _tree(server.proc.pid)  # the server, its fork server and workers
+    pids = process_tree(server.proc.pid)  # the server, its fork server and workers
     before = _cpu_seconds(pids)
     answer = _summarize(server.target, pb.SummarizeRequest(html=PAGE), timeout=120)
     spent = _cpu_seconds(pids) - before

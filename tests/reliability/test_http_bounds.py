@@ -83,7 +83,7 @@ def test_connections_past_the_cap_are_closed_at_once_and_logged_once(capped: Doo
         "newsbrief.service.http.server [-] HTTP",
         "newsbrief.service.http.server [-] metrics",
     ], lines
-    assert not probe.failures and probe.max < 2.0, probe.summary()
+    assert not probe.failures and probe.max < probe.timeout_s, probe.summary()
     RUN_SUMMARY.append(f"connection cap {CAP}, 3 x {2 * CAP} idle connections: {probe.summary()}")
 
 
@@ -141,6 +141,7 @@ def test_trickled_headers_are_cut_by_the_keep_alive_timeout(capped: DoorServer) 
     assert closed < KEEP_ALIVE_S + 3, time.monotonic() - started
 
 
+@pytest.mark.system  # 300 connections against a server process: tens of seconds
 def test_slow_body_connections_at_an_open_file_limit_of_1024() -> None:
     """Scaled down from the issue's 1,100 (``bench/attack.py``): 300 connections, more than the
     default cap at 1,024 files (224), each trickling a body; the server closes them all (the
@@ -162,7 +163,7 @@ def test_slow_body_connections_at_an_open_file_limit_of_1024() -> None:
         assert figures.statuses[408] >= 1, figures.summary()
         assert figures.last_closed_s < 20, figures.summary()
         assert not figures.health.failures, figures.summary()
-        assert figures.health.max < 2.0, figures.summary()
+        assert figures.health.max < figures.health.timeout_s, figures.summary()
         assert log_growth < 2_000_000, log_growth
         assert server.health() == "SERVING"
         assert httpx.get(f"{server.base}/healthz", timeout=10).status_code == 200

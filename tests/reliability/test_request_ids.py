@@ -21,7 +21,7 @@ import pytest
 
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
-from tests.reliability.procs import ServerProcess
+from tests.harness.server import ServerProcess
 
 PATH = "/newsbrief.v1.SummarizerService/GetServerInfo"
 FORGED = "FORGED"
@@ -145,8 +145,8 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
         # JSON at DEBUG: the refused ids are logged too (escaped), every line must still parse
         "NEWSBRIEF_LOGGING__LEVEL": "DEBUG" if json_lines else "INFO",
     }
-    with ServerProcess(**env) as proc:
-        http_port = proc._wait_for(r"HTTP/JSON on \S+:(\d+)", 30)
+    with ServerProcess(env=env) as proc:
+        http_port = proc.wait_for(r"HTTP/JSON on \S+:(\d+)", time.monotonic() + 30)
         yield Server(proc, http_port, json_lines)
 
 

@@ -23,16 +23,19 @@ from newsbrief.service.settings import Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import EMPTY_HF_CACHE, REPO, RunningServer, make_settings
-from tests.reliability.load import retry_delay_of
-from tests.reliability.procs import ARTICLE
+from tests.harness.load import ARTICLE, retry_delay_of
 
 KEY = "reliability-key"
 DIGEST = hashlib.sha256(KEY.encode()).hexdigest()
+#: a second key for the tests that call with a key but do not count its quota (a quota is per key)
+ECHO_KEY = "reliability-key-echo"
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def keyed() -> Iterator[RunningServer]:
-    settings = make_settings(auth={"api_key_hashes": [DIGEST], "requests_per_minute": 3})
+    """One server for the module: every test here leaves its settings alone."""
+    digests = [DIGEST, hashlib.sha256(ECHO_KEY.encode()).hexdigest()]
+    settings = make_settings(auth={"api_key_hashes": digests, "requests_per_minute": 3})
     with RunningServer(settings) as running:
         yield running
 
@@ -131,7 +134,7 @@ def test_long_echoed_values_do_not_overflow_the_trailers(keyed: RunningServer) -
             text=ARTICLE, source_language="x" * 60_000, target_languages=["y" * 30_000] * 3
         )
         with pytest.raises(grpc.RpcError) as info:
-            stub.Summarize(request, timeout=30, metadata=(("x-api-key", KEY),))
+            stub.Summarize(request, timeout=30, metadata=(("x-api-key", ECHO_KEY),))
     error = info.value
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     status = rpc_status.from_call(error)

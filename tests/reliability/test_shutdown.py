@@ -6,7 +6,6 @@ server restart."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -22,9 +21,9 @@ from newsbrief.client import Client, NewsbriefError
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RunningServer, make_settings
+from tests.harness.load import ARTICLE, retry_delay_of
+from tests.harness.server import ServerProcess, free_port
 from tests.integration.test_cli import _SlowPipeline
-from tests.reliability.load import retry_delay_of
-from tests.reliability.procs import ARTICLE, ServerProcess
 
 
 def _paced(count: int, gap: float) -> Iterator[pb.SummarizeStreamRequest]:
@@ -164,12 +163,6 @@ def test_a_stream_outlives_connection_age_rotation() -> None:
         assert stub.Summarize(pb.SummarizeRequest(text=ARTICLE), timeout=30).brief.summary
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_batch_reconnects_and_resumes_across_a_server_restart(tmp_path: Path) -> None:
     n = 80
     src = tmp_path / "in.jsonl"
@@ -180,7 +173,7 @@ def test_batch_reconnects_and_resumes_across_a_server_restart(tmp_path: Path) ->
         encoding="utf-8",
     )
     dst = tmp_path / "out.jsonl"
-    settings = make_settings(port=_free_port(), stream_concurrency=2)
+    settings = make_settings(port=free_port(), stream_concurrency=2)
     first = RunningServer(settings, pipeline=_SlowPipeline(settings))
     target = first.target
     proc = subprocess.Popen(

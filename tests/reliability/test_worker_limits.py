@@ -25,8 +25,9 @@ from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.pipeline.processes import Workers
 from newsbrief.v1 import newsbrief_pb2 as pb
 from tests.conftest import RunningServer, make_settings
+from tests.harness.load import ARTICLE
+from tests.harness.server import ServerProcess, process_tree
 from tests.reliability import stalls
-from tests.reliability.procs import ARTICLE, ServerProcess, _tree
 
 T = TypeVar("T")
 pytestmark = pytest.mark.skipif(
@@ -177,7 +178,7 @@ def test_after_a_sigkill_of_the_server_its_fork_server_and_workers_exit() -> Non
     try:
         with Client(server.target, retries=0) as c:
             assert c.summarize(ARTICLE, timeout=BOUND).brief.summary
-        children = [pid for pid in _tree(server.proc.pid) if pid != server.proc.pid]
+        children = [pid for pid in process_tree(server.proc.pid) if pid != server.proc.pid]
         assert len(children) >= 3, children  # the fork server and two workers at least
         workers = [pid for pid in children if _parent(pid) != server.proc.pid]
         assert workers, children

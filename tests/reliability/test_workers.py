@@ -32,8 +32,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running() -> Iterator[RunningServer]:
+    """One server for the module: each test reads the pool as it finds it, and leaves it
+    recovered."""
     with RunningServer(make_settings(cache={"enabled": False}, workers=2)) as server:
         yield server
 
@@ -114,7 +116,8 @@ def test_the_workers_share_one_copy_of_the_language_models() -> None:
     on its own thread (lingua's preloading would leave a thread pool that deadlocks a process
     forked after it), and the workers share them: each holds only a few MiB of its own, and
     detects languages (a brief of each supported script answers)."""
-    from tests.reliability.procs import ServerProcess, _tree
+    from tests.harness.server import ServerProcess
+    from tests.harness.server import process_tree as _tree
 
     with ServerProcess(
         NEWSBRIEF_WORKERS="2", NEWSBRIEF_CACHE__ENABLED="false", NEWSBRIEF_HTTP_PORT="0"

@@ -1,15 +1,14 @@
 """The result cache: the key covers every option and model that changes the output, LRU eviction
-by entries and by bytes, and hits through the pipeline and over gRPC set ``cached``."""
+by entries and by bytes (hits through the pipeline and over gRPC set ``cached``:
+tests/integration/test_pipeline_cache.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 
 import pytest
 
-from newsbrief.client import Client
 from newsbrief.service.caching.results import ResultCache, brief_key
 from newsbrief.service.domain import (
     Article,
@@ -22,9 +21,7 @@ from newsbrief.service.domain import (
     Method,
     ModelInfo,
 )
-from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import CacheSettings
-from tests.conftest import RunningServer, make_settings
 
 TEXT = (
     "The council approved a new park on Tuesday. It will cost 45 million dollars, said mayor "
@@ -145,43 +142,6 @@ def test_hits_are_copies_and_a_disabled_cache_keeps_nothing() -> None:
     off = ResultCache(CacheSettings(enabled=False))
     off.put("k", _result("S"))
     assert off.get("k") is None
-
-
-def test_pipeline_hits_set_cached_and_echo_the_new_reference() -> None:
-    async def run() -> None:
-        pipeline = Pipeline(make_settings())
-        await pipeline.start()
-        try:
-            article = Article(text=TEXT, client_reference="first")
-            one = await pipeline.brief(article, BriefOptions())
-            two = await pipeline.brief(
-                dataclasses.replace(article, client_reference="second"), BriefOptions()
-            )
-            other = await pipeline.brief(article, BriefOptions(max_sentences=1))
-        finally:
-            pipeline.close()
-        assert not one.cached and two.cached and not other.cached
-        assert two.brief == one.brief and two.language == one.language
-        assert two.client_reference == "second"
-        assert set(two.timings_ms) == {"cache"}
-
-        off = Pipeline(make_settings(cache={"enabled": False}))
-        await off.start()
-        try:
-            results = [await off.brief(article, BriefOptions()) for _ in range(2)]
-        finally:
-            off.close()
-        assert not any(r.cached for r in results)
-
-    asyncio.run(run())
-
-
-def test_cached_over_grpc() -> None:
-    with RunningServer(make_settings()) as server, Client(server.target, timeout=30) as client:
-        first = client.summarize(TEXT, client_reference="a")
-        second = client.summarize(TEXT, client_reference="b")
-    assert not first.cached and second.cached
-    assert second.brief == first.brief and second.client_reference == "b"
 
 
 def test_the_tenant_is_in_the_key() -> None:

@@ -1,12 +1,10 @@
-"""Presets, code tables, slot resolution and ``newsbrief-server models`` without torch and
-without the network (``HF_HUB_OFFLINE=1``)."""
+"""Presets, code tables and slot resolution without torch and without the network
+(``HF_HUB_OFFLINE=1``); ``newsbrief-server models`` as a command is in
+tests/integration/test_model_cli.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from newsbrief.service.settings import (
     Settings,
 )
 from tests.conftest import make_settings
+from tests.fakes import fake_snapshot
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -39,16 +38,6 @@ OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1"}
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
-def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
-    repo = cache / ("models--" + repo_id.replace("/", "--"))
-    snapshot = repo / "snapshots" / revision
-    snapshot.mkdir(parents=True)
-    (snapshot / "config.json").write_text("{}")
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(revision)
-    return snapshot
 
 
 def test_presets_follow_the_design_table() -> None:
@@ -132,65 +121,6 @@ def test_configured_presets() -> None:
     )
     assert [p.name for p in configured_presets(settings)] == ["distilbart-cnn"]
     assert [p.name for p in configured_presets(make_settings())] == ["m2m100-418m"]
-
-
-def _server_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsbrief.service.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env or OFFLINE,
-    )
-
-
-def test_models_list_shows_licences_and_what_is_installed(tmp_path: Path) -> None:
-    fake_snapshot(tmp_path, "facebook/m2m100_418M", PRESETS["m2m100-418m"].revision)
-    env = {**OFFLINE, "NEWSBRIEF_MODELS__CACHE_DIR": str(tmp_path)}
-    out = _server_cli("models", "list", env=env)
-    assert out.returncode == 0, out.stderr
-    rows = {
-        line.split()[1 if line.startswith("*") else 0]: line
-        for line in out.stdout.splitlines()
-        if line.strip()
-    }
-    assert "MIT" in rows["m2m100-418m"] and rows["m2m100-418m"].rstrip().endswith("yes")
-    assert rows["m2m100-418m"].startswith("*")  # the default translator
-    assert "CC BY-NC 4.0" in rows["nllb-600m"] and rows["nllb-600m"].rstrip().endswith("no")
-    assert "unpinned" in rows["mt5-xlsum"]
-
-
-def test_models_download_without_network_is_a_clear_error(tmp_path: Path) -> None:
-    env = {**OFFLINE, "NEWSBRIEF_MODELS__CACHE_DIR": str(tmp_path)}
-    out = _server_cli("models", "download", "nllb-600m", env=env)
-    assert out.returncode == 1
-    assert "could not download facebook/nllb-200-distilled-600M" in out.stderr
-    assert "network access" in out.stderr
-    out = _server_cli("models", "download", "no-such-model", env=env)
-    assert out.returncode == 2 and "known presets" in out.stderr
-
-
-def test_models_commands_and_help_import_no_torch() -> None:
-    code = (
-        "import sys, io, contextlib\n"
-        "from newsbrief.service.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['models', 'list'])\n"
-        "    try:\n"
-        "        main(['--help'])\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "print(json.dumps(sorted(m for m in ('torch', 'transformers') if m in sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", "import json\n" + code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=OFFLINE,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == []
 
 
 def _started_translator(settings: Settings) -> BatchedTranslator:

@@ -1,7 +1,7 @@
 """No text translated twice: repeats within a batch go to the model once, and the sentence-level
 cache answers texts translated before by the same model (id, revision, engine, decoding) between
-the same languages, LRU-bounded by entries and bytes; through the pipeline, a brief's timings
-count the texts asked, sent to the model and answered by the cache."""
+the same languages, LRU-bounded by entries and bytes (through the pipeline:
+tests/integration/test_pipeline_translation_cache.py)."""
 
 from __future__ import annotations
 
@@ -13,49 +13,9 @@ from typing import Any
 import pytest
 
 from newsbrief.service.caching.translations import TranslationCache
-from newsbrief.service.domain import Article, BriefOptions, ModelInfo, Notice
-from newsbrief.service.models.protocols import Translated
-from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.domain import ModelInfo, Notice
 from newsbrief.service.settings import TranslationCacheSettings
-from newsbrief.service.text.segment import split_sentences
-from tests.conftest import make_settings
-
-INFO = ModelInfo(
-    role="translator",
-    id="facebook/m2m100_418M",
-    revision="55c2e61",
-    backend="ctranslate2",
-    languages=("en", "ko", "ms"),
-    parameters=(("num_beams", "4"),),
-)
-
-
-class Recorder:
-    """A translator that upper-cases and records every batch it is sent; a text holding "!" gets
-    ``notices``."""
-
-    def __init__(self, info: ModelInfo = INFO, notices: tuple[Notice, ...] = ()) -> None:
-        self._info = info
-        self.notices = notices
-        self.batches: list[list[str]] = []
-
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    def supports(self, source: str, target: str) -> bool:
-        return True
-
-    async def translate(
-        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
-    ) -> Translated:
-        self.batches.append(list(texts))
-        notices = [self.notices if "!" in t else () for t in texts]
-        return Translated([f"{target}:{t.upper()}" for t in texts], notices)
-
-    @property
-    def sent(self) -> list[str]:
-        return [t for b in self.batches for t in b]
+from tests.fakes import INFO, Recorder
 
 
 def cache(**settings: Any) -> TranslationCache:
@@ -155,57 +115,6 @@ def test_a_hit_repeats_the_notices_of_its_own_text() -> None:
     assert hit.notices_per_text == [(), (cut,)]  # ... and not served without its notice
 
 
-# ---- through the pipeline --------------------------------------------------------------------
-
-ARTICLE = (
-    "The council approved 1,250 homes on Tuesday. The plan will cost 45 million dollars. "
-    "Mayor Lee said work starts in 2026. Residents welcomed the decision."
-)
-
-
-def briefs(fake: Recorder, articles: list[str], title: str = "", **options: Any) -> list[Any]:
-    async def go() -> list[Any]:
-        pipeline = Pipeline(make_settings(cache={"enabled": False}), translator=fake)
-        await pipeline.start()
-        try:
-            return [
-                await pipeline.brief(
-                    Article(text=a, title=title, source_language="en"),
-                    BriefOptions(target_languages=("ko", "ms"), **options),
-                )
-                for a in articles
-            ]
-        finally:
-            pipeline.close()
-
-    return asyncio.run(go())
-
-
-def test_a_headline_that_is_a_summary_sentence_is_translated_once() -> None:
-    fake = Recorder()
-    first = ARTICLE.split(". ")[0] + "."
-    (result,) = briefs(fake, [ARTICLE], title=first)
-    brief = result.brief
-    fields = [brief.headline, *split_sentences(brief.summary, "en"), *brief.key_points]
-    assert brief.headline in fields[1:]  # the caller's title is also the first summary sentence
-    distinct = len(set(fields))
-    assert result.timings_ms["translate.texts"] == 2 * len(fields)  # ko and ms
-    assert len(fake.sent) == result.timings_ms["translate.sent"] == 2 * distinct < 2 * len(fields)
-    for translation in result.translations:  # every field still has its translation
-        assert translation.brief.headline in translation.brief.summary
-
-
-def test_a_repeated_brief_is_answered_by_the_translation_cache() -> None:
-    fake = Recorder()
-    first, second = briefs(fake, [ARTICLE, ARTICLE])
-    assert not second.cached  # the result cache is off: the brief is made again
-    sent_first = int(first.timings_ms["translate.sent"])
-    assert len(fake.sent) == sent_first > 0
-    assert second.timings_ms["translate.sent"] == 0
-    assert second.timings_ms["translate.cached"] == sent_first
-    assert second.translations == first.translations
-
-
 def test_a_tenant_sees_only_its_own_translations() -> None:
     c, fake = cache(), Recorder()
     asyncio.run(c.translate(fake, ["Hello."], "en", "ko", tenant="a"))
@@ -214,42 +123,3 @@ def test_a_tenant_sees_only_its_own_translations() -> None:
     assert (other.sent, other.cached) == (1, 0)  # b is not told that a sent it
     assert (again.sent, again.cached) == (0, 1)
     assert fake.sent == ["Hello.", "Hello."]
-
-
-def pipeline_runs(shared: bool, calls: list[tuple[str, str]]) -> tuple[Recorder, list[Any]]:
-    """``calls`` of (kind, tenant), kind "brief" or "translate", through one Pipeline with both
-    caches on; the fake translator and each call's result."""
-    fake = Recorder()
-
-    async def go() -> list[Any]:
-        pipeline = Pipeline(make_settings(cache={"shared_across_keys": shared}), translator=fake)
-        await pipeline.start()
-        try:
-            out: list[Any] = []
-            for kind, tenant in calls:
-                if kind == "brief":
-                    article = Article(text=ARTICLE, source_language="en")
-                    options = BriefOptions(target_languages=("ko",))
-                    out.append(await pipeline.brief(article, options, tenant=tenant))
-                else:
-                    texts = ["The council met.", "Work starts in 2026."]
-                    out.append(await pipeline.translate(texts, "en", ["ko"], tenant=tenant))
-            return out
-        finally:
-            pipeline.close()
-
-    return fake, asyncio.run(go())
-
-
-def test_pipeline_caches_are_per_tenant_unless_shared() -> None:
-    calls = [("brief", "a"), ("brief", "b"), ("brief", "a"), ("translate", "a"), ("translate", "b")]
-    fake, (a1, b1, a2, _, _) = pipeline_runs(False, calls)
-    assert not a1.cached and not b1.cached and a2.cached
-    # b's brief was made and translated again: neither cache told it a's article was seen
-    assert b1.timings_ms["translate.cached"] == 0
-    assert b1.timings_ms["translate.sent"] == a1.timings_ms["translate.sent"] > 0
-    assert fake.sent.count("Work starts in 2026.") == 2  # Translate: once per tenant
-
-    fake, (a1, b1, a2, _, _) = pipeline_runs(True, calls)
-    assert not a1.cached and b1.cached and a2.cached
-    assert fake.sent.count("Work starts in 2026.") == 1

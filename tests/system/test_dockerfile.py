@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.harness.server import free_port
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def mirror(root: Path, target: str = "") -> dict[str, Any]:
@@ -128,7 +123,7 @@ def test_installed_image_serves_and_passes_its_health_check(
     image: tuple[Path, dict[str, Any]],
 ) -> None:
     root, spec = image
-    env = image_env(root, spec, _free_port())
+    env = image_env(root, spec, free_port())
     with serving(root, spec, env) as target:
         summary = subprocess.run(
             [

@@ -1,0 +1,56 @@
+"""Fakes shared by tests of several tiers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsbrief.service.domain import ModelInfo, Notice
+from newsbrief.service.models.protocols import Translated
+
+INFO = ModelInfo(
+    role="translator",
+    id="facebook/m2m100_418M",
+    revision="55c2e61",
+    backend="ctranslate2",
+    languages=("en", "ko", "ms"),
+    parameters=(("num_beams", "4"),),
+)
+
+
+class Recorder:
+    """A translator that upper-cases and records every batch it is sent; a text holding "!" gets
+    ``notices``."""
+
+    def __init__(self, info: ModelInfo = INFO, notices: tuple[Notice, ...] = ()) -> None:
+        self._info = info
+        self.notices = notices
+        self.batches: list[list[str]] = []
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def supports(self, source: str, target: str) -> bool:
+        return True
+
+    async def translate(
+        self, texts: list[str], source: str, target: str, *, deadline: float | None = None
+    ) -> Translated:
+        self.batches.append(list(texts))
+        notices = [self.notices if "!" in t else () for t in texts]
+        return Translated([f"{target}:{t.upper()}" for t in texts], notices)
+
+    @property
+    def sent(self) -> list[str]:
+        return [t for b in self.batches for t in b]
+
+
+def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
+    """A Hugging Face cache entry for ``repo_id`` at ``revision`` (a config file only)."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    return snapshot
