@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsbrief.service.cli import main
-from newsbrief.service.settings import load_settings, unknown_keys, unknown_variables
+from newsbrief.service.settings import Settings, load_settings, unknown_keys, unknown_variables
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +86,14 @@ def test_the_server_refuses_to_start_on_a_misspelt_variable(
     assert main(["config"]) == 2
     err = capsys.readouterr().err
     assert "NEWSBRIEF_LIMTS__MAX_TEXT_CHARS (did you mean NEWSBRIEF_LIMITS?)" in err
+
+
+def test_list_settings_read_a_comma_separated_or_json_environment_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the Kubernetes manifest sets NEWSBRIEF_HTTP__ALLOWED_HOSTS as a comma-separated list
+    monkeypatch.setenv("NEWSBRIEF_HTTP__ALLOWED_HOSTS", "newsbrief, newsbrief.newsbrief.svc")
+    monkeypatch.setenv("NEWSBRIEF_JOBS__WEBHOOK__ALLOWED_HOSTS", '["cms.example.org"]')
+    settings = Settings()
+    assert settings.http.allowed_hosts == ["newsbrief", "newsbrief.newsbrief.svc"]
+    assert settings.jobs.webhook.allowed_hosts == ["cms.example.org"]

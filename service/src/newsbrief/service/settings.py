@@ -234,6 +234,16 @@ class IntakeSettings(BaseModel):
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
+def _split_list(value: Any) -> Any:
+    """A list setting given in the environment as a JSON list or a comma-separated string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part for part in (p.strip() for p in text.split(",")) if part]
+    return value
+
+
 class AuthSettings(BaseModel):
     """API keys. With no keys configured, the service needs none."""
 
@@ -270,12 +280,7 @@ class AuthSettings(BaseModel):
     @field_validator("api_key_hashes", mode="before")
     @classmethod
     def _split_hashes(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part for part in (p.strip() for p in text.split(",")) if part]
-        return value
+        return _split_list(value)
 
     @field_validator("api_key_hashes")
     @classmethod
@@ -403,15 +408,10 @@ class HttpSettings(BaseModel):
         "cannot reach a keyless one); in the environment a JSON list or a comma-separated list.",
     )
 
-
-def _split_list(value: Any) -> Any:
-    """A list setting given in the environment as a JSON list or a comma-separated string."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [part for part in (p.strip() for p in text.split(",")) if part]
-    return value
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        return _split_list(value)
 
 
 class WebhookSettings(BaseModel):
