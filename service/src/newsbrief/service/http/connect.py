@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,10 +15,10 @@ from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
 from google.protobuf.message import Message
 
-from newsbrief.service.errors import NewsbriefError, QuotaExceeded
+from newsbrief.service.errors import NewsbriefError
 from newsbrief.service.http.codecs import JSON, PROTO, DeferredCodec, DeferredGzip, Encoded, Raw
 from newsbrief.service.http.edge import HttpCall, current_call
-from newsbrief.service.http.errors import connect_error
+from newsbrief.service.http.errors import connect_error, retry_after
 from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.serving.context import CallContext, Undecodable
 from newsbrief.service.serving.jobs import JobsService
@@ -157,11 +156,8 @@ def _failed(exc: Exception, ctx: RequestContext[Any, Any], record: HttpCall) -> 
     record.code = code_for(exc)
     if not isinstance(exc, NewsbriefError):
         log.error("%s failed (request id %s)", record.method, request_id, exc_info=exc)
-    retry = getattr(exc, "retry_after_s", None)
-    if isinstance(retry, int | float):
-        ctx.response_headers["retry-after"] = str(max(1, math.ceil(retry)))
-    if isinstance(exc, QuotaExceeded):
-        record.error = exc
+    if (delay := retry_after(exc)) is not None:
+        ctx.response_headers["retry-after"] = delay
     return connect_error(exc, request_id)
 
 

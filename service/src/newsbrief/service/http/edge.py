@@ -19,7 +19,6 @@ import fnmatch
 import ipaddress
 import json
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from newsbrief.service.errors import (
     NewsbriefError,
     QuotaExceeded,
 )
-from newsbrief.service.http.errors import HTTP_STATUS, error_body, with_debug_details
+from newsbrief.service.http.errors import HTTP_STATUS, error_body, retry_after, with_debug_details
 from newsbrief.service.observability.logs import request_id_var
 from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.serving.access import request_id as new_request_id
@@ -234,13 +233,10 @@ class Edge:
                     else Code.OK
                 )
             metric.code = code.name
-            self._telemetry_quota(record)
+            if isinstance(record.error, QuotaExceeded):
+                self._telemetry.quota_rejected(TRANSPORT)
             metric.__exit__(None, None, None)
             self._log(path, method, code, started, scope)
-
-    def _telemetry_quota(self, record: HttpCall) -> None:
-        if isinstance(record.error, QuotaExceeded):
-            self._telemetry.quota_rejected(TRANSPORT)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes | NewsbriefError:
         """The whole body of a unary call, or the error that refuses it: larger than
@@ -377,9 +373,8 @@ async def _refuse(
     for gRPC-Web a trailers-only response."""
     code, body = error_body(exc, request_id_var.get())
     headers: list[tuple[bytes, bytes]] = []
-    retry = getattr(exc, "retry_after_s", None)
-    if isinstance(retry, int | float):
-        headers.append((b"retry-after", str(max(1, math.ceil(retry))).encode()))
+    if (delay := retry_after(exc)) is not None:
+        headers.append((b"retry-after", delay.encode()))
     if grpc_web:
         message = json.loads(body).get("message", "")
         headers += [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any
 
 from connectrpc.code import Code as ConnectCode
@@ -103,3 +104,10 @@ def error_body(exc: BaseException, request_id: str) -> tuple[Code, bytes]:
     if status.details:
         body["details"] = wire_details(status.details)
     return code, with_debug_details(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def retry_after(exc: BaseException) -> str | None:
+    """The ``Retry-After`` header value (whole seconds, at least 1) of an error that carries a
+    retry delay; None for one that does not."""
+    retry = getattr(exc, "retry_after_s", None)
+    return str(max(1, math.ceil(retry))) if isinstance(retry, int | float) else None
