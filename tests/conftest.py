@@ -108,6 +108,27 @@ def server() -> Iterator[RunningServer]:
 RUN_SUMMARY: list[str] = []
 
 
+@pytest.hookimpl(trylast=True)  # after tests/system/conftest.py has marked its tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long whole-system tests first: with the tests spread over worker processes
+    (``make test``: pytest-xdist, one file per worker at a time), they then run beside the
+    many short ones instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("system") is None)  # stable
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # in a pytest-xdist worker: hand the lines to the controller, which prints them
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["run_summary"] = list(RUN_SUMMARY)
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    # in the pytest-xdist controller: a worker's lines, as it finishes
+    RUN_SUMMARY.extend(getattr(node, "workeroutput", {}).get("run_summary", []))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for line in RUN_SUMMARY:
         terminalreporter.write_line(line)
