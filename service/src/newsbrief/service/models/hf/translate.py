@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.models.chunking import clean_translation, translate_in_runs
+from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
 from newsbrief.service.models.hf.threads import TorchThreads, set_torch_threads
 from newsbrief.service.models.presets import FORCING, Decoding, get_preset
 from newsbrief.service.models.protocols import Translated
@@ -42,7 +42,7 @@ class Prepared:
     forced_token_id: int | None
 
 
-class HFTranslationEngine:
+class HFTranslationEngine(Stages):
     """A loaded seq2seq translation model. Blocking; calls are serialised by a lock (the
     tokenizer's source language is state)."""
 
@@ -203,21 +203,9 @@ class HFTranslationEngine:
                 cut.append(i)
         return texts, cut
 
-    @property
-    def max_new_tokens(self) -> int:
-        return self.decoding.max_new_tokens
-
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def run_batch(
-        self, pieces: list[str], source: str, target: str
-    ) -> tuple[list[str], list[int], list[int]]:
-        """prepare -> generate -> finish over pieces that each fit (or are cut, reported)."""
-        prepared = self.prepare(pieces, source, target)
-        translated, cut = self.finish(self.generate(prepared))
-        return translated, prepared.truncated, cut
 
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         """Translate one batch (blocking; one call at a time, torch's threads set once in each
