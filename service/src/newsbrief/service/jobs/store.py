@@ -350,14 +350,7 @@ class JobStore:
             done = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.tenant == tenant, jobs.c.state.in_(OPEN_STATES))
-                .values(
-                    state=CANCELLED,
-                    updated_at=now,
-                    finished_at=now,
-                    expires_at=now + retention_s,
-                    lease_owner=None,
-                    lease_until=0.0,
-                )
+                .values(**_finished(CANCELLED, now, retention_s))
             ).rowcount
             if done:
                 conn.execute(
@@ -510,16 +503,7 @@ class JobStore:
                 return None
             state = SUCCEEDED if row.succeeded_count else FAILED
             done = conn.execute(
-                update(jobs)
-                .where(self._held(claim))
-                .values(
-                    state=state,
-                    updated_at=now,
-                    finished_at=now,
-                    expires_at=now + retention_s,
-                    lease_owner=None,
-                    lease_until=0.0,
-                )
+                update(jobs).where(self._held(claim)).values(**_finished(state, now, retention_s))
             ).rowcount
             if not done:
                 return None
@@ -620,6 +604,18 @@ class JobStore:
             conn.execute(delete(articles).where(articles.c.job_id.in_(ids)))
             conn.execute(delete(jobs).where(jobs.c.id.in_(ids)))
         return len(ids)
+
+
+def _finished(state: str, now: float, retention_s: float) -> dict[str, Any]:
+    """The values of a job that ends now in ``state``: kept ``retention_s``, no longer held."""
+    return {
+        "state": state,
+        "updated_at": now,
+        "finished_at": now,
+        "expires_at": now + retention_s,
+        "lease_owner": None,
+        "lease_until": 0.0,
+    }
 
 
 def _add_delivery(conn: Connection, job_id: str, now: float) -> None:
