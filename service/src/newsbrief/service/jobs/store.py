@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import (
     Connection,
     Engine,
+    Update,
     and_,
     create_engine,
     delete,
@@ -432,18 +433,22 @@ class JobStore:
                 )
             ]
 
+    def _open_article(self, claim: Claim, index: int) -> Update:
+        """An update of article ``index`` of the claimed job, while it has no outcome and the
+        claim still holds the job."""
+        return update(articles).where(
+            articles.c.job_id == claim.job_id,
+            articles.c.idx == index,
+            articles.c.state.in_(OPEN_STATES),
+            exists().where(self._held(claim)),
+        )
+
     def start_article(self, claim: Claim, index: int) -> int | None:
         """Mark the article running and count the attempt; its attempts so far, or None when
         the job is no longer held."""
         with self.engine.begin() as conn:
             row = conn.execute(
-                update(articles)
-                .where(
-                    articles.c.job_id == claim.job_id,
-                    articles.c.idx == index,
-                    articles.c.state.in_(OPEN_STATES),
-                    exists().where(self._held(claim)),
-                )
+                self._open_article(claim, index)
                 .values(state=RUNNING, attempts=articles.c.attempts + 1)
                 .returning(articles.c.attempts)
             ).first()
@@ -463,14 +468,7 @@ class JobStore:
         longer held (nothing written)."""
         with self.engine.begin() as conn:
             written = conn.execute(
-                update(articles)
-                .where(
-                    articles.c.job_id == claim.job_id,
-                    articles.c.idx == index,
-                    articles.c.state.in_(OPEN_STATES),
-                    exists().where(self._held(claim)),
-                )
-                .values(
+                self._open_article(claim, index).values(
                     state=SUCCEEDED if ok else FAILED,
                     response=response,
                     status=status,
