@@ -208,29 +208,25 @@ class Generator:
                         "content": {"application/json": {"schema": self._ref(method.output_type)}},
                     }
                 }
-                for status, (code, text) in ERROR_STATUSES.items():
-                    responses[status] = {
-                        "description": f"`{code}`: {text}",
-                        "content": {"application/json": {"schema": error_ref}},
-                    }
-                responses["413"] = {
-                    "description": "`resource_exhausted`: the body is larger than the server's "
+                errors = {
+                    **{
+                        status: f"`{code}`: {text}"
+                        for status, (code, text) in ERROR_STATUSES.items()
+                    },
+                    "413": "`resource_exhausted`: the body is larger than the server's "
                     "max_message_bytes.",
-                    "content": {"application/json": {"schema": error_ref}},
-                }
-                responses["408"] = {
-                    "description": "`deadline_exceeded`: the body did not arrive within the "
-                    "server's http.body_timeout_s.",
-                    "content": {"application/json": {"schema": error_ref}},
+                    "408": "`deadline_exceeded`: the body did not arrive within the server's "
+                    "http.body_timeout_s.",
                 }
                 if service.name == "JobService":
-                    responses["404"] = {
-                        "description": "`not_found`: no such job for this API key.",
-                        "content": {"application/json": {"schema": error_ref}},
-                    }
-                    responses["409"] = {
-                        "description": "`already_exists`: the idempotency key names a job "
-                        "created with other articles or options.",
+                    errors["404"] = "`not_found`: no such job for this API key."
+                    errors["409"] = (
+                        "`already_exists`: the idempotency key names a job created with other "
+                        "articles or options."
+                    )
+                for status, description in errors.items():
+                    responses[status] = {
+                        "description": description,
                         "content": {"application/json": {"schema": error_ref}},
                     }
                 responses["415"] = {

@@ -7,14 +7,19 @@ client meets the generated messages. Repeated fields become tuples.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from google.protobuf import json_format
 
 from newsbrief.client import _wire
 from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
 from newsbrief.v1 import newsbrief_pb2 as pb
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    _D = TypeVar("_D", bound=DataclassInstance)
 
 Length = Literal["short", "medium", "long"]
 Method = Literal["auto", "extractive", "abstractive"]
@@ -29,6 +34,11 @@ METHODS: dict[str, int] = {
     "extractive": pb.SUMMARY_METHOD_EXTRACTIVE,
     "abstractive": pb.SUMMARY_METHOD_ABSTRACTIVE,
 }
+
+
+def _same_named_fields(cls: type[_D], msg: Any) -> _D:
+    """``cls`` with every field copied from the message's scalar field of the same name."""
+    return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -170,15 +180,7 @@ class ArticleMetadata:
 
     @classmethod
     def from_pb(cls, msg: pb.ArticleMetadata) -> ArticleMetadata:
-        return cls(
-            title=msg.title,
-            byline=msg.byline,
-            date=msg.date,
-            dateline=msg.dateline,
-            characters=msg.characters,
-            sentences=msg.sentences,
-            paragraphs=msg.paragraphs,
-        )
+        return _same_named_fields(cls, msg)
 
 
 def _to_dict(raw: bytes, message_type: Any) -> dict[str, Any]:
@@ -188,8 +190,20 @@ def _to_dict(raw: bytes, message_type: Any) -> dict[str, Any]:
     return result
 
 
+class _KeepsRaw:
+    """A result that keeps the serialized response it came from (its ``raw`` field), of
+    message type ``_message``, for :meth:`to_dict`."""
+
+    raw: bytes
+    _message: ClassVar[Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
+        return _to_dict(self.raw, self._message)
+
+
 @dataclass(frozen=True)
-class SummarizeResult:
+class SummarizeResult(_KeepsRaw):
     """The brief of one article (``newsbrief.v1.SummarizeResponse``)."""
 
     brief: Brief = field(default_factory=Brief)
@@ -208,6 +222,7 @@ class SummarizeResult:
     when the request asked for it."""
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
+    _message: ClassVar[Any] = pb.SummarizeResponse
 
     @classmethod
     def from_pb(cls, msg: pb.SummarizeResponse) -> SummarizeResult:
@@ -233,10 +248,6 @@ class SummarizeResult:
             if t.language == language:
                 return t.brief
         return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
-        return _to_dict(self.raw, pb.SummarizeResponse)
 
 
 @dataclass(frozen=True)
@@ -283,7 +294,7 @@ class StreamItem:
 
 
 @dataclass(frozen=True)
-class TranslateResult:
+class TranslateResult(_KeepsRaw):
     """``newsbrief.v1.TranslateResponse``: ``translations`` maps language -> texts in order."""
 
     source_language: DetectedLanguage = field(default_factory=DetectedLanguage)
@@ -292,6 +303,7 @@ class TranslateResult:
     warnings: tuple[Notice, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
+    _message: ClassVar[Any] = pb.TranslateResponse
 
     @classmethod
     def from_pb(cls, msg: pb.TranslateResponse) -> TranslateResult:
@@ -303,13 +315,9 @@ class TranslateResult:
             raw=msg.SerializeToString(),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
-        return _to_dict(self.raw, pb.TranslateResponse)
-
 
 @dataclass(frozen=True)
-class LanguageResult:
+class LanguageResult(_KeepsRaw):
     """``newsbrief.v1.DetectLanguageResponse``: the language (code "und" when it cannot be
     told), each language's share of the text, and LANGUAGE_* warnings when not clear-cut."""
 
@@ -318,6 +326,7 @@ class LanguageResult:
     warnings: tuple[Notice, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
+    _message: ClassVar[Any] = pb.DetectLanguageResponse
 
     @classmethod
     def from_pb(cls, msg: pb.DetectLanguageResponse) -> LanguageResult:
@@ -327,10 +336,6 @@ class LanguageResult:
             warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
             raw=msg.SerializeToString(),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
-        return _to_dict(self.raw, pb.DetectLanguageResponse)
 
 
 @dataclass(frozen=True)
@@ -344,14 +349,7 @@ class Limits:
 
     @classmethod
     def from_pb(cls, msg: pb.Limits) -> Limits:
-        return cls(
-            max_text_chars=msg.max_text_chars,
-            max_html_bytes=msg.max_html_bytes,
-            max_target_languages=msg.max_target_languages,
-            max_message_bytes=msg.max_message_bytes,
-            max_translate_texts=msg.max_translate_texts,
-            max_title_chars=msg.max_title_chars,
-        )
+        return _same_named_fields(cls, msg)
 
 
 @dataclass(frozen=True)
@@ -366,7 +364,7 @@ class Capability:
 
 
 @dataclass(frozen=True)
-class ServerInfo:
+class ServerInfo(_KeepsRaw):
     """``newsbrief.v1.GetServerInfoResponse``."""
 
     version: str = ""
@@ -376,6 +374,7 @@ class ServerInfo:
     limits: Limits = field(default_factory=Limits)
     capabilities: tuple[Capability, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
+    _message: ClassVar[Any] = pb.GetServerInfoResponse
 
     @classmethod
     def from_pb(cls, msg: pb.GetServerInfoResponse) -> ServerInfo:
@@ -388,10 +387,6 @@ class ServerInfo:
             capabilities=tuple(Capability.from_pb(c) for c in msg.capabilities),
             raw=msg.SerializeToString(),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The response in protobuf's standard JSON mapping (lowerCamelCase field names)."""
-        return _to_dict(self.raw, pb.GetServerInfoResponse)
 
 
 @dataclass(frozen=True)

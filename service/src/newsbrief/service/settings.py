@@ -457,13 +457,6 @@ class WebhookSettings(BaseModel):
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part for part in (p.strip() for p in text.split(",")) if part]
-        return value
-
         return _split_list(value)
 
 

@@ -8,6 +8,7 @@ servicer (and by the interceptors inside it) for unary and streaming RPCs alike.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -74,50 +75,42 @@ def _wrap(handler: grpc.RpcMethodHandler, hooks: Hooks) -> grpc.RpcMethodHandler
             return hooks.requests(request)
         return request
 
-    async def failed(exc: BaseException, context: Any) -> None:
-        if hooks.on_error is not None:
-            await hooks.on_error(exc, context)
+    @contextlib.asynccontextmanager
+    async def hooked(context: Any) -> AsyncIterator[None]:
+        """``before``, then the behaviour (the body), then ``end``; ``on_error`` on an
+        exception (re-raised), ``after`` always."""
+        error: BaseException | None = None
+        try:
+            await hooks.before(context)
+            yield
+            if hooks.end is not None:
+                hooks.end()
+        except BaseException as exc:
+            error = exc
+            if hooks.on_error is not None:
+                await hooks.on_error(exc, context)
+            raise
+        finally:
+            if hooks.after is not None:
+                hooks.after(error)
 
     def wrap_one(behaviour: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(behaviour):
 
             async def gen(request: Any, context: Any) -> AsyncIterator[Any]:
-                error: BaseException | None = None
-                try:
-                    await hooks.before(context)
+                async with hooked(context):
                     async for item in behaviour(requests_of(request), context):
                         if hooks.on_response is not None:
                             hooks.on_response()
                         yield item
-                    if hooks.end is not None:
-                        hooks.end()
-                except BaseException as exc:
-                    error = exc
-                    await failed(exc, context)
-                    raise
-                finally:
-                    if hooks.after is not None:
-                        hooks.after(error)
 
             return gen
 
         async def call(request: Any, context: Any) -> Any:
-            error: BaseException | None = None
-            try:
-                await hooks.before(context)
+            async with hooked(context):
                 if hooks.check is not None and not streaming_requests:
                     hooks.check(request)
-                result = await behaviour(requests_of(request), context)
-                if hooks.end is not None:
-                    hooks.end()
-                return result
-            except BaseException as exc:
-                error = exc
-                await failed(exc, context)
-                raise
-            finally:
-                if hooks.after is not None:
-                    hooks.after(error)
+                return await behaviour(requests_of(request), context)
 
         return call
 

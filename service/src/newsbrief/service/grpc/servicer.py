@@ -6,8 +6,8 @@ in ``serving/status.py``)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -19,6 +19,8 @@ from newsbrief.service.serving.policy import Call, CallPolicy
 from newsbrief.service.serving.service import NewsbriefService, decoded
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
+
+R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 
@@ -87,21 +89,23 @@ class JobServicer:
         self._jobs = jobs
         self._policy = policy
 
+    async def _call(
+        self, method: str, run: Callable[[Any, str], Awaitable[R]], request: Any, context: Any
+    ) -> R:
+        with begin_call(self._policy, method, context) as call:
+            return await run(decoded(request), call.context.tenant)
+
     async def CreateJob(self, request: Any, context: Any) -> pb.CreateJobResponse:
-        with begin_call(self._policy, "CreateJob", context) as call:
-            return await self._jobs.create_job(decoded(request), call.context.tenant)
+        return await self._call("CreateJob", self._jobs.create_job, request, context)
 
     async def GetJob(self, request: Any, context: Any) -> pb.GetJobResponse:
-        with begin_call(self._policy, "GetJob", context) as call:
-            return await self._jobs.get_job(decoded(request), call.context.tenant)
+        return await self._call("GetJob", self._jobs.get_job, request, context)
 
     async def ListJobs(self, request: Any, context: Any) -> pb.ListJobsResponse:
-        with begin_call(self._policy, "ListJobs", context) as call:
-            return await self._jobs.list_jobs(decoded(request), call.context.tenant)
+        return await self._call("ListJobs", self._jobs.list_jobs, request, context)
 
     async def CancelJob(self, request: Any, context: Any) -> pb.CancelJobResponse:
-        with begin_call(self._policy, "CancelJob", context) as call:
-            return await self._jobs.cancel_job(decoded(request), call.context.tenant)
+        return await self._call("CancelJob", self._jobs.cancel_job, request, context)
 
 
 def peer_of(context: Any) -> str:

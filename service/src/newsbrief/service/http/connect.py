@@ -41,9 +41,7 @@ class ConnectAdapter:
         self._max_bytes = max_message_bytes
 
     async def _parse(self, raw: Any) -> Message | Undecodable:
-        if not isinstance(raw, Raw):  # not through our codecs (not expected)
-            return raw
-        return await asyncio.to_thread(raw.parse, self._max_bytes)
+        return await _parse(raw, self._max_bytes)
 
     async def _unary(
         self,
@@ -51,13 +49,7 @@ class ConnectAdapter:
         ctx: RequestContext[Any, Any],
         call: Callable[[Any, CallContext], Awaitable[Message]],
     ) -> Encoded:
-        record = _record()
-        try:
-            request = await self._parse(raw)
-            response = await call(request, _context(record))
-            return await asyncio.to_thread(Encoded.of, response, _codec(raw))
-        except Exception as exc:
-            raise _failed(exc, ctx, record) from None
+        return await _unary(raw, ctx, self._max_bytes, call)
 
     async def summarize(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
         return await self._unary(request, ctx, self._service.summarize)
@@ -108,15 +100,10 @@ class ConnectJobsAdapter:
         ctx: RequestContext[Any, Any],
         call: Callable[[Any, str], Awaitable[Message]],
     ) -> Encoded:
-        record = _record()
-        try:
-            request = raw
-            if isinstance(raw, Raw):
-                request = await asyncio.to_thread(raw.parse, self._max_bytes)
-            response = await call(decoded(request), _context(record).tenant)
-            return await asyncio.to_thread(Encoded.of, response, _codec(raw))
-        except Exception as exc:
-            raise _failed(exc, ctx, record) from None
+        async def for_tenant(request: Any, context: CallContext) -> Message:
+            return await call(decoded(request), context.tenant)
+
+        return await _unary(raw, ctx, self._max_bytes, for_tenant)
 
     async def create_job(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
         return await self._call(request, ctx, self._jobs.create_job)
@@ -129,6 +116,29 @@ class ConnectJobsAdapter:
 
     async def cancel_job(self, request: Any, ctx: RequestContext[Any, Any]) -> Any:
         return await self._call(request, ctx, self._jobs.cancel_job)
+
+
+async def _parse(raw: Any, max_bytes: int) -> Message | Undecodable:
+    if not isinstance(raw, Raw):  # not through our codecs (not expected)
+        return raw
+    return await asyncio.to_thread(raw.parse, max_bytes)
+
+
+async def _unary(
+    raw: Any,
+    ctx: RequestContext[Any, Any],
+    max_bytes: int,
+    call: Callable[[Any, CallContext], Awaitable[Message]],
+) -> Encoded:
+    """One unary call: the request parsed in a thread, ``call`` with the edge's context, the
+    response serialised in a thread; an error as a Connect error."""
+    record = _record()
+    try:
+        request = await _parse(raw, max_bytes)
+        response = await call(request, _context(record))
+        return await asyncio.to_thread(Encoded.of, response, _codec(raw))
+    except Exception as exc:
+        raise _failed(exc, ctx, record) from None
 
 
 def _record() -> HttpCall:

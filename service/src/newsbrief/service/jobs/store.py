@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import (
     Connection,
     Engine,
+    Update,
     and_,
     create_engine,
     delete,
@@ -350,14 +351,7 @@ class JobStore:
             done = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.tenant == tenant, jobs.c.state.in_(OPEN_STATES))
-                .values(
-                    state=CANCELLED,
-                    updated_at=now,
-                    finished_at=now,
-                    expires_at=now + retention_s,
-                    lease_owner=None,
-                    lease_until=0.0,
-                )
+                .values(**_finished(CANCELLED, now, retention_s))
             ).rowcount
             if done:
                 conn.execute(
@@ -439,18 +433,22 @@ class JobStore:
                 )
             ]
 
+    def _open_article(self, claim: Claim, index: int) -> Update:
+        """An update of article ``index`` of the claimed job, while it has no outcome and the
+        claim still holds the job."""
+        return update(articles).where(
+            articles.c.job_id == claim.job_id,
+            articles.c.idx == index,
+            articles.c.state.in_(OPEN_STATES),
+            exists().where(self._held(claim)),
+        )
+
     def start_article(self, claim: Claim, index: int) -> int | None:
         """Mark the article running and count the attempt; its attempts so far, or None when
         the job is no longer held."""
         with self.engine.begin() as conn:
             row = conn.execute(
-                update(articles)
-                .where(
-                    articles.c.job_id == claim.job_id,
-                    articles.c.idx == index,
-                    articles.c.state.in_(OPEN_STATES),
-                    exists().where(self._held(claim)),
-                )
+                self._open_article(claim, index)
                 .values(state=RUNNING, attempts=articles.c.attempts + 1)
                 .returning(articles.c.attempts)
             ).first()
@@ -470,14 +468,7 @@ class JobStore:
         longer held (nothing written)."""
         with self.engine.begin() as conn:
             written = conn.execute(
-                update(articles)
-                .where(
-                    articles.c.job_id == claim.job_id,
-                    articles.c.idx == index,
-                    articles.c.state.in_(OPEN_STATES),
-                    exists().where(self._held(claim)),
-                )
-                .values(
+                self._open_article(claim, index).values(
                     state=SUCCEEDED if ok else FAILED,
                     response=response,
                     status=status,
@@ -510,16 +501,7 @@ class JobStore:
                 return None
             state = SUCCEEDED if row.succeeded_count else FAILED
             done = conn.execute(
-                update(jobs)
-                .where(self._held(claim))
-                .values(
-                    state=state,
-                    updated_at=now,
-                    finished_at=now,
-                    expires_at=now + retention_s,
-                    lease_owner=None,
-                    lease_until=0.0,
-                )
+                update(jobs).where(self._held(claim)).values(**_finished(state, now, retention_s))
             ).rowcount
             if not done:
                 return None
@@ -620,6 +602,18 @@ class JobStore:
             conn.execute(delete(articles).where(articles.c.job_id.in_(ids)))
             conn.execute(delete(jobs).where(jobs.c.id.in_(ids)))
         return len(ids)
+
+
+def _finished(state: str, now: float, retention_s: float) -> dict[str, Any]:
+    """The values of a job that ends now in ``state``: kept ``retention_s``, no longer held."""
+    return {
+        "state": state,
+        "updated_at": now,
+        "finished_at": now,
+        "expires_at": now + retention_s,
+        "lease_owner": None,
+        "lease_until": 0.0,
+    }
 
 
 def _add_delivery(conn: Connection, job_id: str, now: float) -> None:

@@ -389,15 +389,7 @@ class MicroBatcher(Generic[K, T, R]):
     def _purge_locked(self, now: float) -> None:
         """Drop cancelled items and fail expired ones; they never reach the model."""
         for key in list(self._pending):
-            keep: list[_Item[K, T, R]] = []
-            for item in self._pending[key]:
-                if item.future.cancelled():
-                    self.stats.cancelled += 1
-                elif item.deadline is not None and now >= item.deadline:
-                    self.stats.expired += 1
-                    self._fail(item, self._expired())
-                else:
-                    keep.append(item)
+            keep = self._live(self._pending[key], now)
             self._queued -= len(self._pending[key]) - len(keep)
             if keep:
                 self._pending[key] = keep
@@ -447,16 +439,8 @@ class MicroBatcher(Generic[K, T, R]):
         return batch
 
     def _run(self, key: K, items: list[_Item[K, T, R]]) -> None:
-        now = self._clock()
-        live: list[_Item[K, T, R]] = []
-        for item in items:  # a last look: the batch may have waited for this worker's lock
-            if item.future.cancelled():
-                self.stats.cancelled += 1
-            elif item.deadline is not None and now >= item.deadline:
-                self.stats.expired += 1
-                self._fail(item, self._expired())
-            else:
-                live.append(item)
+        # a last look: the batch may have waited for this worker's lock
+        live = self._live(items, self._clock())
         if not live:
             return
         started = time.monotonic()
@@ -489,6 +473,19 @@ class MicroBatcher(Generic[K, T, R]):
                 self.stats.busy_s += time.monotonic() - started
         for item, result in zip(live, results, strict=True):
             self._deliver(item, _resolve, result)
+
+    def _live(self, items: list[_Item[K, T, R]], now: float) -> list[_Item[K, T, R]]:
+        """``items`` less the cancelled ones (counted) and the expired ones (counted, failed)."""
+        live: list[_Item[K, T, R]] = []
+        for item in items:
+            if item.future.cancelled():
+                self.stats.cancelled += 1
+            elif item.deadline is not None and now >= item.deadline:
+                self.stats.expired += 1
+                self._fail(item, self._expired())
+            else:
+                live.append(item)
+        return live
 
     def _expired(self) -> DeadlineExceeded:
         return DeadlineExceeded(f"the deadline passed before the {self.name} model was called")

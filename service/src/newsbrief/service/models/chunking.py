@@ -8,19 +8,23 @@
 
 Both take the engine's token counter, so they hold for any tokenizer.
 :func:`translate_in_runs` is the batch translation both translation engines run, with per-text
-notices; :func:`clean_translation` and :func:`clean_summary` finish decoded outputs.
+notices, over the stages they share the plumbing of (:class:`Stages`);
+:func:`clean_translation` and :func:`clean_summary` finish decoded outputs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from newsbrief.service.domain import Notice
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.text.patterns import SPACE
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
+
+if TYPE_CHECKING:
+    from newsbrief.service.models.presets import Decoding
 
 CountTokens = Callable[[str], int]
 
@@ -128,6 +132,34 @@ class StagedTranslator(Protocol):
         """prepare -> generate -> finish: translations of ``pieces`` in order, the indices of
         pieces cut at the input size, and of outputs that stopped at ``max_new_tokens``."""
         ...
+
+
+class Stages:
+    """The stages' plumbing both translation engines share (each brings its own ``prepare``,
+    ``generate`` and ``finish``; their batch type is the engine's own)."""
+
+    decoding: Decoding
+
+    def prepare(self, texts: Sequence[str], source: str, target: str) -> Any:
+        raise NotImplementedError
+
+    def generate(self, prepared: Any) -> Any:
+        raise NotImplementedError
+
+    def finish(self, generated: Any) -> tuple[list[str], list[int]]:
+        raise NotImplementedError
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.decoding.max_new_tokens
+
+    def run_batch(
+        self, pieces: list[str], source: str, target: str
+    ) -> tuple[list[str], list[int], list[int]]:
+        """prepare -> generate -> finish over pieces that each fit (or are cut, reported)."""
+        prepared = self.prepare(pieces, source, target)
+        translated, cut = self.finish(self.generate(prepared))
+        return translated, prepared.truncated, cut
 
 
 def translate_in_runs(

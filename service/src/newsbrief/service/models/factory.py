@@ -55,6 +55,11 @@ def _preset(slot: ModelSlotSettings, role: str) -> Preset:
     return preset
 
 
+def _workers(slot: ModelSlotSettings) -> int:
+    """Batches the slot's engine runs at once: CTranslate2 ``inter_threads``, torch one."""
+    return slot.inter_threads if slot.engine == "ctranslate2" else 1
+
+
 def build_translator(settings: Settings) -> BatchedTranslator | None:
     """The translator the settings configure (loaded by ``await start()``), or None when
     ``models.translator.preset`` is ``none``."""
@@ -65,14 +70,10 @@ def build_translator(settings: Settings) -> BatchedTranslator | None:
     load: Load[TranslationEngine]
     if slot.engine == "ctranslate2":
         from newsbrief.service.models.ct2.translate import load_translator as load
-
-        workers = slot.inter_threads
     else:
         from newsbrief.service.models.hf.translate import load_translator as load
-
-        workers = 1
     return BatchedTranslator(
-        _worker(slot, settings.models, preset, load), slot.batching, workers=workers
+        _worker(slot, settings.models, preset, load), slot.batching, workers=_workers(slot)
     )
 
 
@@ -86,15 +87,11 @@ def build_summarizer(settings: Settings) -> BatchedSummarizer | None:
     load: Load[SummarizationEngine]
     if slot.engine == "ctranslate2":
         from newsbrief.service.models.ct2.summarize import load_summarizer as load
-
-        workers = slot.inter_threads
     else:
         from newsbrief.service.models.hf.summarize import load_summarizer as load
-
-        workers = 1
     return BatchedSummarizer(
         _worker(slot, settings.models, preset, load),
         slot.batching,
         name=preset.name,
-        workers=workers,
+        workers=_workers(slot),
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
+from typing import TYPE_CHECKING, TypeVar
+
 from newsbrief.service.domain import (
     Article,
     Brief,
@@ -19,6 +23,11 @@ from newsbrief.service.domain import (
 )
 from newsbrief.service.errors import FieldViolation, InvalidArgument
 from newsbrief.v1 import newsbrief_pb2 as pb
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+M = TypeVar("M")
 
 _LENGTHS = {
     pb.SUMMARY_LENGTH_UNSPECIFIED: None,
@@ -102,12 +111,17 @@ def model_to_pb(model: ModelInfo) -> pb.ModelInfo:
     )
 
 
+def _same_named_fields(message_type: Callable[..., M], value: DataclassInstance) -> M:
+    """A message of ``message_type`` with every field of dataclass ``value`` copied to the
+    message's field of the same name."""
+    return message_type(**{f.name: getattr(value, f.name) for f in fields(value)})
+
+
 def warning_to_pb(warning: Notice) -> pb.Warning:
     return pb.Warning(code=warning.code, message=warning.message)
 
 
 def result_to_pb(result: BriefResult) -> pb.SummarizeResponse:
-    m = result.metadata
     return pb.SummarizeResponse(
         brief=brief_to_pb(result.brief),
         source_language=language_to_pb(result.language),
@@ -124,15 +138,7 @@ def result_to_pb(result: BriefResult) -> pb.SummarizeResponse:
         cached=result.cached,
         client_reference=result.client_reference,
         method=result.method,
-        metadata=pb.ArticleMetadata(
-            title=m.title,
-            byline=m.byline,
-            date=m.date,
-            dateline=m.dateline,
-            characters=m.characters,
-            sentences=m.sentences,
-            paragraphs=m.paragraphs,
-        ),
+        metadata=_same_named_fields(pb.ArticleMetadata, result.metadata),
         article_text=result.article_text,
     )
 
@@ -158,20 +164,12 @@ def detect_to_pb(result: DetectResult) -> pb.DetectLanguageResponse:
 
 
 def info_to_pb(info: ServerInfo) -> pb.GetServerInfoResponse:
-    lim = info.limits
     return pb.GetServerInfoResponse(
         version=info.version,
         summary_languages=info.summary_languages,
         translation_languages=info.translation_languages,
         models=[model_to_pb(x) for x in info.models],
-        limits=pb.Limits(
-            max_text_chars=lim.max_text_chars,
-            max_html_bytes=lim.max_html_bytes,
-            max_target_languages=lim.max_target_languages,
-            max_message_bytes=lim.max_message_bytes,
-            max_translate_texts=lim.max_translate_texts,
-            max_title_chars=lim.max_title_chars,
-        ),
+        limits=_same_named_fields(pb.Limits, info.limits),
         capabilities=[
             pb.Capability(name=c.name, ready=c.ready, detail=c.detail) for c in info.capabilities
         ],

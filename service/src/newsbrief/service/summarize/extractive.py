@@ -451,14 +451,18 @@ class ExtractiveSummarizer:
                 ranked.append((scores[i] * _COMPRESSED_WEIGHT, i, cut))
         ranked.sort(key=lambda r: (-r[0], r[1]))
         points: list[tuple[int, str]] = []
+
+        def take(i: int, text: str) -> None:
+            """``text`` (of sentence ``i``) a key point, unless it repeats what is taken."""
+            point = frozenset(tokens(text, lang))
+            if not repeats(point):
+                points.append((i, text))
+                taken.append(point)
+
         for _, i, text in ranked:
             if len(points) >= want:
                 break
-            point = frozenset(tokens(text, lang))
-            if repeats(point):
-                continue
-            points.append((i, text))
-            taken.append(point)
+            take(i, text)
         if len(points) < want:
             # short article: compressions of the summary sentences that say less than them
             for i in sorted(chosen):
@@ -466,13 +470,8 @@ class ExtractiveSummarizer:
                     break
                 s = sentences[i]
                 cut = compress(s.text, lang, min(limit, s.units - 1), length_units)
-                if cut is None:
-                    continue
-                point = frozenset(tokens(cut, lang))
-                if repeats(point):
-                    continue
-                points.append((i, cut))
-                taken.append(point)
+                if cut is not None:
+                    take(i, cut)
         points.sort(key=lambda p: p[0])
         return points
 

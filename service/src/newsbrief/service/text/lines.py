@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from newsbrief.service.text.patterns import HANGUL
 from newsbrief.service.text.words import word_set
 
 MAX_COMPRESSED_CHARS = 2000
@@ -41,7 +42,6 @@ OPENERS = "\"'\u201c\u2018([\u00ab\u300c\u300e"
 """Characters that may precede a sentence's first word (opening quotes and brackets)."""
 _TERMINAL = ".!?\u2026\u3002\uff01\uff1f"
 _KOREAN_END = re.compile(r"(?:다|요|죠|까|오|라|음|임|함)$")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 # ---- listings: table rows, menus, tag lists ----------------------------------------------------
 
@@ -191,7 +191,7 @@ def ends_as_sentence(text: str, lang: str = "") -> bool:
         return False
     if core[-1] in _TERMINAL:
         return True
-    return (lang == "ko" or bool(_HANGUL.search(core[-3:]))) and bool(_KOREAN_END.search(core))
+    return (lang == "ko" or bool(HANGUL.search(core[-3:]))) and bool(_KOREAN_END.search(core))
 
 
 def opens_as_sentence(text: str) -> bool:
@@ -229,7 +229,7 @@ def is_listing(text: str) -> bool:
     if _LABEL_BAR.match(text):
         return True  # a section label before a bar: "Ask Mint | US data ..."
     words = _WORD.findall(text)
-    if len(words) < 6 or _HANGUL.search(text):
+    if len(words) < 6 or HANGUL.search(text):
         return False
     function = sum(1 for w in words if w.casefold() in _FUNCTION_WORDS)
     capitalised = sum(1 for w in words if w[0].isupper())
@@ -279,7 +279,7 @@ def compress(text: str, lang: str, fits: int, measure: Callable[[str, str], int]
 
 
 def _word_count(text: str) -> int:
-    return len(text.split()) if not _HANGUL.search(text) else len(text.replace(" ", "")) // 3
+    return len(text.split()) if not HANGUL.search(text) else len(text.replace(" ", "")) // 3
 
 
 _DANGLING = word_set(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.service.models.presets import Decoding, Preset, get_preset
+from newsbrief.service.models.worker import ModelUnavailable
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 MARKER = "newsbrief.json"
@@ -140,3 +141,29 @@ def absent_detail(preset: Preset, model_dir: Path) -> str:
         f"`{convert_command(preset)}` (it reads the Hugging Face model: "
         f"`newsbrief-server models download {preset.name}` first)"
     )
+
+
+def open_slot(
+    slot: ModelSlotSettings, models: ModelsSettings
+) -> tuple[Preset, Path, dict[str, Any], Decoding]:
+    """The slot's preset, its converted model's folder and marker, and its decoding (the
+    preset's with the slot's overrides). Raises :class:`ModelUnavailable` when the engine's
+    modules are not installed or the model is not converted."""
+    detail = serve_detail()
+    if detail:
+        raise ModelUnavailable(detail)
+    preset = get_preset(slot.preset)
+    model_dir = ct2_model_dir(slot, models)
+    if not is_ct2_dir(model_dir):
+        raise ModelUnavailable(absent_detail(preset, model_dir))
+    return preset, model_dir, read_marker(model_dir), preset.decoding.merged(slot.decoding)
+
+
+def runtime_options(slot: ModelSlotSettings) -> dict[str, Any]:
+    """The keyword arguments of an engine's ``load`` that say how the slot runs the model."""
+    return {
+        "compute_type": slot.compute_type,
+        "inter_threads": slot.inter_threads,
+        "intra_threads": intra_threads(slot),
+        "device": slot.device,
+    }

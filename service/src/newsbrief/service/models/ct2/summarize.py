@@ -14,18 +14,13 @@ from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import InputTooLong, clean_input, clean_summary
 from newsbrief.service.models.ct2.runtime import (
     TOKENIZER_DIR,
-    absent_detail,
-    ct2_model_dir,
     decode_kwargs,
-    intra_threads,
-    is_ct2_dir,
     open_model,
-    read_marker,
-    serve_detail,
+    open_slot,
+    runtime_options,
 )
 from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
-from newsbrief.service.models.presets import Decoding, get_preset
-from newsbrief.service.models.worker import ModelUnavailable
+from newsbrief.service.models.presets import Decoding
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 log = logging.getLogger(__name__)
@@ -142,24 +137,13 @@ def load_summarizer(
 ) -> tuple[CT2SummarizationEngine, ModelInfo]:
     """Blocking (on the model's worker thread): open the slot's converted model and warm it up.
     Raises :class:`ModelUnavailable` saying how to convert it."""
-    preset = get_preset(slot.preset)
-    model_dir = ct2_model_dir(slot, models)
-    if not is_ct2_dir(model_dir):
-        raise ModelUnavailable(absent_detail(preset, model_dir))
-    detail = serve_detail()
-    if detail:
-        raise ModelUnavailable(detail)
-    meta = read_marker(model_dir)
-    decoding = preset.decoding.merged(slot.decoding)
+    preset, model_dir, meta, decoding = open_slot(slot, models)
     engine = CT2SummarizationEngine.load(
         model_dir,
         family=preset.family,
         decoding=decoding,
         max_input_tokens=preset.max_input_tokens,
-        compute_type=slot.compute_type,
-        inter_threads=slot.inter_threads,
-        intra_threads=intra_threads(slot),
-        device=slot.device,
+        **runtime_options(slot),
     )
     engine.summarize_batch([WARMUP_TEXT], "en")
     log.info(

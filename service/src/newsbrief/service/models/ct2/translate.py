@@ -14,24 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.models.chunking import clean_translation, translate_in_runs
+from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
 from newsbrief.service.models.ct2.runtime import (
     TOKENIZER_DIR,
-    absent_detail,
-    ct2_model_dir,
     decode_kwargs,
     intra_threads,
-    is_ct2_dir,
     open_model,
-    read_marker,
-    serve_detail,
+    open_slot,
+    runtime_options,
     vocabulary,
 )
 from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
-from newsbrief.service.models.presets import FORCING, Decoding, get_preset
+from newsbrief.service.models.presets import FORCING, Decoding
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.resolve import ModelLoadError
-from newsbrief.service.models.worker import ModelUnavailable
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 log = logging.getLogger(__name__)
@@ -48,7 +44,7 @@ class CT2Prepared:
     truncated: list[int]
 
 
-class CT2TranslationEngine:
+class CT2TranslationEngine(Stages):
     """A loaded CTranslate2 translation model. Blocking and thread-safe: up to
     ``inter_threads`` calls run at once (a micro-batcher's workers)."""
 
@@ -124,10 +120,6 @@ class CT2TranslationEngine:
     def supports(self, source: str, target: str) -> bool:
         return source in self.codes and target in self.codes
 
-    @property
-    def max_new_tokens(self) -> int:
-        return self.decoding.max_new_tokens
-
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
         return len(self.tokenizer.pieces(text))
@@ -162,14 +154,6 @@ class CT2TranslationEngine:
         cut = [i for i, h in enumerate(hypotheses) if len(h) >= self.decoding.max_new_tokens]
         return texts, cut
 
-    def run_batch(
-        self, pieces: list[str], source: str, target: str
-    ) -> tuple[list[str], list[int], list[int]]:
-        """prepare -> generate -> finish over pieces that each fit (or are cut, reported)."""
-        prepared = self.prepare(pieces, source, target)
-        translated, cut = self.finish(self.generate(prepared))
-        return translated, prepared.truncated, cut
-
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         """Translate one batch (blocking, thread-safe). Each text gets its own notices."""
         return translate_in_runs(self, texts, source, target)
@@ -180,15 +164,7 @@ def load_translator(
 ) -> tuple[CT2TranslationEngine, ModelInfo]:
     """Blocking (on the model's worker thread): open the slot's converted model, check its
     language codes and warm it up. Raises :class:`ModelUnavailable` saying how to convert it."""
-    detail = serve_detail()
-    if detail:
-        raise ModelUnavailable(detail)
-    preset = get_preset(slot.preset)
-    model_dir = ct2_model_dir(slot, models)
-    if not is_ct2_dir(model_dir):
-        raise ModelUnavailable(absent_detail(preset, model_dir))
-    meta = read_marker(model_dir)
-    decoding = preset.decoding.merged(slot.decoding)
+    preset, model_dir, meta, decoding = open_slot(slot, models)
     try:
         engine = CT2TranslationEngine.load(
             model_dir,
@@ -196,10 +172,7 @@ def load_translator(
             codes={lang: preset.code(lang) or "" for lang in preset.languages},
             decoding=decoding,
             max_input_tokens=preset.max_input_tokens,
-            compute_type=slot.compute_type,
-            inter_threads=slot.inter_threads,
-            intra_threads=intra_threads(slot),
-            device=slot.device,
+            **runtime_options(slot),
         )
         engine.translate_batch([WARMUP_TEXT], preset.languages[0], preset.languages[1])
     except Exception as exc:

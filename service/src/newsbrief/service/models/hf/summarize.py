@@ -13,13 +13,12 @@ thread runs at start-up. torch and transformers are imported when the model is l
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import InputTooLong, clean_input, clean_summary
-from newsbrief.service.models.hf.threads import TorchThreads
+from newsbrief.service.models.hf.engine import HFEngine, from_pretrained
 from newsbrief.service.models.presets import Decoding, get_preset
 from newsbrief.service.models.resolve import engine_detail, resolve_slot
 from newsbrief.service.models.worker import ModelUnavailable
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 WARMUP_TEXT = "Warm-up sentence one. Two follows it."
 
 
-class HFSummarizationEngine:
+class HFSummarizationEngine(HFEngine):
     """A loaded summarisation model. Blocking; calls are serialised by a lock, and torch's
     intra-op threads are set once in each calling thread."""
 
@@ -44,14 +43,8 @@ class HFSummarizationEngine:
         device: str = "cpu",
         threads: int = 0,
     ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
-        self.decoding = decoding
+        super().__init__(model, tokenizer, decoding, device, threads)
         self._max_input = max_input_tokens
-        self.device = device
-        self.threads = threads
-        self._lock = threading.Lock()
-        self._torch_threads = TorchThreads(threads)
 
     @property
     def max_input_tokens(self) -> int:
@@ -69,13 +62,7 @@ class HFSummarizationEngine:
     ) -> HFSummarizationEngine:
         """Load tokenizer and model from a local directory (``from_pretrained``, never the
         network)."""
-        import transformers
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        transformers.utils.logging.disable_progress_bar()
-        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(path), local_files_only=True)
-        model.eval()
+        tokenizer, model = from_pretrained(path)
         model.to(device)
         # The checkpoint's own generation defaults (distilbart-cnn: min_length 56, max_length
         # 142, no_repeat_ngram_size 3) would silently override ours, and a max_length beside

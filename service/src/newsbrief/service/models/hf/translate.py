@@ -13,15 +13,15 @@ loaded, not when this module is.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.models.chunking import clean_translation, translate_in_runs
-from newsbrief.service.models.hf.threads import TorchThreads, set_torch_threads
+from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
+from newsbrief.service.models.hf.engine import HFEngine, from_pretrained
+from newsbrief.service.models.hf.threads import set_torch_threads
 from newsbrief.service.models.presets import FORCING, Decoding, get_preset
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.resolve import ModelLoadError, engine_detail, resolve_or_download
@@ -42,7 +42,7 @@ class Prepared:
     forced_token_id: int | None
 
 
-class HFTranslationEngine:
+class HFTranslationEngine(Stages, HFEngine):
     """A loaded seq2seq translation model. Blocking; calls are serialised by a lock (the
     tokenizer's source language is state)."""
 
@@ -58,18 +58,12 @@ class HFTranslationEngine:
         device: str = "cpu",
         threads: int = 0,
     ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
+        super().__init__(model, tokenizer, decoding, device, threads)
         self.family = family
         self.codes = dict(codes)
-        self.decoding = decoding
         self.max_input_tokens = max_input_tokens
-        self.device = device
         self.forcing = FORCING.get(family, "forced_bos")
         self.language_ids: dict[str, int] = {}
-        self.threads = threads
-        self._lock = threading.Lock()
-        self._torch_threads = TorchThreads(threads)
 
     # ---- loading ---------------------------------------------------------------------------
 
@@ -88,13 +82,8 @@ class HFTranslationEngine:
         """Load tokenizer and model from a local directory (``from_pretrained``, nothing fetched)
         and check that every language code maps to a real token."""
         import torch
-        import transformers
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        transformers.utils.logging.disable_progress_bar()
-        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(path), local_files_only=True)
-        model.eval()
+        tokenizer, model = from_pretrained(path)
         if device != "cpu":
             model.to(torch.device(device))
         # A max_length in the checkpoint's generation config (real NLLB: 200) next to our
@@ -203,21 +192,9 @@ class HFTranslationEngine:
                 cut.append(i)
         return texts, cut
 
-    @property
-    def max_new_tokens(self) -> int:
-        return self.decoding.max_new_tokens
-
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def run_batch(
-        self, pieces: list[str], source: str, target: str
-    ) -> tuple[list[str], list[int], list[int]]:
-        """prepare -> generate -> finish over pieces that each fit (or are cut, reported)."""
-        prepared = self.prepare(pieces, source, target)
-        translated, cut = self.finish(self.generate(prepared))
-        return translated, prepared.truncated, cut
 
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> Translated:
         """Translate one batch (blocking; one call at a time, torch's threads set once in each
