@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo, Notice
 from newsbrief.service.models.protocols import Translated
@@ -81,13 +82,6 @@ class HookedPipeline(Pipeline):
             self.cancelled.set()
             raise
 
-    async def brief(
-        self,
-        article: Article,
-        options: BriefOptions,
-        *,
-        deadline: float | None = None,
-        tenant: str = "",
-    ) -> BriefResult:
-        await self.before_brief(article, deadline)
-        return await super().brief(article, options, deadline=deadline, tenant=tenant)
+    async def brief(self, article: Article, options: BriefOptions, **kw: Any) -> BriefResult:
+        await self.before_brief(article, kw.get("deadline"))
+        return await super().brief(article, options, **kw)
