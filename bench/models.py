@@ -132,52 +132,64 @@ def build_tokenizer(out: Path, vocab_size: int) -> Path:
     return hf
 
 
-def build_m2m100(
-    root: Path = OUT_DIR / "m2m100-418m", config_values: dict[str, Any] = M2M100_418M
-) -> tuple[Path, int, float]:
-    """Build (once) the random-weight M2M100-418M checkpoint (or another M2M100-architecture
-    shape: ``config_values``); returns (dir, params, seconds)."""
+def _build_once(root: Path, make: Callable[[Path], tuple[Any, Any]]) -> tuple[Path, int, float]:
+    """(folder, parameters, seconds) of the checkpoint ``make(hf)`` builds (model, tokenizer)
+    in ``root/hf``, seeded; an earlier run's (with 0 s) when it built it already."""
     hf = root / "hf"
     marker = hf / ".complete"
     if marker.is_file():
-        info = json.loads(marker.read_text())
-        return hf, int(info["parameters"]), 0.0
+        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
     started = time.monotonic()
     import torch
-    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
 
     torch.manual_seed(SEED)
-    build_tokenizer(root, config_values["vocab_size"])
-    from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
-
-    tokenizer = M2M100Tokenizer(
-        vocab_file=str(hf / "vocab.json"),
-        additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
-        spm_file=str(hf / "sentencepiece.bpe.model"),
-        src_lang="en",
-        tgt_lang="ko",
-        num_madeup_words=NUM_MADEUP_WORDS,
-    )
-    for code in ("en", "ko", "ms", "id"):
-        token_id = tokenizer.get_lang_id(code)
-        if token_id == tokenizer.unk_token_id:
-            raise RuntimeError(f"language token __{code}__ is not registered")
-    if len(tokenizer) + NUM_MADEUP_WORDS != config_values["vocab_size"]:
-        raise RuntimeError(
-            f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
-            f"model vocabulary {config_values['vocab_size']}"
-        )
-    tokenizer.save_pretrained(hf)
-    config = M2M100Config(**config_values)
-    with torch.no_grad():
-        model = M2M100ForConditionalGeneration(config).eval()
+    hf.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = make(hf)
+    model.eval()
     model.generation_config.max_length = None
     model.save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
     params = sum(p.numel() for p in model.parameters())
     seconds = time.monotonic() - started
     marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
     log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
     return hf, params, seconds
+
+
+def build_m2m100(
+    root: Path = OUT_DIR / "m2m100-418m", config_values: dict[str, Any] = M2M100_418M
+) -> tuple[Path, int, float]:
+    """Build (once) the random-weight M2M100-418M checkpoint (or another M2M100-architecture
+    shape: ``config_values``); returns (dir, params, seconds)."""
+
+    def make(hf: Path) -> tuple[Any, Any]:
+        import torch
+        from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+        from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+
+        build_tokenizer(root, config_values["vocab_size"])
+        tokenizer = M2M100Tokenizer(
+            vocab_file=str(hf / "vocab.json"),
+            additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
+            spm_file=str(hf / "sentencepiece.bpe.model"),
+            src_lang="en",
+            tgt_lang="ko",
+            num_madeup_words=NUM_MADEUP_WORDS,
+        )
+        for code in ("en", "ko", "ms", "id"):
+            token_id = tokenizer.get_lang_id(code)
+            if token_id == tokenizer.unk_token_id:
+                raise RuntimeError(f"language token __{code}__ is not registered")
+        if len(tokenizer) + NUM_MADEUP_WORDS != config_values["vocab_size"]:
+            raise RuntimeError(
+                f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
+                f"model vocabulary {config_values['vocab_size']}"
+            )
+        with torch.no_grad():
+            model = M2M100ForConditionalGeneration(M2M100Config(**config_values))
+        return model, tokenizer
+
+    return _build_once(root, make)
 
 
 def convert_ct2(hf: Path, out: Path, quantization: str = "int8") -> tuple[Path, float, str]:
@@ -279,30 +291,6 @@ MT5_BASE: dict[str, Any] = {
     "eos_token_id": 1,
     "decoder_start_token_id": 0,
 }
-
-
-def _build_once(root: Path, make: Callable[[Path], tuple[Any, Any]]) -> tuple[Path, int, float]:
-    """(folder, parameters, seconds) of the summariser ``make(hf)`` builds (model, tokenizer)
-    in ``root/hf``, seeded; an earlier run's (with 0 s) when it built it already."""
-    hf = root / "hf"
-    marker = hf / ".complete"
-    if marker.is_file():
-        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
-    started = time.monotonic()
-    import torch
-
-    torch.manual_seed(SEED)
-    hf.mkdir(parents=True, exist_ok=True)
-    model, tokenizer = make(hf)
-    model.eval()
-    model.generation_config.max_length = None
-    model.save_pretrained(hf)
-    tokenizer.save_pretrained(hf)
-    params = sum(p.numel() for p in model.parameters())
-    seconds = time.monotonic() - started
-    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
-    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
-    return hf, params, seconds
 
 
 def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path, int, float]:

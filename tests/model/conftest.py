@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.model.tiny import TINY_SEQ2SEQ, train_bpe, train_t5_unigram
+from tests.model.tiny import TINY_SEQ2SEQ, TINY_T5, train_bpe, train_t5_unigram
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -157,12 +157,8 @@ def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     start: dict[str, Any] = {"decoder_start_token_id": 0}  # taken, not declared, by T5Config
     config = T5Config(
         vocab_size=len(tokenizer),
-        d_model=32,
+        **TINY_T5,
         d_kv=16,
-        d_ff=64,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
         pad_token_id=0,
         eos_token_id=1,
         **start,

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.model.tiny import TINY_SEQ2SEQ, train_byte_bpe, train_t5_unigram
+from tests.model.tiny import TINY_SEQ2SEQ, TINY_T5, train_byte_bpe, train_t5_unigram
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -117,12 +117,8 @@ def mt5_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = T5Tokenizer.from_pretrained(out)
     config = MT5Config(
         vocab_size=len(tokenizer),
-        d_model=32,
+        **TINY_T5,
         d_kv=8,
-        d_ff=64,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,

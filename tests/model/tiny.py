@@ -20,6 +20,14 @@ TINY_SEQ2SEQ: dict[str, Any] = {
     "decoder_ffn_dim": 64,
 }
 """The size of the tiny BART-style checkpoints (``M2M100Config``, ``BartConfig``)."""
+TINY_T5: dict[str, Any] = {
+    "d_model": 32,
+    "d_ff": 64,
+    "num_layers": 1,
+    "num_decoder_layers": 1,
+    "num_heads": 2,
+}
+"""The size of the tiny T5-style checkpoints (``T5Config``, ``MT5Config``; ``d_kv`` apart)."""
 
 
 def _train_spm(sentences: Iterable[str], prefix: Path, vocab_size: int, **settings: Any) -> Path:
