@@ -160,7 +160,12 @@ def bart_pipeline(
     bart_checkpoint: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
-    settings = _settings(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
+    yield from _started(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
+
+
+def _started(summarizer: ModelSlotSettings, tmp: Path) -> Iterator[Pipeline]:
+    """A started pipeline with ``summarizer`` (closed when the caller's fixture ends)."""
+    settings = _settings(summarizer, tmp)
     pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
     run(pipeline.start())
     yield pipeline
@@ -306,11 +311,7 @@ def mt5_pipeline(
     mt5_checkpoint: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
-    settings = _settings(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
-    pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
-    run(pipeline.start())
-    yield pipeline
-    pipeline.close()
+    yield from _started(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
 
 
 def test_mt5_briefs_korean_and_leaves_malay_to_the_extractive_brief(
