@@ -60,20 +60,22 @@ def parts(model: BatchedSummarizer, text: str) -> list[str]:
     return split_to_fit(text, "en", engine.count_tokens, engine.max_input_tokens)
 
 
-@pytest.fixture(scope="module")
-def bart(bart_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
-    model = summarizer(slot("distilbart-cnn", bart_checkpoint))
+def _running(model_slot: ModelSlotSettings) -> Iterator[BatchedSummarizer]:
+    """The started summariser of ``model_slot`` (closed when the caller's fixture ends)."""
+    model = summarizer(model_slot)
     run(model.start())
     yield model
     model.close()
+
+
+@pytest.fixture(scope="module")
+def bart(bart_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
+    yield from _running(slot("distilbart-cnn", bart_checkpoint))
 
 
 @pytest.fixture(scope="module")
 def mt5(mt5_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
-    model = summarizer(slot("mt5-xlsum", mt5_checkpoint))
-    run(model.start())
-    yield model
-    model.close()
+    yield from _running(slot("mt5-xlsum", mt5_checkpoint))
 
 
 def test_bart_loads_through_from_pretrained_and_reports_itself(bart: BatchedSummarizer) -> None:
