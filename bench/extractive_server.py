@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench.profile_extractive import articles, data_dir
+from bench.profile_extractive import articles, data_dir, print_report
 from bench.server import ServerProcess, bench_server
 from newsbrief.client import AsyncClient
 from tests.conftest import REPO
@@ -161,11 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         (name, Path(path).resolve())
         for name, _, path in (spec.partition("=") for spec in args.tree or [f"this={REPO}"])
     ]
-    out = asyncio.run(main_async(args))
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    print_report(asyncio.run(main_async(args)), args.json)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,12 @@ import logging
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.model.tiny import train_bpe, train_byte_bpe, train_t5_unigram
 
 log = logging.getLogger(__name__)
 
@@ -109,23 +112,8 @@ def build_tokenizer(out: Path, vocab_size: int) -> Path:
     import sentencepiece as spm
 
     out.mkdir(parents=True, exist_ok=True)
-    corpus = out / "corpus.txt"
-    corpus.write_text("\n".join(_corpus()) + "\n", encoding="utf-8")
-    prefix = out / "spm"
-    spm.SentencePieceTrainer.train(
-        input=str(corpus),
-        model_prefix=str(prefix),
-        vocab_size=SPM_VOCAB,
-        model_type="bpe",
-        character_coverage=1.0,
-        unk_id=0,
-        bos_id=1,
-        eos_id=2,
-        pad_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-    )
-    proc = spm.SentencePieceProcessor(model_file=f"{prefix}.model")
+    model_file = train_bpe(_corpus(), out / "spm", SPM_VOCAB)
+    proc = spm.SentencePieceProcessor(model_file=str(model_file))
     vocab: dict[str, int] = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
     for i in range(proc.get_piece_size()):
         piece = proc.id_to_piece(i)
@@ -140,8 +128,32 @@ def build_tokenizer(out: Path, vocab_size: int) -> Path:
     hf = out / "hf"
     hf.mkdir(exist_ok=True)
     (hf / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    shutil.copy(f"{prefix}.model", hf / "sentencepiece.bpe.model")
+    shutil.copy(model_file, hf / "sentencepiece.bpe.model")
     return hf
+
+
+def _build_once(root: Path, make: Callable[[Path], tuple[Any, Any]]) -> tuple[Path, int, float]:
+    """(folder, parameters, seconds) of the checkpoint ``make(hf)`` builds (model, tokenizer)
+    in ``root/hf``, seeded; an earlier run's (with 0 s) when it built it already."""
+    hf = root / "hf"
+    marker = hf / ".complete"
+    if marker.is_file():
+        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
+    started = time.monotonic()
+    import torch
+
+    torch.manual_seed(SEED)
+    hf.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = make(hf)
+    model.eval()
+    model.generation_config.max_length = None
+    model.save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
+    params = sum(p.numel() for p in model.parameters())
+    seconds = time.monotonic() - started
+    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
+    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
+    return hf, params, seconds
 
 
 def build_m2m100(
@@ -149,47 +161,35 @@ def build_m2m100(
 ) -> tuple[Path, int, float]:
     """Build (once) the random-weight M2M100-418M checkpoint (or another M2M100-architecture
     shape: ``config_values``); returns (dir, params, seconds)."""
-    hf = root / "hf"
-    marker = hf / ".complete"
-    if marker.is_file():
-        info = json.loads(marker.read_text())
-        return hf, int(info["parameters"]), 0.0
-    started = time.monotonic()
-    import torch
-    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
 
-    torch.manual_seed(SEED)
-    build_tokenizer(root, config_values["vocab_size"])
-    from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+    def make(hf: Path) -> tuple[Any, Any]:
+        import torch
+        from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+        from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
 
-    tokenizer = M2M100Tokenizer(
-        vocab_file=str(hf / "vocab.json"),
-        additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
-        spm_file=str(hf / "sentencepiece.bpe.model"),
-        src_lang="en",
-        tgt_lang="ko",
-        num_madeup_words=NUM_MADEUP_WORDS,
-    )
-    for code in ("en", "ko", "ms", "id"):
-        token_id = tokenizer.get_lang_id(code)
-        if token_id == tokenizer.unk_token_id:
-            raise RuntimeError(f"language token __{code}__ is not registered")
-    if len(tokenizer) + NUM_MADEUP_WORDS != config_values["vocab_size"]:
-        raise RuntimeError(
-            f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
-            f"model vocabulary {config_values['vocab_size']}"
+        build_tokenizer(root, config_values["vocab_size"])
+        tokenizer = M2M100Tokenizer(
+            vocab_file=str(hf / "vocab.json"),
+            additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
+            spm_file=str(hf / "sentencepiece.bpe.model"),
+            src_lang="en",
+            tgt_lang="ko",
+            num_madeup_words=NUM_MADEUP_WORDS,
         )
-    tokenizer.save_pretrained(hf)
-    config = M2M100Config(**config_values)
-    with torch.no_grad():
-        model = M2M100ForConditionalGeneration(config).eval()
-    model.generation_config.max_length = None
-    model.save_pretrained(hf)
-    params = sum(p.numel() for p in model.parameters())
-    seconds = time.monotonic() - started
-    marker.write_text(json.dumps({"parameters": params, "build_s": seconds}))
-    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
-    return hf, params, seconds
+        for code in ("en", "ko", "ms", "id"):
+            token_id = tokenizer.get_lang_id(code)
+            if token_id == tokenizer.unk_token_id:
+                raise RuntimeError(f"language token __{code}__ is not registered")
+        if len(tokenizer) + NUM_MADEUP_WORDS != config_values["vocab_size"]:
+            raise RuntimeError(
+                f"tokenizer vocabulary {len(tokenizer)} + {NUM_MADEUP_WORDS} made-up words != "
+                f"model vocabulary {config_values['vocab_size']}"
+            )
+        with torch.no_grad():
+            model = M2M100ForConditionalGeneration(M2M100Config(**config_values))
+        return model, tokenizer
+
+    return _build_once(root, make)
 
 
 def convert_ct2(hf: Path, out: Path, quantization: str = "int8") -> tuple[Path, float, str]:
@@ -293,60 +293,22 @@ MT5_BASE: dict[str, Any] = {
 }
 
 
-def _save(model: Any, tokenizer: Any, hf: Path, started: float) -> tuple[Path, int, float]:
-    """Save a freshly built summariser and mark its folder complete."""
-    model.eval()
-    model.generation_config.max_length = None
-    model.save_pretrained(hf)
-    tokenizer.save_pretrained(hf)
-    params = sum(p.numel() for p in model.parameters())
-    seconds = time.monotonic() - started
-    (hf / ".complete").write_text(json.dumps({"parameters": params, "build_s": seconds}))
-    log.info("built %s (%d parameters) in %.1f s", hf, params, seconds)
-    return hf, params, seconds
-
-
-def _built(hf: Path) -> tuple[Path, int, float] | None:
-    """(folder, parameters, 0 s) when an earlier run built the model in ``hf``."""
-    marker = hf / ".complete"
-    if marker.is_file():
-        return hf, int(json.loads(marker.read_text())["parameters"]), 0.0
-    return None
-
-
 def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path, int, float]:
     """Random-weight BART with distilbart-cnn-12-6's shape and a byte-level BPE tokenizer
     trained here, its ``vocab.json`` padded with filler entries to the model's vocabulary."""
-    hf = root / "hf"
-    if (done := _built(hf)) is not None:
-        return done
-    started = time.monotonic()
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
+    return _build_once(root, _distilbart)
+
+
+def _distilbart(hf: Path) -> tuple[Any, Any]:
     from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer
 
-    torch.manual_seed(SEED)
-    hf.mkdir(parents=True, exist_ok=True)
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        _corpus(),
-        vocab_size=SPM_VOCAB,
-        min_frequency=2,
-        special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
-        show_progress=False,
-    )
-    bpe.save_model(str(root))
-    vocab = json.loads((root / "vocab.json").read_text(encoding="utf-8"))
+    special = ["<s>", "<pad>", "</s>", "<unk>"]
+    vocab, merges = train_byte_bpe(_corpus(), hf.parent, SPM_VOCAB, special)
     n = 0
     while len(vocab) < DISTILBART_CNN_12_6["vocab_size"] - 1:
         vocab[f"<filler_{n}>"] = len(vocab)
         n += 1
     vocab["<mask>"] = len(vocab)
-    merges = [
-        tuple(line.split())
-        for line in (root / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
-        if line.strip()
-    ]
     tokenizer = BartTokenizer(
         vocab=vocab,
         merges=merges,  # type: ignore[arg-type]  # pairs, as the tokenizer reads merges.txt
@@ -354,37 +316,21 @@ def build_distilbart(root: Path = OUT_DIR / "distilbart-cnn-12-6") -> tuple[Path
     )
     if len(tokenizer) != DISTILBART_CNN_12_6["vocab_size"]:
         raise RuntimeError(f"tokenizer vocabulary {len(tokenizer)} != the model's")
-    model = BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6))
-    return _save(model, tokenizer, hf, started)
+    return BartForConditionalGeneration(BartConfig(**DISTILBART_CNN_12_6)), tokenizer
 
 
 def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]:
     """Random-weight mT5-base (the XL-Sum summariser's shape) with a unigram sentencepiece
     tokenizer trained here (pad=0, eos=1, unk=2); the converter pads the vocabulary to the
     model's with ``<extra_id_N>`` names."""
-    hf = root / "hf"
-    if (done := _built(hf)) is not None:
-        return done
-    started = time.monotonic()
-    import sentencepiece as spm
+    return _build_once(root, _mt5_base)
+
+
+def _mt5_base(hf: Path) -> tuple[Any, Any]:
     import torch
     from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
 
-    torch.manual_seed(SEED)
-    hf.mkdir(parents=True, exist_ok=True)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_corpus()),
-        model_prefix=str(hf / "spiece"),
-        vocab_size=SPM_VOCAB,
-        model_type="unigram",
-        pad_id=0,
-        eos_id=1,
-        unk_id=2,
-        bos_id=-1,
-        character_coverage=1.0,
-        hard_vocab_limit=False,
-        minloglevel=2,
-    )
+    train_t5_unigram(_corpus(), hf / "spiece", SPM_VOCAB, character_coverage=1.0)
     (hf / "spiece.vocab").unlink()
     (hf / "tokenizer_config.json").write_text(
         json.dumps({"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "model_max_length": 512}),
@@ -398,7 +344,7 @@ def build_mt5_base(root: Path = OUT_DIR / "mt5-base") -> tuple[Path, int, float]
     model = MT5ForConditionalGeneration(MT5Config(**MT5_BASE))
     model.lm_head = torch.nn.Linear(MT5_BASE["d_model"], MT5_BASE["vocab_size"], bias=False)
     model.config.tie_word_embeddings = False
-    return _save(model, tokenizer, hf, started)
+    return model, tokenizer
 
 
 SUMMARIZER_SHAPES = {

@@ -123,10 +123,15 @@ def main(argv: list[str] | None = None) -> None:
         report["sets"][name] = {"n": len(rows), "cpu_ms_per_article": per}
     wrong = [(lang, got) for (_, lang, _), got in zip(items, langs, strict=True) if lang != got]
     report["language_errors"] = wrong
+    print_report(report, args.json)
+
+
+def print_report(report: dict[str, Any], path: Path | None) -> None:
+    """Print ``report`` as JSON, and write it to ``path`` too when one is given (``--json``)."""
     text = json.dumps(report, indent=1)
     print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    if path:
+        path.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -56,24 +56,23 @@ def lead_n(paragraphs: list[list[str]], n: int = 3) -> str:
 
 def evaluate_summaries(data: Path, settings: BriefSettings) -> dict[str, dict[str, Any]]:
     """Mean ROUGE F1 (x100) of the extractive brief (current), of the previous method
-    (:mod:`eval.previous_brief`) and of Lead-3, per data set and per half of it
-    (:func:`eval.evaluate_brief.half`: the summary's constants were chosen on half 0, half 1
-    is held out)."""
+    (:mod:`eval.previous_brief`; left out where git history is not at hand) and of Lead-3, per
+    data set and per half of it (:func:`eval.evaluate_brief.half`: the summary's constants were
+    chosen on half 0, half 1 is held out)."""
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
     summarizer = ExtractiveSummarizer(settings)
-    previous = previous_brief.ExtractiveSummarizer(settings)
+    previous = previous_brief.summarizer(settings)
     budget = Budget(settings.medium_sentences, settings.medium_words, settings.key_points)
     sums: dict[str, dict[str, list[float]]] = {}
     for row in _jsonl(data / "summarisation" / "en_news_summaries.jsonl"):
         dataset = str(row.get("dataset", "unknown"))
         paragraphs = article_sentences(row["text"], "en")
-        systems = (
-            ("extractive", summarizer.summarize(paragraphs, "en", budget).summary),
-            ("previous", previous.summarize(paragraphs, "en", budget).summary),
-            ("lead3", lead_n(paragraphs)),
-        )
+        systems = [("extractive", summarizer.summarize(paragraphs, "en", budget).summary)]
+        if previous is not None:
+            systems.append(("previous", previous.summarize(paragraphs, "en", budget).summary))
+        systems.append(("lead3", lead_n(paragraphs)))
         for group in (dataset, f"{dataset} half {half(row['id'])}"):
             acc = sums.setdefault(group, {})
             for system, summary in systems:
@@ -103,8 +102,12 @@ def to_markdown(report: dict[str, Any]) -> str:
         "| data set | n | system | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-1 - lead-3 |",
         "|---|---|---|---|---|---|---|",
     ]
+    skipped = False
     for ds, r in report["summaries"].items():
         for system, label in SYSTEMS.items():
+            if f"{system}.rouge1" not in r:
+                skipped = True
+                continue
             delta = r[f"{system}.rouge1"] - r["lead3.rouge1"]
             lines.append(
                 f"| {ds} | {r['n']} | {label} | "
@@ -116,6 +119,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         "Halves by a hash of the item id; the summary's constants (window, position decay, "
         "length exponent) were chosen on half 0 of cnn_dailymail; half 1 and xsum are held out.",
     ]
+    if skipped:
+        lines += ["", previous_brief.skipped_line()]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,8 @@ side by side, on the same articles.
 * A sample of briefs for a human read.
 
 "Previous" is the brief as the service made it up to commit 6251522: its extractive method
-(:mod:`eval.previous_brief`, frozen) on its intake (the intake of today without the two steps
+(:mod:`eval.previous_brief`, read from git history; left out, with a line that says so, where
+git history is not at hand) on its intake (the intake of today without the two steps
 added with the new brief: :func:`~newsbrief.service.intake.main_text.page_title`, which refuses
 a headline found in a page when it is furniture, and
 :func:`~newsbrief.service.intake.main_text.untable`, which takes prose out of layout-table rows).
@@ -150,11 +151,13 @@ Briefer = Callable[[Intake, Budget], Brief]
 
 
 def briefers(settings: BriefSettings) -> dict[str, Briefer]:
-    """The previous and the current method, each as a function of a prepared article."""
+    """The previous and the current method, each as a function of a prepared article (the
+    current one alone where the previous one cannot be read from git history)."""
     current = ExtractiveSummarizer(settings)
-    previous = previous_brief.ExtractiveSummarizer(settings)
+    previous = previous_brief.summarizer(settings)
 
     def old(prepared: Intake, budget: Budget) -> Brief:
+        assert previous is not None
         brief = previous.summarize(
             prepared.paragraphs, prepared.language.code, budget, prepared.title
         )
@@ -167,6 +170,8 @@ def briefers(settings: BriefSettings) -> dict[str, Briefer]:
     def new(prepared: Intake, budget: Budget) -> Brief:
         return extractive_brief(current, prepared, budget)
 
+    if previous is None:
+        return {"current": new}
     return {"previous": old, "current": new}
 
 
@@ -288,18 +293,26 @@ def _brief_dict(brief: Brief) -> dict[str, Any]:
 
 def to_markdown(report: dict[str, Any]) -> str:
     """Markdown tables of :func:`evaluate_brief`'s report."""
-    prev, cur = report["methods"]["previous"], report["methods"]["current"]
+    cur = report["methods"]["current"]
+    prev = report["methods"].get("previous")
+    skipped = [previous_brief.skipped_line(), ""] if prev is None else []
+    missing = {"n": "-", "briefs_with_furniture": "-", "lines": "-"}  # cells when it was skipped
     lines = [
         "### Key points that do not end as a sentence (previous -> current method)",
         "",
         f"Rule: {report['sentence_rule']}.",
         "",
+        *skipped,
         "| group | key points (prev / cur) | not ending as a sentence (prev) | "
         "(cur) | not a sentence, stricter (prev) | (cur) |",
         "|---|---|---|---|---|---|",
     ]
     for group, c in cur["key_points"].items():
-        p = prev["key_points"].get(group, {"n": 0, "not_ending_as_sentence": 0})
+        p = (
+            prev["key_points"].get(group, {"n": 0, "not_ending_as_sentence": 0})
+            if prev
+            else missing
+        )
         lines.append(
             f"| {group} | {p['n']} / {c['n']} | {_share(p, 'not_ending_as_sentence')} | "
             f"{_share(c, 'not_ending_as_sentence')} | {_share(p, 'not_a_sentence')} | "
@@ -311,6 +324,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         f"Rule: {report['furniture_rule']}.",
         "",
+        *skipped,
         "| group | briefs | briefs with furniture (prev) | (cur) | lines (prev) | (cur) | "
         "headline / summary / key point (cur) |",
         "|---|---|---|---|---|---|---|",
@@ -318,7 +332,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     for group, c in cur["furniture"].items():
         if group.startswith("language "):
             continue
-        p = prev["furniture"][group]
+        p = prev["furniture"][group] if prev else missing
         lines.append(
             f"| {group} | {c['briefs']} | {p['briefs_with_furniture']} | "
             f"{c['briefs_with_furniture']} | {p['lines']} | {c['lines']} | "
@@ -330,4 +344,4 @@ def to_markdown(report: dict[str, Any]) -> str:
 def _share(row: dict[str, Any], key: str) -> str:
     n = row.get("n", 0)
     k = row.get(key, 0)
-    return f"{k} ({100 * k / n:.1f}%)" if n else "-"
+    return f"{k} ({100 * k / n:.1f}%)" if isinstance(n, int) and n else "-"

@@ -1,395 +1,94 @@
-"""The previous extractive brief (the service's method up to commit 6251522), frozen here so
-that ``make eval`` scores the old and the new method side by side on the same intake.
+"""The previous extractive brief (the service's method up to commit 6251522), read from git
+history so that ``make eval`` scores the old and the new method side by side on the same intake.
 
-Not used by the service. Kept as it was but for this docstring and its imports.
-
-Original docstring: the built-in extractive brief: headline, summary and key points taken
-from the article.
-
-Sentences are scored by a position prior (news puts the essentials first) plus their centrality
-(how much of the article's recurring vocabulary they carry) and their overlap with the title;
-junk (bylines, "Read more", captions, fragments) and near-duplicates are skipped; the summary
-keeps article order and fits the budget, measured by :func:`length_units`.
+The module is not kept in the tree: :func:`load` takes ``service/.../pipeline/extractive.py`` as
+it was at :data:`COMMIT` (``git show``) and runs it as a module of its own, with its relative
+imports (``..domain``, ``..settings``, ``..text.words``) resolved against today's package, as
+the frozen copy did. Where git or that commit is not at hand (an export without ``.git``, a
+shallow clone), :func:`load` returns ``None`` and :func:`unavailable` says why: the evaluation
+then leaves the previous method out and says so.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+import functools
+import subprocess
+import sys
+import types
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from newsbrief.service.domain import Brief, Budget
 from newsbrief.service.settings import BriefSettings
-from newsbrief.service.text.words import word_set
 
-KOREAN_CHARS_PER_WORD = 3
-"""Korean is measured in characters: one budget word is worth this many non-space characters."""
-LONGEST_WORD_CHARS = 30
-"""A run of non-space characters longer than this counts as one budget word per this many
-characters, so a text without spaces (a URL, a 99,000-character "word") cannot make an unbounded
-summary, key point or headline."""
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_LATIN_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
-_CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s|\s[-\u2013\u2014]\s")
+COMMIT = "6251522a50bfb0dabe5007707e3486e3d6568b7c"
+"""The last commit of the previous method."""
+PATH = "service/src/newsbrief/service/pipeline/extractive.py"
+"""Where the previous method lived at :data:`COMMIT`."""
+_PACKAGE = "newsbrief.service.pipeline"
+"""The package its relative imports are resolved from (where it lived)."""
+_MODULE = "eval._previous_extractive"
+_REPO = Path(__file__).resolve().parents[1]
 
 
-_STOPWORDS: dict[str, frozenset[str]] = {
-    "en": word_set(
-        """a an the and or but if then than so of to in on at by for from with as into about
-        over after before under between through during without within is are was were be been
-        being am has have had having do does did doing will would shall should can could may
-        might must it its it's this that these those there here he she they we you i me him
-        her them us my your his their our who whom which what when where why how not no nor
-        also just only very more most such some any all each other both said says say told
-        according mr mrs ms one two new last year years time like up out off"""
-    ),
-    "ms": word_set(
-        """yang dan di ke dari pada untuk dengan ini itu adalah ialah akan telah sudah oleh
-        dalam tidak tak bagi juga atau serta kepada bahawa bahwa karena kerana ia dia mereka
-        kami kita saya beliau anda para sebuah seorang satu lebih masih hanya boleh bisa ada
-        apabila ketika jika kata katanya berkata menurut tersebut selepas setelah sebelum
-        antara iaitu yaitu lagi pula pun sahaja saja"""
-    ),
-    "ko": word_set(
-        """그 이 저 것 수 등 및 또 또한 그리고 하지만 그러나 있다 없다 했다 한다 하는 있는
-        위해 대한 통해 에서 에게 으로 로 을 를 은 는 이 가 의 도 와 과 고 며 다"""
-    ),
-}
-_STOPWORDS["id"] = _STOPWORDS["ms"]
-
-_JUNK_PATTERNS = re.compile(
-    r"""^(?:by\s+[\w.\s'-]{1,60}$|by\s*\.|published:|updated:|last\s+updated|read\s+more|
-    click\s+here|follow\s+(?:us|me)|share\s+this|sign\s+up|subscribe|advertisement|
-    related:|see\s+also|watch:|photo:|photograph:|image:|picture:|video:|source:|
-    copyright|\(c\)|all\s+rights\s+reserved|baca\s+juga|baca\s+lagi|ikuti\s+kami|
-    \[?\s*(?:foto|gambar)\b|사진\s*=|\[?사진|기자\s*=|무단\s*전재)""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_CAPTION_END = re.compile(
-    r"(?:\(\s*(?:photo|picture|image|pic|afp|reuters|ap|getty)[^)]*\)|"
-    r"\b(?:AFP|REUTERS|AP|Getty Images|Bernama)\.?)\s*$"
-)
-_CAPTION_TAIL = 200
-
-
-def length_units(text: str, lang: str) -> int:
-    """Length of ``text`` in budget words under the rules of ``lang``.
-
-    Korean (``ko``), written with spaces between eojeol that are not words, counts non-space
-    characters divided by :data:`KOREAN_CHARS_PER_WORD` (rounded up); every other language counts
-    whitespace-separated tokens, a token longer than :data:`LONGEST_WORD_CHARS` counting once per
-    that many characters.
-    """
-    if lang == "ko":
-        chars = sum(1 for ch in text if not ch.isspace())
-        return math.ceil(chars / KOREAN_CHARS_PER_WORD)
-    return sum(_word_units(w) for w in text.split())
-
-
-def _word_units(word: str) -> int:
-    return -(-len(word) // LONGEST_WORD_CHARS)
-
-
-def tokens(text: str, lang: str) -> list[str]:
-    """Content tokens of ``text`` for scoring: case-folded words minus stopwords.
-
-    Korean eojeol carry their particles (``정부가``, ``정부는``), so Korean is represented by
-    syllable bigrams of each eojeol (and single-syllable eojeol as themselves), which match
-    across particles. Latin words lose a plural or possessive ``s``.
-    """
-    stop = _STOPWORDS.get(lang, _STOPWORDS["en"])
-    out: list[str] = []
-    for word in _LATIN_WORD.findall(text.casefold()):
-        if _HANGUL.match(word):
-            for hw in _HANGUL_WORD.findall(word):
-                if hw in stop:
-                    continue
-                if len(hw) == 1:
-                    out.append(hw)
-                else:
-                    out.extend(hw[i : i + 2] for i in range(len(hw) - 1))
-            continue
-        word = word.replace("\u2019", "'")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if word in stop or len(word) < 2:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
-
-
-def is_junk(sentence: str, lang: str) -> bool:
-    """Whether ``sentence`` is not summary material: a byline, a caption, a fragment, a link."""
-    text = sentence.strip()
-    # a caption's credit is at the end: only the tail is searched (the pattern scans to the end
-    # from every "(", which is quadratic on a long sentence of parentheses)
-    if _JUNK_PATTERNS.match(text) or _CAPTION_END.search(text[-_CAPTION_TAIL:]):
-        return True
-    if "http://" in text or "https://" in text or "www." in text.casefold():
-        return True
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return True
-    if lang == "ko":
-        return len(letters) < 12
-    words = text.split()
-    if len(words) < 5:
-        return True
-    upper = sum(1 for ch in letters if ch.isupper())
-    # all-caps banners, and lines that end without punctuation (headings, captions)
-    return upper / len(letters) > 0.6 or (len(words) < 12 and text[-1].isalnum())
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    text: str
-    index: int  # position in the article
-    paragraph: int
-    tokens: frozenset[str]
-    units: int
-    junk: bool
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
-
-
-def shorten(text: str, max_units: int, lang: str) -> str:
-    """A prefix of ``text`` of at most ``max_units``, cut at a clause boundary where possible.
-
-    The result is always a slice of ``text`` (trailing punctuation of the cut removed), so it
-    can still be found in the article.
-    """
-    text = text.strip()
-    if length_units(text, lang) <= max_units:
-        return text
-    best = ""
-    for m in _CLAUSE_END.finditer(text):
-        prefix = text[: m.start()].rstrip(" ,;:-\u2013\u2014")
-        if length_units(prefix, lang) > max_units:
-            break
-        if length_units(prefix, lang) >= max(3, max_units // 3):
-            best = prefix
-    if best:
-        return best
-    if lang == "ko":
-        out = ""
-        for part in re.findall(r"\S+\s*", text):
-            if length_units(out + part, lang) > max_units:
-                break
-            out += part
-        return out.rstrip(" ,;:") or text[: max_units * KOREAN_CHARS_PER_WORD]
-    words: list[str] = []
-    left = max_units
-    for word in text.split():
-        if left <= 0:
-            break
-        units = _word_units(word)
-        words.append(word if units <= left else word[: left * LONGEST_WORD_CHARS])
-        left -= units
-    return " ".join(words).rstrip(" ,;:-")
-
-
-class ExtractiveSummarizer:
-    """Makes a :class:`Brief` from article sentences. Stateless after construction; thread-safe."""
-
-    def __init__(self, settings: BriefSettings) -> None:
-        self.settings = settings
+class Summarizer(Protocol):
+    """What the evaluation uses of the previous ``ExtractiveSummarizer``."""
 
     def summarize(
-        self,
-        paragraphs: Sequence[Sequence[str]],
-        lang: str,
-        budget: Budget,
-        title: str = "",
-    ) -> Brief:
-        """Brief of an article given as sentences per paragraph, in article order."""
-        sentences = self._prepare(paragraphs, lang)
-        if not sentences:
-            return Brief(
-                headline=shorten(title, self.settings.headline_max_words, lang), summary=""
-            )
-        title_tokens = frozenset(tokens(title, lang))
-        scores = self._score(sentences, title_tokens)
-        chosen = self._select(sentences, scores, budget, lang)
-        summary = " ".join(sentences[i].text for i in sorted(chosen))
-        headline = self._headline(sentences, scores, title, lang)
-        points = self._key_points(sentences, scores, chosen, budget, lang)
-        return Brief(headline=headline, summary=summary, key_points=tuple(points))
-
-    def _prepare(self, paragraphs: Sequence[Sequence[str]], lang: str) -> list[_Sentence]:
-        out: list[_Sentence] = []
-        limit = self.settings.max_candidate_sentences
-        for p, para in enumerate(paragraphs):
-            for text in para:
-                text = text.strip()
-                if not text:
-                    continue
-                if len(out) >= limit:
-                    return out
-                out.append(
-                    _Sentence(
-                        text=text,
-                        index=len(out),
-                        paragraph=p,
-                        tokens=frozenset(tokens(text, lang)),
-                        units=length_units(text, lang),
-                        junk=is_junk(text, lang),
-                    )
-                )
-        return out
-
-    def _score(self, sentences: list[_Sentence], title_tokens: frozenset[str]) -> list[float]:
-        df: Counter[str] = Counter()
-        for s in sentences:
-            df.update(s.tokens)
-        n = len(sentences)
-        raw: list[float] = []
-        for s in sentences:
-            if not s.tokens:
-                raw.append(0.0)
-                continue
-            # tokens that recur across the article, each counted once per sentence
-            weight = sum(math.log1p(df[t] - 1) for t in s.tokens)
-            raw.append(weight / math.sqrt(len(s.tokens) + 4))
-        top = max(raw) or 1.0
-        scores: list[float] = []
-        content_rank = 0
-        for s, r in zip(sentences, raw, strict=True):
-            centrality = r / top
-            title_overlap = (
-                len(s.tokens & title_tokens) / len(title_tokens) if title_tokens else 0.0
-            )
-            # position prior over non-junk sentences: the lead matters most in news
-            position = 1.0 / (1.0 + 0.5 * content_rank) if not s.junk else 0.0
-            if not s.junk:
-                content_rank += 1
-            relative = 1.0 - s.index / max(1, n)
-            score = (
-                centrality
-                + 0.5 * title_overlap
-                + self.settings.lead_bonus * (position + 0.2 * relative)
-            )
-            scores.append(score if not s.junk else -1.0)
-        return scores
-
-    def _select(
-        self, sentences: list[_Sentence], scores: list[float], budget: Budget, lang: str
-    ) -> list[int]:
-        order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-        chosen: list[int] = []
-        used = 0
-        for i in order:
-            if len(chosen) >= budget.sentences:
-                break
-            s = sentences[i]
-            if s.junk:
-                continue
-            if used + s.units > budget.words:
-                continue
-            if any(
-                _jaccard(s.tokens, sentences[j].tokens) >= self.settings.redundancy_threshold
-                for j in chosen
-            ):
-                continue
-            chosen.append(i)
-            used += s.units
-        if not chosen and budget.sentences > 0 and budget.words > 0:
-            # nothing fits whole: the best sentence, cut at a clause boundary
-            best = next((i for i in order if not sentences[i].junk), order[0])
-            cut = shorten(sentences[best].text, budget.words, lang)
-            sentences[best] = _Sentence(
-                cut,
-                best,
-                sentences[best].paragraph,
-                sentences[best].tokens,
-                length_units(cut, lang),
-                False,
-            )
-            chosen.append(best)
-        return chosen
-
-    def _headline(
-        self, sentences: list[_Sentence], scores: list[float], title: str, lang: str
-    ) -> str:
-        limit = self.settings.headline_max_words
-        if title.strip():
-            return shorten(title, limit, lang)
-        lead = [i for i in range(min(len(sentences), 5)) if not sentences[i].junk]
-        pick = max(lead, key=lambda i: scores[i]) if lead else 0
-        text = shorten(sentences[pick].text, limit, lang)
-        return text.rstrip(".") if not text.endswith("..") else text
-
-    def _key_points(
-        self,
-        sentences: list[_Sentence],
-        scores: list[float],
-        chosen: list[int],
-        budget: Budget,
-        lang: str,
-    ) -> list[str]:
-        want = budget.key_points
-        if want <= 0:
-            return []
-        limit = max(8, min(30, budget.words // max(1, want)))
-        # what a key point must not repeat: the summary's sentences and the points before it,
-        # compared by the tokens of the (shortened) point itself
-        taken = [sentences[i].tokens for i in chosen]
-        threshold = self.settings.redundancy_threshold
-
-        def repeats(point: frozenset[str]) -> bool:
-            return not point or any(_jaccard(point, t) >= threshold for t in taken)
-
-        points: list[tuple[int, str]] = []
-        order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-        for i in order:
-            s = sentences[i]
-            if len(points) >= want:
-                break
-            if s.junk or i in chosen or repeats(s.tokens):
-                continue
-            text = shorten(s.text, limit, lang)
-            point = frozenset(tokens(text, lang))
-            if repeats(point):
-                continue
-            points.append((i, text))
-            taken.append(point)
-        if len(points) < want:
-            # short article: fall back to clauses of the summary sentences (never a clause that
-            # is, near enough, a whole summary sentence)
-            for i in sorted(chosen):
-                for clause in _clauses(sentences[i].text):
-                    if len(points) >= want:
-                        break
-                    if length_units(clause, lang) < 3:
-                        continue
-                    text = shorten(clause, limit, lang)
-                    point = frozenset(tokens(text, lang))
-                    if repeats(point):
-                        continue
-                    points.append((i, text))
-                    taken.append(point)
-        points.sort(key=lambda p: p[0])
-        return [p for _, p in points]
+        self, paragraphs: Sequence[Sequence[str]], lang: str, budget: Budget, title: str = ""
+    ) -> Brief: ...
 
 
-def _clauses(text: str) -> list[str]:
-    parts: list[str] = []
-    start = 0
-    for m in re.finditer(r"[;,]\s+(?:and|but|while|dan|tetapi|manakala)?\s*|;\s*", text):
-        piece = text[start : m.start()].strip()
-        if piece:
-            parts.append(piece)
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        parts.append(tail)
-    return parts
+@functools.cache
+def _load() -> tuple[types.ModuleType | None, str]:
+    try:
+        shown = subprocess.run(
+            ["git", "-C", str(_REPO), "show", f"{COMMIT}:{PATH}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as e:
+        return None, f"git could not be run ({e})"
+    if shown.returncode != 0:
+        why = shown.stderr.strip().splitlines()[-1:] or [f"exit status {shown.returncode}"]
+        return None, f"git show {COMMIT[:7]}:{PATH} failed: {why[0]}"
+    module = types.ModuleType(_MODULE)
+    module.__package__ = _PACKAGE
+    module.__file__ = f"{COMMIT[:7]}:{PATH}"
+    sys.modules[_MODULE] = module  # dataclasses look their module up while the class is made
+    try:
+        exec(compile(shown.stdout, module.__file__, "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[_MODULE]
+        raise
+    return module, ""
+
+
+def load() -> types.ModuleType | None:
+    """The previous method's module, or ``None`` where git history is not at hand."""
+    return _load()[0]
+
+
+def unavailable() -> str:
+    """Why :func:`load` returns ``None`` (empty when it does not)."""
+    return _load()[1]
+
+
+def summarizer(settings: BriefSettings) -> Summarizer | None:
+    """The previous ``ExtractiveSummarizer`` under ``settings``, or ``None`` (see
+    :func:`unavailable`)."""
+    module = load()
+    if module is None:
+        return None
+    made: Summarizer = module.ExtractiveSummarizer(settings)
+    return made
+
+
+def skipped_line() -> str:
+    """The line an evaluation prints in place of the previous method's figures."""
+    return (
+        f"Previous method (commit {COMMIT[:7]}) skipped: git history is not available "
+        f"({unavailable()})."
+    )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
-from newsbrief.service.domain import ModelInfo, Notice
+from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo, Notice
 from newsbrief.service.models.protocols import Translated
+from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.settings import Settings
 
 INFO = ModelInfo(
     role="translator",
@@ -54,3 +59,29 @@ def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(revision)
     return snapshot
+
+
+class HookedPipeline(Pipeline):
+    """The real pipeline with a hook before each brief: a subclass's :meth:`before_brief` may
+    record the brief, slow it down (:meth:`wait`), hold it or make it fail; the real brief
+    follows unless the hook raises."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.cancelled = threading.Event()
+        """Set when a brief is cancelled during :meth:`wait`."""
+
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
+        """Runs first in each brief (nothing here)."""
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``; a cancellation meanwhile sets :attr:`cancelled` (and goes on)."""
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+
+    async def brief(self, article: Article, options: BriefOptions, **kw: Any) -> BriefResult:
+        await self.before_brief(article, kw.get("deadline"))
+        return await super().brief(article, options, **kw)

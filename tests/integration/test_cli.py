@@ -4,7 +4,6 @@ article."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -16,10 +15,10 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from newsbrief.service.domain import Article, BriefOptions, BriefResult
-from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.domain import Article
 from newsbrief.v1 import newsbrief_pb2 as pb
 from tests.conftest import RunningServer, make_settings
+from tests.fakes import HookedPipeline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -98,19 +97,11 @@ def test_health_fails_when_nothing_listens() -> None:
     assert out.returncode != 0
 
 
-class _SlowPipeline(Pipeline):
+class _SlowPipeline(HookedPipeline):
     """The real pipeline, slowed down so a batch can be killed half-way."""
 
-    async def brief(
-        self,
-        article: Article,
-        options: BriefOptions,
-        *,
-        deadline: float | None = None,
-        tenant: str = "",
-    ) -> BriefResult:
-        await asyncio.sleep(0.05)
-        return await super().brief(article, options, deadline=deadline, tenant=tenant)
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
+        await self.wait(0.05)
 
 
 def test_batch_killed_and_resumed_loses_and_duplicates_nothing(tmp_path: Path) -> None:

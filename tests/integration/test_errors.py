@@ -23,9 +23,9 @@ from newsbrief.client import (
     ResourceExhaustedError,
     UnavailableError,
 )
-from newsbrief.service.domain import Article, BriefOptions, BriefResult
-from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.domain import Article
 from tests.conftest import RunningServer, make_settings
+from tests.fakes import HookedPipeline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ARTICLE = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
@@ -101,7 +101,7 @@ def test_translate_validates_before_it_looks_for_a_model(client: Client) -> None
     assert {"texts", "target_languages[0]"} <= set(_fields(info.value))
 
 
-class _ScriptedPipeline(Pipeline):
+class _ScriptedPipeline(HookedPipeline):
     """The real pipeline with a gate on warm-up and hooks to make a brief slow or fail."""
 
     def __init__(self) -> None:
@@ -109,29 +109,16 @@ class _ScriptedPipeline(Pipeline):
         self.warm = threading.Event()
         self.fail_with: Exception | None = None
         self.delay = 0.0
-        self.cancelled = threading.Event()
 
     async def start(self) -> None:
         await asyncio.to_thread(self.warm.wait, 60)
         await super().start()
 
-    async def brief(
-        self,
-        article: Article,
-        options: BriefOptions,
-        *,
-        deadline: float | None = None,
-        tenant: str = "",
-    ) -> BriefResult:
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
         if self.ready and self.delay:
-            try:
-                await asyncio.sleep(self.delay)
-            except asyncio.CancelledError:
-                self.cancelled.set()
-                raise
+            await self.wait(self.delay)
         if self.ready and self.fail_with is not None:
             raise self.fail_with
-        return await super().brief(article, options, deadline=deadline, tenant=tenant)
 
 
 @pytest.fixture()

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.model.tiny_spm import train_t5_unigram
+from tests.model.tiny import TINY_SEQ2SEQ, TINY_T5, train_bpe, train_t5_unigram
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -74,25 +74,7 @@ def _corpus(lines: int = 3000, seed: int = 0) -> str:
 @pytest.fixture(scope="session")
 def spm_bpe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A BPE sentencepiece model (unk=0, bos=1, eos=2) on generated en/ko/ms text."""
-    import sentencepiece as spm
-
-    folder = tmp_path_factory.mktemp("spm")
-    corpus = folder / "corpus.txt"
-    corpus.write_text(_corpus(), encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(corpus),
-        model_prefix=str(folder / "bpe"),
-        vocab_size=600,
-        model_type="bpe",
-        unk_id=0,
-        bos_id=1,
-        eos_id=2,
-        pad_id=-1,
-        character_coverage=1.0,
-        hard_vocab_limit=False,
-        minloglevel=2,
-    )
-    return folder / "bpe.model"
+    return train_bpe(_corpus().splitlines(), tmp_path_factory.mktemp("spm") / "bpe", 600)
 
 
 def _tiny_m2m100(vocab_size: int, pad: int, **overrides: Any) -> Any:
@@ -102,13 +84,7 @@ def _tiny_m2m100(vocab_size: int, pad: int, **overrides: Any) -> Any:
     torch.manual_seed(0)
     config = M2M100Config(
         vocab_size=vocab_size,
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **TINY_SEQ2SEQ,
         max_position_embeddings=256,
         pad_token_id=pad,
         bos_token_id=0,
@@ -181,12 +157,8 @@ def madlad_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     start: dict[str, Any] = {"decoder_start_token_id": 0}  # taken, not declared, by T5Config
     config = T5Config(
         vocab_size=len(tokenizer),
-        d_model=32,
+        **TINY_T5,
         d_kv=16,
-        d_ff=64,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
         pad_token_id=0,
         eos_token_id=1,
         **start,

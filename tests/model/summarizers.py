@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.model.tiny_spm import train_t5_unigram
+from tests.model.tiny import TINY_SEQ2SEQ, TINY_T5, train_byte_bpe, train_t5_unigram
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -69,25 +69,11 @@ def _corpus(lines: int = 1500) -> list[str]:
 @pytest.fixture(scope="session")
 def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BART summariser directory (random weights, trained byte-level BPE)."""
-    from tokenizers import ByteLevelBPETokenizer
     from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer
 
     folder = tmp_path_factory.mktemp("bart")
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        _corpus(),
-        vocab_size=500,
-        min_frequency=2,
-        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-        show_progress=False,
-    )
-    bpe.save_model(str(folder))
-    vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-    merges = [
-        tuple(line.split())
-        for line in (folder / "merges.txt").read_text(encoding="utf-8").splitlines()[1:]
-        if line.strip()
-    ]
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab, merges = train_byte_bpe(_corpus(), folder, 500, special)
     tokenizer = BartTokenizer(
         vocab=vocab,
         merges=merges,  # type: ignore[arg-type]  # pairs, as the tokenizer reads merges.txt
@@ -97,13 +83,7 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     forced: dict[str, Any] = {"forced_bos_token_id": tokenizer.bos_token_id}
     config = BartConfig(
         vocab_size=len(tokenizer),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **TINY_SEQ2SEQ,
         max_position_embeddings=128,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
@@ -137,12 +117,8 @@ def mt5_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = T5Tokenizer.from_pretrained(out)
     config = MT5Config(
         vocab_size=len(tokenizer),
-        d_model=32,
+        **TINY_T5,
         d_kv=8,
-        d_ff=64,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,

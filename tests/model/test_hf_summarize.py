@@ -60,20 +60,22 @@ def parts(model: BatchedSummarizer, text: str) -> list[str]:
     return split_to_fit(text, "en", engine.count_tokens, engine.max_input_tokens)
 
 
-@pytest.fixture(scope="module")
-def bart(bart_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
-    model = summarizer(slot("distilbart-cnn", bart_checkpoint))
+def _running(model_slot: ModelSlotSettings) -> Iterator[BatchedSummarizer]:
+    """The started summariser of ``model_slot`` (closed when the caller's fixture ends)."""
+    model = summarizer(model_slot)
     run(model.start())
     yield model
     model.close()
+
+
+@pytest.fixture(scope="module")
+def bart(bart_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
+    yield from _running(slot("distilbart-cnn", bart_checkpoint))
 
 
 @pytest.fixture(scope="module")
 def mt5(mt5_checkpoint: Path) -> Iterator[BatchedSummarizer]:  # noqa: F811
-    model = summarizer(slot("mt5-xlsum", mt5_checkpoint))
-    run(model.start())
-    yield model
-    model.close()
+    yield from _running(slot("mt5-xlsum", mt5_checkpoint))
 
 
 def test_bart_loads_through_from_pretrained_and_reports_itself(bart: BatchedSummarizer) -> None:
@@ -160,7 +162,12 @@ def bart_pipeline(
     bart_checkpoint: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
-    settings = _settings(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
+    yield from _started(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
+
+
+def _started(summarizer: ModelSlotSettings, tmp: Path) -> Iterator[Pipeline]:
+    """A started pipeline with ``summarizer`` (closed when the caller's fixture ends)."""
+    settings = _settings(summarizer, tmp)
     pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
     run(pipeline.start())
     yield pipeline
@@ -306,11 +313,7 @@ def mt5_pipeline(
     mt5_checkpoint: Path,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
-    settings = _settings(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
-    pipeline = Pipeline(settings, summarizer=build_summarizer(settings))
-    run(pipeline.start())
-    yield pipeline
-    pipeline.close()
+    yield from _started(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
 
 
 def test_mt5_briefs_korean_and_leaves_malay_to_the_extractive_brief(

@@ -207,6 +207,17 @@ class StreamEnd:
     details: list[dict[str, Any]]
     status: int  # the HTTP status (200 for a stream that began)
 
+    @classmethod
+    def failed(cls, answers: list[dict[str, Any]], error: dict[str, Any], status: int) -> StreamEnd:
+        """The end of a stream that ``error`` (a Connect error object) ended."""
+        return cls(
+            answers,
+            error.get("code"),
+            error.get("message", ""),
+            error.get("details", []),
+            status,
+        )
+
 
 class ConnectStream:
     """``SummarizeStream`` over HTTP/1.1 with the Connect protocol (JSON), on its own
@@ -294,25 +305,12 @@ class ConnectStream:
                         error = message.get("error")
                         if error is None:
                             return StreamEnd(answers, None, "", [], status)
-                        return StreamEnd(
-                            answers,
-                            error.get("code"),
-                            error.get("message", ""),
-                            error.get("details", []),
-                            status,
-                        )
+                        return StreamEnd.failed(answers, error, status)
                     answers.append(message)
                 continue
             if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 if status != 200:
-                    error = json.loads(unary_body or b"{}")
-                    return StreamEnd(
-                        answers,
-                        error.get("code"),
-                        error.get("message", ""),
-                        error.get("details", []),
-                        status,
-                    )
+                    return StreamEnd.failed(answers, json.loads(unary_body or b"{}"), status)
                 return StreamEnd(answers, "closed", "no end-of-stream message", [], status)
 
     def close(self) -> None:

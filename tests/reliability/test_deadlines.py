@@ -14,12 +14,13 @@ import grpc
 import pytest
 
 from newsbrief.client import AsyncClient, Client
-from newsbrief.service.domain import Article, BriefOptions, BriefResult
+from newsbrief.service.domain import Article, BriefOptions
 from newsbrief.service.errors import DeadlineExceeded
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RunningServer, make_settings
+from tests.fakes import HookedPipeline
 
 ARTICLE = (Path(__file__).resolve().parent.parent / "fixtures" / "en_article.txt").read_text(
     encoding="utf-8"
@@ -28,7 +29,7 @@ HOLD = "hold"  # client_reference of an article whose brief waits until it is ca
 FAIL = "fail"  # client_reference of an article whose brief raises an unexpected error
 
 
-class _WatchedPipeline(Pipeline):
+class _WatchedPipeline(HookedPipeline):
     """The real pipeline, recording the deadline of each brief; ``hold`` articles wait until
     cancelled (and say so), ``fail`` articles raise an error no handler expects."""
 
@@ -36,27 +37,14 @@ class _WatchedPipeline(Pipeline):
         super().__init__(make_settings(cache={"enabled": False}))
         self.deadlines: list[tuple[float | None, float]] = []
         self.holding = threading.Event()
-        self.cancelled = threading.Event()
 
-    async def brief(
-        self,
-        article: Article,
-        options: BriefOptions,
-        *,
-        deadline: float | None = None,
-        tenant: str = "",
-    ) -> BriefResult:
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
         self.deadlines.append((deadline, time.monotonic()))
         if article.client_reference == FAIL:
             raise RuntimeError("an unexpected failure of one article")
         if article.client_reference == HOLD:
             self.holding.set()
-            try:
-                await asyncio.sleep(120)
-            except asyncio.CancelledError:
-                self.cancelled.set()
-                raise
-        return await super().brief(article, options, deadline=deadline, tenant=tenant)
+            await self.wait(120)
 
     def reset(self) -> None:
         self.deadlines.clear()
