@@ -538,6 +538,9 @@ _WARM_UP_TEXTS = (
     "قالت الحكومة إن الخطة الجديدة ستبدأ العام المقبل",
     "सरकार ने कहा कि नई योजना अगले साल शुरू होगी",
     "政府表示新计划将于明年开始",
+    # letter triples no language's trigram model holds: lingua then falls back to its smaller
+    # n-gram models, which it loads at that first need (about 50 ms), as for a Welsh place name
+    "Xylqwz Tydfil",
 )
 
 
