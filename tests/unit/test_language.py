@@ -308,3 +308,14 @@ def test_lingua_reads_a_bounded_sample_spread_over_a_long_text() -> None:
     assert any(p in lines[150:] for p in picked)  # from the end of the text too
     assert _spread("short text", 1500) == "short text"
     assert len(_spread("word " * 1000, 1500)) <= 1500  # one long part: cut at a space
+
+
+def test_the_marker_bigrams_of_malay_and_indonesian_are_counted() -> None:
+    from newsbrief.service.intake.language import _resolve_malay_indonesian
+
+    even = {"ms": 0.5, "id": 0.5}
+    # no marker word, two bigrams of one side: the bigrams decide
+    malay, decided = _resolve_malay_indonesian("Pilihan raya dan dewan rakyat.", even, 0.0)
+    assert decided and malay["ms"] > malay["id"]
+    indonesian, decided = _resolve_malay_indonesian("Rumah sakit dan sepak bola.", even, 0.0)
+    assert decided and indonesian["id"] > indonesian["ms"]

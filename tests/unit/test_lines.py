@@ -95,6 +95,17 @@ def test_listings_and_furniture() -> None:
     assert not is_furniture("The launch is set for 10:00 a.m. ET on Friday.")
 
 
+def test_furniture_that_holds_a_colon_and_no_word_of_the_first_look() -> None:
+    # the first look passes a clock time and the advertising policy on (a colon alone, as in a
+    # quotation, does not call for the full table)
+    assert is_furniture("Last changed 10:30 GMT, Monday, 5 May 2024")
+    assert is_furniture("Mar 5, 2024, at 10:30 by the desk")
+    assert is_furniture("See our advertising policy: it explains the ads you see.")
+    assert not is_furniture('The minister said: "We will build the terminal by 2027."')
+    assert not is_listing("Council members voted nine to two in favour of the plan on Tuesday.")
+    assert is_listing("World Business Opinion Sport Culture Travel Style Video Weather Games")
+
+
 # ---- compression ----------------------------------------------------------------------------
 
 LONG = (

@@ -144,6 +144,8 @@ _MALAY_BIGRAMS = frozenset(
 _INDONESIAN_BIGRAMS = frozenset(
     {"rumah sakit", "kereta api", "anak anak", "sepak bola", "tanggung jawab", "memberi tahu"}
 )
+#: The first words of the marker bigrams: only a pair of words that starts with one may be one.
+_BIGRAM_FIRST = frozenset(b.split(" ", 1)[0] for b in _MALAY_BIGRAMS | _INDONESIAN_BIGRAMS)
 _LATIN_CODES = ("en", "ms", "id")
 
 # Function words, for short texts where lingua's character models are least sure.
@@ -536,6 +538,9 @@ _WARM_UP_TEXTS = (
     "قالت الحكومة إن الخطة الجديدة ستبدأ العام المقبل",
     "सरकार ने कहा कि नई योजना अगले साल शुरू होगी",
     "政府表示新计划将于明年开始",
+    # letter triples no language's trigram model holds: lingua then falls back to its smaller
+    # n-gram models, which it loads at that first need (about 50 ms), as for a Welsh place name
+    "Xylqwz Tydfil",
 )
 
 
@@ -600,7 +605,7 @@ def _resolve_malay_indonesian(
     whether the text decided it (markers on one side). Without markers lingua's split is kept,
     leaned towards Malay by ``malay_prior`` (lingua leans to Indonesian on short Malay)."""
     words = _WORD.findall(text.casefold())
-    bigrams = {f"{a} {b}" for a, b in pairwise(words)}
+    bigrams = {f"{a} {b}" for a, b in pairwise(words) if a in _BIGRAM_FIRST}
     ms = sum(1 for w in words if w in _MALAY_MARKERS or (len(w) >= 6 and w.endswith("iti")))
     idn = sum(1 for w in words if w in _INDONESIAN_MARKERS or (len(w) >= 7 and w.endswith("itas")))
     ms += len(bigrams & _MALAY_BIGRAMS)

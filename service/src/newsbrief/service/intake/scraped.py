@@ -242,21 +242,22 @@ def _furniture(paragraph: str) -> str | None:
         return UI
     if _is_timestamp(norm, raw):
         return TIMESTAMP
-    if _size(raw) <= 40 and _is_byline(raw):
+    size = _size(raw)  # once: it splits the whole paragraph
+    if size <= 40 and _is_byline(raw):
         return BYLINE
-    if _size(raw) <= 40 and _SOURCE_LINE.match(raw):
+    if size <= 40 and _SOURCE_LINE.match(raw):
         return SOURCE
-    if _size(raw) <= 40 and _CAPTION.search(raw):
+    if size <= 40 and _CAPTION.search(raw):
         return CAPTION
-    if _size(raw) <= 25 and _CAPTION_CREDIT.search(raw) and len(split_sentences(raw, "")) <= 2:
+    if size <= 25 and _CAPTION_CREDIT.search(raw) and len(split_sentences(raw, "")) <= 2:
         return CAPTION  # "Commuters wait for a bus in Seoul. (Yonhap)"
-    if _size(raw) <= 45 and _PROMO.search(raw):
+    if size <= 45 and _PROMO.search(raw):
         return PROMO
-    if _size(raw) <= 30 and _PROMO_WEAK.search(raw):
+    if size <= 30 and _PROMO_WEAK.search(raw):
         first = _PROMO_WEAK.match(raw.lstrip(" *>-\u2022"))
         if first or _ADDRESSES_READER.search(raw):
             return PROMO
-    if _size(raw) <= 8 and _BREADCRUMB.search(raw) and not _SENTENCE_END.search(raw):
+    if size <= 8 and _BREADCRUMB.search(raw) and not _SENTENCE_END.search(raw):
         return UI
     return None
 

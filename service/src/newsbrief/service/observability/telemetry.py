@@ -214,6 +214,33 @@ class Telemetry:
             if self.metrics is not None:
                 self.metrics.stage_latency.labels(name).observe(time.monotonic() - started)
 
+    def stages_done(
+        self, stages: Sequence[tuple[str, float, float]], error: BaseException | None = None
+    ) -> None:
+        """Report pipeline stages timed elsewhere (in a worker process): (name, started,
+        ended) in ``time.monotonic()`` seconds, each with the histogram and the ``stage <name>``
+        span of :meth:`stage` (under the current span, with those times; the last one failed
+        with ``error`` when given)."""
+        if self.metrics is not None:
+            for name, started, ended in stages:
+                self.metrics.stage_latency.labels(name).observe(max(ended - started, 0.0))
+        if self._tracer is None or not stages:
+            return
+        from newsbrief.service.observability.tracing import trace
+
+        to_epoch_ns = time.time_ns() - time.monotonic_ns()  # once: the stages stay contiguous
+        last = len(stages) - 1
+        for i, (name, started, ended) in enumerate(stages):
+            span = self._tracer.start_span(
+                f"stage {name}", start_time=int(started * 1e9) + to_epoch_ns
+            )
+            if error is not None and i == last:  # as a span ended by an exception in stage()
+                span.record_exception(error)
+                span.set_status(
+                    trace.Status(trace.StatusCode.ERROR, f"{type(error).__name__}: {error}")
+                )
+            span.end(end_time=int(ended * 1e9) + to_epoch_ns)
+
     def capture(self) -> Any:
         """The current trace context, for work handed to another thread (None when tracing is
         off)."""

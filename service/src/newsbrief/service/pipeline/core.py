@@ -27,6 +27,7 @@ from newsbrief.service.domain import (
     Capability,
     DetectedLanguage,
     DetectResult,
+    Faithfulness,
     Limits,
     Method,
     ModelInfo,
@@ -48,14 +49,15 @@ from newsbrief.service.models.protocols import (
 )
 from newsbrief.service.observability.telemetry import NO_TELEMETRY, Telemetry
 from newsbrief.service.pipeline.processes import Workers, state
-from newsbrief.service.pipeline.stages import check_deadline
-from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
-from newsbrief.service.pipeline.stages.extractive import (
-    EXTRACTIVE_MODEL,
-    check_extractive_brief,
-    extractive_brief,
+from newsbrief.service.pipeline.stages import (
+    FAILED_STAGE,
+    STAGE_TIMES,
+    StageTimes,
+    check_deadline,
 )
-from newsbrief.service.pipeline.stages.intake import Intake, language_notices, take_in
+from newsbrief.service.pipeline.stages.abstractive import Outcome, abstractive, serving_summarizer
+from newsbrief.service.pipeline.stages.extractive import EXTRACTIVE_MODEL, take_in_and_brief
+from newsbrief.service.pipeline.stages.intake import Intake, language_notices
 from newsbrief.service.pipeline.stages.translation import translate_brief, translate_texts
 from newsbrief.service.pipeline.validate import (
     resolve_budget,
@@ -174,20 +176,10 @@ class Pipeline:
         if cache_key and (hit := self._cache_hit(cache_key, article, started)) is not None:
             return hit
 
-        intake = await self._timed(
-            timings,
-            "intake",
-            deadline,
-            _take_in,
-            article,
-            deadline,
-        )
-        lang = intake.language.code
         budget = resolve_budget(options, self.settings)
-        brief = await self._timed(timings, "brief", deadline, _extractive_brief, intake, budget)
-        faithfulness = await self._timed(
-            timings, "guard", deadline, check_extractive_brief, brief, intake
-        )
+        # intake, extractive brief and its check: one hand-over to a worker process
+        intake, brief, faithfulness = await self._extractive(timings, article, budget, deadline)
+        lang = intake.language.code
         outcome = Outcome(brief, faithfulness)
         neural = serving_summarizer(neural, lang, options.method)
         if neural is not None:
@@ -496,33 +488,65 @@ class Pipeline:
         running shortly after ``deadline``."""
         return await self.workers.run(fn, *args, deadline=deadline)
 
-    async def _timed(
-        self,
-        timings: dict[str, float],
-        stage: str,
-        deadline: float | None,
-        fn: Callable[..., T],
-        *args: object,
-    ) -> T:
-        check_deadline(deadline, stage)
+    async def _extractive(
+        self, timings: dict[str, float], article: Article, budget: Budget, deadline: float
+    ) -> tuple[Intake, Brief, Faithfulness]:
+        """The intake, the extractive brief and its check in one worker process call (each
+        stage started only before the deadline), their times reported as if run here: in
+        ``timings`` and as stage metrics and spans. The first stage's time includes the
+        hand-over to the worker, the last one's the way back, so the stages add up to the
+        call."""
+        check_deadline(deadline, "intake")
         t0 = time.monotonic()
         try:
-            with self.telemetry.stage(stage):
-                return await self._run(fn, *args, deadline=deadline)
-        finally:
-            timings[stage] = (time.monotonic() - t0) * 1000
+            intake, brief, faithfulness, times = await self._run(
+                _take_in_and_brief, article, budget, deadline, deadline=deadline
+            )
+        except BaseException as exc:
+            self._report_stages(timings, getattr(exc, STAGE_TIMES, []), t0, exc)
+            raise
+        self._report_stages(timings, times, t0)
+        return intake, brief, faithfulness
+
+    def _report_stages(
+        self,
+        timings: dict[str, float],
+        times: StageTimes,
+        t0: float,
+        error: BaseException | None = None,
+    ) -> None:
+        now = time.monotonic()
+        last = len(times) - 1
+        stages: StageTimes = []
+        for i, (stage, started, ended) in enumerate(times):
+            # the clock is the machine's; bounded by this call's own times all the same
+            started = t0 if i == 0 else min(max(started, t0), now)
+            ended = now if i == last else min(max(ended, started), now)
+            timings[stage] = (ended - started) * 1000
+            stages.append((stage, started, ended))
+        failed = (
+            error is not None
+            and bool(times)
+            and getattr(error, FAILED_STAGE, None) == (times[-1][0])
+        )
+        self.telemetry.stages_done(stages, error if failed else None)
 
 
 # ---- the functions run in a worker process (module-level: they are pickled by name) ----------
 
 
-def _take_in(article: Article, deadline: float | None) -> Intake:
+def _take_in_and_brief(
+    article: Article, budget: Budget, deadline: float | None
+) -> tuple[Intake, Brief, Faithfulness, StageTimes]:
     worker = state()
-    return take_in(article, worker.settings.intake, worker.detector.analyse, deadline)
-
-
-def _extractive_brief(intake: Intake, budget: Budget) -> Brief:
-    return extractive_brief(state().summarizer, intake, budget)
+    return take_in_and_brief(
+        article,
+        budget,
+        worker.settings.intake,
+        worker.detector.analyse,
+        worker.summarizer,
+        deadline,
+    )
 
 
 def _normalize_and_detect(

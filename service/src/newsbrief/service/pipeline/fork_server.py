@@ -1,11 +1,76 @@
 """Imported by the fork server of the pipeline's worker processes (the last of its preload list,
-see :func:`.processes._context`), and acting only there: it imports the stages and loads the
-language models that every worker forked from it then shares (:mod:`.shared_models`)."""
+see :func:`.processes._context`), and acting only there: it imports the stages, loads the
+language models that every worker forked from it then shares (:mod:`.shared_models`), and warms
+the stages up (:func:`warm_up`)."""
 
 from __future__ import annotations
 
+import logging
+
+from newsbrief.service.domain import Article, Budget
 from newsbrief.service.pipeline import shared_models
 from newsbrief.service.pipeline.orphans import in_fork_server
+from newsbrief.service.settings import BriefSettings, IntakeSettings, LanguageSettings
+
+log = logging.getLogger(__name__)
+
+_ENGLISH = (
+    "The city council approved a new ferry terminal on Tuesday after a three-hour debate. "
+    "The terminal, which will replace a pier built in 1932, is expected to open in 2027, "
+    "the mayor said. Council members voted 9 to 2 in favour of the plan."
+)
+_MALAY = (
+    "Kerajaan negeri telah meluluskan pembinaan terminal feri baharu pada hari Selasa. "
+    "Menurut menteri itu, terminal tersebut dijangka dibuka pada tahun 2027 dan akan "
+    "membawa kira-kira 4,000 penumpang sehari. Projek itu menelan belanja RM48 juta."
+)
+_KOREAN = (
+    "시의회는 화요일 세 시간의 토론 끝에 새 여객선 터미널 건설을 승인했다. "
+    "시장은 터미널이 2027년에 문을 열 것이라고 밝혔다. 의원들은 9대 2로 계획에 찬성했다."
+)
+
+
+def warm_up_articles(settings: IntakeSettings) -> list[Article]:
+    """Articles that take every path of the stages a news article may take: English, Malay and
+    Korean text, an HTML page, and a whole page dumped to text (the jusText path)."""
+    dump = [
+        "Home | News | Sport | Weather",
+        "Ferry terminal approved",
+        *(_ENGLISH.split(". ") * settings.page_dump_lines)[: settings.page_dump_lines],
+    ]
+    return [
+        Article(text=_ENGLISH),
+        Article(text=_MALAY),
+        Article(text=_KOREAN),
+        Article(
+            html=f"<html><head><title>Ferry terminal</title></head><body><nav>Home</nav>"
+            f"<article><h1>Ferry terminal approved</h1><p>{_ENGLISH}</p><p>{_ENGLISH}</p>"
+            "</article></body></html>"
+        ),
+        Article(text="\n".join(dump)),
+    ]
+
+
+def warm_up(language: LanguageSettings) -> None:
+    """Run the extractive pass over :func:`warm_up_articles` once here, before any worker is
+    forked: what the stages load or build at their first use (jusText's stop words of every
+    language, lingua's models of a script, compiled patterns) is then made once and shared by
+    every worker, rather than made again in each one (and in each replacement) in the time of
+    its first requests. Never fatal."""
+    from newsbrief.service.intake.language import LanguageDetector
+    from newsbrief.service.pipeline.stages.extractive import take_in_and_brief
+    from newsbrief.service.summarize.extractive import ExtractiveSummarizer
+
+    intake = IntakeSettings()
+    detector = LanguageDetector(language, preload=False)  # the models loaded just now
+    summarizer = ExtractiveSummarizer(BriefSettings())
+    budget = Budget(sentences=3, words=80, key_points=3)
+    for article in warm_up_articles(intake):
+        try:
+            take_in_and_brief(article, budget, intake, detector.analyse, summarizer)
+        except Exception:  # the workers then do it at their first use: slower, never wrong
+            log.exception("warming the stages up in the fork server failed")
+
 
 if in_fork_server():
     # what the workers' stages run (the pipeline's worker functions, the HTML extractor), then
@@ -14,4 +79,5 @@ if in_fork_server():
 
     import newsbrief.service.pipeline.core  # noqa: F401
 
-    shared_models.load()
+    if (settings := shared_models.load()) is not None:
+        warm_up(settings)

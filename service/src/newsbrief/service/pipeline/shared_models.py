@@ -33,18 +33,19 @@ def shared(settings: LanguageSettings) -> bool:
     return loaded is not None and loaded == tuple(settings.supported)
 
 
-def load() -> None:
+def load() -> LanguageSettings | None:
     """In the fork server, before it forks a worker (after :mod:`.fork_server` has imported what
     the workers' stages run): load the language models named in :data:`ENV`, so that every
-    worker shares them rather than loading its own."""
+    worker shares them rather than loading its own; their settings (None: none loaded)."""
     global loaded
     raw = os.environ.get(ENV)
     if not raw:
-        return
+        return None
     try:
         settings = LanguageSettings.model_validate(json.loads(raw))
         load_models(settings)
     except Exception:  # the workers then load their own: slower to start, never wrong
         log.exception("loading the language models in the fork server failed")
-        return
+        return None
     loaded = tuple(settings.supported)
+    return settings

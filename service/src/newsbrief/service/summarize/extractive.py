@@ -106,7 +106,7 @@ def tokens(text: str, lang: str) -> list[str]:
     stop = _STOPWORDS.get(lang, _STOPWORDS["en"])
     out: list[str] = []
     for word in _LATIN_WORD.findall(text.casefold()):
-        if _HANGUL.match(word):
+        if not word.isascii() and _HANGUL.match(word):  # an ASCII word is never Korean
             for hw in _HANGUL_WORD.findall(word):
                 if hw in stop:
                     continue

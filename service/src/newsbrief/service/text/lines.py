@@ -100,22 +100,29 @@ _FURNITURE = re.compile(
     """
 )
 
-# every match of _FURNITURE holds one of these, or a colon, or starts with "by " (a cheap first
-# look: most sentences of a story hold none, and the full table is slow to search)
+# every match of _FURNITURE holds one of these, or a clock time (a digit, a colon, a digit), or
+# starts with "by ", or is "our ... advertising polic(y)" with a colon somewhere (a cheap first
+# look: most sentences of a story hold none, and the full table is slow to search; a colon alone,
+# as in every quotation's "said:", does not call for it)
 _TRIGGER_WORDS = (
     "cookie", "consent", "personal data", "personal information", "privacy", "terms", "subscri",
     "copyright", "share this", "already a", "javascript", "browser", "sign in", "sign up",
     "sign-in", "sign-up", "log in", "login", "log-in", "register", "account", "newsletter",
     "caption", "photo", "image", "picture", "video", "credit", "getty", "afp", "reuters",
     "updated", "published", "posted", "unavailable", "not available", "feedback", "\u00a9",
-    "reserved", "<", "&", "clicking", ":",
+    "reserved", "<", "&", "clicking",
     "쿠키", "무단", "재배포", "구독", "로그인", "kuki", "log masuk", "langgan",
 )  # fmt: skip
+_CLOCK = re.compile(r"\d:\d")
 
 
 def _may_be_furniture(text: str) -> bool:
     low = text.casefold()
-    return low.startswith("by ") or any(w in low for w in _TRIGGER_WORDS)
+    return (
+        low.startswith("by ")
+        or any(w in low for w in _TRIGGER_WORDS)
+        or (":" in low and (_CLOCK.search(low) is not None or "advertising polic" in low))
+    )
 
 
 # a photo credit in capitals: "VICTOR TANGERMANN, FUTURISM"
@@ -231,8 +238,10 @@ def is_listing(text: str) -> bool:
     words = _WORD.findall(text)
     if len(words) < 6 or HANGUL.search(text):
         return False
-    function = sum(1 for w in words if w.casefold() in _FUNCTION_WORDS)
     capitalised = sum(1 for w in words if w[0].isupper())
+    if capitalised < 0.6 * len(words):
+        return False  # prose: neither of the tests below can hold
+    function = sum(1 for w in words if w.casefold() in _FUNCTION_WORDS)
     # a menu or tag list: capitalised words with hardly a function word among them; or a run
     # of titles (Title Case, function words capitalised too)
     return (function <= len(words) // 12 and capitalised >= 0.6 * len(words)) or (

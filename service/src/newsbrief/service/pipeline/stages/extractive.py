@@ -4,11 +4,23 @@ the extractive guarantee, checked rather than assumed (:mod:`newsbrief.service.c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from newsbrief.service import __version__
 from newsbrief.service.checks.verbatim import check_extractive
-from newsbrief.service.domain import Brief, BriefLine, Budget, Faithfulness, ModelInfo, Span
-from newsbrief.service.pipeline.stages.intake import Intake
+from newsbrief.service.domain import (
+    Article,
+    Brief,
+    BriefLine,
+    Budget,
+    Faithfulness,
+    ModelInfo,
+    Span,
+)
+from newsbrief.service.intake.language import LanguageAnalysis
+from newsbrief.service.pipeline.stages import StageTimes, Stopwatch
+from newsbrief.service.pipeline.stages.intake import Intake, take_in
+from newsbrief.service.settings import IntakeSettings
 from newsbrief.service.summarize.extractive import ExtractiveSummarizer
 from newsbrief.service.text.patterns import SPACE
 
@@ -81,3 +93,24 @@ def check_extractive_brief(brief: Brief, intake: Intake) -> Faithfulness:
     article taken in."""
     sentences = [s for p in intake.paragraphs for s in p]
     return check_extractive(brief, sentences, intake.text, intake.title)
+
+
+def take_in_and_brief(
+    article: Article,
+    budget: Budget,
+    settings: IntakeSettings,
+    analyse: Callable[[str], LanguageAnalysis],
+    summarizer: ExtractiveSummarizer,
+    deadline: float | None = None,
+) -> tuple[Intake, Brief, Faithfulness, StageTimes]:
+    """Blocking, in one worker process call: the intake (:func:`.intake.take_in`), the
+    extractive brief and its check, each stage started only before ``deadline``; with the
+    times of the stages (``intake``, ``brief``, ``guard``) for the caller to report."""
+    clock = Stopwatch()
+    with clock.stage("intake", deadline):
+        intake = take_in(article, settings, analyse, deadline)
+    with clock.stage("brief", deadline):
+        brief = extractive_brief(summarizer, intake, budget)
+    with clock.stage("guard", deadline):
+        faithfulness = check_extractive_brief(brief, intake)
+    return intake, brief, faithfulness, clock.times
