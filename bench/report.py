@@ -127,14 +127,36 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if p50 is None else p50 <= 1,
             }
         )
+        pss = ratios.get("peak_pss_x_libretranslate")
         rss = ratios.get("peak_rss_x_libretranslate")
-        out.append(
-            {
-                "target": "peak RSS at 16 clients <= LibreTranslate's",
-                "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
-                "met": None if rss is None else rss <= 1,
-            }
-        )
+        if pss is not None:
+            out.append(
+                {
+                    "target": "peak memory of the process tree (PSS) <= LibreTranslate's",
+                    "measured": f"{_f(pss)}x LibreTranslate's peak PSS (summed RSS: {_f(rss)}x)",
+                    "met": pss <= 1,
+                }
+            )
+        else:
+            out.append(
+                {
+                    "target": "peak RSS at 16 clients <= LibreTranslate's",
+                    "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
+                    "met": None if rss is None else rss <= 1,
+                }
+            )
+        row6 = results.get("row6") or {}
+        ours_m = _get(row6, "newsbrief", "pss_mib_per_rps")
+        peer_m = _get(row6, "libretranslate", "pss_mib_per_rps")
+        if ours_m is not None and peer_m is not None:
+            out.append(
+                {
+                    "target": "memory per unit of throughput at 16 clients (reported)",
+                    "measured": f"newsbrief {_f(ours_m, 0)} MiB PSS per request/s, "
+                    f"LibreTranslate {_f(peer_m, 0)} ({_f(_ratio(ours_m, peer_m))}x)",
+                    "met": None,
+                }
+            )
     for preset, ratios7 in summarizer_ratios(results).items():
         x16 = ratios7.get("throughput_x_naive_c16")
         out.append(
@@ -414,9 +436,16 @@ def peer_ratios(results: dict[str, Any]) -> dict[str, float | None]:
         out[f"p50_x_libretranslate_{key}"] = _round(
             _ratio(_get(ours, key, "p50_ms"), _get(peer, key, "p50_ms"))
         )
-    out["peak_rss_x_libretranslate"] = _round(
-        _ratio(ours.get("peak_rss_kb"), peer.get("peak_rss_kb"))
-    )
+    # the tree's sampled peak of summed RSS where measured, else the summed VmHWM
+    rss = "peak_rss_sampled_kb" if "peak_rss_sampled_kb" in peer else "peak_rss_kb"
+    out["peak_rss_x_libretranslate"] = _round(_ratio(ours.get(rss), peer.get(rss)))
+    if "peak_pss_kb" in peer:
+        out["peak_pss_x_libretranslate"] = _round(
+            _ratio(ours.get("peak_pss_kb"), peer.get("peak_pss_kb"))
+        )
+        out["pss_mib_per_rps_x_libretranslate"] = _round(
+            _ratio(ours.get("pss_mib_per_rps"), peer.get("pss_mib_per_rps"))
+        )
     return out
 
 
@@ -428,29 +457,132 @@ def _round(x: float | None, digits: int = 3) -> float | None:
     return None if x is None else round(x, digits)
 
 
+PSS_NOTE = (
+    "Memory is that of each server's whole process tree, sampled every 0.25 s: PSS (each "
+    "page divided among the processes that map it) and RSS summed over the processes; summed "
+    "RSS counts a page once per process that maps it, so it overcounts newsbrief's worker "
+    "processes, which share their fork server's pages (the language models) copy-on-write "
+    "(LibreTranslate is one process: its two figures differ only by the libraries it shares "
+    "with other programs)."
+)
+
+
+def _layout_label(layout: dict[str, Any] | None, server: str) -> str:
+    """A layout in words (``server``: newsbrief or libretranslate)."""
+    if not layout:
+        return "n/a"
+    text = f"CTranslate2 inter_threads {layout.get('inter')} x intra_threads {layout.get('intra')}"
+    if server == "newsbrief":
+        return (
+            f"{text}, max_batch_size {layout.get('max_batch_size')}, "
+            f"{layout.get('workers')} pipeline worker process(es)"
+        )
+    return f"{text}, {layout.get('threads')} waitress threads"
+
+
+def render_sweep(row: dict[str, Any]) -> list[str]:
+    """Section 6.1: every layout of the sweep, the chosen one of each server marked."""
+    sweep = row.get("sweep")
+    if not sweep:
+        return []
+    best = sweep.get("best") or {}
+    cap = _num(sweep.get("memory_cap_kb"))
+    lines = [
+        "",
+        "### 6.1 Thread layouts swept",
+        "",
+        "Each point: the server started alone in that layout, warmed up (one request, then 16 at "
+        f"16 clients), then {sweep.get('requests_c16')} requests at 16 clients (throughput) and "
+        f"{sweep.get('requests_c1')} at 1 client (p50), the same beam, forced length and kind of "
+        "text as 6.2. newsbrief: CTranslate2 `inter_threads` x `threads` (intra), "
+        "`batching.max_batch_size`, `workers` (pipeline worker processes); LibreTranslate: "
+        "`ARGOS_INTER_THREADS` x `ARGOS_INTRA_THREADS` (argostranslate's settings, read by its "
+        "`ctranslate2.Translator`) and waitress `--threads`. The criterion, the same for both: "
+        "the highest throughput at 16 clients (within "
+        f"{_f((_num(sweep.get('tie')) or 0) * 100, 0)}% of it is a tie, broken by the lower p50 "
+        "at 1 client); for newsbrief only among the layouts whose peak PSS is within the best "
+        f"LibreTranslate layout's ({_mib(cap)}; all layouts when none is). Worker counts are "
+        "tried at the best CTranslate2 layout only (they change memory, not the model's work).",
+        "",
+        "| server | layout | req/s at 16 | p50 ms at 1 | peak PSS | peak RSS summed | "
+        "MiB PSS per req/s | server CPU s/req at 16 | other load | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = {"libretranslate": "LibreTranslate", "newsbrief": "newsbrief"}
+    for name, label in names.items():
+        for p in sweep.get(name) or []:
+            chosen = p.get("layout") == best.get(name)
+            over = cap is not None and name == "newsbrief" and (p.get("peak_pss_kb") or 0) > cap
+            mark = "**chosen**" if chosen else ("over the memory cap" if over else "")
+            if p.get("error"):
+                mark = f"failed: {p['error'][:80]}"
+            lines.append(
+                f"| {label} | {p.get('label')} | {_f(_get(p, 'c16', 'throughput_rps'), 3)} | "
+                f"{_f(_get(p, 'c1', 'p50_ms'), 0)} | {_mib(p.get('peak_pss_kb'))} | "
+                f"{_mib(p.get('peak_rss_sampled_kb'))} | {_f(p.get('pss_mib_per_rps'), 0)} | "
+                f"{_f(_get(p, 'c16', 'server_cpu_s_per_request'), 3)} | "
+                f"{_share(p.get('c16') or {})} | {mark} |"
+            )
+    lines += [
+        "",
+        "Layouts: `2x1 b8 w2` = inter 2 x intra 1, max_batch_size 8, 2 worker processes; "
+        "`2x1 t16` = inter 2 x intra 1, 16 waitress threads. " + PSS_NOTE,
+        "",
+        f"Chosen: newsbrief {_layout_label(best.get('newsbrief'), 'newsbrief')}; LibreTranslate "
+        f"{_layout_label(best.get('libretranslate'), 'libretranslate')} (sweep "
+        f"{_f(sweep.get('wall_s'), 0)} s).",
+    ]
+    return lines
+
+
 def render_row6(results: dict[str, Any]) -> list[str]:
-    """Section 6: newsbrief beside LibreTranslate."""
+    """Section 6: the sweep of thread layouts, then newsbrief beside LibreTranslate."""
     row = results.get("row6")
     if not row:
         return []
     plan = results.get("plan", {})
+    layouts = row.get("layouts") or {}
+    ours_l = layouts.get("newsbrief") or {
+        "inter": plan.get("ct2_inter_threads"),
+        "intra": plan.get("ct2_intra_threads"),
+        "max_batch_size": _get(results, "batching", "max_batch_size"),
+        "workers": "the default",
+    }
+    peer_l = layouts.get("libretranslate") or {
+        "inter": plan.get("ct2_inter_threads"),
+        "intra": plan.get("ct2_intra_threads"),
+        "threads": plan.get("peer_threads"),
+    }
     lines = [
         "",
-        "## 6. newsbrief beside LibreTranslate (same model, beam, length, threads, texts)",
+        "## 6. newsbrief beside LibreTranslate (same model, beam, length, texts; each at its "
+        "best thread layout)",
         "",
-        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress with "
-        f"{plan.get('peer_threads')} request threads) and newsbrief (`newsbrief-server`, "
-        "CTranslate2 engine) serve the same random-weight M2M100-418M CTranslate2 int8 model: "
+        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress) and "
+        "newsbrief (`newsbrief-server`, CTranslate2 engine) serve the same random-weight "
+        "M2M100-418M CTranslate2 int8 model: "
         f"beam {row.get('beam')}, exactly {plan.get('new_tokens')} tokens per translation "
-        "(target-language token included; min = max on both sides), CTranslate2 inter_threads "
-        f"{plan.get('ct2_inter_threads')} x intra_threads {plan.get('ct2_intra_threads')}, the "
+        "(target-language token included; min = max on both sides), the "
         "same source tokens (the argos package's `config.json` adds `__en__` and `</s>` as "
         "newsbrief's tokenizer does). Each request is one unique English news sentence into "
-        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC); both "
+        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC).",
+    ]
+    lines += render_sweep(row)
+    if not any(k.startswith("c") for k in row.get("newsbrief") or {}):
+        if row.get("error"):
+            lines += ["", f"- Not run or incomplete: {row['error']}"]
+        return lines
+    lines += [
+        "",
+        "### 6.2 The best layouts compared at 1, 4 and 16 clients",
+        "",
+        f"newsbrief {_layout_label(ours_l, 'newsbrief')}; LibreTranslate "
+        f"{_layout_label(peer_l, 'libretranslate')}. Both "
         "servers are up together and at each number of clients their runs alternate in order. "
         "The translated-brief rows are newsbrief `Summarize` with Korean "
         f"({results.get('brief_options', {}).get('max_sentences', 1)}-sentence brief: headline, "
-        "summary sentence and key point translated) on the same server.",
+        "summary sentence and key point translated) on the same server, after the Translate "
+        "runs (the peaks below are over the Translate runs).",
         "",
         "| server | clients | done/requested | req/s | x LibreTranslate | p50 ms | p95 ms | "
         "server CPU s/req | other load |",
@@ -481,23 +613,28 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "| server | start to ready s | RSS at ready | RSS after the load | peak RSS | "
-        "x LibreTranslate peak |",
-        "|---|---|---|---|---|---|",
+        "| server | start to ready s | RSS at ready | PSS at ready | peak PSS | x LT | "
+        "peak RSS summed | x LT | sum of VmHWM | MiB PSS per req/s at 16 | x LT |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def x(e: dict[str, Any], key: str) -> str:
+        r = _ratio(e.get(key), peer.get(key))
+        return f"{_f(r)}x" if r is not None else "n/a"
+
     for name in ("libretranslate", "newsbrief"):
         e = row.get(name) or {}
-        x = _ratio(e.get("peak_rss_kb"), peer.get("peak_rss_kb"))
         lines.append(
             f"| {labels[name]} | {_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
-            f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
-            f"{_f(x)}{'x' if x is not None else ''} |"
+            f"{_mib(e.get('pss_serving_kb'))} | {_mib(e.get('peak_pss_kb'))} | "
+            f"{x(e, 'peak_pss_kb')} | {_mib(e.get('peak_rss_sampled_kb'))} | "
+            f"{x(e, 'peak_rss_sampled_kb')} | {_mib(e.get('peak_rss_kb'))} | "
+            f"{_f(e.get('pss_mib_per_rps'), 0)} | {x(e, 'pss_mib_per_rps')} |"
         )
     lines += [
         "",
-        "Memory and CPU are summed over each server's process tree (newsbrief's worker processes "
-        "for the text stages included); a peak is the sum of each process's own peak, an upper "
-        "bound.",
+        PSS_NOTE + " The sum of VmHWM adds each process's own peak (an upper bound on the "
+        "tree's RSS peak, the figure earlier runs reported). CPU is summed over the tree.",
     ]
     lines += peer_bounds(row, _num(_get(results, "row4", "rss_after_load_kb")))
     dedup = row.get("dedup") or []
