@@ -777,6 +777,15 @@ class Settings(BaseSettings):
         "processes are forked from, and share them among the workers copy-on-write, rather "
         "than once per worker (Linux and other systems with the forkserver start method).",
     )
+    language_models_at_start: bool = Field(
+        True,
+        description="Load the language models when the server starts (shared by the workers: "
+        "see workers_share_models). Off: none is loaded until a call without source_language "
+        "needs a text's language detected; each worker process then loads the models it needs "
+        "itself, unshared, and its first detection is slower (a second or so). For a server "
+        "whose callers name the source language (a Translate-only service): it saves the "
+        "models' memory, about 100 MiB.",
+    )
     workers_kill_grace_s: float = Field(
         0.5,
         ge=0,
