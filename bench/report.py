@@ -502,7 +502,9 @@ def render_sweep(row: dict[str, Any]) -> list[str]:
         f"{_f((_num(sweep.get('tie')) or 0) * 100, 0)}% of it is a tie, broken by the lower p50 "
         "at 1 client); for newsbrief only among the layouts whose peak PSS is within the best "
         f"LibreTranslate layout's ({_mib(cap)}; all layouts when none is). Worker counts are "
-        "tried at the best CTranslate2 layout only (they change memory, not the model's work).",
+        "tried at the best CTranslate2 layout only (they run the text stages, not the model): "
+        "another count replaces it only when its peak PSS is lower by more than the tie at a "
+        "throughput within the tie.",
         "",
         "| server | layout | req/s at 16 | p50 ms at 1 | peak PSS | peak RSS summed | "
         "MiB PSS per req/s | server CPU s/req at 16 | other load | |",
@@ -565,7 +567,10 @@ def render_row6(results: dict[str, Any]) -> list[str]:
         "(target-language token included; min = max on both sides), the "
         "same source tokens (the argos package's `config.json` adds `__en__` and `</s>` as "
         "newsbrief's tokenizer does). Each request is one unique English news sentence into "
-        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC).",
+        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC). newsbrief "
+        "runs as a translation service whose callers name the source language: "
+        "`language_models_at_start = false` (no language-detection model loaded until a call "
+        "needs one; LibreTranslate likewise detects only for `source: auto`).",
     ]
     lines += render_sweep(row)
     if not any(k.startswith("c") for k in row.get("newsbrief") or {}):

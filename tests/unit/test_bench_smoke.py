@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bench.report import targets, write
-from bench.run import parse_args, pick_layout
+from bench.run import fewer_workers_win, parse_args, pick_layout
 from tests.harness.load import percentile, run_load
 
 
@@ -131,6 +131,16 @@ def test_the_sweep_picks_the_fastest_layout_within_the_memory_cap() -> None:
     assert pick_layout([a, b, c, d], 0.05) is d  # no cap
     assert pick_layout([d], 0.05, memory_cap_kb=1000) is d  # none within: the fastest
     assert pick_layout([failed], 0.05) is None
+
+
+def test_another_worker_count_wins_only_by_memory() -> None:
+    best = _point(NB_2X1_B8, "w2", 7.0, 500, 1000)
+    faster = _point(NB_2X1_B8, "w1", 8.0, 500, 990)  # faster, same memory: noise, not chosen
+    leaner = _point(NB_2X1_B8, "w1", 6.9, 500, 900)
+    slower = _point(NB_2X1_B8, "w1", 6.0, 500, 900)
+    assert not fewer_workers_win(faster, best, 0.05)
+    assert fewer_workers_win(leaner, best, 0.05)
+    assert not fewer_workers_win(slower, best, 0.05)
 
 
 def test_quick_runs_a_sweep_of_one_point_per_server() -> None:
