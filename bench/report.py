@@ -623,7 +623,7 @@ def render_row6(results: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
-    def x(e: dict[str, Any], key: str) -> str:
+    def to_lt(e: dict[str, Any], key: str) -> str:
         r = _ratio(e.get(key), peer.get(key))
         return f"{_f(r)}x" if r is not None else "n/a"
 
@@ -632,9 +632,9 @@ def render_row6(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {labels[name]} | {_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
             f"{_mib(e.get('pss_serving_kb'))} | {_mib(e.get('peak_pss_kb'))} | "
-            f"{x(e, 'peak_pss_kb')} | {_mib(e.get('peak_rss_sampled_kb'))} | "
-            f"{x(e, 'peak_rss_sampled_kb')} | {_mib(e.get('peak_rss_kb'))} | "
-            f"{_f(e.get('pss_mib_per_rps'), 0)} | {x(e, 'pss_mib_per_rps')} |"
+            f"{to_lt(e, 'peak_pss_kb')} | {_mib(e.get('peak_rss_sampled_kb'))} | "
+            f"{to_lt(e, 'peak_rss_sampled_kb')} | {_mib(e.get('peak_rss_kb'))} | "
+            f"{_f(e.get('pss_mib_per_rps'), 0)} | {to_lt(e, 'pss_mib_per_rps')} |"
         )
     lines += [
         "",

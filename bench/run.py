@@ -966,8 +966,8 @@ async def sweep(
 
             return await sweep_point(server, layout, plan, nb_call, 30_000_000 + 100_000 * k)
 
-    for k, raw in enumerate(plan.sweep_newsbrief):
-        out["newsbrief"].append(await nb_point(nb_layout(raw), k))
+    for k, nb_raw in enumerate(plan.sweep_newsbrief):
+        out["newsbrief"].append(await nb_point(nb_layout(nb_raw), k))
     best = pick_layout(out["newsbrief"], plan.sweep_tie, cap)
     if best is not None:
         for workers in plan.sweep_workers:

@@ -152,10 +152,10 @@ def test_language_models_not_loaded_at_start_until_a_call_needs_them() -> None:
     from tests.harness.server import ServerProcess, proc_pss_kb
 
     env = {"NEWSBRIEF_WORKERS": "1", "NEWSBRIEF_CACHE__ENABLED": "false"}
-    with ServerProcess(**env) as eager:
+    with ServerProcess(env=env) as eager:
         eager_mib = proc_pss_kb(eager.proc.pid) / 1024
     with (
-        ServerProcess(**env, NEWSBRIEF_LANGUAGE_MODELS_AT_START="false") as lazy,
+        ServerProcess(env=env, NEWSBRIEF_LANGUAGE_MODELS_AT_START="false") as lazy,
         Client(lazy.target, retries=0) as c,
     ):
         assert c.summarize(PROSE, source_language="en", timeout=60).brief.summary
