@@ -57,6 +57,7 @@ from newsbrief.client import AsyncClient
 from tests.harness.load import LoadResult, percentile, run_load
 
 log = logging.getLogger("bench")
+_get, _num = report._get, report._num
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -840,18 +841,6 @@ def pick_layout(
     best = max(p["c16"]["throughput_rps"] for p in pool)
     tied = [p for p in pool if p["c16"]["throughput_rps"] >= (1 - tie) * best]
     return min(tied, key=lambda p: _num(_get(p, "c1", "p50_ms")) or float("inf"))
-
-
-def _num(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) else None
-
-
-def _get(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
 
 
 def fewer_workers_win(point: dict[str, Any], best: dict[str, Any], tie: float) -> bool:
