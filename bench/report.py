@@ -127,14 +127,37 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if p50 is None else p50 <= 1,
             }
         )
+        pss = ratios.get("peak_pss_x_libretranslate")
         rss = ratios.get("peak_rss_x_libretranslate")
-        out.append(
-            {
-                "target": "peak RSS at 16 clients <= LibreTranslate's",
-                "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
-                "met": None if rss is None else rss <= 1,
-            }
-        )
+        if pss is not None:
+            out.append(
+                {
+                    "target": "peak memory of the process tree (PSS) <= LibreTranslate's",
+                    "measured": f"{_f(pss)}x LibreTranslate's peak PSS (summed RSS: {_f(rss)}x)",
+                    "met": pss <= 1,
+                }
+            )
+        else:
+            out.append(
+                {
+                    "target": "peak RSS at 16 clients <= LibreTranslate's",
+                    "measured": f"{_f(rss)}x LibreTranslate's peak RSS",
+                    "met": None if rss is None else rss <= 1,
+                }
+            )
+        row6 = results.get("row6") or {}
+        ours_m = _get(row6, "newsbrief", "pss_mib_per_rps")
+        peer_m = _get(row6, "libretranslate", "pss_mib_per_rps")
+        if ours_m is not None and peer_m is not None:
+            out.append(
+                {
+                    "target": "memory per unit of throughput at 16 clients",
+                    "measured": f"newsbrief {_f(ours_m, 0)} MiB peak PSS per request/s, "
+                    f"LibreTranslate {_f(peer_m, 0)} ({_f(_ratio(ours_m, peer_m))}x)",
+                    "met": None,
+                    "reported": True,
+                }
+            )
     for preset, ratios7 in summarizer_ratios(results).items():
         x16 = ratios7.get("throughput_x_naive_c16")
         out.append(
@@ -245,7 +268,7 @@ def summarizer_ratios(results: dict[str, Any]) -> dict[str, dict[str, float | No
     return out
 
 
-def peer_bounds(row: dict[str, Any], base_kb: float | None = None) -> list[str]:
+def peer_bounds(row: dict[str, Any]) -> list[str]:
     """What bounds newsbrief's ratio over LibreTranslate, from this run's measurements."""
     out: list[str] = []
     engine = row.get("engine_alone") or {}
@@ -262,7 +285,7 @@ def peer_bounds(row: dict[str, Any], base_kb: float | None = None) -> list[str]:
             "With beam search every text is already decoded as several hypotheses at once, so "
             "batching texts gains less than with greedy decoding (row 2): this is the most "
             "micro-batching can add over LibreTranslate, which runs each request as its own "
-            "batch of one on one of the two CTranslate2 workers."
+            "batch of one (argos translates one request's sentences per call)."
         )
     peer, ours = row.get("libretranslate") or {}, row.get("newsbrief") or {}
     cpu_lt = _num(_get(peer, "c16", "server_cpu_s_per_request"))
@@ -274,31 +297,23 @@ def peer_bounds(row: dict[str, Any], base_kb: float | None = None) -> list[str]:
             "both servers keeping the two cores busy, the throughput ratio is bounded by that "
             "work ratio."
         )
-    rss_nb, rss_lt = _num(ours.get("peak_rss_kb")), _num(peer.get("peak_rss_kb"))
-    ready_nb, ready_lt = _num(ours.get("rss_serving_kb")), _num(peer.get("rss_serving_kb"))
-    if rss_nb and rss_lt and ready_nb and ready_lt:
-        model = None if base_kb is None else ready_nb - base_kb
-        peer_work = (
-            f"{_mib(rss_lt - ready_lt - model)} (its peak less its RSS when ready and the "
-            "model's share)"
-            if model is not None
-            else "n/a"
-        )
+    peak_nb, peak_lt = _num(ours.get("peak_pss_kb")), _num(peer.get("peak_pss_kb"))
+    ready_nb, ready_lt = _num(ours.get("pss_serving_kb")), _num(peer.get("pss_serving_kb"))
+    if peak_nb and peak_lt and ready_nb and ready_lt:
+        batch = _get(row, "layouts", "newsbrief", "max_batch_size")
         out.append(
-            f"- Memory: newsbrief loads the model before SERVING ({_mib(ready_nb)}; the model's "
-            f"share {_mib(model)}, from the extractive-only server's RSS in row 5), "
-            f"LibreTranslate on its first request ({_mib(ready_lt)} when ready). Working memory "
-            f"under load: newsbrief {_mib(rss_nb - ready_nb)} (peak less RSS at SERVING), "
-            f"LibreTranslate {peer_work}. A batch of b texts at beam k decodes b x k hypotheses "
-            "at once, each with its own attention caches over the source, and two workers run "
-            "batches side by side: newsbrief's working memory grows with max_batch_size x "
-            "beam, LibreTranslate's calls are batches of one. The caches are float32 keys and "
-            "values of every decoder layer (self- and cross-attention) for each source and "
-            "target token: 2 x 12 layers x 1,024 x 4 bytes = 96 KiB per hypothesis and token "
-            "for M2M100-418M, so a batch of 8 sentences (about 40 source + 16 target tokens) at "
-            "beam 4 holds about 170 MiB per worker, a batch of one about 21 MiB: with both "
-            "workers batching, newsbrief's peak exceeds LibreTranslate's by about that much, "
-            "whatever the rest of the server weighs."
+            f"- Memory (PSS of the process tree): newsbrief loads the model before SERVING "
+            f"({_mib(ready_nb)} at SERVING, peak {_mib(peak_nb)}: {_mib(peak_nb - ready_nb)} of "
+            "working memory), LibreTranslate on its first request "
+            f"({_mib(ready_lt)} when ready, peak {_mib(peak_lt)}: {_mib(peak_lt - ready_lt)} "
+            "for the model and its working memory). A batch of b texts at beam k decodes b x k "
+            "hypotheses at once, each with its own attention caches over the source: float32 "
+            "keys and values of every decoder layer (self- and cross-attention) for each source "
+            "and target token, 2 x 12 layers x 1,024 x 4 bytes = 96 KiB per hypothesis and token "
+            "for M2M100-418M, about 21 MiB per sentence (about 40 source + 16 target tokens) at "
+            f"beam 4. newsbrief's batches of up to {batch if batch else 'max_batch_size'} texts "
+            "(times inter_threads batches at once) hold that many; LibreTranslate's calls are "
+            "batches of one."
         )
     return ["", *out] if out else []
 
@@ -414,9 +429,16 @@ def peer_ratios(results: dict[str, Any]) -> dict[str, float | None]:
         out[f"p50_x_libretranslate_{key}"] = _round(
             _ratio(_get(ours, key, "p50_ms"), _get(peer, key, "p50_ms"))
         )
-    out["peak_rss_x_libretranslate"] = _round(
-        _ratio(ours.get("peak_rss_kb"), peer.get("peak_rss_kb"))
-    )
+    # the tree's sampled peak of summed RSS where measured, else the summed VmHWM
+    rss = "peak_rss_sampled_kb" if "peak_rss_sampled_kb" in peer else "peak_rss_kb"
+    out["peak_rss_x_libretranslate"] = _round(_ratio(ours.get(rss), peer.get(rss)))
+    if "peak_pss_kb" in peer:
+        out["peak_pss_x_libretranslate"] = _round(
+            _ratio(ours.get("peak_pss_kb"), peer.get("peak_pss_kb"))
+        )
+        out["pss_mib_per_rps_x_libretranslate"] = _round(
+            _ratio(ours.get("pss_mib_per_rps"), peer.get("pss_mib_per_rps"))
+        )
     return out
 
 
@@ -428,29 +450,137 @@ def _round(x: float | None, digits: int = 3) -> float | None:
     return None if x is None else round(x, digits)
 
 
+PSS_NOTE = (
+    "Memory is that of each server's whole process tree, sampled every 0.25 s: PSS (each "
+    "page divided among the processes that map it) and RSS summed over the processes; summed "
+    "RSS counts a page once per process that maps it, so it overcounts newsbrief's worker "
+    "processes, which share their fork server's pages (the language models) copy-on-write "
+    "(LibreTranslate is one process: its two figures differ only by the libraries it shares "
+    "with other programs)."
+)
+
+
+def _layout_label(layout: dict[str, Any] | None, server: str) -> str:
+    """A layout in words (``server``: newsbrief or libretranslate)."""
+    if not layout:
+        return "n/a"
+    text = f"CTranslate2 inter_threads {layout.get('inter')} x intra_threads {layout.get('intra')}"
+    if server == "newsbrief":
+        return (
+            f"{text}, max_batch_size {layout.get('max_batch_size')}, "
+            f"{layout.get('workers')} pipeline worker process(es)"
+        )
+    return f"{text}, {layout.get('threads')} waitress threads"
+
+
+def render_sweep(row: dict[str, Any]) -> list[str]:
+    """Section 6.1: every layout of the sweep, the chosen one of each server marked."""
+    sweep = row.get("sweep")
+    if not sweep:
+        return []
+    best = sweep.get("best") or {}
+    cap = _num(sweep.get("memory_cap_kb"))
+    lines = [
+        "",
+        "### 6.1 Thread layouts swept",
+        "",
+        "Each point: the server started alone in that layout, warmed up (one request, then 16 at "
+        f"16 clients), then {sweep.get('requests_c16')} requests at 16 clients (throughput) and "
+        f"{sweep.get('requests_c1')} at 1 client (p50), the same beam, forced length and kind of "
+        "text as 6.2. newsbrief: CTranslate2 `inter_threads` x `threads` (intra), "
+        "`batching.max_batch_size`, `workers` (pipeline worker processes); LibreTranslate: "
+        "`ARGOS_INTER_THREADS` x `ARGOS_INTRA_THREADS` (argostranslate's settings, read by its "
+        "`ctranslate2.Translator`) and waitress `--threads`. The criterion, the same for both: "
+        "the highest throughput at 16 clients (within "
+        f"{_f((_num(sweep.get('tie')) or 0) * 100, 0)}% of it is a tie, broken by the lower p50 "
+        "at 1 client); for newsbrief only among the layouts whose peak PSS is within the best "
+        f"LibreTranslate layout's ({_mib(cap)}; all layouts when none is). Worker counts are "
+        "tried at the best CTranslate2 layout only (they run the text stages, not the model): "
+        "another count replaces it only when its peak PSS is lower by more than the tie at a "
+        "throughput within the tie.",
+        "",
+        "| server | layout | req/s at 16 | p50 ms at 1 | peak PSS | peak RSS summed | "
+        "MiB PSS per req/s | server CPU s/req at 16 | other load | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = {"libretranslate": "LibreTranslate", "newsbrief": "newsbrief"}
+    for name, label in names.items():
+        for p in sweep.get(name) or []:
+            chosen = p.get("layout") == best.get(name)
+            over = cap is not None and name == "newsbrief" and (p.get("peak_pss_kb") or 0) > cap
+            mark = "**chosen**" if chosen else ("over the memory cap" if over else "")
+            if p.get("error"):
+                mark = f"failed: {p['error'][:80]}"
+            lines.append(
+                f"| {label} | {p.get('label')} | {_f(_get(p, 'c16', 'throughput_rps'), 3)} | "
+                f"{_f(_get(p, 'c1', 'p50_ms'), 0)} | {_mib(p.get('peak_pss_kb'))} | "
+                f"{_mib(p.get('peak_rss_sampled_kb'))} | {_f(p.get('pss_mib_per_rps'), 0)} | "
+                f"{_f(_get(p, 'c16', 'server_cpu_s_per_request'), 3)} | "
+                f"{_share(p.get('c16') or {})} | {mark} |"
+            )
+    lines += [
+        "",
+        "Layouts: `2x1 b8 w2` = inter 2 x intra 1, max_batch_size 8, 2 worker processes; "
+        "`2x1 t16` = inter 2 x intra 1, 16 waitress threads. " + PSS_NOTE,
+        "",
+        f"Chosen: newsbrief {_layout_label(best.get('newsbrief'), 'newsbrief')}; LibreTranslate "
+        f"{_layout_label(best.get('libretranslate'), 'libretranslate')} (sweep "
+        f"{_f(sweep.get('wall_s'), 0)} s).",
+    ]
+    return lines
+
+
 def render_row6(results: dict[str, Any]) -> list[str]:
-    """Section 6: newsbrief beside LibreTranslate."""
+    """Section 6: the sweep of thread layouts, then newsbrief beside LibreTranslate."""
     row = results.get("row6")
     if not row:
         return []
     plan = results.get("plan", {})
+    layouts = row.get("layouts") or {}
+    ours_l = layouts.get("newsbrief") or {
+        "inter": plan.get("ct2_inter_threads"),
+        "intra": plan.get("ct2_intra_threads"),
+        "max_batch_size": _get(results, "batching", "max_batch_size"),
+        "workers": "the default",
+    }
+    peer_l = layouts.get("libretranslate") or {
+        "inter": plan.get("ct2_inter_threads"),
+        "intra": plan.get("ct2_intra_threads"),
+        "threads": plan.get("peer_threads"),
+    }
     lines = [
         "",
-        "## 6. newsbrief beside LibreTranslate (same model, beam, length, threads, texts)",
+        "## 6. newsbrief beside LibreTranslate (same model, beam, length, texts; each at its "
+        "best thread layout)",
         "",
-        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress with "
-        f"{plan.get('peer_threads')} request threads) and newsbrief (`newsbrief-server`, "
-        "CTranslate2 engine) serve the same random-weight M2M100-418M CTranslate2 int8 model: "
+        f"LibreTranslate {row.get('libretranslate_version')} (its own venv, waitress) and "
+        "newsbrief (`newsbrief-server`, CTranslate2 engine) serve the same random-weight "
+        "M2M100-418M CTranslate2 int8 model: "
         f"beam {row.get('beam')}, exactly {plan.get('new_tokens')} tokens per translation "
-        "(target-language token included; min = max on both sides), CTranslate2 inter_threads "
-        f"{plan.get('ct2_inter_threads')} x intra_threads {plan.get('ct2_intra_threads')}, the "
+        "(target-language token included; min = max on both sides), the "
         "same source tokens (the argos package's `config.json` adds `__en__` and `</s>` as "
         "newsbrief's tokenizer does). Each request is one unique English news sentence into "
-        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC); both "
+        "Korean (LibreTranslate `POST /translate`, newsbrief `Translate` over gRPC). newsbrief "
+        "runs as a translation service whose callers name the source language: "
+        "`language_models_at_start = false` (no language-detection model loaded until a call "
+        "needs one; LibreTranslate likewise detects only for `source: auto`).",
+    ]
+    lines += render_sweep(row)
+    if not any(k.startswith("c") for k in row.get("newsbrief") or {}):
+        if row.get("error"):
+            lines += ["", f"- Not run or incomplete: {row['error']}"]
+        return lines
+    lines += [
+        "",
+        "### 6.2 The best layouts compared at 1, 4 and 16 clients",
+        "",
+        f"newsbrief {_layout_label(ours_l, 'newsbrief')}; LibreTranslate "
+        f"{_layout_label(peer_l, 'libretranslate')}. Both "
         "servers are up together and at each number of clients their runs alternate in order. "
         "The translated-brief rows are newsbrief `Summarize` with Korean "
         f"({results.get('brief_options', {}).get('max_sentences', 1)}-sentence brief: headline, "
-        "summary sentence and key point translated) on the same server.",
+        "summary sentence and key point translated) on the same server, after the Translate "
+        "runs (the peaks below are over the Translate runs).",
         "",
         "| server | clients | done/requested | req/s | x LibreTranslate | p50 ms | p95 ms | "
         "server CPU s/req | other load |",
@@ -481,25 +611,30 @@ def render_row6(results: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "| server | start to ready s | RSS at ready | RSS after the load | peak RSS | "
-        "x LibreTranslate peak |",
-        "|---|---|---|---|---|---|",
+        "| server | start to ready s | RSS at ready | PSS at ready | peak PSS | x LT | "
+        "peak RSS summed | x LT | sum of VmHWM | MiB PSS per req/s at 16 | x LT |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def to_lt(e: dict[str, Any], key: str) -> str:
+        r = _ratio(e.get(key), peer.get(key))
+        return f"{_f(r)}x" if r is not None else "n/a"
+
     for name in ("libretranslate", "newsbrief"):
         e = row.get(name) or {}
-        x = _ratio(e.get("peak_rss_kb"), peer.get("peak_rss_kb"))
         lines.append(
             f"| {labels[name]} | {_f(e.get('serving_s'))} | {_mib(e.get('rss_serving_kb'))} | "
-            f"{_mib(e.get('rss_after_load_kb'))} | {_mib(e.get('peak_rss_kb'))} | "
-            f"{_f(x)}{'x' if x is not None else ''} |"
+            f"{_mib(e.get('pss_serving_kb'))} | {_mib(e.get('peak_pss_kb'))} | "
+            f"{to_lt(e, 'peak_pss_kb')} | {_mib(e.get('peak_rss_sampled_kb'))} | "
+            f"{to_lt(e, 'peak_rss_sampled_kb')} | {_mib(e.get('peak_rss_kb'))} | "
+            f"{_f(e.get('pss_mib_per_rps'), 0)} | {to_lt(e, 'pss_mib_per_rps')} |"
         )
     lines += [
         "",
-        "Memory and CPU are summed over each server's process tree (newsbrief's worker processes "
-        "for the text stages included); a peak is the sum of each process's own peak, an upper "
-        "bound.",
+        PSS_NOTE + " The sum of VmHWM adds each process's own peak (an upper bound on the "
+        "tree's RSS peak, the figure earlier runs reported). CPU is summed over the tree.",
     ]
-    lines += peer_bounds(row, _num(_get(results, "row4", "rss_after_load_kb")))
+    lines += peer_bounds(row)
     dedup = row.get("dedup") or []
     if dedup:
         lines += [
@@ -626,7 +761,8 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|---|",
     ]
     for t in targets(results):
-        lines.append(f"| {t['target']} | {t['measured']} | {_yes(t['met'])} |")
+        verdict = "reported" if t.get("reported") else _yes(t["met"])
+        lines.append(f"| {t['target']} | {t['measured']} | {verdict} |")
 
     lines += [
         "",

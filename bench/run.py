@@ -11,9 +11,12 @@ one run on this machine, measures:
 3. service overhead: the server with a no-op translator against the bare pipeline call;
 4. extractive briefs per second through the server, and cache-hit latency;
 5. time from start to SERVING and resident memory per loaded model;
-6. newsbrief's ``Translate`` RPC and translated briefs beside LibreTranslate (``bench/peer.py``)
-   on the same CTranslate2 int8 model, beam, forced length, threads and texts, at 1, 4 and 16
-   clients, with peak RSS; the texts sent to the model per translated brief (dedup and cache);
+6. a sweep of thread layouts of both servers (newsbrief: CTranslate2 inter x intra threads,
+   max batch size, worker processes; LibreTranslate: argos inter x intra threads, waitress
+   threads), then newsbrief's ``Translate`` RPC and translated briefs beside LibreTranslate
+   (``bench/peer.py``), each in its best layout, on the same CTranslate2 int8 model, beam, forced
+   length and texts, at 1, 4 and 16 clients, with the peak PSS and summed RSS of each process
+   tree; the texts sent to the model per translated brief (dedup and cache);
 7. abstractive briefs with the distilbart-cnn-12-6 and mT5-base shapes: CTranslate2 int8 behind
    the micro-batcher against one ``generate()`` per article (torch fp32), at 1, 4 and 16 clients.
 
@@ -43,6 +46,7 @@ from bench import report
 from bench.models import M2M100_418M, NLLB_600M, ensure_models, ensure_nllb
 from bench.server import (
     ForeignLoad,
+    MemoryPeaks,
     ServerProcess,
     bench_server,
     bench_server_argv,
@@ -53,6 +57,7 @@ from newsbrief.client import AsyncClient
 from tests.harness.load import LoadResult, percentile, run_load
 
 log = logging.getLogger("bench")
+_get, _num = report._get, report._num
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -62,7 +67,8 @@ ARTICLE = (REPO / "tests" / "fixtures" / "en_article.txt").read_text(encoding="u
 
 @dataclass
 class Plan:
-    """What one run does; the defaults keep ``make bench`` well under 20 minutes on 2 cores."""
+    """What one run does; the defaults keep ``make bench`` under 25 minutes on 2 cores (about
+    16 minutes before row 6's sweep, which adds about 5)."""
 
     new_tokens: int = 16
     concurrencies: tuple[int, ...] = (1, 4, 16)
@@ -89,6 +95,24 @@ class Plan:
     peer_requests: dict[int, int] = field(default_factory=lambda: {1: 10, 4: 24, 16: 64})
     peer_brief_requests: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 8, 16: 16})
     peer_threads: int = 16  # LibreTranslate's waitress request threads
+    # row 6's sweep of thread layouts (section 6 of the report), before the comparison: each
+    # point is one server started, warmed up (16 requests at 16 clients), then
+    # ``sweep_requests`` at 16 clients (throughput, peak memory) and ``sweep_c1_requests`` at 1.
+    # newsbrief: (CT2 inter_threads, intra_threads, max_batch_size, pipeline worker processes);
+    # the worker counts of ``sweep_workers`` are then tried at the best of those.
+    sweep: bool = True
+    sweep_newsbrief: tuple[tuple[int, int, int, int], ...] = tuple(
+        (inter, intra, batch, 2) for inter, intra in ((2, 1), (1, 2)) for batch in (4, 8, 16)
+    )
+    sweep_workers: tuple[int, ...] = (1,)
+    # LibreTranslate: (argos inter_threads, intra_threads, waitress threads)
+    sweep_libretranslate: tuple[tuple[int, int, int], ...] = tuple(
+        (inter, intra, threads) for inter, intra in ((2, 1), (1, 2)) for threads in (4, 16)
+    )
+    sweep_requests: int = 48
+    sweep_c1_requests: int = 3
+    sweep_tie: float = 0.05  # throughputs within this share of the best are a tie
+    sweep_only: bool = False  # row 6 runs its sweep and not the comparison
     rows: tuple[int, ...] = (1, 2, 3, 4, 6, 7)
     # row 7: abstractive briefs (CT2 int8, micro-batched) beside naive per-article generate()
     summarizers: tuple[str, ...] = ("distilbart-cnn", "mt5-xlsum")
@@ -767,11 +791,197 @@ async def dedup_effect(client: AsyncClient, i: int) -> list[dict[str, Any]]:
     return out
 
 
+def nb_layout(layout: tuple[int, int, int, int]) -> dict[str, int]:
+    inter, intra, batch, workers = layout
+    return {"inter": inter, "intra": intra, "max_batch_size": batch, "workers": workers}
+
+
+def lt_layout(layout: tuple[int, int, int]) -> dict[str, int]:
+    inter, intra, threads = layout
+    return {"inter": inter, "intra": intra, "threads": threads}
+
+
+def layout_label(layout: dict[str, int]) -> str:
+    """``2x1 b8 w2`` (newsbrief: inter x intra, max batch size, worker processes) or ``2x1 t16``
+    (LibreTranslate: inter x intra, waitress threads)."""
+    text = f"{layout['inter']}x{layout['intra']}"
+    if "max_batch_size" in layout:
+        return f"{text} b{layout['max_batch_size']} w{layout['workers']}"
+    return f"{text} t{layout['threads']}"
+
+
+def newsbrief_peer_env(plan: Plan, models: Any, layout: dict[str, int]) -> dict[str, str]:
+    """newsbrief serving the benchmark's CT2 model at row 6's beam, in ``layout``, configured as
+    a translation service whose callers name the source language (every call of row 6 does):
+    no language model loaded until a call needs one (``language_models_at_start`` off)."""
+    t = "NEWSBRIEF_MODELS__TRANSLATOR__"
+    return translator_env("ct2", plan, models.hf_dir, models.ct2_dir) | {
+        "NEWSBRIEF_LANGUAGE_MODELS_AT_START": "false",
+        f"{t}DECODING__NUM_BEAMS": str(plan.peer_beam),
+        f"{t}INTER_THREADS": str(layout["inter"]),
+        f"{t}THREADS": str(layout["intra"]),
+        f"{t}BATCHING__MAX_BATCH_SIZE": str(layout["max_batch_size"]),
+        "NEWSBRIEF_WORKERS": str(layout["workers"]),
+    }
+
+
+def pick_layout(
+    points: list[dict[str, Any]], tie: float, memory_cap_kb: float | None = None
+) -> dict[str, Any] | None:
+    """The sweep's criterion: among the points whose peak PSS is within ``memory_cap_kb`` (all
+    measured points when none is), the highest throughput at 16 clients; points within ``tie``
+    of it are a tie, broken by the lower p50 at 1 client."""
+    ok = [p for p in points if _num(_get(p, "c16", "throughput_rps"))]
+    if not ok:
+        return None
+    within = [
+        p for p in ok if memory_cap_kb is None or (p.get("peak_pss_kb") or 0) <= memory_cap_kb
+    ]
+    pool = within or ok
+    best = max(p["c16"]["throughput_rps"] for p in pool)
+    tied = [p for p in pool if p["c16"]["throughput_rps"] >= (1 - tie) * best]
+    return min(tied, key=lambda p: _num(_get(p, "c1", "p50_ms")) or float("inf"))
+
+
+def fewer_workers_win(point: dict[str, Any], best: dict[str, Any], tie: float) -> bool:
+    """Worker processes run the text stages, not the model: another worker count replaces the
+    best layout's only when it saves memory (peak PSS lower by more than ``tie``) at the same
+    throughput (within ``tie``), so that noise in throughput does not decide it."""
+    rps, best_rps = (_num(_get(p, "c16", "throughput_rps")) for p in (point, best))
+    pss, best_pss = (_num(p.get("peak_pss_kb")) for p in (point, best))
+    if not (rps and best_rps and pss and best_pss):
+        return False
+    return rps >= (1 - tie) * best_rps and pss < (1 - tie) * best_pss
+
+
+async def sweep_point(
+    server: ServerProcess,
+    layout: dict[str, int],
+    plan: Plan,
+    call: Callable[[int], Awaitable[Any]],
+    offset: int,
+) -> dict[str, Any]:
+    """One point of the sweep: start ``server``, warm it up (one call, then 16 at 16 clients),
+    ``plan.sweep_requests`` at 16 clients and ``plan.sweep_c1_requests`` at 1; the tree's peak
+    RSS (summed, sampled) and PSS over the warm-up and the runs, and the summed VmHWM."""
+    point: dict[str, Any] = {"layout": layout, "label": layout_label(layout)}
+    try:
+        point["serving_s"] = round(await server.start_async(timeout_s=600), 2)
+        peaks = MemoryPeaks(server.proc.pid).start()
+        point["rss_serving_kb"] = peaks.peak_rss_kb
+        point["pss_serving_kb"] = peaks.peak_pss_kb
+        try:
+            await call(offset - 1)  # LibreTranslate loads its model on its first request
+            await run_load(
+                lambda i: call(offset - 100 - i),
+                requests=16,
+                concurrency=16,
+                max_seconds=plan.load_cap_s,
+                call_timeout_s=plan.call_timeout_s,
+            )
+            point["c16"] = await peer_run(
+                server, plan, 16, plan.sweep_requests, call, offset, warm=False
+            )
+            point["c1"] = await peer_run(
+                server, plan, 1, plan.sweep_c1_requests, call, offset + 1000, warm=False
+            )
+        finally:
+            point |= peaks.stop()
+            point["peak_rss_kb"] = server.memory_kb().get("VmHWM")
+        rps = _num(_get(point, "c16", "throughput_rps"))
+        if rps:
+            point["pss_mib_per_rps"] = round(point["peak_pss_kb"] / 1024 / rps, 1)
+            point["rss_mib_per_rps"] = round(point["peak_rss_sampled_kb"] / 1024 / rps, 1)
+    except Exception as exc:
+        point["error"] = f"{type(exc).__name__}: {exc}"
+        log.exception("row6 sweep %s failed", point["label"])
+    finally:
+        server.stop()
+    log.info("row6 sweep %s: %s", point["label"], point)
+    return point
+
+
+async def sweep(
+    plan: Plan, models: Any, lt: Any, venv_python: Path, packages: Path, logs: Path
+) -> dict[str, Any]:
+    """Row 6's sweep: every LibreTranslate layout, then every newsbrief layout (and the worker
+    counts of ``plan.sweep_workers`` at the best of those); the best of each by
+    :func:`pick_layout`, newsbrief's within the best LibreTranslate layout's peak PSS."""
+    out: dict[str, Any] = {
+        "requests_c16": plan.sweep_requests,
+        "requests_c1": plan.sweep_c1_requests,
+        "tie": plan.sweep_tie,
+        "libretranslate": [],
+        "newsbrief": [],
+    }
+    t0 = time.monotonic()
+    for k, raw in enumerate(plan.sweep_libretranslate):
+        layout = lt_layout(raw)
+        peer = lt.LibreTranslateProcess(
+            venv_python,
+            packages,
+            new_tokens=plan.new_tokens,
+            beam=plan.peer_beam,
+            inter_threads=layout["inter"],
+            intra_threads=layout["intra"],
+            threads=layout["threads"],
+            log_path=logs / "libretranslate-sweep.log",
+        )
+
+        async def lt_call(i: int, peer: Any = peer) -> None:
+            if not await peer.translate(sentence(i), "ko", plan.call_timeout_s):
+                raise RuntimeError("empty translation")
+
+        out["libretranslate"].append(
+            await sweep_point(peer, layout, plan, lt_call, 20_000_000 + 100_000 * k)
+        )
+    best_lt = pick_layout(out["libretranslate"], plan.sweep_tie)
+    cap = best_lt.get("peak_pss_kb") if best_lt else None
+    out["memory_cap_kb"] = cap
+
+    async def nb_point(layout: dict[str, int], k: int) -> dict[str, Any]:
+        server = bench_server(
+            "newsbrief-sweep",
+            newsbrief_server_argv(),
+            newsbrief_peer_env(plan, models, layout),
+            logs / "newsbrief-sweep.log",
+        )
+        async with AsyncClient(server.target, retries=0, timeout=plan.call_timeout_s) as client:
+
+            async def nb_call(i: int) -> None:
+                result = await client.translate([sentence(i)], ["ko"], "en")
+                if len(result.translations) != 1:
+                    raise RuntimeError(f"{len(result.translations)} translations")
+
+            return await sweep_point(server, layout, plan, nb_call, 30_000_000 + 100_000 * k)
+
+    for k, nb_raw in enumerate(plan.sweep_newsbrief):
+        out["newsbrief"].append(await nb_point(nb_layout(nb_raw), k))
+    best = pick_layout(out["newsbrief"], plan.sweep_tie, cap)
+    if best is not None:
+        for workers in plan.sweep_workers:
+            if workers != best["layout"]["workers"]:
+                layout = best["layout"] | {"workers": workers}
+                point = await nb_point(layout, len(out["newsbrief"]))
+                out["newsbrief"].append(point)
+                if fewer_workers_win(point, best, plan.sweep_tie):
+                    best = point
+    out["best"] = {
+        "libretranslate": best_lt["layout"] if best_lt else None,
+        "newsbrief": best["layout"] if best else None,
+    }
+    out["wall_s"] = round(time.monotonic() - t0, 1)
+    log.info("row6 sweep: best %s (%.0f s)", out["best"], out["wall_s"])
+    return out
+
+
 async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> None:
-    """newsbrief's Translate RPC (and translated briefs) beside LibreTranslate over its HTTP
-    API: the same int8 model, beam, forced length, threads and texts (one English sentence per
-    request, unique). Both servers are up together; at each number of clients their runs
-    alternate in order."""
+    """Row 6: the sweep of thread layouts (:func:`sweep`), then newsbrief's Translate RPC (and
+    translated briefs) beside LibreTranslate over its HTTP API, each in its best layout: the
+    same int8 model, beam, forced length and texts (one English sentence per request, unique).
+    Both servers are up together; at each number of clients their runs alternate in order, and
+    each one's peak memory (summed RSS and PSS of its process tree) is sampled over them. The
+    translated briefs and the dedup check run after, on the same newsbrief server."""
     from bench import peer as lt
 
     row: dict[str, Any] = {"libretranslate_version": lt.LT_VERSION, "beam": plan.peer_beam}
@@ -797,6 +1007,18 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         row["error"] = f"LibreTranslate could not be set up: {type(exc).__name__}: {exc}"
         log.exception("row6 set-up failed")
         return
+    ours_layout = nb_layout(
+        (plan.ct2_inter_threads, plan.ct2_intra_threads, default_batch_size(plan), 2)
+    )
+    peer_layout = lt_layout((plan.ct2_inter_threads, plan.ct2_intra_threads, plan.peer_threads))
+    if plan.sweep:
+        row["sweep"] = await sweep(plan, models, lt, venv_python, packages, logs)
+        best = row["sweep"]["best"]
+        ours_layout = best["newsbrief"] or ours_layout
+        peer_layout = best["libretranslate"] or peer_layout
+        if plan.sweep_only:
+            return
+    row["layouts"] = {"newsbrief": ours_layout, "libretranslate": peer_layout}
     # what batching can give at this beam: the engine alone at batch 1, 8 and 16 (its own
     # process, before the servers start)
     row["engine_alone"] = await asyncio.to_thread(
@@ -807,22 +1029,27 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         packages,
         new_tokens=plan.new_tokens,
         beam=plan.peer_beam,
-        inter_threads=plan.ct2_inter_threads,
-        intra_threads=plan.ct2_intra_threads,
-        threads=plan.peer_threads,
+        inter_threads=peer_layout["inter"],
+        intra_threads=peer_layout["intra"],
+        threads=peer_layout["threads"],
         log_path=logs / "libretranslate.log",
     )
-    env = translator_env("ct2", plan, models.hf_dir, models.ct2_dir) | {
-        "NEWSBRIEF_MODELS__TRANSLATOR__DECODING__NUM_BEAMS": str(plan.peer_beam),
-    }
-    ours = bench_server("newsbrief", newsbrief_server_argv(), env, logs / "newsbrief-peer.log")
+    ours = bench_server(
+        "newsbrief",
+        newsbrief_server_argv(),
+        newsbrief_peer_env(plan, models, ours_layout),
+        logs / "newsbrief-peer.log",
+    )
     servers = {"libretranslate": peer, "newsbrief": ours}
     entries: dict[str, dict[str, Any]] = {"libretranslate": {}, "newsbrief": {}, "brief": {}}
     row |= entries
+    peaks: dict[str, MemoryPeaks] = {}
     try:
         for name, server in servers.items():
             entries[name]["serving_s"] = round(await server.start_async(timeout_s=600), 2)
             entries[name]["rss_serving_kb"] = server.memory_kb().get("VmRSS")
+            peaks[name] = MemoryPeaks(server.proc.pid).start()
+            entries[name]["pss_serving_kb"] = peaks[name].peak_pss_kb
         async with AsyncClient(ours.target, retries=0, timeout=plan.call_timeout_s) as client:
 
             async def lt_call(i: int) -> None:
@@ -854,19 +1081,38 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                         4_000_000 * (k + 1),
                     )
                     log.info("row6 %s c=%d: %s", name, c, entries[name][f"c{c}"])
+            record_memory(servers, entries)
+            for name, sampler in peaks.items():
+                entries[name] |= sampler.stop()
+                rps = _num(_get(entries[name], "c16", "throughput_rps"))
+                if rps:
+                    entries[name]["pss_mib_per_rps"] = round(
+                        entries[name]["peak_pss_kb"] / 1024 / rps, 1
+                    )
+                    entries[name]["rss_mib_per_rps"] = round(
+                        entries[name]["peak_rss_sampled_kb"] / 1024 / rps, 1
+                    )
+            for k, c in enumerate(plan.concurrencies):
                 entries["brief"][f"c{c}"] = await peer_run(
                     ours, plan, c, plan.peer_brief_requests[c], brief_call, 5_000_000 * (k + 1)
                 )
                 log.info("row6 brief c=%d: %s", c, entries["brief"][f"c{c}"])
             row["dedup"] = await dedup_effect(client, 8_000_000)
             log.info("row6 dedup: %s", row["dedup"])
-        record_memory(servers, entries)
     except Exception as exc:
         row["error"] = f"{type(exc).__name__}: {exc}"
         log.exception("row6 failed")
     finally:
+        for sampler in peaks.values():
+            sampler.stop()
         for server in servers.values():
             server.stop()
+
+
+def default_batch_size(plan: Plan) -> int:
+    from newsbrief.service.settings import BatchingSettings
+
+    return plan.max_batch_size or BatchingSettings().max_batch_size
 
 
 # ---- row 7: abstractive briefs ---------------------------------------------------------------
@@ -1048,6 +1294,24 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         default=",".join(Plan.summarizers),
         help="comma-separated summariser shapes of row 7 (e.g. distilbart-cnn)",
     )
+    parser.add_argument(
+        "--sweep",
+        choices=("on", "off", "only"),
+        default="on",
+        help="row 6's sweep of thread layouts before the comparison: off compares the layouts "
+        "of --ct2-threads/--peer-threads, only runs the sweep without the comparison",
+    )
+    parser.add_argument(
+        "--ct2-threads",
+        default="2x1",
+        help="CTranslate2 inter x intra threads of the servers (rows 1, 6 without the sweep, 7)",
+    )
+    parser.add_argument(
+        "--peer-threads",
+        type=int,
+        default=Plan.peer_threads,
+        help="LibreTranslate's waitress threads (row 6 without the sweep)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR, help="where the report goes")
     args = parser.parse_args(argv)
     plan = Plan(
@@ -1059,7 +1323,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         quick=args.quick,
         nllb=not args.no_nllb,
         summarizers=tuple(args.summarizers.split(",")),
+        sweep=args.sweep != "off",
+        sweep_only=args.sweep == "only",
+        peer_threads=args.peer_threads,
     )
+    inter, _, intra = args.ct2_threads.partition("x")
+    plan.ct2_inter_threads, plan.ct2_intra_threads = int(inter), int(intra)
     if args.quick:
         plan.requests = {1: 2, 4: 4, 16: 16}
         plan.overhead_requests = 50
@@ -1070,6 +1339,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         plan.peer_requests = {1: 2, 4: 4, 16: 16}
         plan.peer_brief_requests = {1: 1, 4: 4, 16: 16}
         plan.summary_requests = {1: 1, 4: 4, 16: 16}
+        # the sweep reduced to a point each: the run's own layouts
+        plan.sweep_newsbrief = (
+            (plan.ct2_inter_threads, plan.ct2_intra_threads, default_batch_size(plan), 2),
+        )
+        plan.sweep_workers = ()
+        plan.sweep_libretranslate = (
+            (plan.ct2_inter_threads, plan.ct2_intra_threads, plan.peer_threads),
+        )
+        plan.sweep_requests = 16
+        plan.sweep_c1_requests = 1
     return plan, args
 
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from tests.harness.server import ServerProcess, free_port, newsbrief_server_argv, process_cpu_s
+from tests.harness.server import (
+    ServerProcess,
+    free_port,
+    newsbrief_server_argv,
+    proc_memory_kb,
+    proc_pss_kb,
+    process_cpu_s,
+)
 
 __all__ = [
     "BENCH_ENV",
     "ForeignLoad",
+    "MemoryPeaks",
     "ServerProcess",
     "bench_server",
     "bench_server_argv",
@@ -90,4 +100,52 @@ class ForeignLoad:
             "bench_cpu_s": round(ours, 2),
             "foreign_cpu_s": round(foreign, 2),
             "foreign_share": round(foreign / (wall * cores), 3) if wall > 0 else 0.0,
+        }
+
+
+class MemoryPeaks:
+    """The peak memory of a server's process tree while it works: a thread samples, every
+    ``interval_s``, the tree's summed RSS and its PSS (:func:`proc_pss_kb`), and keeps the
+    largest of each. Summed RSS counts a page shared by several processes of the tree once per
+    process (newsbrief's worker processes share the language models with their fork server);
+    PSS counts it once. Sampled peaks can miss a spike shorter than ``interval_s``."""
+
+    def __init__(self, pid: int, interval_s: float = 0.25) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.peak_rss_kb = 0
+        self.peak_pss_kb = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-peaks", daemon=True)
+
+    def sample(self) -> None:
+        rss = proc_memory_kb(self.pid).get("VmRSS", 0)
+        pss = proc_pss_kb(self.pid)
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def start(self) -> MemoryPeaks:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        """Stop sampling (one last sample first); the peaks."""
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join(5.0)
+            self.sample()
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "peak_rss_sampled_kb": self.peak_rss_kb,
+            "peak_pss_kb": self.peak_pss_kb,
+            "memory_samples": self.samples,
         }

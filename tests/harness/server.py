@@ -303,6 +303,24 @@ def proc_memory_kb(pid: int) -> dict[str, int]:
     return out
 
 
+def proc_pss_kb(pid: int) -> int:
+    """Proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``) in KiB, summed over the
+    process and all its descendants (0 if it is gone): a page shared by n processes of the tree
+    (a forked worker's pages it still shares with its fork server) counts 1/n in each, so the
+    sum counts it once, where summed RSS counts it n times."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

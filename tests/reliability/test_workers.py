@@ -143,6 +143,29 @@ def test_the_workers_share_one_copy_of_the_language_models() -> None:
             assert _private_mib(worker) < 60, (worker, _private_mib(worker))
 
 
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads memory from /proc")
+def test_language_models_not_loaded_at_start_until_a_call_needs_them() -> None:
+    """``language_models_at_start`` off (a server whose callers name the source language): the
+    server starts and briefs with a given language without loading any language model (the
+    process tree holds about 100 MiB less PSS); a call without one still gets its language
+    detected, its worker loading the models then."""
+    from tests.harness.server import ServerProcess, proc_pss_kb
+
+    env = {"NEWSBRIEF_WORKERS": "1", "NEWSBRIEF_CACHE__ENABLED": "false"}
+    with ServerProcess(env=env) as eager:
+        eager_mib = proc_pss_kb(eager.proc.pid) / 1024
+    with (
+        ServerProcess(env=env, NEWSBRIEF_LANGUAGE_MODELS_AT_START="false") as lazy,
+        Client(lazy.target, retries=0) as c,
+    ):
+        assert c.summarize(PROSE, source_language="en", timeout=60).brief.summary
+        lazy_mib = proc_pss_kb(lazy.proc.pid) / 1024
+        assert lazy_mib < eager_mib - 50, (lazy_mib, eager_mib)
+        korean = "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다. " * 4
+        assert c.summarize(korean, timeout=60).source_language.code == "ko"
+        assert c.summarize(PROSE, timeout=60).source_language.code == "en"
+
+
 def test_the_server_process_does_not_import_the_html_extractor() -> None:
     """trafilatura (about 20 MiB) is imported by the workers, which parse pages; the server
     process, which never does, does not hold it."""

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from bench.report import targets, write
+from bench.run import fewer_workers_win, parse_args, pick_layout
 from tests.harness.load import percentile, run_load
 
 
@@ -104,6 +105,52 @@ def test_report_writer_writes_markdown_and_json(tmp_path: Path) -> None:
     assert data["targets"] and data["row1"]["ct2"]["c16"]["throughput_rps"] == 12
 
 
+NB_2X1_B8 = {"inter": 2, "intra": 1, "max_batch_size": 8, "workers": 2}
+
+
+def _point(
+    layout: dict[str, int], label: str, rps: float, p50: float, pss_kb: int
+) -> dict[str, object]:
+    return {
+        "layout": layout,
+        "label": label,
+        "c16": {"throughput_rps": rps},
+        "c1": {"p50_ms": p50},
+        "peak_pss_kb": pss_kb,
+        "peak_rss_sampled_kb": pss_kb + 300,
+    }
+
+
+def test_the_sweep_picks_the_fastest_layout_within_the_memory_cap() -> None:
+    a = _point(NB_2X1_B8, "a", 7.0, 900, 900)
+    b = _point(NB_2X1_B8, "b", 7.2, 700, 950)  # a tie with c (within 5%), lower p50
+    c = _point(NB_2X1_B8, "c", 7.4, 800, 990)
+    d = _point(NB_2X1_B8, "d", 9.0, 500, 1200)  # fastest, over the cap
+    failed = {"layout": NB_2X1_B8, "label": "e", "error": "boom"}
+    assert pick_layout([a, b, c, d, failed], 0.05, memory_cap_kb=1000) is b
+    assert pick_layout([a, b, c, d], 0.05) is d  # no cap
+    assert pick_layout([d], 0.05, memory_cap_kb=1000) is d  # none within: the fastest
+    assert pick_layout([failed], 0.05) is None
+
+
+def test_another_worker_count_wins_only_by_memory() -> None:
+    best = _point(NB_2X1_B8, "w2", 7.0, 500, 1000)
+    faster = _point(NB_2X1_B8, "w1", 8.0, 500, 990)  # faster, same memory: noise, not chosen
+    leaner = _point(NB_2X1_B8, "w1", 6.9, 500, 900)
+    slower = _point(NB_2X1_B8, "w1", 6.0, 500, 900)
+    assert not fewer_workers_win(faster, best, 0.05)
+    assert fewer_workers_win(leaner, best, 0.05)
+    assert not fewer_workers_win(slower, best, 0.05)
+
+
+def test_quick_runs_a_sweep_of_one_point_per_server() -> None:
+    plan, _ = parse_args(["--quick", "--ct2-threads", "1x2"])
+    assert len(plan.sweep_newsbrief) == 1 and len(plan.sweep_libretranslate) == 1
+    assert plan.sweep_newsbrief[0][:2] == (1, 2) and not plan.sweep_workers
+    full, _ = parse_args([])
+    assert len(full.sweep_newsbrief) == 6 and len(full.sweep_libretranslate) == 4
+
+
 def _peer_and_summarizer_results() -> dict[str, object]:
     def run(rps: float, p50: float) -> dict[str, object]:
         return {
@@ -119,6 +166,23 @@ def _peer_and_summarizer_results() -> dict[str, object]:
         "row6": {
             "libretranslate": {"c1": run(1.0, 400), "c16": run(2.0, 7000), "peak_rss_kb": 1000},
             "newsbrief": {"c1": run(1.2, 300), "c16": run(7.0, 2000), "peak_rss_kb": 1100},
+            "sweep": {
+                "requests_c16": 48,
+                "requests_c1": 3,
+                "tie": 0.05,
+                "memory_cap_kb": 1000,
+                "libretranslate": [
+                    _point({"inter": 2, "intra": 1, "threads": 16}, "2x1 t16", 2.0, 400, 1000)
+                ],
+                "newsbrief": [
+                    _point(NB_2X1_B8, "2x1 b8 w2", 7.0, 300, 900),
+                    _point(NB_2X1_B8 | {"max_batch_size": 16}, "2x1 b16 w2", 8.0, 300, 1200),
+                ],
+                "best": {
+                    "libretranslate": {"inter": 2, "intra": 1, "threads": 16},
+                    "newsbrief": NB_2X1_B8,
+                },
+            },
             "dedup": [{"case": "first", "texts_before": 14, "texts_sent": 8, "texts_cached": 0}],
         },
         "row7": {
@@ -152,3 +216,5 @@ def test_results_json_names_libretranslate_in_the_ratio_keys(tmp_path: Path) -> 
     text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
     assert "## 6. newsbrief beside LibreTranslate" in text and "## 7. Abstractive" in text
     assert "| first | 14 | 8 | 0 |" in text
+    assert "### 6.1 Thread layouts swept" in text and "| newsbrief | 2x1 b8 w2 |" in text
+    assert "over the memory cap" in text and "**chosen**" in text

@@ -666,9 +666,16 @@ class ModelSlotSettings(BaseModel):
         "transformers", description="Inference engine."
     )
     device: str = Field("cpu", description="'cpu' or 'cuda' (transformers engine).")
-    threads: int = Field(0, ge=0, description="Intra-op threads (0 = the number of cores).")
+    threads: int = Field(
+        0, ge=0, description="Intra-op threads (0 = the cores, shared among the inter_threads)."
+    )
     inter_threads: int = Field(
-        1, ge=1, description="Parallel batches (CTranslate2 inter_threads / worker count)."
+        1,
+        ge=1,
+        description="Parallel batches (CTranslate2 inter_threads / worker count). One batch at "
+        "a time on all the cores (the default) gave the least CPU per translation at beam 4 "
+        "and the lowest latency for a lone request on 2 cores (make bench, row 6); more batches "
+        "side by side each hold their own working memory (README: Choosing a thread layout).",
     )
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)
@@ -769,6 +776,15 @@ class Settings(BaseSettings):
         description="Load the language models (about 130 MB) once, in the process the worker "
         "processes are forked from, and share them among the workers copy-on-write, rather "
         "than once per worker (Linux and other systems with the forkserver start method).",
+    )
+    language_models_at_start: bool = Field(
+        True,
+        description="Load the language models when the server starts (shared by the workers: "
+        "see workers_share_models). Off: none is loaded until a call without source_language "
+        "needs a text's language detected; each worker process then loads the models it needs "
+        "itself, unshared, and its first detection is slower (a second or so). For a server "
+        "whose callers name the source language (a Translate-only service): it saves the "
+        "models' memory, about 100 MiB.",
     )
     workers_kill_grace_s: float = Field(
         0.5,

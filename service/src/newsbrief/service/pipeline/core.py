@@ -124,7 +124,11 @@ class Pipeline:
         self._ready = True
         try:
             await self.brief(
-                Article(text="Warm-up sentence one is here. Warm-up sentence two follows it."),
+                Article(
+                    text="Warm-up sentence one is here. Warm-up sentence two follows it.",
+                    # models not loaded at start stay unloaded until a call needs them
+                    source_language="" if self.settings.language_models_at_start else "en",
+                ),
                 BriefOptions(),
             )
         except Exception:

@@ -30,10 +30,11 @@ Workers start with ``forkserver`` (``spawn`` where that is missing), never by fo
 whose gRPC threads must not be forked. The fork server loads the language models (about 130 MB
 resident, a second or two of CPU) before it forks the first worker, and every worker shares them
 copy-on-write (:mod:`.shared_models`; ``workers_share_models``); with ``spawn``, or with that
-setting off, each worker loads its own at start. As with any use of ``multiprocessing``,
-a script that builds a pipeline itself must guard its entry point (``if __name__ == "__main__":``):
-each worker imports the script's main module again (``newsbrief-server`` and ``python -m
-newsbrief.service`` do).
+setting off, each worker loads its own at start; with ``language_models_at_start`` off none is
+loaded until a call without a source language needs one, then by each worker for itself. As with
+any use of ``multiprocessing``, a script that builds a pipeline itself must guard its entry point
+(``if __name__ == "__main__":``): each worker imports the script's main module again
+(``newsbrief-server`` and ``python -m newsbrief.service`` do).
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ class WorkerState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # models loaded by the fork server are shared with it (and the other workers)
+        # language_models_at_start off: lingua loads a model when a text first needs it
         self.detector = LanguageDetector(
-            settings.language, preload=not shared_models.shared(settings.language)
+            settings.language,
+            preload=settings.language_models_at_start
+            and not shared_models.shared(settings.language),
         )
         self.summarizer = ExtractiveSummarizer(settings.brief)
 
@@ -145,8 +149,11 @@ def _context(settings: Settings) -> BaseContext:
         # deadlock a process forked after them). It exits when the server is gone (.orphans).
         preload = [__name__, f"{__package__}.orphans"]
         if settings.workers_share_models:
-            # read by the fork server when it starts (at the first worker's start)
-            os.environ[shared_models.ENV] = settings.language.model_dump_json()
+            if settings.language_models_at_start:
+                # read by the fork server when it starts (at the first worker's start)
+                os.environ[shared_models.ENV] = settings.language.model_dump_json()
+            else:  # it imports the stages and loads no model
+                os.environ.pop(shared_models.ENV, None)
             preload.append(f"{__package__}.fork_server")  # after this module: it imports core
         context.set_forkserver_preload(preload)
     return context
