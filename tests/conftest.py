@@ -111,8 +111,8 @@ RUN_SUMMARY: list[str] = []
 @pytest.hookimpl(trylast=True)  # after tests/system/conftest.py has marked its tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The long whole-system tests first: with the tests spread over worker processes
-    (``make test``: pytest-xdist, one file per worker at a time), they then run beside the
-    many short ones instead of after them."""
+    (``make test``: pytest-xdist, a file per process at a time), they then run beside the many
+    shorter ones instead of after them."""
     items.sort(key=lambda item: item.get_closest_marker("system") is None)  # stable
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from newsbrief.client import AlreadyExistsError, Client
+from newsbrief.client.types import Job
 from newsbrief.client.webhooks import verify
 from tests.harness.server import ServerProcess
 from tests.jobs.conftest import (
@@ -120,16 +121,24 @@ def test_a_server_killed_with_jobs_queued_and_running_finishes_every_job_once(
                 ).id
                 for i in range(8)
             ]
+
+            def snapshot() -> dict[str, Job]:
+                # one ListJobs call, one query: the states of all the jobs at one moment (job
+                # by job, a job could be seen running and then the next one too)
+                listed, _ = client.list_jobs(page_size=100)
+                return {j.id: j for j in listed if j.id in ids}
+
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                states = collections.Counter(client.get_job(i).state for i in ids)
+                jobs = snapshot()
+                states = collections.Counter(j.state for j in jobs.values())
                 if states["succeeded"] >= 1 and states["running"] == 1:
                     break
                 time.sleep(0.05)
-            jobs = {i: client.get_job(i) for i in ids}
-        states = collections.Counter(j.state for j in jobs.values())
-        assert states["running"] == 1 and states["queued"] >= 1, states
-        running = next(j for j in jobs.values() if j.state == "running")
+            states = collections.Counter(j.state for j in jobs.values())
+            assert states["running"] == 1 and states["queued"] >= 1, states
+            (running_id,) = (i for i, j in jobs.items() if j.state == "running")
+            running = client.get_job(running_id)  # with its articles
         kill_tree(first)
         second = start_server(database, **env)
         servers.append(second)
