@@ -59,7 +59,7 @@ PRESETS ?=
 models: install
 	$(BIN)/newsbrief-server $(if $(CONFIG),--config $(CONFIG)) models download $(PRESETS)
 
-# The tests in three tiers (tests/README.md): `make test` runs them all, one after the other.
+# The tests in three tiers (tests/README.md): `make test` runs them all (see below).
 # unit: no server, process or subprocess (tests/unit enforces it), seconds;
 # integration: real servers, worker processes and the jobs store (the `system` ones excepted);
 # system: whole-system runs marked `system` (benchmark smoke, Dockerfile environments, manifest
