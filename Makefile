@@ -64,8 +64,9 @@ models: install
 # integration: real servers, worker processes and the jobs store (the `system` ones excepted);
 # system: whole-system runs marked `system` (benchmark smoke, Dockerfile environments, manifest
 # checkers, server replicas, the open-file-limit attack), minutes.
-# `make test` runs every tier even when one fails, and fails if any did.
-PYTEST := NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q
+# `make test` runs every tier even when one fails, and fails if any did; -rs lists why a test
+# was skipped.
+PYTEST := NEWSBRIEF_DEPLOY_TOOLS=$(DEPLOY_VENV)/bin $(PY) -m pytest -q -rs
 UNIT_TESTS := tests/unit
 INTEGRATION_TESTS := -m "not system" tests --ignore=tests/unit --ignore=tests/browser
 SYSTEM_TESTS := -m system tests

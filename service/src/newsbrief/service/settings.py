@@ -670,12 +670,13 @@ class ModelSlotSettings(BaseModel):
         0, ge=0, description="Intra-op threads (0 = the cores, shared among the inter_threads)."
     )
     inter_threads: int = Field(
-        1,
+        2,
         ge=1,
-        description="Parallel batches (CTranslate2 inter_threads / worker count). One batch at "
-        "a time on all the cores (the default) gave the least CPU per translation at beam 4 "
-        "and the lowest latency for a lone request on 2 cores (make bench, row 6); more batches "
-        "side by side each hold their own working memory (README: Choosing a thread layout).",
+        description="Parallel batches (CTranslate2 inter_threads / worker count). Two batches "
+        "side by side, each on half the cores (the default), won make bench's thread-layout "
+        "sweep on 2 cores at beam 4: the most translations per second and the least CPU per "
+        "translation; each batch holds its own working memory (README: Choosing a thread "
+        "layout).",
     )
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float32...).")
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)
