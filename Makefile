@@ -73,13 +73,17 @@ SYSTEM_TESTS := -m system tests
 
 # `make test`: the unit tier, then the integration and system tiers side by side in one run
 # spread over TEST_WORKERS processes (pytest-xdist, one test file per process at a time; most
-# of these tests wait on servers, sockets and timeouts, so more processes than cores pay off).
+# of these tests wait on servers, sockets and timeouts, so more processes than cores pay off),
+# then the few marked `alone` (a time-bounded behaviour a busy machine could push past its bound).
 TEST_WORKERS ?= 6
 test: install
 	@rc=0; \
 	echo "== unit"; $(PYTEST) $(UNIT_TESTS) || rc=1; \
 	echo "== integration and system, side by side ($(TEST_WORKERS) processes)"; \
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests --ignore=tests/unit || rc=1; \
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not alone" tests \
+		--ignore=tests/unit || rc=1; \
+	echo "== integration and system, the tests that run alone"; \
+	$(PYTEST) -m alone tests --ignore=tests/unit || rc=1; \
 	exit $$rc
 
 test-unit: install

@@ -332,7 +332,7 @@ def count_lines(text: str, pattern: str) -> int:
 @dataclass
 class SlowBodyFigures:
     opened: int
-    refused_at_once: int  # closed by the server within a second of connecting
+    refused_at_once: int  # closed by the server within ``at_once_s`` of connecting
     closed: int  # closed by the server by the end
     last_closed_s: float  # seconds from the first connection to the last server-side close
     statuses: Counter[int]
@@ -347,11 +347,17 @@ class SlowBodyFigures:
 
 
 def slow_body_attack(
-    server: DoorServer, count: int, *, wait_s: float, trickle_gap_s: float = 1.0
+    server: DoorServer,
+    count: int,
+    *,
+    wait_s: float,
+    trickle_gap_s: float = 1.0,
+    at_once_s: float = 1.0,
 ) -> SlowBodyFigures:
     """``count`` connections that each send a unary call's headers (a 100,000-byte body
     announced) and then one body byte per ``trickle_gap_s``, while gRPC health is probed; waits
-    up to ``wait_s`` for the server to close every one of them."""
+    up to ``wait_s`` for the server to close every one of them. A connection closed within
+    ``at_once_s`` of connecting counts as refused at once."""
     port = server.http_port
     request = head(
         "Summarize",
@@ -403,7 +409,7 @@ def slow_body_attack(
     for sock in socks:
         data = answers.get(sock.fileno(), b"")
         statuses[int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0] += 1
-    refused = sum(1 for fd, t in closed_at.items() if t - opened_at.get(fd, t) < 1.0)
+    refused = sum(1 for fd, t in closed_at.items() if t - opened_at.get(fd, t) < at_once_s)
     last = max(closed_at.values(), default=start) - start
     for sock in socks:
         with contextlib.suppress(KeyError, ValueError):

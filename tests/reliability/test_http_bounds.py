@@ -67,7 +67,8 @@ def test_connections_past_the_cap_are_closed_at_once_and_logged_once(capped: Doo
             socks = _open(port, 2 * CAP)
             try:
                 time.sleep(0.3)
-                closed = _closed_now(socks, within=1.0)  # well before the keep-alive timeout
+                # looking for 2 s: before the 3 s keep-alive timeout, with room for a busy machine
+                closed = _closed_now(socks, within=2.0)
                 assert closed == CAP, (name, closed)
             finally:
                 for sock in socks:
@@ -151,7 +152,9 @@ def test_slow_body_connections_at_an_open_file_limit_of_1024() -> None:
         server = DoorServer(NEWSBRIEF_HTTP__BODY_TIMEOUT_S="3", NEWSBRIEF_WORKERS="1")
     try:
         log_before = server.log.stat().st_size
-        figures = slow_body_attack(server, 300, wait_s=30.0)
+        # "at once": well before the 3 s body timeout that closes the accepted ones (a second
+        # was too short when this runs beside other tests on 2 cores)
+        figures = slow_body_attack(server, 300, wait_s=30.0, at_once_s=2.0)
         RUN_SUMMARY.append(f"ulimit -n 1024: {figures.summary()}")
         log_growth = server.log.stat().st_size - log_before
         RUN_SUMMARY.append(f"ulimit -n 1024: the log grew {log_growth / 1e6:.2f} MB")
