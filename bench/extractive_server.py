@@ -26,21 +26,7 @@ from bench.server import ServerProcess, bench_server
 from newsbrief.client import AsyncClient
 from tests.conftest import REPO
 from tests.harness.load import run_load
-from tests.harness.server import proc_memory_kb, process_cpu_s, process_tree
-
-
-def pss_kb(pid: int) -> int:
-    """Proportional set size of ``pid`` and its descendants, in KiB."""
-    total = 0
-    for member in _descendants_of(pid):
-        try:
-            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+from tests.harness.server import proc_memory_kb, proc_pss_kb, process_cpu_s, process_tree
 
 
 def _own_cpu_s(pid: int) -> float:
@@ -48,11 +34,6 @@ def _own_cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
         rest = fh.read().rsplit(")", 1)[1].split()
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants_of(pid: int) -> list[int]:
-    """The processes under ``pid`` (its worker processes and their fork server)."""
-    return process_tree(pid)[1:]
 
 
 def server(name: str, tree: Path, env: dict[str, str], logs: Path) -> ServerProcess:
@@ -125,8 +106,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     {
                         "serving_s": round(serving_s, 2),
                         "rss_mib": round(mem.get("VmRSS", 0) / 1024, 1),
-                        "pss_mib": round(pss_kb(proc.proc.pid) / 1024, 1),
-                        "processes": len(_descendants_of(proc.proc.pid)),
+                        "pss_mib": round(proc_pss_kb(proc.proc.pid) / 1024, 1),
+                        "processes": len(process_tree(proc.proc.pid)),  # server + children
                     }
                 )
                 entry["rounds"].append(await one_round(proc, texts, args.clients, round_no))
@@ -134,7 +115,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 entry.setdefault("after_load", []).append(
                     {
                         "rss_mib": round(mem.get("VmRSS", 0) / 1024, 1),
-                        "pss_mib": round(pss_kb(proc.proc.pid) / 1024, 1),
+                        "pss_mib": round(proc_pss_kb(proc.proc.pid) / 1024, 1),
                         "peak_rss_sum_mib": round(mem.get("VmHWM", 0) / 1024, 1),
                     }
                 )

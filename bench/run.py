@@ -568,8 +568,9 @@ async def row4_news(logs: Path) -> dict[str, Any]:
     (``summarisation/`` and ``non_english/`` of the shared data) at 4 clients: memory of the
     process tree at SERVING and after (RSS summed, and PSS: pages the workers share with their
     fork server counted once), and server CPU per brief (bench.extractive_server)."""
-    from bench.extractive_server import one_round, pss_kb, server
+    from bench.extractive_server import one_round, server
     from bench.profile_extractive import articles, data_dir
+    from tests.harness.server import proc_pss_kb
 
     news: dict[str, Any] = {"clients": 4}
     try:
@@ -582,10 +583,10 @@ async def row4_news(logs: Path) -> dict[str, Any]:
         assert proc.proc is not None
         await asyncio.sleep(1.0)  # start-up threads settle
         news["rss_serving_kb"] = proc.memory_kb().get("VmRSS")
-        news["pss_serving_kb"] = pss_kb(proc.proc.pid)
+        news["pss_serving_kb"] = proc_pss_kb(proc.proc.pid)
         news["load"] = await one_round(proc, texts, 4, 0)
         news["rss_after_load_kb"] = proc.memory_kb().get("VmRSS")
-        news["pss_after_load_kb"] = pss_kb(proc.proc.pid)
+        news["pss_after_load_kb"] = proc_pss_kb(proc.proc.pid)
     except Exception as exc:
         news["error"] = f"{type(exc).__name__}: {exc}"
         log.exception("row4 news failed")
