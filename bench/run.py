@@ -797,6 +797,24 @@ def nb_layout(layout: tuple[int, int, int, int]) -> dict[str, int]:
     return {"inter": inter, "intra": intra, "max_batch_size": batch, "workers": workers}
 
 
+def lt_process(
+    venv_python: Any, packages: Any, plan: Plan, layout: dict[str, int], log_path: Path
+) -> Any:
+    """LibreTranslate in ``layout`` (from :func:`lt_layout`), at the plan's beam and length."""
+    from bench import peer as lt
+
+    return lt.LibreTranslateProcess(
+        venv_python,
+        packages,
+        new_tokens=plan.new_tokens,
+        beam=plan.peer_beam,
+        inter_threads=layout["inter"],
+        intra_threads=layout["intra"],
+        threads=layout["threads"],
+        log_path=log_path,
+    )
+
+
 def lt_layout(layout: tuple[int, int, int]) -> dict[str, int]:
     inter, intra, threads = layout
     return {"inter": inter, "intra": intra, "threads": threads}
@@ -918,16 +936,7 @@ async def sweep(
     t0 = time.monotonic()
     for k, raw in enumerate(plan.sweep_libretranslate):
         layout = lt_layout(raw)
-        peer = lt.LibreTranslateProcess(
-            venv_python,
-            packages,
-            new_tokens=plan.new_tokens,
-            beam=plan.peer_beam,
-            inter_threads=layout["inter"],
-            intra_threads=layout["intra"],
-            threads=layout["threads"],
-            log_path=logs / "libretranslate-sweep.log",
-        )
+        peer = lt_process(venv_python, packages, plan, layout, logs / "libretranslate-sweep.log")
 
         async def lt_call(i: int, peer: Any = peer) -> None:
             if not await peer.translate(sentence(i), "ko", plan.call_timeout_s):
@@ -1025,16 +1034,7 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
     row["engine_alone"] = await asyncio.to_thread(
         probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam
     )
-    peer = lt.LibreTranslateProcess(
-        venv_python,
-        packages,
-        new_tokens=plan.new_tokens,
-        beam=plan.peer_beam,
-        inter_threads=peer_layout["inter"],
-        intra_threads=peer_layout["intra"],
-        threads=peer_layout["threads"],
-        log_path=logs / "libretranslate.log",
-    )
+    peer = lt_process(venv_python, packages, plan, peer_layout, logs / "libretranslate.log")
     ours = bench_server(
         "newsbrief",
         newsbrief_server_argv(),
