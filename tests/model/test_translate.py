@@ -251,14 +251,16 @@ def test_translator_with_a_broken_directory_is_not_ready(tmp_path: Path) -> None
 def test_requests_sharing_a_model_batch_get_only_their_own_notices(
     m2m100_checkpoint: Path,
 ) -> None:
-    """Two Translate requests run in one model batch (it closes when its 4 texts are in); the
-    long text of the first is split, and only the first request hears of it."""
+    """Two Translate requests run in one model batch (it closes when its 4 texts are in: no gap
+    rule, so a busy machine between the two submissions does not close it early); the long text
+    of the first is split, and only the first request hears of it."""
     long_text = " ".join(f"The council approved park number {i}." for i in range(120))
     settings = _settings(
         m2m100_checkpoint,
         "m2m100-418m",
         max_batch_size=4,
         max_wait_ms=60_000,
+        max_gap_ms=0,
         max_batch_tokens=100_000,
     )
     translator = build_translator(settings)

@@ -360,8 +360,11 @@ def fake_translator(engine: FakeEngine, settings: BatchingSettings) -> BatchedTr
 
 @pytest.mark.asyncio
 async def test_batched_translator_shares_calls_across_requests() -> None:
+    # no gap rule: a busy machine between the two submissions must not close the batch early
     engine = FakeEngine()
-    translator = fake_translator(engine, BatchingSettings(max_wait_ms=200, max_batch_size=8))
+    translator = fake_translator(
+        engine, BatchingSettings(max_wait_ms=200, max_gap_ms=0, max_batch_size=8)
+    )
     await translator.start()
     try:
         one, two, other = await asyncio.gather(
