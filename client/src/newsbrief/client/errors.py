@@ -18,6 +18,9 @@ from newsbrief.client import _wire
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 REQUEST_ID_KEY = "x-request-id"
 
+_CLASS_BY_CODE: dict[grpc.StatusCode, type[NewsbriefError]] = {}
+"""Status code -> NewsbriefError subclass, filled in as the subclasses below are defined."""
+
 
 class NewsbriefError(Exception):
     """A failed newsbrief call.
@@ -33,6 +36,21 @@ class NewsbriefError(Exception):
     """
 
     default_code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init_subclass__(
+        cls,
+        *,
+        code: grpc.StatusCode | None = None,
+        also: Sequence[grpc.StatusCode] = (),
+        **kwargs: Any,
+    ) -> None:
+        """``code``: the subclass's ``default_code``, and the class :func:`error_class` gives
+        for it and for the codes in ``also`` (a subclass without ``code`` maps nothing)."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.default_code = code
+            for each in (code, *also):
+                _CLASS_BY_CODE[each] = cls
 
     def __init__(
         self,
@@ -69,78 +87,47 @@ class NewsbriefError(Exception):
         return f"{type(self).__name__}(code={self.status_name}, message={self.message!r})"
 
 
-class InvalidArgumentError(NewsbriefError):
+class InvalidArgumentError(
+    NewsbriefError, code=grpc.StatusCode.INVALID_ARGUMENT, also=(grpc.StatusCode.OUT_OF_RANGE,)
+):
     """INVALID_ARGUMENT (and OUT_OF_RANGE): the request is wrong; see ``field_violations``."""
 
-    default_code = grpc.StatusCode.INVALID_ARGUMENT
 
-
-class FailedPreconditionError(NewsbriefError):
+class FailedPreconditionError(NewsbriefError, code=grpc.StatusCode.FAILED_PRECONDITION):
     """FAILED_PRECONDITION: a capability (e.g. a model) is not installed on the server."""
 
-    default_code = grpc.StatusCode.FAILED_PRECONDITION
 
-
-class UnavailableError(NewsbriefError):
+class UnavailableError(NewsbriefError, code=grpc.StatusCode.UNAVAILABLE):
     """UNAVAILABLE: the server is unreachable, not ready, overloaded or draining; retry later."""
 
-    default_code = grpc.StatusCode.UNAVAILABLE
 
-
-class ResourceExhaustedError(NewsbriefError):
+class ResourceExhaustedError(NewsbriefError, code=grpc.StatusCode.RESOURCE_EXHAUSTED):
     """RESOURCE_EXHAUSTED: a quota or queue is full; see ``retry_delay``, ``quota_violations``."""
 
-    default_code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
-
-class AuthenticationError(NewsbriefError):
+class AuthenticationError(NewsbriefError, code=grpc.StatusCode.UNAUTHENTICATED):
     """UNAUTHENTICATED: the API key is missing or wrong."""
 
-    default_code = grpc.StatusCode.UNAUTHENTICATED
 
-
-class PermissionDeniedError(NewsbriefError):
+class PermissionDeniedError(NewsbriefError, code=grpc.StatusCode.PERMISSION_DENIED):
     """PERMISSION_DENIED: the API key may not do this."""
 
-    default_code = grpc.StatusCode.PERMISSION_DENIED
 
-
-class DeadlineExceededError(NewsbriefError):
+class DeadlineExceededError(NewsbriefError, code=grpc.StatusCode.DEADLINE_EXCEEDED):
     """DEADLINE_EXCEEDED: the call's deadline passed."""
 
-    default_code = grpc.StatusCode.DEADLINE_EXCEEDED
 
-
-class NotFoundError(NewsbriefError):
+class NotFoundError(NewsbriefError, code=grpc.StatusCode.NOT_FOUND):
     """NOT_FOUND (e.g. an unknown service name in a health check)."""
 
-    default_code = grpc.StatusCode.NOT_FOUND
 
-
-class AlreadyExistsError(NewsbriefError):
+class AlreadyExistsError(NewsbriefError, code=grpc.StatusCode.ALREADY_EXISTS):
     """ALREADY_EXISTS: e.g. a job's idempotency key reused for other articles."""
 
-    default_code = grpc.StatusCode.ALREADY_EXISTS
 
-
-class InternalError(NewsbriefError):
+class InternalError(NewsbriefError, code=grpc.StatusCode.INTERNAL):
     """INTERNAL, UNKNOWN and every other status."""
 
-    default_code = grpc.StatusCode.INTERNAL
-
-
-_CLASS_BY_CODE: dict[grpc.StatusCode, type[NewsbriefError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
-    grpc.StatusCode.OUT_OF_RANGE: InvalidArgumentError,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
-    grpc.StatusCode.UNAVAILABLE: UnavailableError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
-    grpc.StatusCode.UNAUTHENTICATED: AuthenticationError,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
-    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
-}
 
 _CODE_BY_NUMBER: dict[int, grpc.StatusCode] = {int(c.value[0]): c for c in grpc.StatusCode}
 
@@ -173,6 +160,32 @@ def make_error(
         retry_delay=retry_delay,
         quota_violations=quota_violations,
         precondition_violations=precondition_violations,
+        request_id=request_id,
+    )
+
+
+def status_details(raw: bytes) -> _wire.StatusDetails:
+    """The details of a serialized ``google.rpc.Status`` (none when it is malformed)."""
+    try:
+        return _wire.decode_status(raw)
+    except _wire.WireError:
+        return _wire.StatusDetails()
+
+
+def error_from_details(
+    code: grpc.StatusCode,
+    message: str,
+    details: _wire.StatusDetails,
+    request_id: str | None = None,
+) -> NewsbriefError:
+    """The matching subclass for ``code`` with the rich details of a ``google.rpc.Status``."""
+    return make_error(
+        code,
+        message,
+        field_violations=details.field_violations,
+        retry_delay=details.retry_delay,
+        quota_violations=details.quota_violations,
+        precondition_violations=details.precondition_violations,
         request_id=request_id,
     )
 
@@ -226,18 +239,9 @@ def from_rpc_error(error: grpc.RpcError) -> NewsbriefError:
     if isinstance(raw, str):
         raw = raw.encode("latin-1", errors="replace")
     if isinstance(raw, bytes):
-        try:
-            details = _wire.decode_status(raw)
-        except _wire.WireError:
-            details = _wire.StatusDetails()
+        details = status_details(raw)
         if not message and details.message:
             message = details.message
-    return make_error(
-        code,
-        str(message),
-        field_violations=details.field_violations,
-        retry_delay=details.retry_delay,
-        quota_violations=details.quota_violations,
-        precondition_violations=details.precondition_violations,
-        request_id=str(request_id) if request_id is not None else None,
+    return error_from_details(
+        code, str(message), details, str(request_id) if request_id is not None else None
     )

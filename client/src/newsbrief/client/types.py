@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from google.protobuf import json_format
 
 from newsbrief.client import _wire
-from newsbrief.client.errors import NewsbriefError, make_error, status_code_from_number
+from newsbrief.client.errors import (
+    NewsbriefError,
+    error_from_details,
+    status_code_from_number,
+    status_details,
+)
 from newsbrief.v1 import newsbrief_pb2 as pb
 
 if TYPE_CHECKING:
@@ -277,19 +282,10 @@ class StreamItem:
             _wire.encode_varint((3 << 3) | 2) + _wire.encode_varint(len(raw)) + raw
             for raw in (d.SerializeToString() for d in status.details)
         )
-        try:
-            details = _wire.decode_status(packed)
-        except _wire.WireError:
-            details = _wire.StatusDetails()
-        error = make_error(
-            status_code_from_number(status.code),
-            status.message,
-            field_violations=details.field_violations
-            or [(v.field, v.description) for v in status.field_violations],
-            retry_delay=details.retry_delay,
-            quota_violations=details.quota_violations,
-            precondition_violations=details.precondition_violations,
-        )
+        details = status_details(packed)
+        if not details.field_violations:
+            details.field_violations = [(v.field, v.description) for v in status.field_violations]
+        error = error_from_details(status_code_from_number(status.code), status.message, details)
         return cls(index=msg.index, client_reference=msg.client_reference, error=error)
 
 
