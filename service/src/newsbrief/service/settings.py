@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -244,10 +244,14 @@ def _split_list(value: Any) -> Any:
     return value
 
 
+ListSetting = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+"""A list of strings; in the environment a JSON list or a comma-separated string."""
+
+
 class AuthSettings(BaseModel):
     """API keys. With no keys configured, the service needs none."""
 
-    api_key_hashes: Annotated[list[str], NoDecode] = Field(
+    api_key_hashes: ListSetting = Field(
         default_factory=list,
         description="SHA-256 hex digests (64 hex digits) of the accepted API keys (sent as "
         "'x-api-key'); in the environment a JSON list or a comma-separated list. A malformed "
@@ -276,11 +280,6 @@ class AuthSettings(BaseModel):
     def replica_requests_per_minute(self) -> int:
         """This replica's share of the per-key quota (0 = unlimited)."""
         return math.ceil(self.requests_per_minute / self.quota_replicas)
-
-    @field_validator("api_key_hashes", mode="before")
-    @classmethod
-    def _split_hashes(cls, value: Any) -> Any:
-        return _split_list(value)
 
     @field_validator("api_key_hashes")
     @classmethod
@@ -400,18 +399,13 @@ class HttpSettings(BaseModel):
     refusal_log_interval_s: float = Field(
         60.0, gt=0, description="Refused connections (over the cap) are logged at most this often."
     )
-    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+    allowed_hosts: ListSetting = Field(
         default_factory=list,
         description="Host names the port answers for (the Host header; '*.example.org' "
         "wildcards; '*' = any). IP addresses and localhost are always answered. Empty = any name "
         "when API keys are configured, else none (a page that rebinds a DNS name to this server "
         "cannot reach a keyless one); in the environment a JSON list or a comma-separated list.",
     )
-
-    @field_validator("allowed_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        return _split_list(value)
 
 
 class WebhookSettings(BaseModel):
@@ -425,7 +419,7 @@ class WebhookSettings(BaseModel):
         "Newsbrief-Signature: v1=hex(HMAC(secret, timestamp + '.' + body))). Empty = jobs with a "
         "callback URL are refused (FAILED_PRECONDITION): deliveries are never sent unsigned.",
     )
-    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+    allowed_hosts: ListSetting = Field(
         default_factory=list,
         description="Where callbacks may go (empty = nowhere): host names ('cms.example.com'), "
         "subdomain wildcards ('*.example.com'), IP addresses or CIDR networks ('10.0.0.0/8'). "
@@ -453,11 +447,6 @@ class WebhookSettings(BaseModel):
         "receivers that came back are not hit by every replica at once.",
     )
     concurrency: int = Field(4, gt=0, description="Deliveries sent at once by one replica.")
-
-    @field_validator("allowed_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        return _split_list(value)
 
 
 class JobsSettings(BaseModel):
