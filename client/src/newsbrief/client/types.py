@@ -6,9 +6,9 @@ client meets the generated messages. Repeated fields become tuples.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from google.protobuf import json_format
 
@@ -20,11 +20,6 @@ from newsbrief.client.errors import (
     status_details,
 )
 from newsbrief.v1 import newsbrief_pb2 as pb
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-    _D = TypeVar("_D", bound=DataclassInstance)
 
 Length = Literal["short", "medium", "long"]
 Method = Literal["auto", "extractive", "abstractive"]
@@ -41,38 +36,68 @@ METHODS: dict[str, int] = {
 }
 
 
-def _same_named_fields(cls: type[_D], msg: Any) -> _D:
-    """``cls`` with every field copied from the message's scalar field of the same name."""
-    return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """How a message field becomes a value of type ``hint``: a message by the ``from_pb`` of
+    its result type, a repeated field as a tuple, a map as a dict, a scalar as it is."""
+    if get_origin(hint) is tuple:
+        item = _converter(get_args(hint)[0])
+        return lambda values: tuple(item(v) for v in values)
+    if get_origin(hint) in (dict, Mapping):
+        return dict
+    from_pb: Callable[[Any], Any] | None = getattr(hint, "from_pb", None)
+    return from_pb if from_pb is not None else _unchanged
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _field_converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field of ``cls`` but ``raw``, with its :func:`_converter` (worked out once)."""
+    converters = _CONVERTERS.get(cls)
+    if converters is None:
+        hints = get_type_hints(cls)
+        converters = tuple(
+            (f.name, _converter(hints[f.name])) for f in fields(cls) if f.name != "raw"
+        )
+        _CONVERTERS[cls] = converters
+    return converters
+
+
+class _FromPb:
+    """A result type made from the message fields of the same names (see :func:`_converter`);
+    its ``raw`` field, where it has one, holds the serialized message."""
+
+    @classmethod
+    def from_pb(cls, msg: Any) -> Self:
+        values = {name: convert(getattr(msg, name)) for name, convert in _field_converters(cls)}
+        if "raw" in cls.__dataclass_fields__:  # type: ignore[attr-defined]
+            values["raw"] = msg.SerializeToString()
+        return cls(**values)
 
 
 @dataclass(frozen=True)
-class TextSpan:
+class TextSpan(_FromPb):
     """A range of ``SummarizeResult.article_text``: ``article_text[start:end]`` (code points,
     end exclusive)."""
 
     start: int = 0
     end: int = 0
 
-    @classmethod
-    def from_pb(cls, msg: pb.TextSpan) -> TextSpan:
-        return cls(start=msg.start, end=msg.end)
-
 
 @dataclass(frozen=True)
-class BriefLine:
+class BriefLine(_FromPb):
     """A summary sentence or key point and the spans of the article text it came from."""
 
     text: str = ""
     sources: tuple[TextSpan, ...] = ()
 
-    @classmethod
-    def from_pb(cls, msg: pb.BriefLine) -> BriefLine:
-        return cls(text=msg.text, sources=tuple(TextSpan.from_pb(s) for s in msg.sources))
-
 
 @dataclass(frozen=True)
-class Brief:
+class Brief(_FromPb):
     headline: str = ""
     summary: str = ""
     key_points: tuple[str, ...] = ()
@@ -81,50 +106,28 @@ class Brief:
     key_point_lines: tuple[BriefLine, ...] = ()
     """The key points with their sources (with ``include_article_text`` only)."""
 
-    @classmethod
-    def from_pb(cls, msg: pb.Brief) -> Brief:
-        return cls(
-            headline=msg.headline,
-            summary=msg.summary,
-            key_points=tuple(msg.key_points),
-            summary_lines=tuple(BriefLine.from_pb(x) for x in msg.summary_lines),
-            key_point_lines=tuple(BriefLine.from_pb(x) for x in msg.key_point_lines),
-        )
-
 
 @dataclass(frozen=True)
-class DetectedLanguage:
+class DetectedLanguage(_FromPb):
     code: str = ""
     confidence: float = 0.0
     given: bool = False
 
-    @classmethod
-    def from_pb(cls, msg: pb.DetectedLanguage) -> DetectedLanguage:
-        return cls(code=msg.code, confidence=msg.confidence, given=msg.given)
-
 
 @dataclass(frozen=True)
-class Translation:
+class Translation(_FromPb):
     language: str = ""
     brief: Brief = field(default_factory=Brief)
 
-    @classmethod
-    def from_pb(cls, msg: pb.Translation) -> Translation:
-        return cls(language=msg.language, brief=Brief.from_pb(msg.brief))
-
 
 @dataclass(frozen=True)
-class Faithfulness:
+class Faithfulness(_FromPb):
     passed: bool = False
     issues: tuple[str, ...] = ()
 
-    @classmethod
-    def from_pb(cls, msg: pb.Faithfulness) -> Faithfulness:
-        return cls(passed=msg.passed, issues=tuple(msg.issues))
-
 
 @dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(_FromPb):
     role: str = ""
     id: str = ""
     revision: str = ""
@@ -135,46 +138,24 @@ class ModelInfo:
     detail: str = ""
     parameters: dict[str, str] = field(default_factory=dict)  # e.g. decoding settings
 
-    @classmethod
-    def from_pb(cls, msg: pb.ModelInfo) -> ModelInfo:
-        return cls(
-            role=msg.role,
-            id=msg.id,
-            revision=msg.revision,
-            licence=msg.licence,
-            languages=tuple(msg.languages),
-            ready=msg.ready,
-            backend=msg.backend,
-            detail=msg.detail,
-            parameters=dict(msg.parameters),
-        )
-
 
 @dataclass(frozen=True)
-class Notice:
+class Notice(_FromPb):
     """A warning of a result (``result.warnings``): a stable ``code`` and a message for people.
     Named ``Notice`` so as not to shadow Python's builtin ``Warning``."""
 
     code: str = ""
     message: str = ""
 
-    @classmethod
-    def from_pb(cls, msg: pb.Warning) -> Notice:
-        return cls(code=msg.code, message=msg.message)
-
 
 @dataclass(frozen=True)
-class Timings:
+class Timings(_FromPb):
     stages_ms: Mapping[str, float] = field(default_factory=dict, hash=False)
     total_ms: float = 0.0
 
-    @classmethod
-    def from_pb(cls, msg: pb.Timings) -> Timings:
-        return cls(stages_ms=dict(msg.stages_ms), total_ms=msg.total_ms)
-
 
 @dataclass(frozen=True)
-class ArticleMetadata:
+class ArticleMetadata(_FromPb):
     title: str = ""
     byline: str = ""
     date: str = ""
@@ -182,10 +163,6 @@ class ArticleMetadata:
     characters: int = 0
     sentences: int = 0
     paragraphs: int = 0
-
-    @classmethod
-    def from_pb(cls, msg: pb.ArticleMetadata) -> ArticleMetadata:
-        return _same_named_fields(cls, msg)
 
 
 def _to_dict(raw: bytes, message_type: Any) -> dict[str, Any]:
@@ -195,7 +172,7 @@ def _to_dict(raw: bytes, message_type: Any) -> dict[str, Any]:
     return result
 
 
-class _KeepsRaw:
+class _KeepsRaw(_FromPb):
     """A result that keeps the serialized response it came from (its ``raw`` field), of
     message type ``_message``, for :meth:`to_dict`."""
 
@@ -228,24 +205,6 @@ class SummarizeResult(_KeepsRaw):
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The serialized response as received (for :meth:`to_dict`)."""
     _message: ClassVar[Any] = pb.SummarizeResponse
-
-    @classmethod
-    def from_pb(cls, msg: pb.SummarizeResponse) -> SummarizeResult:
-        return cls(
-            brief=Brief.from_pb(msg.brief),
-            source_language=DetectedLanguage.from_pb(msg.source_language),
-            translations=tuple(Translation.from_pb(t) for t in msg.translations),
-            faithfulness=Faithfulness.from_pb(msg.faithfulness),
-            models=tuple(ModelInfo.from_pb(m) for m in msg.models),
-            warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
-            timings=Timings.from_pb(msg.timings),
-            cached=msg.cached,
-            client_reference=msg.client_reference,
-            method=msg.method,
-            metadata=ArticleMetadata.from_pb(msg.metadata),
-            article_text=msg.article_text,
-            raw=msg.SerializeToString(),
-        )
 
     def translation(self, language: str) -> Brief | None:
         """The brief in ``language``, or None when it was not asked for."""
@@ -324,18 +283,9 @@ class LanguageResult(_KeepsRaw):
     """The serialized response as received (for :meth:`to_dict`)."""
     _message: ClassVar[Any] = pb.DetectLanguageResponse
 
-    @classmethod
-    def from_pb(cls, msg: pb.DetectLanguageResponse) -> LanguageResult:
-        return cls(
-            language=DetectedLanguage.from_pb(msg.language),
-            shares=dict(msg.shares),
-            warnings=tuple(Notice.from_pb(w) for w in msg.warnings),
-            raw=msg.SerializeToString(),
-        )
-
 
 @dataclass(frozen=True)
-class Limits:
+class Limits(_FromPb):
     max_text_chars: int = 0
     max_html_bytes: int = 0
     max_target_languages: int = 0
@@ -343,20 +293,12 @@ class Limits:
     max_translate_texts: int = 0
     max_title_chars: int = 0
 
-    @classmethod
-    def from_pb(cls, msg: pb.Limits) -> Limits:
-        return _same_named_fields(cls, msg)
-
 
 @dataclass(frozen=True)
-class Capability:
+class Capability(_FromPb):
     name: str = ""
     ready: bool = False
     detail: str = ""
-
-    @classmethod
-    def from_pb(cls, msg: pb.Capability) -> Capability:
-        return cls(name=msg.name, ready=msg.ready, detail=msg.detail)
 
 
 @dataclass(frozen=True)
@@ -371,18 +313,6 @@ class ServerInfo(_KeepsRaw):
     capabilities: tuple[Capability, ...] = ()
     raw: bytes = field(default=b"", repr=False, compare=False)
     _message: ClassVar[Any] = pb.GetServerInfoResponse
-
-    @classmethod
-    def from_pb(cls, msg: pb.GetServerInfoResponse) -> ServerInfo:
-        return cls(
-            version=msg.version,
-            summary_languages=tuple(msg.summary_languages),
-            translation_languages=tuple(msg.translation_languages),
-            models=tuple(ModelInfo.from_pb(m) for m in msg.models),
-            limits=Limits.from_pb(msg.limits),
-            capabilities=tuple(Capability.from_pb(c) for c in msg.capabilities),
-            raw=msg.SerializeToString(),
-        )
 
 
 @dataclass(frozen=True)
