@@ -497,8 +497,7 @@ def _add_jobs_parser(sub: Any) -> None:
                 metavar="S",
                 help="give up after S seconds (default: wait)",
             )
-        jsub.choices[name].add_argument("--json", action="store_true", help="print JSON")
-        _add_connection_options(p, top=False)
+        _end_options(p, "print JSON")
     ls = _command(
         jsub,
         "list",
@@ -506,11 +505,9 @@ def _add_jobs_parser(sub: Any) -> None:
         "  newsbrief jobs list --state running\n  newsbrief jobs list --json",
     )
     ls.add_argument("--state", choices=list(JOB_STATES), default=None, help="only jobs in S")
-    ls.add_argument("--json", action="store_true", help="one JSON object per line")
-    c.add_argument("--json", action="store_true", help="print the job as JSON")
-    _add_connection_options(c, top=False)
-    _add_connection_options(ls, top=False)
-    _add_connection_options(j, top=False)
+    _end_options(c, "print the job as JSON")
+    _end_options(ls, "one JSON object per line")
+    _end_options(j)
 
 
 # --- parser ------------------------------------------------------------------------------------
@@ -552,6 +549,17 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top: bool) -> No
         default=default(3),
         help="retries when the server is unavailable (default 3)",
     )
+
+
+_JSON_HELP = "print the response as JSON"
+
+
+def _end_options(parser: argparse.ArgumentParser, json_help: str = "") -> None:
+    """The last options of every command: ``--json`` (where ``json_help`` says what it
+    prints), then the connection options."""
+    if json_help:
+        parser.add_argument("--json", action="store_true", help=json_help)
+    _add_connection_options(parser, top=False)
 
 
 def _version() -> str:
@@ -624,8 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
         "each summary sentence and key point carries its source span of that text: "
         "brief.summaryLines, brief.keyPointLines)",
     )
-    s.add_argument("--json", action="store_true", help="print the response as JSON")
-    _add_connection_options(s, top=False)
+    _end_options(s, _JSON_HELP)
 
     b = _command(
         sub,
@@ -663,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="deadline of the whole stream in seconds (default: none)",
     )
-    _add_connection_options(b, top=False)
+    _end_options(b)
 
     t = _command(
         sub,
@@ -686,8 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LANG",
         help="language of the texts (default: detect)",
     )
-    t.add_argument("--json", action="store_true", help="print the response as JSON")
-    _add_connection_options(t, top=False)
+    _end_options(t, _JSON_HELP)
 
     d = _command(
         sub,
@@ -698,8 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("texts", nargs="*", metavar="TEXT", help="the text (or --file)")
     d.add_argument("--file", metavar="FILE", help="read the text from FILE (- = stdin)")
-    d.add_argument("--json", action="store_true", help="print the response as JSON")
-    _add_connection_options(d, top=False)
+    _end_options(d, _JSON_HELP)
 
     i = _command(
         sub,
@@ -707,8 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
         "languages, models, limits and capabilities",
         "  newsbrief info\n  newsbrief info --json",
     )
-    i.add_argument("--json", action="store_true", help="print the response as JSON")
-    _add_connection_options(i, top=False)
+    _end_options(i, _JSON_HELP)
 
     h = _command(
         sub,
@@ -718,7 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
         "newsbrief.v1.SummarizerService",
     )
     h.add_argument("--service", default="", help="service name (default: the whole server)")
-    _add_connection_options(h, top=False)
+    _end_options(h)
     _add_jobs_parser(sub)
     return parser
 
