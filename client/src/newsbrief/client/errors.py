@@ -9,7 +9,7 @@ without googleapis-common-protos.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import grpc
 
@@ -142,26 +142,22 @@ def status_code_from_number(number: int) -> grpc.StatusCode:
     return _CODE_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
 
 
+class ErrorDetails(TypedDict, total=False):
+    """The keyword arguments of :func:`make_error`: what a :class:`NewsbriefError` carries
+    besides its code and message (see its attributes)."""
+
+    field_violations: Sequence[tuple[str, str]]
+    retry_delay: float | None
+    quota_violations: Sequence[tuple[str, str]]
+    precondition_violations: Sequence[tuple[str, str, str]]
+    request_id: str | None
+
+
 def make_error(
-    code: grpc.StatusCode,
-    message: str,
-    *,
-    field_violations: Sequence[tuple[str, str]] = (),
-    retry_delay: float | None = None,
-    quota_violations: Sequence[tuple[str, str]] = (),
-    precondition_violations: Sequence[tuple[str, str, str]] = (),
-    request_id: str | None = None,
+    code: grpc.StatusCode, message: str, **details: Unpack[ErrorDetails]
 ) -> NewsbriefError:
     """Build the matching subclass for ``code``."""
-    return error_class(code)(
-        message,
-        code=code,
-        field_violations=field_violations,
-        retry_delay=retry_delay,
-        quota_violations=quota_violations,
-        precondition_violations=precondition_violations,
-        request_id=request_id,
-    )
+    return error_class(code)(message, code=code, **details)
 
 
 def status_details(raw: bytes) -> _wire.StatusDetails:
