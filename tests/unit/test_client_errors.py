@@ -26,23 +26,23 @@ class FakeRpcError(grpc.RpcError):
         return self._trailing
 
 
+#: each error class and the status codes the client raises it for
+CODES_OF = {
+    errors.InvalidArgumentError: ("INVALID_ARGUMENT", "OUT_OF_RANGE"),
+    errors.FailedPreconditionError: ("FAILED_PRECONDITION",),
+    errors.UnavailableError: ("UNAVAILABLE",),
+    errors.ResourceExhaustedError: ("RESOURCE_EXHAUSTED",),
+    errors.AuthenticationError: ("UNAUTHENTICATED",),
+    errors.PermissionDeniedError: ("PERMISSION_DENIED",),
+    errors.DeadlineExceededError: ("DEADLINE_EXCEEDED",),
+    errors.NotFoundError: ("NOT_FOUND",),
+    errors.InternalError: ("INTERNAL", "UNKNOWN", "CANCELLED", "DATA_LOSS"),
+}
+
+
 @pytest.mark.parametrize(
     ("code", "cls"),
-    [
-        (grpc.StatusCode.INVALID_ARGUMENT, errors.InvalidArgumentError),
-        (grpc.StatusCode.OUT_OF_RANGE, errors.InvalidArgumentError),
-        (grpc.StatusCode.FAILED_PRECONDITION, errors.FailedPreconditionError),
-        (grpc.StatusCode.UNAVAILABLE, errors.UnavailableError),
-        (grpc.StatusCode.RESOURCE_EXHAUSTED, errors.ResourceExhaustedError),
-        (grpc.StatusCode.UNAUTHENTICATED, errors.AuthenticationError),
-        (grpc.StatusCode.PERMISSION_DENIED, errors.PermissionDeniedError),
-        (grpc.StatusCode.DEADLINE_EXCEEDED, errors.DeadlineExceededError),
-        (grpc.StatusCode.NOT_FOUND, errors.NotFoundError),
-        (grpc.StatusCode.INTERNAL, errors.InternalError),
-        (grpc.StatusCode.UNKNOWN, errors.InternalError),
-        (grpc.StatusCode.CANCELLED, errors.InternalError),
-        (grpc.StatusCode.DATA_LOSS, errors.InternalError),
-    ],
+    [(grpc.StatusCode[name], cls) for cls, names in CODES_OF.items() for name in names],
 )
 def test_status_code_maps_to_subclass(code: grpc.StatusCode, cls: type) -> None:
     error = errors.from_rpc_error(FakeRpcError(code, "msg"))
