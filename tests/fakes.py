@@ -10,6 +10,7 @@ from typing import Any
 from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo, Notice
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.pipeline.core import Pipeline
+from newsbrief.service.serving.policy import Call, CallPolicy
 from newsbrief.service.settings import Settings
 
 INFO = ModelInfo(
@@ -59,6 +60,26 @@ def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(revision)
     return snapshot
+
+
+def begin_call(
+    policy: CallPolicy,
+    method: str,
+    timeout_s: float | None,
+    *,
+    transport: str = "test",
+    how_to_send: str = "",
+) -> Call:
+    """``policy.begin`` for a call with no API key from peer "p" with request id "r"."""
+    return policy.begin(
+        method,
+        transport=transport,
+        key="",
+        how_to_send=how_to_send,
+        peer="p",
+        request_id="r",
+        timeout_s=timeout_s,
+    )
 
 
 class HookedPipeline(Pipeline):

@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from newsbrief.v1 import newsbrief_pb2 as pb
@@ -35,11 +35,58 @@ def rich_status(code: int, message: str, *details: Any) -> status_pb2.Status:
     return status
 
 
-def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, status: Any) -> None:
+def _abort(
+    context: grpc.ServicerContext, code: grpc.StatusCode, message: str, *details: Any
+) -> None:
+    status = rich_status(code.value[0], message, *details)  # value[0]: the google.rpc code
     context.set_trailing_metadata(
         (("x-request-id", REQUEST_ID), ("grpc-status-details-bin", status.SerializeToString()))
     )
     context.abort(code, status.message)
+
+
+# the article texts Summarize fails, each with its status code, message and details
+FAILURES: dict[str, tuple[Any, ...]] = {
+    "invalid": (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "bad request",
+        error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field="text", description="must not be empty"
+                ),
+                error_details_pb2.BadRequest.FieldViolation(
+                    field="target_languages[0]", description="unknown language 'xx'"
+                ),
+            ]
+        ),
+    ),
+    "overload": (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "queue full",
+        error_details_pb2.RetryInfo(
+            retry_delay=duration_pb2.Duration(seconds=1, nanos=500_000_000)
+        ),
+        error_details_pb2.QuotaFailure(
+            violations=[
+                error_details_pb2.QuotaFailure.Violation(
+                    subject="key:abc", description="100 requests/minute"
+                )
+            ]
+        ),
+    ),
+    "missing": (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "no translation model",
+        error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type="MODEL", subject="m2m100-418m", description="run make models"
+                )
+            ]
+        ),
+    ),
+}
 
 
 def make_response(request: pb.SummarizeRequest) -> pb.SummarizeResponse:
@@ -99,68 +146,10 @@ class FakeSummarizer(pb_grpc.SummarizerServiceServicer):
             self.requests.append(request)
             fail = self.attempts <= self.fail_unavailable
         if fail:
-            _abort(
-                context,
-                grpc.StatusCode.UNAVAILABLE,
-                rich_status(code_pb2.UNAVAILABLE, "warming up"),
-            )
+            _abort(context, grpc.StatusCode.UNAVAILABLE, "warming up")
         text = request.text
-        if text == "invalid":
-            _abort(
-                context,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                rich_status(
-                    code_pb2.INVALID_ARGUMENT,
-                    "bad request",
-                    error_details_pb2.BadRequest(
-                        field_violations=[
-                            error_details_pb2.BadRequest.FieldViolation(
-                                field="text", description="must not be empty"
-                            ),
-                            error_details_pb2.BadRequest.FieldViolation(
-                                field="target_languages[0]", description="unknown language 'xx'"
-                            ),
-                        ]
-                    ),
-                ),
-            )
-        if text == "overload":
-            _abort(
-                context,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                rich_status(
-                    code_pb2.RESOURCE_EXHAUSTED,
-                    "queue full",
-                    error_details_pb2.RetryInfo(
-                        retry_delay=duration_pb2.Duration(seconds=1, nanos=500_000_000)
-                    ),
-                    error_details_pb2.QuotaFailure(
-                        violations=[
-                            error_details_pb2.QuotaFailure.Violation(
-                                subject="key:abc", description="100 requests/minute"
-                            )
-                        ]
-                    ),
-                ),
-            )
-        if text == "missing":
-            _abort(
-                context,
-                grpc.StatusCode.FAILED_PRECONDITION,
-                rich_status(
-                    code_pb2.FAILED_PRECONDITION,
-                    "no translation model",
-                    error_details_pb2.PreconditionFailure(
-                        violations=[
-                            error_details_pb2.PreconditionFailure.Violation(
-                                type="MODEL",
-                                subject="m2m100-418m",
-                                description="run make models",
-                            )
-                        ]
-                    ),
-                ),
-            )
+        if text in FAILURES:
+            _abort(context, *FAILURES[text])
         if text == "crash":
             context.abort(grpc.StatusCode.INTERNAL, "internal error")
         if text == "slow":

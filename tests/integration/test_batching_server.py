@@ -21,6 +21,7 @@ from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings, Settings
 from tests.conftest import RunningServer, make_settings
+from tests.fakes import begin_call
 
 TEXT = (
     "The council approved a new park on Tuesday. It will cost 45 million dollars, said mayor "
@@ -148,15 +149,7 @@ def test_the_call_policy_turns_the_callers_timeout_into_a_monotonic_deadline() -
     policy = CallPolicy(Settings(max_call_seconds=30.0))
 
     def deadline(method: str, timeout_s: float | None) -> float | None:
-        with policy.begin(
-            method,
-            transport="grpc",
-            key="",
-            how_to_send="-",
-            peer="p",
-            request_id="r",
-            timeout_s=timeout_s,
-        ) as call:
+        with begin_call(policy, method, timeout_s, transport="grpc", how_to_send="-") as call:
             return call.context.deadline
 
     before = time.monotonic()

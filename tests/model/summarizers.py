@@ -81,21 +81,17 @@ def bart_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # as distilbart-cnn's config says; a keyword transformers takes but does not declare
     forced: dict[str, Any] = {"forced_bos_token_id": tokenizer.bos_token_id}
-    config = BartConfig(
-        vocab_size=len(tokenizer),
+    return _save_seeded(
+        folder / "model",
+        tokenizer,
+        BartForConditionalGeneration,
+        BartConfig,
         **TINY_SEQ2SEQ,
         max_position_embeddings=128,
-        pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
         **forced,
     )
-    model = _seeded(BartForConditionalGeneration, config)
-    out = folder / "model"
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -115,22 +111,30 @@ def mt5_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     tokenizer = T5Tokenizer.from_pretrained(out)
-    config = MT5Config(
-        vocab_size=len(tokenizer),
+    return _save_seeded(
+        out,
+        tokenizer,
+        MT5ForConditionalGeneration,
+        MT5Config,
         **TINY_T5,
         d_kv=8,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
-    model = _seeded(MT5ForConditionalGeneration, config)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
-def _seeded(cls: Any, config: Any) -> Any:
+def _save_seeded(out: Path, tokenizer: Any, model_cls: Any, config_cls: Any, **config: Any) -> Path:
+    """Save ``tokenizer`` and a ``model_cls`` with seeded random weights, sized to the tokenizer
+    and given its pad and end-of-sequence ids (``config``: the rest of ``config_cls``), in
+    ``out``."""
     import torch
 
+    model_config = config_cls(
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        **config,
+    )
     torch.manual_seed(0)
-    return cls(config)
+    model_cls(model_config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -39,7 +39,7 @@ TEXTS = [
     "Residents welcomed the plan.",
     "시의회는 화요일 새 공원을 승인했다.",
 ]
-PRESET_OF = {"nllb": "nllb-600m", "m2m100": "m2m100-418m"}
+PRESET_OF = {"nllb": "nllb-600m", "m2m100": "m2m100-418m", "madlad": "madlad400-3b"}
 
 
 @pytest.fixture(scope="module", params=["nllb", "m2m100"])
@@ -350,16 +350,7 @@ def test_madlad_float32_greedy_equals_transformers(madlad_checkpoint: Path, tmp_
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     out = convert_checkpoint(madlad_checkpoint, tmp_path / "madlad", quantization="float32")
-    p = PRESETS["madlad400-3b"]
-    engine = CT2TranslationEngine.load(
-        out,
-        family=p.family,
-        codes={lang: p.code(lang) or "" for lang in p.languages},
-        decoding=GREEDY,
-        max_input_tokens=p.max_input_tokens,
-        compute_type="float32",
-        intra_threads=1,
-    )
+    engine = _engine(out, "madlad", "float32")
     tokenizer = AutoTokenizer.from_pretrained(str(madlad_checkpoint))
     model = AutoModelForSeq2SeqLM.from_pretrained(str(madlad_checkpoint)).eval()
     prepared = engine.prepare(TEXTS[:2], "en", "ko")

@@ -157,14 +157,6 @@ def _settings(summarizer: ModelSlotSettings, tmp: Path) -> Settings:
     )
 
 
-@pytest.fixture(scope="module")
-def bart_pipeline(
-    bart_checkpoint: Path,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Pipeline]:
-    yield from _started(slot("distilbart-cnn", bart_checkpoint), tmp_path_factory.mktemp("hf"))
-
-
 def _started(summarizer: ModelSlotSettings, tmp: Path) -> Iterator[Pipeline]:
     """A started pipeline with ``summarizer`` (closed when the caller's fixture ends)."""
     settings = _settings(summarizer, tmp)
@@ -172,6 +164,24 @@ def _started(summarizer: ModelSlotSettings, tmp: Path) -> Iterator[Pipeline]:
     run(pipeline.start())
     yield pipeline
     pipeline.close()
+
+
+def _pipeline_fixture(preset: str, checkpoint: str) -> Any:
+    """A module fixture: the started pipeline whose summariser is ``preset`` loaded from the
+    fixture named ``checkpoint``."""
+
+    @pytest.fixture(scope="module")
+    def started(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Pipeline]:
+        model_slot = slot(preset, request.getfixturevalue(checkpoint))
+        yield from _started(model_slot, tmp_path_factory.mktemp("hf"))
+
+    return started
+
+
+bart_pipeline = _pipeline_fixture("distilbart-cnn", "bart_checkpoint")
+mt5_pipeline = _pipeline_fixture("mt5-xlsum", "mt5_checkpoint")
 
 
 def _brief(pipeline: Pipeline, text: str, method: Method = Method.AUTO, **kw: Any) -> Any:
@@ -306,14 +316,6 @@ def test_settings_decide_the_length_not_the_checkpoint_defaults(
     finally:
         bias[..., eos] -= 100.0
     assert ids.shape[1] <= 3  # decoder start, forced BOS, EOS
-
-
-@pytest.fixture(scope="module")
-def mt5_pipeline(
-    mt5_checkpoint: Path,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Pipeline]:
-    yield from _started(slot("mt5-xlsum", mt5_checkpoint), tmp_path_factory.mktemp("hf"))
 
 
 def test_mt5_briefs_korean_and_leaves_malay_to_the_extractive_brief(

@@ -168,12 +168,25 @@ def check_log(server: Server, log: str, calls: int) -> None:
     assert len(access) == calls
 
 
+def check_grpc_id_replaced(server: Server, name: str, given: str) -> None:
+    """A call to the gRPC port with ``given`` as its id succeeds, answered with an id the
+    server made."""
+    answer = grpc_raw(server.proc.port, given.encode("utf-8"))
+    assert answer.get("grpc-status") == "0", (name, answer)
+    assert SERVER_MADE.fullmatch(answer["x-request-id"]), (name, answer)
+
+
+def check_http_id_replaced(name: str, status: int, headers: dict[str, bytes]) -> None:
+    """The HTTP answer to a call with an id the server would not echo: a success, with an id
+    the server made."""
+    assert status == 200, (name, status)
+    assert SERVER_MADE.fullmatch(headers["x-request-id"].decode()), (name, headers)
+
+
 def test_hostile_ids_on_the_grpc_port_forge_no_line(server: Server) -> None:
     mark = server.mark()
     for name, given in HOSTILE.items():
-        answer = grpc_raw(server.proc.port, given.encode("utf-8"))
-        assert answer.get("grpc-status") == "0", (name, answer)
-        assert SERVER_MADE.fullmatch(answer["x-request-id"]), (name, answer)
+        check_grpc_id_replaced(server, name, given)
     check_log(server, server.log_since(mark), len(HOSTILE))
 
 
@@ -186,20 +199,16 @@ def test_hostile_ids_on_the_http_port_forge_no_line(server: Server) -> None:
             assert status == 400, name  # refused by the HTTP parser, before the app
             continue
         calls += 1
-        assert status == 200, (name, status)
-        assert SERVER_MADE.fullmatch(headers["x-request-id"].decode()), (name, headers)
+        check_http_id_replaced(name, status, headers)
     check_log(server, server.log_since(mark), calls)
 
 
 def test_an_id_grpc_cannot_echo_is_replaced_and_the_call_succeeds(server: Server) -> None:
     mark = server.mark()
     for name, given in UNECHOABLE.items():
-        answer = grpc_raw(server.proc.port, given.encode("utf-8"))
-        assert answer.get("grpc-status") == "0", (name, answer)
-        assert SERVER_MADE.fullmatch(answer["x-request-id"]), (name, answer)
+        check_grpc_id_replaced(server, name, given)
         status, headers = http_raw(server.http_port, given.encode("utf-8"))
-        assert status == 200, (name, status)
-        assert SERVER_MADE.fullmatch(headers["x-request-id"].decode()), (name, headers)
+        check_http_id_replaced(name, status, headers)
     log = server.log_since(mark)
     check_log(server, log, 2 * len(UNECHOABLE))
     if server.json_lines:  # at DEBUG each refused id is logged once, escaped

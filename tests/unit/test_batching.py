@@ -5,6 +5,7 @@ the worker while items queue up, so the batches formed are deterministic."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -75,6 +76,16 @@ def make(rec: Recorder, **kw: Any) -> MicroBatcher[Any, Any, Any]:
     return MicroBatcher(rec, **kw)
 
 
+@contextlib.contextmanager
+def batcher(rec: Recorder, **kw: Any) -> Iterator[MicroBatcher[Any, Any, Any]]:
+    """``make(rec, **kw)``, closed when the ``with`` block ends, however it ends."""
+    b = make(rec, **kw)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
 async def hold_worker(b: MicroBatcher[Any, Any, Any], rec: Recorder) -> asyncio.Task[Any]:
     """Occupy the (single) worker with a gated batch; returns the task awaiting it."""
     task = asyncio.create_task(b.submit(GATE, "hold"))
@@ -91,8 +102,7 @@ async def until(cond: Callable[[], bool], limit: float = 10.0) -> None:
 
 @pytest.mark.asyncio
 async def test_groups_by_key_and_size(rec: Recorder) -> None:
-    b = make(rec, max_batch_size=4)
-    try:
+    with batcher(rec, max_batch_size=4) as b:
         hold = await hold_worker(b, rec)
         a = [asyncio.create_task(b.submit("a", i)) for i in range(5)]
         bb = [asyncio.create_task(b.submit("b", i)) for i in range(3)]
@@ -104,25 +114,19 @@ async def test_groups_by_key_and_size(rec: Recorder) -> None:
         # Oldest first; a batch never mixes keys nor exceeds the size.
         assert rec.batches() == [("a", [0, 1, 2, 3]), ("a", [4]), ("b", [0, 1, 2])]
         assert b.stats.batch_sizes == {1: 2, 4: 1, 3: 1}  # the gate batch counts too
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_max_wait_flushes_a_partial_batch(rec: Recorder) -> None:
-    b = make(rec, max_batch_size=8, max_wait_ms=200)
-    try:
+    with batcher(rec, max_batch_size=8, max_wait_ms=200) as b:
         results = await asyncio.gather(*(b.submit("k", i) for i in range(3)))
         assert results == ["k:0", "k:1", "k:2"]
         assert rec.batches() == [("k", [0, 1, 2])]  # three items, not eight: the wait ended it
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_similar_lengths_are_batched_together(rec: Recorder) -> None:
-    b = make(rec, max_batch_size=3, cost=size)
-    try:
+    with batcher(rec, max_batch_size=3, cost=size) as b:
         hold = await hold_worker(b, rec)
         sizes = [1, 50, 2, 52, 3, 51]
         tasks = [asyncio.create_task(b.submit("k", n)) for n in sizes]
@@ -130,14 +134,11 @@ async def test_similar_lengths_are_batched_together(rec: Recorder) -> None:
         rec.release()
         await asyncio.gather(hold, *tasks)
         assert [sorted(batch) for _, batch in rec.batches()] == [[1, 2, 3], [50, 51, 52]]
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_token_budget_counts_padding_and_a_long_item_runs_alone(rec: Recorder) -> None:
-    b = make(rec, max_batch_size=8, max_batch_tokens=100, cost=size)
-    try:
+    with batcher(rec, max_batch_size=8, max_batch_tokens=100, cost=size) as b:
         hold = await hold_worker(b, rec)
         tasks = [asyncio.create_task(b.submit("k", n)) for n in (40, 41, 42, 500)]
         await until(lambda: b.queued == 4)
@@ -148,27 +149,21 @@ async def test_token_budget_counts_padding_and_a_long_item_runs_alone(rec: Recor
         assert all(len(x) * max(x) <= 100 for x in batches if len(x) > 1)
         assert [500] in batches
         assert sorted(p for x in batches for p in x) == [40, 41, 42, 500]
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_expired_deadline_at_submit_never_reaches_the_model(rec: Recorder) -> None:
-    b = make(rec)
-    try:
+    with batcher(rec) as b:
         with pytest.raises(DeadlineExceeded):
             await b.submit("k", "late", deadline=time.monotonic() - 0.001)
         assert await b.submit("k", "ok") == "k:ok"
         assert rec.seen() == ["ok"]
         assert b.stats.expired == 1
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_item_expiring_in_the_queue_never_reaches_the_model(rec: Recorder) -> None:
-    b = make(rec)
-    try:
+    with batcher(rec) as b:
         hold = await hold_worker(b, rec)
         with pytest.raises(DeadlineExceeded):
             await b.submit("k", "late", deadline=time.monotonic() + 0.05)
@@ -177,15 +172,12 @@ async def test_item_expiring_in_the_queue_never_reaches_the_model(rec: Recorder)
         await hold
         assert await b.submit("k", "after") == "k:after"
         assert "late" not in rec.seen()
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_worker_fails_items_whose_deadline_passed_while_queued(rec: Recorder) -> None:
     now = [1000.0]
-    b = make(rec, clock=lambda: now[0])
-    try:
+    with batcher(rec, clock=lambda: now[0]) as b:
         hold = await hold_worker(b, rec)
         late = asyncio.create_task(b.submit("k", "late", deadline=1000.5))
         fresh = asyncio.create_task(b.submit("k", "fresh", deadline=2000.0))
@@ -197,14 +189,11 @@ async def test_worker_fails_items_whose_deadline_passed_while_queued(rec: Record
         assert await fresh == "k:fresh"
         await hold
         assert rec.seen() == ["fresh"]
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_cancelled_request_is_dropped_before_it_runs(rec: Recorder) -> None:
-    b = make(rec)
-    try:
+    with batcher(rec) as b:
         hold = await hold_worker(b, rec)
         doomed = asyncio.create_task(b.submit_many("k", ["x1", "x2"]))
         kept = asyncio.create_task(b.submit("k", "y"))
@@ -218,14 +207,11 @@ async def test_cancelled_request_is_dropped_before_it_runs(rec: Recorder) -> Non
         await hold
         assert rec.seen() == ["y"]
         assert b.stats.cancelled == 2
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_full_queue_is_overloaded_with_retry_info(rec: Recorder) -> None:
-    b = make(rec, max_queue=2, retry_after_s=1.5)
-    try:
+    with batcher(rec, max_queue=2, retry_after_s=1.5) as b:
         hold = await hold_worker(b, rec)
         queued = [asyncio.create_task(b.submit("k", i)) for i in range(2)]
         await until(lambda: b.queued == 2)
@@ -243,14 +229,11 @@ async def test_full_queue_is_overloaded_with_retry_info(rec: Recorder) -> None:
         assert await asyncio.gather(*queued) == ["k:0", "k:1"]
         await hold
         assert 99 not in rec.seen()
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
 async def test_a_failing_batch_fails_only_its_own_items(rec: Recorder) -> None:
-    b = make(rec)
-    try:
+    with batcher(rec) as b:
         hold = await hold_worker(b, rec)
         bad = asyncio.create_task(b.submit_many("x", ["bad", "innocent"]))
         good = asyncio.create_task(b.submit_many("y", ["fine", "also"]))
@@ -263,8 +246,6 @@ async def test_a_failing_batch_fails_only_its_own_items(rec: Recorder) -> None:
         await hold
         assert await b.submit("x", "next") == "x:next"  # the worker goes on
         assert b.stats.failed_batches == 1
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
@@ -279,14 +260,11 @@ async def test_wrong_number_of_results_is_an_error() -> None:
 
 @pytest.mark.asyncio
 async def test_workers_run_batches_in_parallel(rec: Recorder) -> None:
-    b = make(rec, workers=2)
-    try:
+    with batcher(rec, workers=2) as b:
         hold = await hold_worker(b, rec)  # one worker is held; the other still serves
         assert await b.submit("k", "free") == "k:free"
         rec.release()
         await hold
-    finally:
-        b.close()
 
 
 @pytest.mark.asyncio
@@ -455,12 +433,9 @@ async def test_idle_workers_split_a_burst_that_fits_one_batch() -> None:
 async def test_a_burst_is_gathered_until_it_stops(rec: Recorder) -> None:
     """With a long max wait, a partial batch closes once no item has joined it for max_gap_ms:
     items arriving one after another within the gap share one batch."""
-    b = make(rec, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=1_000)
-    try:
+    with batcher(rec, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=1_000) as b:
         first = asyncio.create_task(b.submit("k", 0))
         await until(lambda: b.queued == 1)
         rest = [asyncio.create_task(b.submit("k", i)) for i in (1, 2)]
         assert await asyncio.gather(first, *rest) == ["k:0", "k:1", "k:2"]
         assert rec.batches() == [("k", [0, 1, 2])]  # one batch, closed by the gap
-    finally:
-        b.close()

@@ -10,19 +10,6 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from newsbrief.client import errors
-from newsbrief.client.errors import (
-    AuthenticationError,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    InvalidArgumentError,
-    NewsbriefError,
-    NotFoundError,
-    PermissionDeniedError,
-    ResourceExhaustedError,
-    UnavailableError,
-    from_rpc_error,
-)
 
 
 class FakeRpcError(grpc.RpcError):
@@ -39,28 +26,28 @@ class FakeRpcError(grpc.RpcError):
         return self._trailing
 
 
+#: each error class and the status codes the client raises it for
+CODES_OF = {
+    errors.InvalidArgumentError: ("INVALID_ARGUMENT", "OUT_OF_RANGE"),
+    errors.FailedPreconditionError: ("FAILED_PRECONDITION",),
+    errors.UnavailableError: ("UNAVAILABLE",),
+    errors.ResourceExhaustedError: ("RESOURCE_EXHAUSTED",),
+    errors.AuthenticationError: ("UNAUTHENTICATED",),
+    errors.PermissionDeniedError: ("PERMISSION_DENIED",),
+    errors.DeadlineExceededError: ("DEADLINE_EXCEEDED",),
+    errors.NotFoundError: ("NOT_FOUND",),
+    errors.InternalError: ("INTERNAL", "UNKNOWN", "CANCELLED", "DATA_LOSS"),
+}
+
+
 @pytest.mark.parametrize(
     ("code", "cls"),
-    [
-        (grpc.StatusCode.INVALID_ARGUMENT, InvalidArgumentError),
-        (grpc.StatusCode.OUT_OF_RANGE, InvalidArgumentError),
-        (grpc.StatusCode.FAILED_PRECONDITION, FailedPreconditionError),
-        (grpc.StatusCode.UNAVAILABLE, UnavailableError),
-        (grpc.StatusCode.RESOURCE_EXHAUSTED, ResourceExhaustedError),
-        (grpc.StatusCode.UNAUTHENTICATED, AuthenticationError),
-        (grpc.StatusCode.PERMISSION_DENIED, PermissionDeniedError),
-        (grpc.StatusCode.DEADLINE_EXCEEDED, DeadlineExceededError),
-        (grpc.StatusCode.NOT_FOUND, NotFoundError),
-        (grpc.StatusCode.INTERNAL, InternalError),
-        (grpc.StatusCode.UNKNOWN, InternalError),
-        (grpc.StatusCode.CANCELLED, InternalError),
-        (grpc.StatusCode.DATA_LOSS, InternalError),
-    ],
+    [(grpc.StatusCode[name], cls) for cls, names in CODES_OF.items() for name in names],
 )
 def test_status_code_maps_to_subclass(code: grpc.StatusCode, cls: type) -> None:
-    error = from_rpc_error(FakeRpcError(code, "msg"))
+    error = errors.from_rpc_error(FakeRpcError(code, "msg"))
     assert type(error) is cls
-    assert isinstance(error, NewsbriefError)
+    assert isinstance(error, errors.NewsbriefError)
     assert error.code is code
     assert error.message == "msg"
     assert error.field_violations == [] and error.retry_delay is None and error.request_id is None
@@ -83,8 +70,8 @@ def test_rich_details_and_request_id_are_decoded() -> None:
         ("x-request-id", "abc-123"),
         ("grpc-status-details-bin", status.SerializeToString()),
     )
-    error = from_rpc_error(FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, "", trailing))
-    assert isinstance(error, InvalidArgumentError)
+    error = errors.from_rpc_error(FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, "", trailing))
+    assert isinstance(error, errors.InvalidArgumentError)
     assert error.message == "bad request"  # taken from the Status when the call has none
     assert error.field_violations == [("text", "empty")]
     assert error.retry_delay == 3.0
@@ -94,14 +81,14 @@ def test_rich_details_and_request_id_are_decoded() -> None:
 
 def test_malformed_details_do_not_break_conversion() -> None:
     trailing = (("grpc-status-details-bin", b"\x0a\xff"),)
-    error = from_rpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "down", trailing))
-    assert isinstance(error, UnavailableError)
+    error = errors.from_rpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "down", trailing))
+    assert isinstance(error, errors.UnavailableError)
     assert error.message == "down" and error.field_violations == []
 
 
 def test_error_without_code_method_is_internal_unknown() -> None:
-    error = from_rpc_error(grpc.RpcError())
-    assert isinstance(error, InternalError)
+    error = errors.from_rpc_error(grpc.RpcError())
+    assert isinstance(error, errors.InternalError)
     assert error.code is grpc.StatusCode.UNKNOWN
 
 
@@ -113,5 +100,5 @@ def test_status_numbers_cover_google_rpc_codes() -> None:
 
 
 def test_subclasses_have_default_codes() -> None:
-    assert UnavailableError("x").code is grpc.StatusCode.UNAVAILABLE
-    assert repr(NotFoundError("gone")) == "NotFoundError(code=NOT_FOUND, message='gone')"
+    assert errors.UnavailableError("x").code is grpc.StatusCode.UNAVAILABLE
+    assert repr(errors.NotFoundError("gone")) == "NotFoundError(code=NOT_FOUND, message='gone')"

@@ -113,13 +113,17 @@ def test_too_short_or_unclear_is_undetermined(detector: LanguageDetector, text: 
     assert "could not be detected" in analysis.message()
 
 
+KOREAN_BUDGET = (
+    "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n"
+    "예산안은 지난해보다 3% 늘어난 규모로 복지 지출이 크게 늘었다.\n"
+)
+
+
 def test_mixed_text_is_undetermined_with_the_shares(detector: LanguageDetector) -> None:
     text = (
         "The central bank raised interest rates for the third time this year.\n"
         "Officials said inflation had stayed above the target for most of the year.\n"
-        "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n"
-        "예산안은 지난해보다 3% 늘어난 규모로 복지 지출이 크게 늘었다.\n"
-    )
+    ) + KOREAN_BUDGET
     analysis = detector.analyse(text)
     assert analysis.language.code == "und"
     assert analysis.status == "mixed"
@@ -131,9 +135,7 @@ def test_mixed_text_is_undetermined_with_the_shares(detector: LanguageDetector) 
 def test_a_quote_in_another_language_does_not_make_a_text_mixed(
     detector: LanguageDetector,
 ) -> None:
-    text = (
-        "정부는 오늘 내년 예산안을 국회에 제출했다고 밝혔다.\n"
-        "예산안은 지난해보다 3% 늘어난 규모로 복지 지출이 크게 늘었다.\n"
+    text = KOREAN_BUDGET + (
         "기획재정부 관계자는 경기 회복을 위해 지출을 늘렸다고 설명했다.\n"
         'He said: "We will do our best."\n'
     )

@@ -132,17 +132,56 @@ def test_compression_goes_step_by_step_only_as_far_as_needed() -> None:
     assert compress(LONG, "en", 100, length_units) == LONG  # fits whole: unchanged
 
 
-def test_leading_adverbial_goes_and_the_sentence_is_capitalised() -> None:
-    text = (
-        "After a three-hour debate that ran late into the night, the city council approved "
-        "the new ferry terminal by nine votes to two."
-    )
-    assert compress(text, "en", 16, length_units) == (
-        "The city council approved the new ferry terminal by nine votes to two."
-    )
+@pytest.mark.parametrize(
+    ("text", "lang", "limit", "expected"),
+    [
+        pytest.param(
+            "After a three-hour debate that ran late into the night, the city council approved "
+            "the new ferry terminal by nine votes to two.",
+            "en",
+            16,
+            "The city council approved the new ferry terminal by nine votes to two.",
+            id="a_leading_adverbial_goes_and_the_sentence_is_capitalised",
+        ),
+        pytest.param(
+            "Engineers from six countries spent four years testing a new kind of concrete that "
+            "absorbs carbon dioxide from the air while it hardens in large moulds near the coast.",
+            "en",
+            10,
+            None,
+            id="a_sentence_that_cannot_be_compressed_to_fit_is_left_out_never_cut_to_a_prefix",
+        ),
+        pytest.param(
+            "Forrest Jones said that anything that touches a guest's skin should be washed every "
+            "time the room is made, but that even the fanciest hotels don't always do so.",
+            "en",
+            22,
+            "Forrest Jones said that anything that touches a guest's skin should be washed every "
+            "time the room is made.",
+            id="a_trailing_clause_goes",
+        ),
+        pytest.param(
+            "Audiences are already warming up to the new show before it even airs, not only the "
+            "studio viewers of the first season, but people who have seen early photos of it.",
+            "en",
+            22,
+            None,
+            id="not_the_second_half_of_not_only",
+        ),
+        pytest.param(
+            "서울시(시장 홍길동)는 내년부터 한강 공원 열 곳에 무료 와이파이를 설치한다고 밝혔다.",
+            "ko",
+            12,
+            "서울시는 내년부터 한강 공원 열 곳에 무료 와이파이를 설치한다고 밝혔다.",
+            id="korean_sentences_lose_only_parentheticals",
+        ),
+    ],
+)
+def test_compression(text: str, lang: str, limit: int, expected: str | None) -> None:
+    assert compress(text, lang, limit, length_units) == expected
 
 
-def test_never_a_subordinate_clause_alone_nor_a_prefix() -> None:
+def test_never_a_subordinate_clause_alone() -> None:
     text = (
         "Where it's easy to view Fallen Order as an unoriginal mishmash of ideas borrowed "
         "from a dozen other games and films, it is the way they fit together that makes it "
@@ -150,28 +189,6 @@ def test_never_a_subordinate_clause_alone_nor_a_prefix() -> None:
     )
     short = compress(text, "en", 12, length_units)
     assert short is None or not short.casefold().startswith("where")
-    # a sentence that cannot be compressed to fit is left out, never cut to a prefix
-    plain = (
-        "Engineers from six countries spent four years testing a new kind of concrete that "
-        "absorbs carbon dioxide from the air while it hardens in large moulds near the coast."
-    )
-    assert compress(plain, "en", 10, length_units) is None
-
-
-def test_a_trailing_clause_goes_but_not_the_second_half_of_not_only() -> None:
-    text = (
-        "Forrest Jones said that anything that touches a guest's skin should be washed every "
-        "time the room is made, but that even the fanciest hotels don't always do so."
-    )
-    assert compress(text, "en", 22, length_units) == (
-        "Forrest Jones said that anything that touches a guest's skin should be washed every "
-        "time the room is made."
-    )
-    both = (
-        "Audiences are already warming up to the new show before it even airs, not only the "
-        "studio viewers of the first season, but people who have seen early photos of it."
-    )
-    assert compress(both, "en", 22, length_units) is None
 
 
 def test_malay_attribution_goes() -> None:
@@ -182,13 +199,6 @@ def test_malay_attribution_goes() -> None:
     short = compress(text, "ms", 20, length_units)
     assert short is not None and short.endswith("pesat.")
     assert "kata" not in short
-
-
-def test_korean_sentences_lose_only_parentheticals() -> None:
-    text = "서울시(시장 홍길동)는 내년부터 한강 공원 열 곳에 무료 와이파이를 설치한다고 밝혔다."
-    assert compress(text, "ko", 12, length_units) == (
-        "서울시는 내년부터 한강 공원 열 곳에 무료 와이파이를 설치한다고 밝혔다."
-    )
 
 
 # ---- the brief --------------------------------------------------------------------------------

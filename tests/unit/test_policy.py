@@ -26,6 +26,7 @@ from newsbrief.service.serving.policy import CallPolicy
 from newsbrief.service.serving.service import NewsbriefService
 from newsbrief.service.settings import IntakeSettings, Settings, load_settings
 from newsbrief.v1 import newsbrief_pb2 as pb
+from tests.fakes import begin_call
 
 A, B = "key-a", "key-b"
 DIGEST_A, DIGEST_B = (hashlib.sha256(k.encode()).hexdigest() for k in (A, B))
@@ -80,23 +81,11 @@ def _policy(**overrides: Any) -> CallPolicy:
     return CallPolicy(Settings(**overrides))
 
 
-def _begin(policy: CallPolicy, method: str, timeout_s: float | None) -> Any:
-    return policy.begin(
-        method,
-        transport="test",
-        key="",
-        how_to_send="",
-        peer="p",
-        request_id="r",
-        timeout_s=timeout_s,
-    )
-
-
 def test_a_unary_call_is_bounded_by_max_call_seconds() -> None:
     policy = _policy(max_call_seconds=7.0)
     for timeout, expected in ((None, 7.0), (500.0, 7.0), (2.0, 2.0)):
         before = time.monotonic()
-        with _begin(policy, "Summarize", timeout) as call:
+        with begin_call(policy, "Summarize", timeout) as call:
             assert call.context.deadline is not None
             assert before + expected <= call.context.deadline <= time.monotonic() + expected
 
@@ -123,7 +112,7 @@ def test_stream_articles_share_the_stream_deadline_not_the_whole_timeout_each() 
             await asyncio.sleep(0.2)
 
     async def run() -> float:
-        with _begin(policy, "SummarizeStream", 5.0) as call:
+        with begin_call(policy, "SummarizeStream", 5.0) as call:
             assert call.context.deadline is not None
             async for _ in service.summarize_stream(articles(), call.context):
                 pass
@@ -136,7 +125,7 @@ def test_stream_articles_share_the_stream_deadline_not_the_whole_timeout_each() 
 
 def test_without_a_stream_deadline_each_article_gets_max_call_seconds() -> None:
     policy = _policy(max_call_seconds=9.0)
-    with _begin(policy, "SummarizeStream", None) as call:
+    with begin_call(policy, "SummarizeStream", None) as call:
         before = time.monotonic()
         assert before + 9.0 <= call.context.item_deadline() <= time.monotonic() + 9.0
 

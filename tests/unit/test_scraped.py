@@ -86,51 +86,84 @@ def test_given_title_is_the_repeated_headline() -> None:
     assert cleaned.text.split("\n\n") == MAIN
 
 
-def test_comments_after_the_story_are_removed() -> None:
-    text = "\n".join(
-        [
-            *MAIN,
-            "12 comments",
-            "Jason K.",
-            "3 hours ago",
-            "Finally some good news for night workers, this is long overdue in my view.",
-            "Reply",
-        ]
-    )
-    cleaned = clean_scraped_text(text)
-    assert cleaned.text.split("\n\n") == MAIN
-    assert cleaned.removed == {COMMENTS: 5}
+@pytest.mark.parametrize(
+    ("lines", "kept", "removed"),
+    [
+        pytest.param(
+            [
+                *MAIN,
+                "12 comments",
+                "Jason K.",
+                "3 hours ago",
+                "Finally some good news for night workers, this is long overdue in my view.",
+                "Reply",
+            ],
+            MAIN,
+            {COMMENTS: 5},
+            id="comments_after_the_story_are_removed",
+        ),
+        pytest.param(
+            [MAIN[0], "Comments", *MAIN[1:]],
+            MAIN,
+            {UI: 1},  # removed as a button label only
+            id="a_comments_button_does_not_swallow_the_story",
+        ),
+        pytest.param(
+            [
+                *MAIN,
+                "Reporting by Jane Doe; Editing by John Roe",
+                "SOURCE: Al Jazeera News",
+                "© 2024 The Example Times. All rights reserved.",
+            ],
+            MAIN,
+            {SOURCE: 3},
+            id="credits_and_source_lines",
+        ),
+        pytest.param(
+            [
+                MAIN[0],
+                MAIN[1],
+                "WASHINGTON (Reuters) — The U.S. Senate passed a spending bill late on Thursday, "
+                "averting a government shutdown.",
+            ],
+            MAIN[:2],
+            {RELATED: 1},
+            id="a_second_dateline_starts_a_following_story_without_a_heading",
+        ),
+    ],
+)
+def test_the_story_is_kept_and_what_is_around_it_removed(
+    lines: list[str], kept: list[str], removed: dict[str, int]
+) -> None:
+    cleaned = clean_scraped_text("\n".join(lines))
+    assert cleaned.text.split("\n\n") == kept
+    assert cleaned.removed == removed
 
 
-def test_a_comments_button_does_not_swallow_the_story() -> None:
-    text = "\n".join([MAIN[0], "Comments", *MAIN[1:]])
-    cleaned = clean_scraped_text(text)
-    assert cleaned.text.split("\n\n") == MAIN  # removed as a button label only
-    assert cleaned.removed == {UI: 1}
+FIGURES = [
+    "The unemployment rate fell for the third month in a row, the statistics office said.",
+    "12%",
+    "\u201cThere is no alternative to a two-state solution,\u201d he said. \u2013 AFP",
+]
 
 
-def test_credits_and_source_lines() -> None:
-    text = "\n".join(
-        [
-            *MAIN,
-            "Reporting by Jane Doe; Editing by John Roe",
-            "SOURCE: Al Jazeera News",
-            "© 2024 The Example Times. All rights reserved.",
-        ]
-    )
-    cleaned = clean_scraped_text(text)
-    assert cleaned.text.split("\n\n") == MAIN
-    assert cleaned.removed == {SOURCE: 3}
-
-
-def test_article_sentences_that_mention_ui_words_stay() -> None:
-    article = [
-        "By Tuesday, the council had approved the plan after months of debate.",
-        "Users can subscribe to the service for five dollars a month, the company said.",
-        "Shares of the company rose 5 per cent on Monday after the announcement.",
-        "More than 2,000 people signed up in the first hour, according to the firm.",
-        "The photo agency said the images would be released on Friday.",
-    ]
+@pytest.mark.parametrize(
+    "article",
+    [
+        pytest.param(
+            [
+                "By Tuesday, the council had approved the plan after months of debate.",
+                "Users can subscribe to the service for five dollars a month, the company said.",
+                "Shares of the company rose 5 per cent on Monday after the announcement.",
+                "More than 2,000 people signed up in the first hour, according to the firm.",
+                "The photo agency said the images would be released on Friday.",
+            ],
+            id="article_sentences_that_mention_ui_words_stay",
+        ),
+        pytest.param(FIGURES, id="figures_and_agency_sign_offs_stay"),
+    ],
+)
+def test_article_paragraphs_stay(article: list[str]) -> None:
     text = "\n\n".join(article)
     cleaned = clean_scraped_text(text)
     assert cleaned.removed == {}
@@ -198,19 +231,6 @@ KOREAN_PAGE = "\n".join(
 )
 
 
-def test_korean_page() -> None:
-    cleaned = clean_scraped_text(KOREAN_PAGE)
-    paragraphs = cleaned.text.split("\n\n")
-    assert len(paragraphs) == 3
-    assert paragraphs[0].startswith("드라마 '우리들의 블루스'가 지난 주말")
-    assert cleaned.dateline == "(서울=연합뉴스) 홍길동 기자 ="
-    assert cleaned.headline == "드라마 '우리들의 블루스' 시청률 최고 기록"
-    assert cleaned.related_stories == 1
-    for junk in ("놀라운 토요일", "사진", "공유", "입력", "newsroom"):
-        assert junk not in cleaned.text
-    assert {CAPTION, TIMESTAMP, UI, PROMO, RELATED} <= set(cleaned.removed)
-
-
 MALAY_PAGE = "\n".join(
     [
         "Harga minyak kekal minggu ini",
@@ -231,30 +251,53 @@ MALAY_PAGE = "\n".join(
 )
 
 
-def test_malay_page() -> None:
-    cleaned = clean_scraped_text(MALAY_PAGE)
+@pytest.mark.parametrize(
+    ("page", "count", "starts", "found", "absent", "removed"),
+    [
+        pytest.param(
+            KOREAN_PAGE,
+            3,
+            ["드라마 '우리들의 블루스'가 지난 주말"],
+            {
+                "dateline": "(서울=연합뉴스) 홍길동 기자 =",
+                "headline": "드라마 '우리들의 블루스' 시청률 최고 기록",
+            },
+            ["놀라운 토요일", "사진", "공유", "입력", "newsroom"],
+            {CAPTION, TIMESTAMP, UI, PROMO, RELATED},
+            id="korean",
+        ),
+        pytest.param(
+            MALAY_PAGE,
+            2,
+            ["Kerajaan mengumumkan bahawa", "Menteri Kewangan berkata"],
+            {"dateline": "KUALA LUMPUR:", "byline": "Ahmad Ali"},
+            ["ayam", "Telegram"],
+            set(),
+            id="malay",
+        ),
+    ],
+)
+def test_a_page_keeps_its_story_and_drops_the_one_that_follows(
+    page: str,
+    count: int,
+    starts: list[str],
+    found: dict[str, str],
+    absent: list[str],
+    removed: set[str],
+) -> None:
+    """The story's ``count`` paragraphs kept (the first ones start with ``starts``), its
+    dateline and headline or byline found, the following story counted and dropped."""
+    cleaned = clean_scraped_text(page)
     paragraphs = cleaned.text.split("\n\n")
-    assert len(paragraphs) == 2
-    assert paragraphs[0].startswith("Kerajaan mengumumkan bahawa")
-    assert paragraphs[1].startswith("Menteri Kewangan berkata")
-    assert cleaned.dateline == "KUALA LUMPUR:"
-    assert cleaned.byline == "Ahmad Ali"
+    assert len(paragraphs) == count
+    for paragraph, start in zip(paragraphs, starts, strict=False):
+        assert paragraph.startswith(start)
+    for field, value in found.items():
+        assert getattr(cleaned, field) == value
     assert cleaned.related_stories == 1
-    assert "ayam" not in cleaned.text and "Telegram" not in cleaned.text
-
-
-def test_a_second_dateline_starts_a_following_story_without_a_heading() -> None:
-    text = "\n".join(
-        [
-            MAIN[0],
-            MAIN[1],
-            "WASHINGTON (Reuters) — The U.S. Senate passed a spending bill late on Thursday, "
-            "averting a government shutdown.",
-        ]
-    )
-    cleaned = clean_scraped_text(text)
-    assert cleaned.text.split("\n\n") == MAIN[:2]
-    assert cleaned.removed == {RELATED: 1}
+    for junk in absent:
+        assert junk not in cleaned.text
+    assert removed <= set(cleaned.removed)
 
 
 @pytest.mark.parametrize(
@@ -284,18 +327,10 @@ def test_split_dateline(paragraph: str, dateline: str) -> None:
         assert rest == paragraph
 
 
-def test_figures_and_agency_sign_offs_stay() -> None:
-    article = [
-        "The unemployment rate fell for the third month in a row, the statistics office said.",
-        "12%",
-        "\u201cThere is no alternative to a two-state solution,\u201d he said. \u2013 AFP",
-    ]
-    text = "\n\n".join(article)
-    cleaned = clean_scraped_text(text)
-    assert cleaned.removed == {}
-    assert cleaned.text == text
+def test_a_caption_after_figures_and_agency_sign_offs_goes() -> None:
     caption = "Protesters march in Hong Kong on Sunday. REUTERS/Tyrone Siu"
-    assert clean_scraped_text(f"{text}\n\n{caption}").removed == {CAPTION: 1}
+    text = "\n\n".join([*FIGURES, caption])
+    assert clean_scraped_text(text).removed == {CAPTION: 1}
 
 
 def test_subheadings_inside_the_story_do_not_end_it() -> None:
