@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # newsbrief images (multi-stage, non-root, CPU only):
 #   docker build -t newsbrief .                                  the default image: extractive
 #       briefs in en/ko/ms/id, no model weights, no torch (small); gRPC on 50051, HTTP/JSON and
@@ -20,43 +21,61 @@ ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 # ---- dependencies (cached until pyproject.toml or constraints.txt change) ----------------------
+# uv installs them (and compiles them to bytecode, so a container's start does not); it lives in a
+# build-only environment of its own, never in an image (whose environment has no pip either). Its
+# downloads are kept between builds in a BuildKit cache mount.
 FROM ${PYTHON_IMAGE} AS deps
-ENV VENV=/opt/venv PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV VENV=/opt/venv UV_TOOL=/opt/uv UV_CACHE_DIR=/cache/uv UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-RUN python3 -m venv "$VENV"
+RUN python3 -m venv --without-pip "$VENV" && python3 -m venv "$UV_TOOL" && \
+    "$UV_TOOL/bin/pip" install --quiet uv==0.13.9
 COPY constraints.txt scripts/pyproject_deps.py ./
 COPY client/pyproject.toml ./client/
 COPY service/pyproject.toml ./service/
-RUN python3 pyproject_deps.py client/pyproject.toml > requirements.txt && \
+RUN --mount=type=cache,target=/cache/uv \
+    python3 pyproject_deps.py client/pyproject.toml > requirements.txt && \
     python3 pyproject_deps.py service/pyproject.toml tracing >> requirements.txt && \
-    "$VENV/bin/pip" install --quiet -c constraints.txt -r requirements.txt
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
+        -r requirements.txt
 
 FROM deps AS deps-models
-RUN python3 pyproject_deps.py service/pyproject.toml ct2 > requirements-models.txt && \
-    "$VENV/bin/pip" install --quiet -c constraints.txt -r requirements-models.txt
+RUN --mount=type=cache,target=/cache/uv \
+    python3 pyproject_deps.py service/pyproject.toml ct2 > requirements-models.txt && \
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
+        -r requirements-models.txt
 
 FROM deps-models AS deps-convert
 ARG TORCH_INDEX
-RUN grep '^torch==' constraints.txt > requirements-torch.txt && \
-    "$VENV/bin/pip" install --quiet --index-url "$TORCH_INDEX" -r requirements-torch.txt && \
+RUN --mount=type=cache,target=/cache/uv \
+    grep '^torch==' constraints.txt > requirements-torch.txt && \
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" \
+        --index-url "$TORCH_INDEX" -r requirements-torch.txt && \
     python3 pyproject_deps.py service/pyproject.toml hf > requirements-hf.txt && \
-    "$VENV/bin/pip" install --quiet -c constraints.txt -r requirements-hf.txt
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
+        -r requirements-hf.txt
 
 # ---- the project itself (no dependency is resolved here: they are all above) -----------------
 FROM deps AS build
 COPY client/ ./client/
 COPY service/ ./service/
-RUN "$VENV/bin/pip" install --quiet --no-deps ./client ./service && "$VENV/bin/pip" check
+RUN --mount=type=cache,target=/cache/uv \
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
+    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
 
 FROM deps-models AS build-models
 COPY client/ ./client/
 COPY service/ ./service/
-RUN "$VENV/bin/pip" install --quiet --no-deps ./client ./service && "$VENV/bin/pip" check
+RUN --mount=type=cache,target=/cache/uv \
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
+    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
 
 FROM deps-convert AS build-convert
 COPY client/ ./client/
 COPY service/ ./service/
-RUN "$VENV/bin/pip" install --quiet --no-deps ./client ./service && "$VENV/bin/pip" check
+RUN --mount=type=cache,target=/cache/uv \
+    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
+    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
 
 # ---- what every image runs as ------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS base

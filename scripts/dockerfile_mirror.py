@@ -3,13 +3,16 @@
 The target (a runtime stage; default the last, as ``docker build``) copies its virtual
 environment ``--from`` a build stage; each ``COPY``, ``RUN``, ``ENV``, ``ARG`` and ``WORKDIR`` of
 that stage and of the stages it is built FROM is carried out in order under a scratch root
-directory (``/opt/venv`` becomes ``ROOT/opt/venv``). The runtime chain's ``ENV``, ``USER``,
-``HEALTHCHECK``, ``ENTRYPOINT`` and ``VOLUME`` are printed as JSON so a test can start the
-installed server the way the image would and probe it with the image's own health check. RUN
-lines must name absolute paths through ENV variables only (checked), so the mirror can relocate
-them.
+directory (``/opt/venv`` becomes ``ROOT/opt/venv``); a ``RUN --mount=type=cache,target=DIR``
+finds at DIR the same folder in every build, as BuildKit's cache mounts do (under ``--cache``,
+default ``~/.cache/newsbrief-dockerfile-mirror``), so downloads are kept between builds. The
+runtime chain's ``ENV``, ``USER``, ``HEALTHCHECK``, ``ENTRYPOINT`` and ``VOLUME`` are printed as
+JSON so a test can start the installed server the way the image would and probe it with the
+image's own health check. RUN lines must name absolute paths through ENV variables only
+(checked), so the mirror can relocate them.
 
 Usage: python scripts/dockerfile_mirror.py ROOT [--target STAGE] [--dockerfile Dockerfile]
+       [--cache DIR]
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsbrief-dockerfile-mirror"
+)
 
 
 @dataclass
@@ -92,9 +98,35 @@ def relocate(value: str, root: Path) -> str:
     return str(root) + value if value.startswith("/") else value
 
 
-def run_build(chain: list[Stage], root: Path, args: dict[str, str]) -> None:
+def mount_caches(rest: str, root: Path, cache: Path) -> str:
+    """The command of a RUN line, after its ``--mount=type=cache,target=DIR`` flags: each DIR
+    (relocated under ``root``) is made a link to a folder of ``cache`` named after it, the same in
+    every build. Any other RUN flag is refused."""
+    while rest.startswith("--"):
+        flag, _, rest = rest.partition(" ")
+        rest = rest.lstrip()
+        options = dict(o.partition("=")[::2] for o in flag.removeprefix("--mount=").split(","))
+        if (
+            not flag.startswith("--mount=")
+            or options.get("type") != "cache"
+            or "target" not in options
+        ):
+            raise SystemExit(f"RUN flag {flag} is not mirrored (only cache mounts are)")
+        name = options.get("id") or options["target"].strip("/").replace("/", "_")
+        shared = cache / name
+        shared.mkdir(parents=True, exist_ok=True)
+        mount = Path(relocate(options["target"], root))
+        mount.parent.mkdir(parents=True, exist_ok=True)
+        if not mount.is_symlink():
+            if mount.exists():
+                shutil.rmtree(mount)
+            mount.symlink_to(shared, target_is_directory=True)
+    return rest
+
+
+def run_build(chain: list[Stage], root: Path, args: dict[str, str], cache: Path = CACHE) -> None:
     """Carry out the stages of ``chain`` in order under ``root`` (they share one file tree, as
-    each is built FROM the one before)."""
+    each is built FROM the one before); cache mounts are folders of ``cache``."""
     env = dict(os.environ)
     workdir = root
     for stage in chain:
@@ -111,6 +143,7 @@ def run_build(chain: list[Stage], root: Path, args: dict[str, str]) -> None:
             elif word == "COPY":
                 copy(rest, workdir)
             elif word == "RUN":
+                rest = mount_caches(rest, root, cache)
                 if re.search(r"(?<![\w$\"{])/(opt|src|usr|app)\b", rest):
                     raise SystemExit(f"RUN must name absolute paths through ENV variables: {rest}")
                 print(f"+ {rest}", file=sys.stderr)
@@ -182,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("root", type=Path)
     p.add_argument("--dockerfile", type=Path, default=REPO / "Dockerfile")
     p.add_argument("--target", default="", help="runtime stage (default: the last, as docker)")
+    p.add_argument("--cache", type=Path, default=CACHE, help="where cache mounts are kept")
     args = p.parse_args(argv)
     dockerfile = parse(args.dockerfile)
     target = args.target or list(dockerfile.stages)[-1]
@@ -190,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = dockerfile.chain(target)
     root = args.root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    run_build(dockerfile.chain(build_stage_of(runtime)), root, dockerfile.args)
+    run_build(dockerfile.chain(build_stage_of(runtime)), root, dockerfile.args, args.cache)
     print(json.dumps(runtime_spec(runtime)))
     return 0
 
