@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from newsbrief.service.errors import NotReady, Overloaded, QuotaExceeded
+from newsbrief.service.jobs.claims import ClaimLoop
 from newsbrief.service.jobs.store import Claim, JobStore, PendingArticle
 from newsbrief.service.settings import JobsSettings
 from newsbrief.v1 import newsbrief_pb2 as pb
@@ -43,7 +44,7 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class JobRunner:
+class JobRunner(ClaimLoop[Claim]):
     """Runs up to ``settings.concurrency`` jobs at once, each with up to
     ``settings.article_concurrency`` articles in flight, until :meth:`stop`."""
 
@@ -57,25 +58,17 @@ class JobRunner:
         owner: str,
         on_finished: Callable[[str, str], None] = lambda job_id, state: None,
     ) -> None:
-        self._store = store
+        super().__init__(store, concurrency=settings.concurrency, poll_s=settings.poll_s)
         self._s = settings
         self._brief = brief
         self._error_status = error_status
         self.owner = owner
         self._on_finished = on_finished
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._jobs: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self._tasks: list[asyncio.Task[None]] = []
-
-    def wake(self) -> None:
-        """Look for a job now (one was just queued)."""
-        self._wake.set()
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._loop(), name="newsbrief-jobs"),
+            asyncio.create_task(self._claim_loop(), name="newsbrief-jobs"),
             asyncio.create_task(self._cleanup(), name="newsbrief-jobs-cleanup"),
         ]
 
@@ -86,34 +79,24 @@ class JobRunner:
         self._wake.set()
         for task in self._tasks:
             task.cancel()
-        if self._jobs:
-            _, pending = await asyncio.wait(set(self._jobs), timeout=grace)
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=5.0)
 
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            await self._slots.acquire()
-            claim: Claim | None = None
-            try:
-                claim = await self._store.call(
-                    self._store.claim, self.owner, now=time.time(), lease_s=self._s.lease_s
-                )
-            except Exception:
-                log.exception("cannot claim a job from the jobs store")
-            if claim is None:
-                self._slots.release()
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._s.poll_s)
-                except TimeoutError:
-                    pass
-                continue
-            task = asyncio.create_task(self._run(claim), name=f"newsbrief-job-{claim.job_id}")
-            self._jobs.add(task)
-            task.add_done_callback(self._jobs.discard)
+    async def _claim(self) -> Claim | None:
+        try:
+            return await self._store.call(
+                self._store.claim, self.owner, now=time.time(), lease_s=self._s.lease_s
+            )
+        except Exception:
+            log.exception("cannot claim a job from the jobs store")
+            return None
+
+    def _start(self, claim: Claim) -> asyncio.Task[None]:
+        return asyncio.create_task(self._run(claim), name=f"newsbrief-job-{claim.job_id}")
 
     async def _cleanup(self) -> None:
         while not self._stopping.is_set():

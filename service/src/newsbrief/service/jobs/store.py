@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     Update,
     and_,
     create_engine,
@@ -367,13 +368,12 @@ class JobStore:
     def claim(self, owner: str, *, now: float, lease_s: float) -> Claim | None:
         """Take the oldest job that is queued or whose holder's lease lapsed, or None."""
         with self.engine.begin() as conn:
-            row = conn.execute(
+            row = _take_first(
+                conn,
                 select(jobs.c.id, jobs.c.tenant)
                 .where(jobs.c.state.in_(OPEN_STATES), jobs.c.lease_until < now)
-                .order_by(jobs.c.created_at, jobs.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+                .order_by(jobs.c.created_at, jobs.c.id),
+            )
             if row is None:
                 return None
             claimed = conn.execute(
@@ -513,17 +513,16 @@ class JobStore:
     def claim_delivery(self, owner: str, *, now: float, lease_s: float) -> DeliveryWork | None:
         """Take the oldest due delivery, or None."""
         with self.engine.begin() as conn:
-            row = conn.execute(
+            row = _take_first(
+                conn,
                 select(deliveries)
                 .where(
                     deliveries.c.state == PENDING,
                     deliveries.c.next_attempt_at <= now,
                     deliveries.c.lease_until < now,
                 )
-                .order_by(deliveries.c.next_attempt_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+                .order_by(deliveries.c.next_attempt_at),
+            )
             if row is None:
                 return None
             taken = conn.execute(
@@ -602,6 +601,12 @@ class JobStore:
             conn.execute(delete(articles).where(articles.c.job_id.in_(ids)))
             conn.execute(delete(jobs).where(jobs.c.id.in_(ids)))
         return len(ids)
+
+
+def _take_first(conn: Connection, query: Select[Any]) -> Any:
+    """The first row of ``query``, locked until the transaction ends (rows that another
+    replica's transaction holds are skipped: two replicas never take the same one), or None."""
+    return conn.execute(query.limit(1).with_for_update(skip_locked=True)).first()
 
 
 def _finished(state: str, now: float, retention_s: float) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import httpx
 from google.protobuf import json_format
 
 from newsbrief.service.jobs import convert
+from newsbrief.service.jobs.claims import ClaimLoop
 from newsbrief.service.jobs.store import DELIVERED, FAILED, PENDING, DeliveryWork, JobStore
 from newsbrief.service.settings import WebhookSettings
 from newsbrief.v1 import newsbrief_pb2 as pb
@@ -182,7 +183,7 @@ def backoff_s(settings: WebhookSettings, attempt: int, rng: random.Random) -> fl
     return base * rng.uniform(1 - settings.jitter, 1 + settings.jitter)
 
 
-class Deliverer:
+class Deliverer(ClaimLoop[DeliveryWork]):
     """Sends due deliveries (claimed with a lease, so one replica sends each attempt) until
     :meth:`stop`. ``wake()`` sends at once what a job of this replica just queued."""
 
@@ -195,16 +196,11 @@ class Deliverer:
         owner: str,
         poll_s: float,
     ) -> None:
-        self._store = store
+        super().__init__(store, concurrency=settings.concurrency, poll_s=poll_s)
         self._settings = settings
         self._policy = policy
         self._owner = owner
-        self._poll_s = poll_s
         self._secret = settings.secret.get_secret_value().encode()
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self._rng = random.Random()
         # one connection pool for every delivery of this replica; closed by stop()
         self._client = httpx.AsyncClient(
@@ -212,11 +208,8 @@ class Deliverer:
         )
         self._loop_task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._loop(), name="newsbrief-webhooks")
+        self._loop_task = asyncio.create_task(self._claim_loop(), name="newsbrief-webhooks")
 
     async def stop(self, grace: float) -> None:
         self._stopping.set()
@@ -224,34 +217,24 @@ class Deliverer:
         if self._loop_task is not None:
             await asyncio.wait({self._loop_task}, timeout=grace)
             self._loop_task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in self._tasks:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+            for task in self._running:
                 task.cancel()
         await self._client.aclose()
 
-    async def _loop(self) -> None:
+    async def _claim(self) -> DeliveryWork | None:
         lease_s = self._settings.timeout_s * 2 + 5.0
-        while not self._stopping.is_set():
-            await self._slots.acquire()
-            try:
-                work = await self._store.call(
-                    self._store.claim_delivery, self._owner, now=time.time(), lease_s=lease_s
-                )
-            except Exception:
-                log.exception("cannot read due webhook deliveries")
-                work = None
-            if work is None:
-                self._slots.release()
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
-                except TimeoutError:
-                    pass
-                continue
-            task = asyncio.create_task(self._deliver(work))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        try:
+            return await self._store.call(
+                self._store.claim_delivery, self._owner, now=time.time(), lease_s=lease_s
+            )
+        except Exception:
+            log.exception("cannot read due webhook deliveries")
+            return None
+
+    def _start(self, work: DeliveryWork) -> asyncio.Task[None]:
+        return asyncio.create_task(self._deliver(work))
 
     async def _deliver(self, work: DeliveryWork) -> None:
         try:

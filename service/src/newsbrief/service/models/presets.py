@@ -12,6 +12,7 @@ report use it without torch.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from typing import Any, Literal
 
 from newsbrief.service.settings import DecodingSettings
@@ -135,48 +136,43 @@ class Preset:
         return backend_code(self.family, language)
 
 
-_TRANSLATION = Decoding(num_beams=4, length_penalty=1.0, max_new_tokens=256)
+#: Every translator preset serves the same languages with the same decoding and input size.
+_translator = partial(
+    Preset,
+    role="translator",
+    languages=("en", "ko", "ms", "id"),
+    decoding=Decoding(num_beams=4, length_penalty=1.0, max_new_tokens=256),
+    max_input_tokens=512,
+)
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        Preset(
+        _translator(
             name="m2m100-418m",
-            role="translator",
             hub_id="facebook/m2m100_418M",
             revision="55c2e61bbf05dfb8d7abccdc3fae6fc8512fd636",
             licence="MIT",
             commercial_use=True,
             family="m2m100",
-            languages=("en", "ko", "ms", "id"),
-            decoding=_TRANSLATION,
-            max_input_tokens=512,
             description="M2M100 418M, 100 languages (the default translator)",
         ),
-        Preset(
+        _translator(
             name="nllb-600m",
-            role="translator",
             hub_id="facebook/nllb-200-distilled-600M",
             revision="f8d333a098d19b4fd9a8b18f94170487ad3f821d",
             licence="CC BY-NC 4.0 (non-commercial)",
             commercial_use=False,
             family="nllb",
-            languages=("en", "ko", "ms", "id"),
-            decoding=_TRANSLATION,
-            max_input_tokens=512,
             description="NLLB-200 distilled 600M, 200 languages; non-commercial licence",
         ),
-        Preset(
+        _translator(
             name="madlad400-3b",
-            role="translator",
             hub_id="google/madlad400-3b-mt",
             revision="fa184c675da0b5c9e1c8694fccd4e12e2d422094",
             licence="Apache-2.0",
             commercial_use=True,
             family="madlad",
-            languages=("en", "ko", "ms", "id"),
-            decoding=_TRANSLATION,
-            max_input_tokens=512,
             description="MADLAD-400 3B MT, 400+ languages (large: ~12 GB, slow on CPU)",
         ),
         Preset(

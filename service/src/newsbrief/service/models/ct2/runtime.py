@@ -14,9 +14,11 @@ import hashlib
 import importlib.util
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
+from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
 from newsbrief.service.models.presets import Decoding, Preset, get_preset
 from newsbrief.service.models.worker import ModelUnavailable
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
@@ -70,12 +72,17 @@ def ct2_model_dir(slot: ModelSlotSettings, models: ModelsSettings) -> Path:
     return Path(models.ct2_dir) / f"{preset.name}-{tag}-{quant}"
 
 
-def read_marker(model_dir: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; ``{}`` when it is missing, unreadable or not an object."""
     try:
-        data = json.loads((model_dir / MARKER).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def read_marker(model_dir: Path) -> dict[str, Any]:
+    return read_json(model_dir / MARKER)
 
 
 def convert_command(preset: Preset) -> str:
@@ -95,8 +102,23 @@ def vocabulary(model_dir: Path) -> set[str]:
     return set()
 
 
+class RuntimeOptions(TypedDict, total=False):
+    """How a converted model runs: the keyword arguments of an engine's ``load`` (and of
+    :func:`open_model`, which gives the defaults)."""
+
+    compute_type: str
+    inter_threads: int
+    intra_threads: int
+    device: str
+
+
 def open_model(
-    model_dir: Path, *, compute_type: str, inter_threads: int, intra_threads: int, device: str
+    model_dir: Path,
+    *,
+    compute_type: str = "int8",
+    inter_threads: int = 1,
+    intra_threads: int = 0,
+    device: str = "cpu",
 ) -> Any:
     import ctranslate2
 
@@ -159,7 +181,7 @@ def open_slot(
     return preset, model_dir, read_marker(model_dir), preset.decoding.merged(slot.decoding)
 
 
-def runtime_options(slot: ModelSlotSettings) -> dict[str, Any]:
+def runtime_options(slot: ModelSlotSettings) -> RuntimeOptions:
     """The keyword arguments of an engine's ``load`` that say how the slot runs the model."""
     return {
         "compute_type": slot.compute_type,
@@ -167,3 +189,14 @@ def runtime_options(slot: ModelSlotSettings) -> dict[str, Any]:
         "intra_threads": intra_threads(slot),
         "device": slot.device,
     }
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class CT2Engine:
+    """What both CTranslate2 engines hold: the opened model (a ``ctranslate2.Translator``), its
+    tokenizer, the decoding and the longest input in tokens."""
+
+    translator: Any
+    tokenizer: PieceTokenizer
+    decoding: Decoding
+    max_input_tokens: int

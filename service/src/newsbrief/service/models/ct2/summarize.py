@@ -5,18 +5,21 @@ model's worker thread runs at start-up; torch is never imported."""
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import InputTooLong, clean_input, clean_summary
 from newsbrief.service.models.ct2.runtime import (
     TOKENIZER_DIR,
+    CT2Engine,
+    RuntimeOptions,
     decode_kwargs,
     open_model,
     open_slot,
+    read_json,
     runtime_options,
 )
 from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
@@ -28,27 +31,12 @@ log = logging.getLogger(__name__)
 WARMUP_TEXT = "Warm-up sentence one. Two follows it."
 
 
-class CT2SummarizationEngine:
+@dataclass(kw_only=True, eq=False, repr=False)
+class CT2SummarizationEngine(CT2Engine):
     """A loaded CTranslate2 summariser (BART, mT5): ``summarize_batch(texts, lang)``."""
 
-    def __init__(
-        self,
-        *,
-        translator: Any,
-        tokenizer: PieceTokenizer,
-        decoding: Decoding,
-        max_input_tokens: int,
-        prefix: list[str] | None,
-    ) -> None:
-        self.translator = translator
-        self.tokenizer = tokenizer
-        self.decoding = decoding
-        self._max_input = max_input_tokens
-        self.prefix = prefix
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._max_input
+    #: tokens forced at the start of every summary (BART's ``forced_bos_token_id``), or None
+    prefix: list[str] | None
 
     @classmethod
     def load(
@@ -58,36 +46,18 @@ class CT2SummarizationEngine:
         family: str,
         decoding: Decoding,
         max_input_tokens: int,
-        compute_type: str = "int8",
-        inter_threads: int = 1,
-        intra_threads: int = 0,
-        device: str = "cpu",
+        **runtime: Unpack[RuntimeOptions],
     ) -> CT2SummarizationEngine:
         model_dir = Path(model_dir)
         tokenizer = PieceTokenizer(model_dir / TOKENIZER_DIR, family)
         # BART forces <s> as the first generated token (``forced_bos_token_id``); so do we.
         prefix: list[str] | None = None
-        try:
-            config = json.loads(
-                (model_dir / TOKENIZER_DIR / "config.json").read_text(encoding="utf-8")
-            )
-        except (OSError, ValueError):
-            config = {}
-        try:
-            generation = json.loads(
-                (model_dir / TOKENIZER_DIR / "generation_config.json").read_text(encoding="utf-8")
-            )
-        except (OSError, ValueError):
-            generation = {}
+        config = read_json(model_dir / TOKENIZER_DIR / "config.json")
+        generation = read_json(model_dir / TOKENIZER_DIR / "generation_config.json")
         forced = generation.get("forced_bos_token_id", config.get("forced_bos_token_id"))
         if forced is not None and family == "bart":
             prefix = [tokenizer.token(int(forced))]
-        try:
-            tokenizer_config = json.loads(
-                (model_dir / TOKENIZER_DIR / "tokenizer_config.json").read_text(encoding="utf-8")
-            )
-        except (OSError, ValueError):
-            tokenizer_config = {}
+        tokenizer_config = read_json(model_dir / TOKENIZER_DIR / "tokenizer_config.json")
         # the input limit as the transformers engine computes it: the preset's, the tokenizer's
         # model_max_length, the model's positions
         for limit in (
@@ -97,13 +67,7 @@ class CT2SummarizationEngine:
             if isinstance(limit, int) and 0 < limit < 1_000_000:
                 max_input_tokens = min(max_input_tokens, limit)
         return cls(
-            translator=open_model(
-                model_dir,
-                compute_type=compute_type,
-                inter_threads=inter_threads,
-                intra_threads=intra_threads,
-                device=device,
-            ),
+            translator=open_model(model_dir, **runtime),
             tokenizer=tokenizer,
             decoding=decoding,
             max_input_tokens=max_input_tokens,

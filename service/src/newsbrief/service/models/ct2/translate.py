@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
 from newsbrief.service.models.ct2.runtime import (
     TOKENIZER_DIR,
+    CT2Engine,
+    RuntimeOptions,
     decode_kwargs,
     intra_threads,
     open_model,
@@ -44,27 +46,19 @@ class CT2Prepared:
     truncated: list[int]
 
 
-class CT2TranslationEngine(Stages):
+@dataclass(kw_only=True, eq=False, repr=False)
+class CT2TranslationEngine(Stages, CT2Engine):
     """A loaded CTranslate2 translation model. Blocking and thread-safe: up to
     ``inter_threads`` calls run at once (a micro-batcher's workers)."""
 
-    def __init__(
-        self,
-        *,
-        translator: Any,
-        tokenizer: PieceTokenizer,
-        family: str,
-        codes: dict[str, str],
-        decoding: Decoding,
-        max_input_tokens: int,
-    ) -> None:
-        self.translator = translator
-        self.tokenizer = tokenizer
-        self.family = family
-        self.codes = dict(codes)
-        self.decoding = decoding
-        self._max_input = max_input_tokens
-        self.forcing = FORCING.get(family, "forced_bos")
+    family: str
+    #: BCP-47 code -> the model's language token (copied)
+    codes: dict[str, str]
+    forcing: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.codes = dict(self.codes)
+        self.forcing = FORCING.get(self.family, "forced_bos")
 
     @classmethod
     def load(
@@ -75,22 +69,13 @@ class CT2TranslationEngine(Stages):
         codes: dict[str, str],
         decoding: Decoding,
         max_input_tokens: int,
-        compute_type: str = "int8",
-        inter_threads: int = 1,
-        intra_threads: int = 0,
-        device: str = "cpu",
+        **runtime: Unpack[RuntimeOptions],
     ) -> CT2TranslationEngine:
         """Load a converted model and check that every language code is in its vocabulary."""
         model_dir = Path(model_dir)
         tokenizer = PieceTokenizer(model_dir / TOKENIZER_DIR, family, list(codes.values()))
         engine = cls(
-            translator=open_model(
-                model_dir,
-                compute_type=compute_type,
-                inter_threads=inter_threads,
-                intra_threads=intra_threads,
-                device=device,
-            ),
+            translator=open_model(model_dir, **runtime),
             tokenizer=tokenizer,
             family=family,
             codes=codes,
@@ -112,10 +97,6 @@ class CT2TranslationEngine(Stages):
                 + ", ".join(bad)
                 + " (convert again from a tokenizer saved with its language codes)"
             )
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._max_input
 
     def supports(self, source: str, target: str) -> bool:
         return source in self.codes and target in self.codes

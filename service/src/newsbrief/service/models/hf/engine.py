@@ -5,11 +5,32 @@ serialises calls and torch's threads (set once in each calling thread)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newsbrief.service.models.hf.threads import TorchThreads
-from newsbrief.service.models.presets import Decoding
+from newsbrief.service.models.presets import Decoding, Preset, get_preset
+from newsbrief.service.models.resolve import Resolution, engine_detail
+from newsbrief.service.models.worker import ModelUnavailable
+from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
+
+Resolve = Callable[[ModelSlotSettings, ModelsSettings, str], Resolution]
+
+
+def open_slot(
+    slot: ModelSlotSettings, models: ModelsSettings, resolve: Resolve
+) -> tuple[Preset, Resolution, Decoding]:
+    """The slot's preset, its model as ``resolve`` finds it (with or without a download), and
+    its decoding (the preset's with the slot's overrides). Raises :class:`ModelUnavailable`
+    when transformers is not installed."""
+    preset = get_preset(slot.preset)
+    missing = engine_detail("transformers")
+    if missing:
+        raise ModelUnavailable(missing)
+    resolution = resolve(slot, models, preset.role)
+    return preset, resolution, preset.decoding.merged(slot.decoding)
 
 
 def from_pretrained(path: str | Path) -> tuple[Any, Any]:
@@ -24,17 +45,20 @@ def from_pretrained(path: str | Path) -> tuple[Any, Any]:
     return tokenizer, model
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HFEngine:
     """A loaded seq2seq model. Blocking: callers hold ``_lock``, and call
     ``_torch_threads.ensure()`` before running the model."""
 
-    def __init__(
-        self, model: Any, tokenizer: Any, decoding: Decoding, device: str, threads: int
-    ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
-        self.decoding = decoding
-        self.device = device
-        self.threads = threads
-        self._lock = threading.Lock()
-        self._torch_threads = TorchThreads(threads)
+    model: Any
+    tokenizer: Any
+    decoding: Decoding
+    #: the longest input in tokens
+    max_input_tokens: int
+    device: str = "cpu"
+    threads: int = 0
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _torch_threads: TorchThreads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._torch_threads = TorchThreads(self.threads)

@@ -18,10 +18,9 @@ from typing import Any
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import InputTooLong, clean_input, clean_summary
-from newsbrief.service.models.hf.engine import HFEngine, from_pretrained
-from newsbrief.service.models.presets import Decoding, get_preset
-from newsbrief.service.models.resolve import engine_detail, resolve_slot
-from newsbrief.service.models.worker import ModelUnavailable
+from newsbrief.service.models.hf.engine import HFEngine, from_pretrained, open_slot
+from newsbrief.service.models.presets import Decoding
+from newsbrief.service.models.resolve import resolve_slot
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 log = logging.getLogger(__name__)
@@ -32,23 +31,6 @@ WARMUP_TEXT = "Warm-up sentence one. Two follows it."
 class HFSummarizationEngine(HFEngine):
     """A loaded summarisation model. Blocking; calls are serialised by a lock, and torch's
     intra-op threads are set once in each calling thread."""
-
-    def __init__(
-        self,
-        *,
-        model: Any,
-        tokenizer: Any,
-        decoding: Decoding,
-        max_input_tokens: int,
-        device: str = "cpu",
-        threads: int = 0,
-    ) -> None:
-        super().__init__(model, tokenizer, decoding, device, threads)
-        self._max_input = max_input_tokens
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._max_input
 
     @classmethod
     def load(
@@ -109,12 +91,12 @@ class HFSummarizationEngine(HFEngine):
             clean, return_tensors="pt", padding=True, truncation=False, verbose=False
         )
         length = int(batch["input_ids"].shape[1])
-        if length > self._max_input:
+        if length > self.max_input_tokens:
             sizes = [len(self.tokenizer(t, verbose=False)["input_ids"]) for t in clean]
             longest = max(range(len(clean)), key=lambda i: sizes[i])
             raise InputTooLong(
                 f"text {longest} is {sizes[longest]} tokens; the summariser takes at most "
-                f"{self._max_input}"
+                f"{self.max_input_tokens}"
             )
         return batch.to(self.device)
 
@@ -136,12 +118,7 @@ def load_summarizer(
 ) -> tuple[HFSummarizationEngine, ModelInfo]:
     """Blocking (on the model's worker thread): resolve the slot's model, load it and warm it
     up. Raises :class:`ModelUnavailable` saying how to install what is missing."""
-    preset = get_preset(slot.preset)
-    missing = engine_detail("transformers")
-    if missing:
-        raise ModelUnavailable(missing)
-    resolution = resolve_slot(slot, models, "summarizer")
-    decoding = preset.decoding.merged(slot.decoding)
+    preset, resolution, decoding = open_slot(slot, models, resolve_slot)
     engine = HFSummarizationEngine.load(
         resolution.folder,
         decoding=decoding,

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
-from newsbrief.service.models.hf.engine import HFEngine, from_pretrained
+from newsbrief.service.models.hf.engine import HFEngine, from_pretrained, open_slot
 from newsbrief.service.models.hf.threads import set_torch_threads
-from newsbrief.service.models.presets import FORCING, Decoding, get_preset
+from newsbrief.service.models.presets import FORCING, Decoding
 from newsbrief.service.models.protocols import Translated
-from newsbrief.service.models.resolve import ModelLoadError, engine_detail, resolve_or_download
-from newsbrief.service.models.worker import ModelUnavailable
+from newsbrief.service.models.resolve import ModelLoadError, resolve_or_download
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
 
 log = logging.getLogger(__name__)
@@ -42,28 +41,22 @@ class Prepared:
     forced_token_id: int | None
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class HFTranslationEngine(Stages, HFEngine):
     """A loaded seq2seq translation model. Blocking; calls are serialised by a lock (the
     tokenizer's source language is state)."""
 
-    def __init__(
-        self,
-        *,
-        model: Any,
-        tokenizer: Any,
-        family: str,
-        codes: dict[str, str],
-        decoding: Decoding,
-        max_input_tokens: int,
-        device: str = "cpu",
-        threads: int = 0,
-    ) -> None:
-        super().__init__(model, tokenizer, decoding, device, threads)
-        self.family = family
-        self.codes = dict(codes)
-        self.max_input_tokens = max_input_tokens
-        self.forcing = FORCING.get(family, "forced_bos")
-        self.language_ids: dict[str, int] = {}
+    family: str
+    #: BCP-47 code -> the model's language token (copied)
+    codes: dict[str, str]
+    forcing: str = field(init=False)
+    #: BCP-47 code -> the id of its language token (checked by :meth:`check_languages`)
+    language_ids: dict[str, int] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.codes = dict(self.codes)
+        self.forcing = FORCING.get(self.family, "forced_bos")
 
     # ---- loading ---------------------------------------------------------------------------
 
@@ -210,12 +203,7 @@ def load_translator(
     """Blocking (on the model's worker thread): resolve the slot's model (explicit path or the
     Hugging Face cache; downloaded first with ``models.download_on_start``), load it, check its
     language codes and warm it up. Raises :class:`ModelUnavailable` saying how to install it."""
-    preset = get_preset(slot.preset)
-    missing = engine_detail("transformers")
-    if missing:
-        raise ModelUnavailable(missing)
-    resolution = resolve_or_download(slot, models, "translator")
-    decoding = preset.decoding.merged(slot.decoding)
+    preset, resolution, decoding = open_slot(slot, models, resolve_or_download)
     set_torch_threads(slot.threads)
     engine = HFTranslationEngine.load(
         resolution.folder,
