@@ -25,8 +25,9 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 # build-only environment of its own, never in an image (whose environment has no pip either). Its
 # downloads are kept between builds in a BuildKit cache mount.
 FROM ${PYTHON_IMAGE} AS deps
-ENV VENV=/opt/venv UV_TOOL=/opt/uv UV_CACHE_DIR=/cache/uv UV_COMPILE_BYTECODE=1 \
-    UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV VENV=/opt/venv UV_PYTHON=/opt/venv/bin/python UV_TOOL=/opt/uv UV_CACHE_DIR=/cache/uv \
+    UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never \
+    PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python3 -m venv --without-pip "$VENV" && python3 -m venv "$UV_TOOL" && \
     "$UV_TOOL/bin/pip" install --quiet uv==0.13.9
@@ -36,46 +37,36 @@ COPY service/pyproject.toml ./service/
 RUN --mount=type=cache,target=/cache/uv \
     python3 pyproject_deps.py client/pyproject.toml > requirements.txt && \
     python3 pyproject_deps.py service/pyproject.toml tracing >> requirements.txt && \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
-        -r requirements.txt
+    "$UV_TOOL/bin/uv" pip install --quiet -c constraints.txt -r requirements.txt
 
 FROM deps AS deps-models
 RUN --mount=type=cache,target=/cache/uv \
     python3 pyproject_deps.py service/pyproject.toml ct2 > requirements-models.txt && \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
-        -r requirements-models.txt
+    "$UV_TOOL/bin/uv" pip install --quiet -c constraints.txt -r requirements-models.txt
 
 FROM deps-models AS deps-convert
 ARG TORCH_INDEX
 RUN --mount=type=cache,target=/cache/uv \
     grep '^torch==' constraints.txt > requirements-torch.txt && \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" \
-        --index-url "$TORCH_INDEX" -r requirements-torch.txt && \
+    "$UV_TOOL/bin/uv" pip install --quiet --index-url "$TORCH_INDEX" -r requirements-torch.txt && \
     python3 pyproject_deps.py service/pyproject.toml hf > requirements-hf.txt && \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" -c constraints.txt \
-        -r requirements-hf.txt
+    "$UV_TOOL/bin/uv" pip install --quiet -c constraints.txt -r requirements-hf.txt
 
 # ---- the project itself (no dependency is resolved here: they are all above) -----------------
 FROM deps AS build
 COPY client/ ./client/
 COPY service/ ./service/
-RUN --mount=type=cache,target=/cache/uv \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
-    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
+RUN --mount=type=cache,target=/cache/uv "$UV_TOOL/bin/uv" pip install --no-deps ./client ./service && "$UV_TOOL/bin/uv" pip check
 
 FROM deps-models AS build-models
 COPY client/ ./client/
 COPY service/ ./service/
-RUN --mount=type=cache,target=/cache/uv \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
-    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
+RUN --mount=type=cache,target=/cache/uv "$UV_TOOL/bin/uv" pip install --no-deps ./client ./service && "$UV_TOOL/bin/uv" pip check
 
 FROM deps-convert AS build-convert
 COPY client/ ./client/
 COPY service/ ./service/
-RUN --mount=type=cache,target=/cache/uv \
-    "$UV_TOOL/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps ./client ./service && \
-    "$UV_TOOL/bin/uv" pip check --quiet --python "$VENV/bin/python"
+RUN --mount=type=cache,target=/cache/uv "$UV_TOOL/bin/uv" pip install --no-deps ./client ./service && "$UV_TOOL/bin/uv" pip check
 
 # ---- what every image runs as ------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS base

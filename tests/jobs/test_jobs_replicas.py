@@ -140,10 +140,12 @@ def test_a_job_of_500_articles_survives_a_rolling_restart_of_two_replicas(
             assert holder is not None, "no replica holds the job"
             assert _job_row(pg_database, job.id)[0] < 500, "the job ended before the restart"
             stop(holder)  # SIGTERM while it runs the job: the other replica takes it over
+            # still running once the stop is through, so the job outlived this replica (how
+            # long its replacement takes to start on a busy machine is not what is tested)
+            assert _job_row(pg_database, job.id)[0] < 500, "the job ended before the stop"
             old.append(holder)
             servers.remove(holder)
             servers.append(start_server(pg_database, **env))
-        assert _job_row(pg_database, job.id)[0] < 500, "the job ended before the restart"
         deadline = time.monotonic() + 300
         while _job_row(pg_database, job.id)[0] < 500 and time.monotonic() < deadline:
             time.sleep(0.5)
