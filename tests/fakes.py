@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,15 @@ def fake_snapshot(cache: Path, repo_id: str, revision: str) -> Path:
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(revision)
     return snapshot
+
+
+def failing_load(error: Exception) -> Callable[[], tuple[Any, ModelInfo]]:
+    """A model worker's load function that raises ``error``: a model that cannot load."""
+
+    def load() -> tuple[Any, ModelInfo]:
+        raise error
+
+    return load
 
 
 def begin_call(

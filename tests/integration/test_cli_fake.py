@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from newsbrief.v1 import newsbrief_pb2 as pb
 from tests.integration.fake_server import FakeServer
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer()
-    yield server
-    server.stop()
 
 
 def run(fake: FakeServer, *argv: str) -> int:

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 
-from newsbrief.client import (
-    AsyncClient,
-    AuthenticationError,
-    Client,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    InvalidArgumentError,
-    NotFoundError,
-    ResourceExhaustedError,
-    UnavailableError,
-)
+from newsbrief.client import AsyncClient, Client, errors
 from tests.integration.fake_server import REQUEST_ID, FakeServer
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer()
-    yield server
-    server.stop()
 
 
 def test_summarize_text_and_html(fake: FakeServer) -> None:
@@ -55,7 +36,7 @@ def test_api_key_metadata_arrives(fake: FakeServer) -> None:
         client.summarize("one two three")
         client.server_info()
     assert all(m.get("x-api-key") == "s3cret" for m in fake.servicer.metadata)
-    with Client(fake.target) as client, pytest.raises(AuthenticationError):
+    with Client(fake.target) as client, pytest.raises(errors.AuthenticationError):
         client.summarize("one two three")
 
 
@@ -63,7 +44,7 @@ def test_deadline_is_propagated(fake: FakeServer) -> None:
     with Client(fake.target, timeout=20.0) as client:
         client.summarize("one two three")
         client.summarize("one two three", timeout=7.0)
-        with pytest.raises(DeadlineExceededError) as info:
+        with pytest.raises(errors.DeadlineExceededError) as info:
             client.summarize("slow", timeout=0.2)
     default, per_call, slow = fake.servicer.time_remaining[:3]
     # the server sees the deadline each call carried: never more than it (clocks are rounded),
@@ -84,7 +65,7 @@ def test_unavailable_is_retried_by_the_service_config(fake: FakeServer) -> None:
 
 def test_without_retries_unavailable_is_raised(fake: FakeServer) -> None:
     fake.servicer.fail_unavailable = 1
-    with Client(fake.target, retries=0) as client, pytest.raises(UnavailableError) as info:
+    with Client(fake.target, retries=0) as client, pytest.raises(errors.UnavailableError) as info:
         client.summarize("one two three")
     assert fake.servicer.attempts == 1
     assert info.value.message == "warming up"
@@ -93,13 +74,13 @@ def test_without_retries_unavailable_is_raised(fake: FakeServer) -> None:
 
 def test_error_mapping_with_details(fake: FakeServer) -> None:
     with Client(fake.target) as client:
-        with pytest.raises(InvalidArgumentError) as bad:
+        with pytest.raises(errors.InvalidArgumentError) as bad:
             client.summarize("invalid")
-        with pytest.raises(ResourceExhaustedError) as busy:
+        with pytest.raises(errors.ResourceExhaustedError) as busy:
             client.summarize("overload")
-        with pytest.raises(FailedPreconditionError) as missing:
+        with pytest.raises(errors.FailedPreconditionError) as missing:
             client.summarize("missing")
-        with pytest.raises(InternalError):
+        with pytest.raises(errors.InternalError):
             client.summarize("crash")
     assert bad.value.field_violations == [
         ("text", "must not be empty"),
@@ -122,7 +103,7 @@ def test_summarize_many_over_the_stream(fake: FakeServer) -> None:
     assert [i.index for i in items] == [0, 1, 2]
     assert [i.client_reference for i in items] == ["a", "b", "c"]
     assert items[0].result is not None and items[0].result.brief.summary == "first article here"
-    assert isinstance(items[1].error, InvalidArgumentError)
+    assert isinstance(items[1].error, errors.InvalidArgumentError)
     assert items[1].error.field_violations == [("text", "bad")]
     assert items[2].result is not None and items[2].result.translations[0].language == "ko"
 
@@ -138,14 +119,17 @@ def test_translate_info_health(fake: FakeServer) -> None:
         info = client.server_info()
         assert client.health() == "SERVING"
         assert client.health("newsbrief.v1.SummarizerService") == "NOT_SERVING"
-        with pytest.raises(NotFoundError):
+        with pytest.raises(errors.NotFoundError):
             client.health("no.such.Service")
     assert translated.translations == {"ko": ("[ko] hello",), "ms": ("[ms] hello",)}
     assert info.version == "fake-1.0" and info.models[1].licence == "MIT"
 
 
 def test_unreachable_server_is_unavailable() -> None:
-    with Client("127.0.0.1:1", retries=0, timeout=5.0) as client, pytest.raises(UnavailableError):
+    with (
+        Client("127.0.0.1:1", retries=0, timeout=5.0) as client,
+        pytest.raises(errors.UnavailableError),
+    ):
         client.health()
 
 
@@ -156,10 +140,10 @@ async def test_async_client(fake: FakeServer) -> None:
         result = await client.summarize("async article text", target_languages=["ms"])
         assert result.translations[0].language == "ms"
         assert fake.servicer.attempts == 2
-        with pytest.raises(InvalidArgumentError) as bad:
+        with pytest.raises(errors.InvalidArgumentError) as bad:
             await client.summarize("invalid")
         assert bad.value.field_violations[0] == ("text", "must not be empty")
-        with pytest.raises(DeadlineExceededError):
+        with pytest.raises(errors.DeadlineExceededError):
             await client.summarize("slow", timeout=0.2)
 
         async def requests():  # type: ignore[no-untyped-def]

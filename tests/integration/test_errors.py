@@ -12,17 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from newsbrief.client import (
-    AuthenticationError,
-    Client,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    InvalidArgumentError,
-    PermissionDeniedError,
-    ResourceExhaustedError,
-    UnavailableError,
-)
+from newsbrief.client import Client, errors
 from newsbrief.service.domain import Article
 from tests.conftest import RunningServer, make_settings
 from tests.fakes import HookedPipeline
@@ -37,7 +27,7 @@ def client(server: RunningServer) -> Iterator[Client]:
         yield c
 
 
-def _fields(err: InvalidArgumentError) -> list[str]:
+def _fields(err: errors.InvalidArgumentError) -> list[str]:
     return [field for field, _ in err.field_violations]
 
 
@@ -65,7 +55,7 @@ def _fields(err: InvalidArgumentError) -> list[str]:
 def test_bad_input_is_invalid_argument_with_a_field_violation(
     client: Client, kwargs: dict[str, object], field: str
 ) -> None:
-    with pytest.raises(InvalidArgumentError) as info:
+    with pytest.raises(errors.InvalidArgumentError) as info:
         client.summarize(**kwargs)  # type: ignore[arg-type]
     assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert field in _fields(info.value), info.value.field_violations
@@ -74,29 +64,29 @@ def test_bad_input_is_invalid_argument_with_a_field_violation(
 
 
 def test_all_bad_fields_are_reported_at_once(client: Client) -> None:
-    with pytest.raises(InvalidArgumentError) as info:
+    with pytest.raises(errors.InvalidArgumentError) as info:
         client.summarize("", source_language="xx", target_languages=["qq"])
     assert {"text", "source_language", "target_languages[0]"} <= set(_fields(info.value))
 
 
 def test_translation_without_a_translator_is_failed_precondition(client: Client) -> None:
-    with pytest.raises(FailedPreconditionError) as info:
+    with pytest.raises(errors.FailedPreconditionError) as info:
         client.summarize(ARTICLE, target_languages=["ko", "ms"])
     assert "translat" in info.value.message
     assert info.value.precondition_violations
     assert info.value.precondition_violations[0][1] == "translate"
-    with pytest.raises(FailedPreconditionError):
+    with pytest.raises(errors.FailedPreconditionError):
         client.translate(["Hello there."], ["ko"])
 
 
 def test_abstractive_without_a_model_is_failed_precondition(client: Client) -> None:
-    with pytest.raises(FailedPreconditionError) as info:
+    with pytest.raises(errors.FailedPreconditionError) as info:
         client.summarize(ARTICLE, method="abstractive")
     assert "abstractive" in info.value.message
 
 
 def test_translate_validates_before_it_looks_for_a_model(client: Client) -> None:
-    with pytest.raises(InvalidArgumentError) as info:
+    with pytest.raises(errors.InvalidArgumentError) as info:
         client.translate([], ["xx"])
     assert {"texts", "target_languages[0]"} <= set(_fields(info.value))
 
@@ -160,7 +150,7 @@ def test_not_ready_is_unavailable_with_retry_info_then_serving(scripted) -> None
     running, pipeline = scripted
     with Client(running.target, retries=0) as c:
         assert c.health() == "NOT_SERVING"
-        with pytest.raises(UnavailableError) as info:
+        with pytest.raises(errors.UnavailableError) as info:
             c.summarize(ARTICLE)
         assert info.value.retry_delay is not None and info.value.retry_delay > 0
         pipeline.warm.set()
@@ -176,7 +166,7 @@ def test_deadline_is_deadline_exceeded_and_the_work_is_cancelled(warm) -> None: 
     running, pipeline = warm
     pipeline.delay = 30.0
     with Client(running.target, retries=0) as c:
-        with pytest.raises(DeadlineExceededError):
+        with pytest.raises(errors.DeadlineExceededError):
             c.summarize(ARTICLE, timeout=0.3)
         assert pipeline.cancelled.wait(10), "the brief kept running for nobody"
         pipeline.delay = 0.0
@@ -187,7 +177,7 @@ def test_unexpected_error_is_internal_with_a_fixed_text(warm, caplog) -> None:  
     running, pipeline = warm
     pipeline.fail_with = RuntimeError("secret stack detail /etc/passwd")
     with Client(running.target, retries=0) as c:
-        with pytest.raises(InternalError) as info:
+        with pytest.raises(errors.InternalError) as info:
             c.summarize(ARTICLE)
         assert info.value.code == grpc.StatusCode.INTERNAL
         assert "secret" not in info.value.message
@@ -209,9 +199,9 @@ def test_concurrency_limit_is_resource_exhausted(scripted) -> None:  # type: ign
 
         with Client(limited.target, retries=0) as c, ThreadPoolExecutor(4) as pool:
             futures = [pool.submit(c.summarize, ARTICLE) for _ in range(4)]
-            errors = [f.exception(30) for f in futures]
-        assert any(isinstance(e, ResourceExhaustedError) for e in errors), errors
-        assert any(e is None for e in errors)
+            raised = [f.exception(30) for f in futures]
+        assert any(isinstance(e, errors.ResourceExhaustedError) for e in raised), raised
+        assert any(e is None for e in raised)
     finally:
         pipeline.delay = 0.0
         limited.stop()
@@ -231,7 +221,7 @@ def keyed() -> Iterator[RunningServer]:
 
 def test_missing_api_key_is_unauthenticated(keyed: RunningServer) -> None:
     with Client(keyed.target, retries=0) as c:
-        with pytest.raises(AuthenticationError) as info:
+        with pytest.raises(errors.AuthenticationError) as info:
             c.summarize(ARTICLE)
         assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
         assert c.health() == "SERVING"  # probes need no key
@@ -240,7 +230,7 @@ def test_missing_api_key_is_unauthenticated(keyed: RunningServer) -> None:
 def test_wrong_api_key_is_permission_denied(keyed: RunningServer) -> None:
     with (
         Client(keyed.target, api_key="guess", retries=0) as c,
-        pytest.raises(PermissionDeniedError),
+        pytest.raises(errors.PermissionDeniedError),
     ):
         c.summarize(ARTICLE)
 
@@ -249,7 +239,7 @@ def test_quota_per_key_is_resource_exhausted_with_quota_failure(keyed: RunningSe
     with Client(keyed.target, api_key="s3cret-key", retries=0) as c:
         for _ in range(3):
             assert c.summarize(ARTICLE).brief.summary
-        with pytest.raises(ResourceExhaustedError) as info:
+        with pytest.raises(errors.ResourceExhaustedError) as info:
             c.summarize(ARTICLE)
         assert info.value.quota_violations
         assert "quota" in info.value.message

@@ -26,6 +26,7 @@ from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.serving.status import to_status
 from newsbrief.service.settings import BatchingSettings
+from tests.fakes import failing_load
 
 GATE = "gate"
 
@@ -367,9 +368,7 @@ async def test_batched_translator_shares_calls_across_requests() -> None:
 
 @pytest.mark.asyncio
 async def test_a_translator_that_failed_to_load_says_why() -> None:
-    def broken() -> tuple[FakeEngine, ModelInfo]:
-        raise RuntimeError("no weights here")
-
+    broken = failing_load(RuntimeError("no weights here"))
     translator = BatchedTranslator(ModelWorker(FAKE_INFO, broken), BatchingSettings())
     await translator.start()  # never raises: the server stays up
     try:

@@ -12,6 +12,7 @@ import pytest
 from newsbrief.service.domain import ModelInfo
 from newsbrief.service.errors import CapabilityUnavailable, DeadlineExceeded
 from newsbrief.service.models.worker import ModelUnavailable, ModelWorker
+from tests.fakes import failing_load
 
 INFO = ModelInfo(role="translator", id="test/model", languages=("en", "ko"))
 
@@ -38,12 +39,10 @@ async def test_the_model_loads_on_its_own_thread_and_reports_itself() -> None:
 
 @pytest.mark.asyncio
 async def test_a_model_that_cannot_load_says_why_and_never_raises() -> None:
-    def absent() -> tuple[str, ModelInfo]:
-        raise ModelUnavailable("model x is not installed: run `newsbrief-server models download`")
-
-    def broken() -> tuple[str, ModelInfo]:
-        raise OSError("disk on fire")
-
+    absent = failing_load(
+        ModelUnavailable("model x is not installed: run `newsbrief-server models download`")
+    )
+    broken = failing_load(OSError("disk on fire"))
     for load, said in ((absent, "is not installed"), (broken, "failed to load: disk on fire")):
         worker: ModelWorker[str] = ModelWorker(INFO, load)
         try:

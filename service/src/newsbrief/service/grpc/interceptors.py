@@ -139,7 +139,28 @@ def _peer(context: Any) -> str:
         return "-"
 
 
-class RequestInterceptor(grpc.aio.ServerInterceptor):
+class HookedInterceptor(grpc.aio.ServerInterceptor):
+    """An interceptor that wraps the handler of every call it sees with the :class:`Hooks` its
+    :meth:`hooks` makes for that call (a call to an unknown method, with no handler, passes)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        started = time.monotonic()
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        return _wrap(handler, self.hooks(details, started))
+
+    def hooks(self, details: grpc.HandlerCallDetails, started: float) -> Hooks:
+        """The hooks around one call of ``details.method``, which this interceptor first saw
+        at ``started`` (``time.monotonic()``)."""
+        raise NotImplementedError
+
+
+class RequestInterceptor(HookedInterceptor):
     """Outermost: a request id (the caller's ``x-request-id`` or a new one) in a context variable
     and in the response metadata; domain errors -> status with details; unknown errors ->
     INTERNAL with a fixed text (full error in the log); one access-log line per RPC with its
@@ -159,15 +180,7 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         self._max_bytes = max_message_bytes
         self._id_chars = request_id_max_chars
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        started = time.monotonic()
-        handler = await continuation(details)
-        if handler is None:
-            return None
+    def hooks(self, details: grpc.HandlerCallDetails, started: float) -> Hooks:
         method = details.method
         metadata = _metadata(details)
         started -= _client_wait_s(metadata)
@@ -246,5 +259,4 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
                 },
             )
 
-        hooks = Hooks(before, check=check, requests=requests, on_error=on_error, after=after)
-        return _wrap(handler, hooks)
+        return Hooks(before, check=check, requests=requests, on_error=on_error, after=after)

@@ -12,13 +12,12 @@ domain errors before they become statuses and takes their code from the one erro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
 from newsbrief.service.errors import QuotaExceeded
-from newsbrief.service.grpc.interceptors import OPEN_SERVICES, Hooks, _metadata, _wrap
+from newsbrief.service.grpc.interceptors import OPEN_SERVICES, HookedInterceptor, Hooks, _metadata
 from newsbrief.service.observability.telemetry import Telemetry
 from newsbrief.service.serving.status import code_for
 
@@ -36,21 +35,14 @@ def status_name(error: BaseException | None) -> str:
     return code_for(error).name
 
 
-class TelemetryInterceptor(grpc.aio.ServerInterceptor):
+class TelemetryInterceptor(HookedInterceptor):
     """Metrics and a trace span per RPC (see the module docstring); health checks and
     reflection are counted but not traced (a probe every few seconds would flood the traces)."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self._telemetry = telemetry
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None:
-            return None
+    def hooks(self, details: grpc.HandlerCallDetails, started: float) -> Hooks:
         method = details.method
         headers = _metadata(details)
         traced = not method.startswith(OPEN_SERVICES)  # probes and reflection: counted only
@@ -69,4 +61,4 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
                 self._telemetry.quota_rejected(TRANSPORT)
             call.__exit__(None, None, None)
 
-        return _wrap(handler, Hooks(before, after=after))
+        return Hooks(before, after=after)

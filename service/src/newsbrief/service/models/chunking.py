@@ -8,7 +8,8 @@
 
 Both take the engine's token counter, so they hold for any tokenizer.
 :func:`translate_in_runs` is the batch translation both translation engines run, with per-text
-notices, over the stages they share the plumbing of (:class:`Stages`);
+notices, over the stages they share the plumbing of (:class:`Stages`) and the language tokens
+they are built with (:class:`LanguageTokens`);
 :func:`clean_translation` and :func:`clean_summary` finish decoded outputs.
 """
 
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from newsbrief.service.domain import Notice
+from newsbrief.service.models.presets import FORCING
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.text.patterns import SPACE
 from newsbrief.service.text.segment import split_paragraphs, split_sentences
@@ -132,6 +135,29 @@ class StagedTranslator(Protocol):
         """prepare -> generate -> finish: translations of ``pieces`` in order, the indices of
         pieces cut at the input size, and of outputs that stopped at ``max_new_tokens``."""
         ...
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class LanguageTokens:
+    """The language tokens both translation engines are built with: the model's family, which
+    decides how the target language is forced (:data:`~.presets.FORCING`), and the token of each
+    language it serves."""
+
+    family: str
+    #: BCP-47 code -> the model's language token (copied)
+    codes: dict[str, str]
+    forcing: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # the engine's other bases may set up state of their own after their fields are set
+        after_init = getattr(super(), "__post_init__", None)
+        if after_init is not None:
+            after_init()
+        self.codes = dict(self.codes)
+        self.forcing = FORCING.get(self.family, "forced_bos")
+
+    def supports(self, source: str, target: str) -> bool:
+        return source in self.codes and target in self.codes
 
 
 class Stages:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -32,59 +33,54 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.requests = Counter(
+        # every family is registered on this server's own registry
+        counter = partial(Counter, registry=self.registry)
+        gauge = partial(Gauge, registry=self.registry)
+        histogram = partial(Histogram, registry=self.registry)
+        self.requests = counter(
             "newsbrief_requests",
             "Finished requests by transport, method and status code.",
             ("transport", "method", "code"),
-            registry=r,
         )
-        self.latency = Histogram(
+        self.latency = histogram(
             "newsbrief_request_duration_seconds",
             "Request latency by transport and method (whole stream for streaming calls).",
             ("transport", "method"),
             buckets=LATENCY_BUCKETS,
-            registry=r,
         )
-        self.in_flight = Gauge(
+        self.in_flight = gauge(
             "newsbrief_requests_in_flight",
             "Requests being handled now, by transport and method.",
             ("transport", "method"),
-            registry=r,
         )
-        self.stage_latency = Histogram(
+        self.stage_latency = histogram(
             "newsbrief_stage_duration_seconds",
             "Time in each pipeline stage (intake, brief, guard, abstractive, translate, ...).",
             ("stage",),
             buckets=LATENCY_BUCKETS,
-            registry=r,
         )
-        self.batch_size = Histogram(
+        self.batch_size = histogram(
             "newsbrief_model_batch_size",
             "Items (texts) in each model call, by model role.",
             ("model",),
             buckets=BATCH_SIZE_BUCKETS,
-            registry=r,
         )
-        self.batch_latency = Histogram(
+        self.batch_latency = histogram(
             "newsbrief_model_batch_duration_seconds",
             "Duration of each model call (one batch), by model role.",
             ("model",),
             buckets=LATENCY_BUCKETS,
-            registry=r,
         )
-        self.tokens = Counter(
+        self.tokens = counter(
             "newsbrief_model_tokens",
             "Tokens into and out of each model role (the batcher's token measure: about four "
             "characters a token, one per Hangul/CJK character).",
             ("model", "direction"),
-            registry=r,
         )
-        self.quota_rejections = Counter(
+        self.quota_rejections = counter(
             "newsbrief_quota_rejections",
             "Requests refused because an API key was over its quota.",
             ("transport",),
-            registry=r,
         )
 
     def watch(self, pipeline: Any) -> None:

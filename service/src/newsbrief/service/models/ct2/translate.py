@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Unpack
 
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
+from newsbrief.service.models.chunking import (
+    LanguageTokens,
+    Stages,
+    clean_translation,
+    translate_in_runs,
+)
 from newsbrief.service.models.ct2.runtime import (
     TOKENIZER_DIR,
     CT2Engine,
@@ -27,7 +32,7 @@ from newsbrief.service.models.ct2.runtime import (
     vocabulary,
 )
 from newsbrief.service.models.ct2.tokenizer import PieceTokenizer
-from newsbrief.service.models.presets import FORCING, Decoding
+from newsbrief.service.models.presets import Decoding
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.resolve import ModelLoadError
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
@@ -47,18 +52,9 @@ class CT2Prepared:
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class CT2TranslationEngine(Stages, CT2Engine):
+class CT2TranslationEngine(LanguageTokens, Stages, CT2Engine):
     """A loaded CTranslate2 translation model. Blocking and thread-safe: up to
     ``inter_threads`` calls run at once (a micro-batcher's workers)."""
-
-    family: str
-    #: BCP-47 code -> the model's language token (copied)
-    codes: dict[str, str]
-    forcing: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.codes = dict(self.codes)
-        self.forcing = FORCING.get(self.family, "forced_bos")
 
     @classmethod
     def load(
@@ -97,9 +93,6 @@ class CT2TranslationEngine(Stages, CT2Engine):
                 + ", ".join(bad)
                 + " (convert again from a tokenizer saved with its language codes)"
             )
-
-    def supports(self, source: str, target: str) -> bool:
-        return source in self.codes and target in self.codes
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""

@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.service.domain import ModelInfo
-from newsbrief.service.models.chunking import Stages, clean_translation, translate_in_runs
+from newsbrief.service.models.chunking import (
+    LanguageTokens,
+    Stages,
+    clean_translation,
+    translate_in_runs,
+)
 from newsbrief.service.models.hf.engine import HFEngine, from_pretrained, open_slot
 from newsbrief.service.models.hf.threads import set_torch_threads
-from newsbrief.service.models.presets import FORCING, Decoding
+from newsbrief.service.models.presets import Decoding
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.resolve import ModelLoadError, resolve_or_download
 from newsbrief.service.settings import ModelSlotSettings, ModelsSettings
@@ -42,21 +47,12 @@ class Prepared:
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class HFTranslationEngine(Stages, HFEngine):
+class HFTranslationEngine(LanguageTokens, Stages, HFEngine):
     """A loaded seq2seq translation model. Blocking; calls are serialised by a lock (the
     tokenizer's source language is state)."""
 
-    family: str
-    #: BCP-47 code -> the model's language token (copied)
-    codes: dict[str, str]
-    forcing: str = field(init=False)
     #: BCP-47 code -> the id of its language token (checked by :meth:`check_languages`)
     language_ids: dict[str, int] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.codes = dict(self.codes)
-        self.forcing = FORCING.get(self.family, "forced_bos")
 
     # ---- loading ---------------------------------------------------------------------------
 
@@ -132,9 +128,6 @@ class HFTranslationEngine(Stages, HFEngine):
         return ids
 
     # ---- stages ----------------------------------------------------------------------------
-
-    def supports(self, source: str, target: str) -> bool:
-        return source in self.codes and target in self.codes
 
     def prepare(self, texts: Sequence[str], source: str, target: str) -> Prepared:
         """Tokenise with the source language set; inputs over ``max_input_tokens`` are cut (the
