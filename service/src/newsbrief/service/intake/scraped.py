@@ -630,7 +630,9 @@ def prose_paragraphs(text: str, stopwords: Set[str] | None = None) -> str:
     known: Container[str] = (
         _stopwords() if stopwords is None else frozenset(w.lower() for w in stopwords)
     )
-    words = {w.lower() for p in paragraphs for w in p.text.split()}
+    # the words of each paragraph's text (its text nodes: its ``text`` normalises their spaces
+    # again, which splitting on them makes no odds to)
+    words = {w.lower() for p in paragraphs for w in "".join(p.text_nodes).split()}
     page = frozenset(w for w in words if w in known)
     core.classify_paragraphs(paragraphs, page)
     core.revise_paragraph_classification(paragraphs)
