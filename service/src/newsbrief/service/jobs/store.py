@@ -800,6 +800,8 @@ def _migrate_in_child(url: str) -> None:
             message = json.loads(line)
         except ValueError:  # printed by something else than migrate_here
             continue
+        if not isinstance(message, dict):
+            continue
         if "log" in message:
             name, level, text_ = message["log"]
             logging.getLogger(name).log(level, "%s", text_)
