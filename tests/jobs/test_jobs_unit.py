@@ -1,14 +1,20 @@
 """Unit tests of the jobs pieces that need no server: the callback allow-list, signatures and
-their verification, backoff bounds."""
+their verification, backoff bounds, the schema's revision and what opening a store imports."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from newsbrief.client.webhooks import WebhookVerificationError, verify
+from newsbrief.service.jobs.store import HEAD_REVISION, MIGRATIONS, JobStore, StoreUnavailable
 from newsbrief.service.jobs.webhooks import CallbackPolicy, CallbackRefused, backoff_s, sign
 from newsbrief.service.settings import WebhookSettings
 
@@ -78,3 +84,66 @@ def test_backoff_doubles_within_its_jitter_and_its_cap() -> None:
         waits = [backoff_s(s, attempt, rng) for _ in range(50)]
         assert min(waits) >= base * 0.8 and max(waits) <= base * 1.2
         assert max(waits) - min(waits) > 0  # jittered
+
+
+def test_the_head_revision_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+# opens the jobs system of a database (a new one is migrated by Alembic in a child process; one
+# at the head revision needs no Alembic) and says which of Alembic and httpx (imported for the
+# first webhook sent, not before) it imported
+_OPEN = """
+import asyncio, sys
+from newsbrief.service.jobs.system import JobSystem
+from newsbrief.service.settings import JobsSettings
+system = JobSystem("sqlite:///" + sys.argv[1], JobsSettings(), brief=None, error_status=None)
+asyncio.run(system.open())
+print("alembic" in sys.modules, "httpx" in sys.modules)
+"""
+
+
+def test_the_server_process_imports_neither_alembic_nor_httpx(tmp_path: Path) -> None:
+    def imported() -> list[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _OPEN, str(tmp_path / "jobs.sqlite3")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout.split()
+
+    assert imported() == ["False", "False"]  # a new database: migrated in a child process
+    with sqlite3.connect(tmp_path / "jobs.sqlite3") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (HEAD_REVISION,)
+        ]
+    assert imported() == ["False", "False"]  # at the head revision: not migrated
+
+
+def test_the_migration_logs_here_what_alembic_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    store.open()
+    store.close()
+    assert ("alembic.runtime.migration", logging.INFO) in {
+        (r.name, r.levelno) for r in caplog.records if r.getMessage().startswith("Running upgrade")
+    }
+
+
+def test_a_database_migrated_by_a_newer_server_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    store = JobStore(f"sqlite:///{path}")
+    store.open()
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreUnavailable, match="a newer server may have migrated it"):
+        JobStore(f"sqlite:///{path}").open()

@@ -7,10 +7,15 @@ comments. The caller sees the result in ``article_text``: the article's paragrap
 
 from __future__ import annotations
 
+import html
 import textwrap
 
+import pytest
+
 from newsbrief.service.domain import Article
+from newsbrief.service.intake import scraped
 from newsbrief.service.intake.main_text import main_text
+from newsbrief.service.intake.scraped import WordTable
 from newsbrief.service.settings import IntakeSettings
 
 MENU = [
@@ -126,3 +131,39 @@ def test_a_signed_last_paragraph_stays() -> None:
     signed = [*STORY[:-1], STORY[-1] + " (jd)"]
     text = _article_text([*MENU, "", HEADLINE, "", *_wrapped(signed), *SHARE, "", *TEASERS])
     assert text.split("\n\n") == signed
+
+
+def test_the_stop_word_table_answers_as_a_set_of_the_same_words() -> None:
+    import justext
+
+    words = {w.lower() for lang in justext.get_stoplists() for w in justext.get_stoplist(lang)}
+    table = scraped._stopwords()
+    assert all(w in table for w in words)
+    others = {w + suffix for w in words for suffix in ("x", "s", "\n")} | {"", "\n", "a\nb"}
+    assert not any(w in table for w in others - words)
+    assert 123 not in WordTable(["123"])  # words only
+    with pytest.raises(ValueError, match="line break"):
+        WordTable(["two\nlines"])
+
+
+def test_the_paragraphs_are_classed_as_jusText_classes_them_with_every_stop_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import justext
+    from justext import core
+
+    dump = [*MENU, "", HEADLINE, "", *_wrapped(STORY), *SHARE, "", *TEASERS]
+    seen: list[list[tuple[str, str]]] = []
+    revise = core.revise_paragraph_classification
+
+    def spy(paragraphs: list[core.Paragraph], *args: object) -> None:
+        revise(paragraphs, *args)
+        seen.append([(p.text, p.class_type) for p in paragraphs])
+
+    monkeypatch.setattr(core, "revise_paragraph_classification", spy)
+    scraped.prose_paragraphs("\n".join(dump))
+    every = frozenset(w for lang in justext.get_stoplists() for w in justext.get_stoplist(lang))
+    markup = "".join(f"<p>{html.escape(line)}</p>" for line in scraped._reflow("\n".join(dump)))
+    whole = core.justext(f"<html><body>{markup}</body></html>".encode(), every)  # spied too
+    assert seen == [[(p.text, p.class_type) for p in whole]] * 2
+    assert {"good", "bad"} <= {c for _, c in seen[0]}

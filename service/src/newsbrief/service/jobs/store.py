@@ -19,7 +19,10 @@ import asyncio
 import base64
 import concurrent.futures
 import functools
+import json
 import logging
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,6 +42,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -58,6 +62,9 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: PostgreSQL advisory lock key held while migrating (two replicas starting at once)
 MIGRATION_LOCK = 0x6E657773627269  # "newsbri"
+#: The newest revision under ``migrations/versions`` (a unit test holds it to Alembic's head): a
+#: database already there needs no migration, and no child process to run Alembic (:func:`migrate`)
+HEAD_REVISION = "0001"
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued",
@@ -193,6 +200,10 @@ class JobStore:
             migrate(self._engine)
         except StoreUnavailable:
             raise
+        except MigrationFailed as exc:  # in the child process: its exception's type and line
+            raise StoreUnavailable(
+                f"cannot open the jobs database {redacted(self.url)}: {exc.kind}: {exc.line}"
+            ) from exc
         except Exception as exc:
             raise StoreUnavailable(
                 f"cannot open the jobs database {redacted(self.url)}: "
@@ -712,7 +723,30 @@ def _engine(url: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (Alembic), one replica at a time. A database
-    migrated by a newer server (a revision this one does not know) is refused."""
+    migrated by a newer server (a revision this one does not know) is refused.
+
+    A database at :data:`HEAD_REVISION` already needs nothing; any other is migrated by Alembic in
+    a child process (:func:`_migrate_in_child`), so that the server process never imports Alembic
+    (about 14 MiB it would hold for good, Python never freeing a module). An in-memory SQLite
+    database, which no other process sees, is migrated here."""
+    with engine.begin() as conn:
+        if _revisions(conn) == {HEAD_REVISION}:
+            return
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        _upgrade(engine)
+    else:
+        _migrate_in_child(engine.url.render_as_string(hide_password=False))
+
+
+def _revisions(conn: Connection) -> set[str]:
+    """The revisions Alembic has recorded in the database (none in a new one)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return set()
+    return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _upgrade(engine: Engine) -> None:
+    """Alembic's upgrade to head, in one transaction under the migration lock."""
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError
@@ -731,3 +765,85 @@ def migrate(engine: Engine) -> None:
                 f"the jobs database's schema is not one this server knows ({exc}); "
                 "a newer server may have migrated it"
             ) from exc
+
+
+class MigrationFailed(Exception):
+    """The migration in the child process failed with an exception other than
+    :class:`StoreUnavailable`: its type's name and its first line."""
+
+    def __init__(self, kind: str, line: str) -> None:
+        super().__init__(f"{kind}: {line}")
+        self.kind = kind
+        self.line = line
+
+
+# the child's command line: its input names the server's import path, then the migration runs
+_CHILD = (
+    "import json, sys; args = json.loads(sys.stdin.readline()); sys.path[:0] = args['path']; "
+    "from newsbrief.service.jobs.store import migrate_here; migrate_here(args['url'])"
+)
+
+
+def _migrate_in_child(url: str) -> None:
+    """:func:`_upgrade` in a child process (:func:`migrate_here`), its log records logged again
+    here and its failure raised here; the URL goes through its input (it may hold a password)."""
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        input=json.dumps({"path": sys.path, "url": url}) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    outcome: dict[str, Any] = {}
+    for line in child.stdout.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:  # printed by something else than migrate_here
+            continue
+        if not isinstance(message, dict):
+            continue
+        if "log" in message:
+            name, level, text_ = message["log"]
+            logging.getLogger(name).log(level, "%s", text_)
+        else:
+            outcome = message
+    if "unavailable" in outcome:
+        raise StoreUnavailable(outcome["unavailable"])
+    if "failed" in outcome:
+        raise MigrationFailed(*outcome["failed"])
+    if child.returncode != 0 or outcome != {"done": True}:
+        raise MigrationFailed(
+            "MigrationFailed",
+            f"the migration's process ended with status {child.returncode}: "
+            + (child.stderr.strip().splitlines() or [""])[-1],
+        )
+
+
+class _Forward(logging.Handler):
+    """In the migration's child process: each log record to the parent (:func:`migrate_here`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _tell({"log": [record.name, record.levelno, record.getMessage()]})
+
+
+def _tell(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def migrate_here(url: str) -> None:
+    """The migration's child process (:func:`_migrate_in_child`): every log record goes to the
+    parent, which logs it under its own settings, and so does the outcome."""
+    logging.root.addHandler(_Forward())
+    logging.root.setLevel(logging.DEBUG)
+    engine = _engine(url)
+    try:
+        _upgrade(engine)
+    except StoreUnavailable as exc:
+        _tell({"unavailable": str(exc)})
+    except Exception as exc:
+        _tell({"failed": [type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""]})
+    else:
+        _tell({"done": True})
+    finally:
+        engine.dispose()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import importlib
 import ipaddress
 import json
 import logging
@@ -26,9 +27,9 @@ import random
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from google.protobuf import json_format
 
 from newsbrief.service.jobs import convert
@@ -36,6 +37,9 @@ from newsbrief.service.jobs.claims import ClaimLoop
 from newsbrief.service.jobs.store import DELIVERED, FAILED, PENDING, DeliveryWork, JobStore
 from newsbrief.service.settings import WebhookSettings
 from newsbrief.v1 import newsbrief_pb2 as pb
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -202,10 +206,9 @@ class Deliverer(ClaimLoop[DeliveryWork]):
         self._owner = owner
         self._secret = settings.secret.get_secret_value().encode()
         self._rng = random.Random()
-        # one connection pool for every delivery of this replica; closed by stop()
-        self._client = httpx.AsyncClient(
-            timeout=settings.timeout_s, follow_redirects=False, trust_env=False
-        )
+        # one connection pool for every delivery of this replica, made at the first one (httpx
+        # is imported then, not by a server that sends none); closed by stop()
+        self._client: httpx.AsyncClient | None = None
         self._loop_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -221,7 +224,19 @@ class Deliverer(ClaimLoop[DeliveryWork]):
             await asyncio.wait(set(self._running), timeout=grace)
             for task in self._running:
                 task.cancel()
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _http(self) -> httpx.AsyncClient:
+        """The connection pool of the deliveries (made at the first: httpx imported in a thread,
+        as its import takes a while, then the client on the event loop)."""
+        if self._client is None:
+            httpx = await asyncio.to_thread(importlib.import_module, "httpx")
+            if self._client is None:  # not made by another delivery meanwhile
+                self._client = httpx.AsyncClient(
+                    timeout=self._settings.timeout_s, follow_redirects=False, trust_env=False
+                )
+        return self._client
 
     async def _claim(self) -> DeliveryWork | None:
         lease_s = self._settings.timeout_s * 2 + 5.0
@@ -254,6 +269,9 @@ class Deliverer(ClaimLoop[DeliveryWork]):
         started = time.monotonic()
         at = time.time()
         status, error, final = 0, "", False
+        client = await self._http()
+        import httpx  # imported by _http, in a thread
+
         try:
             target = await self._policy.resolve(work.url)
             timestamp = int(time.time())
@@ -268,7 +286,7 @@ class Deliverer(ClaimLoop[DeliveryWork]):
                 SIGNATURE_HEADER: sign(self._secret, timestamp, body),
             }
             extensions = {"sni_hostname": target.server_name} if target.server_name else {}
-            async with self._client.stream(
+            async with client.stream(
                 "POST", target.url, content=body, headers=headers, extensions=extensions
             ) as response:
                 status = response.status_code

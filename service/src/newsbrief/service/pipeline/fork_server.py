@@ -1,10 +1,12 @@
 """Imported by the fork server of the pipeline's worker processes (the last of its preload list,
 see :func:`.processes._context`), and acting only there: it imports the stages, loads the
-language models that every worker forked from it then shares (:mod:`.shared_models`), and warms
-the stages up (:func:`warm_up`)."""
+language models that every worker forked from it then shares (:mod:`.shared_models`), warms
+the stages up (:func:`warm_up`) and settles its memory for sharing (:func:`settle`)."""
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 
 from newsbrief.service.domain import Article, Budget
@@ -72,6 +74,20 @@ def warm_up(language: LanguageSettings) -> None:
             log.exception("warming the stages up in the fork server failed")
 
 
+def settle() -> None:
+    """Before the first worker is forked, after the imports, the models and the warm-up: freeze
+    every object made so far (the workers' garbage collections then never write to them, so
+    their pages stay shared), and hand the heap's free pages back to the system (what loading
+    left free: glibc keeps it otherwise, and every worker's share of the fork server counts it).
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator keeps what it keeps
+        pass
+
+
 if in_fork_server():
     # what the workers' stages run (the pipeline's worker functions, the HTML extractor), then
     # the language models: imported and loaded once here, shared by every worker forked after
@@ -81,3 +97,4 @@ if in_fork_server():
 
     if (settings := shared_models.load()) is not None:
         warm_up(settings)
+    settle()
