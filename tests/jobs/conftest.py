@@ -103,8 +103,9 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-def _database(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
+def _database(request: pytest.FixtureRequest, kind: str = "") -> str:
+    """A fresh database of ``kind`` (default: the fixture's parameter), "sqlite" or "postgresql"."""
+    if (kind or request.param) == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp(prefix='newsbrief-jobs-')}/jobs.sqlite3"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database()

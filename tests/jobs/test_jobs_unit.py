@@ -12,11 +12,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text as sa_text
 
 from newsbrief.client.webhooks import WebhookVerificationError, verify
-from newsbrief.service.jobs.store import HEAD_REVISION, MIGRATIONS, JobStore, StoreUnavailable
+from newsbrief.service.jobs.schema import metadata
+from newsbrief.service.jobs.store import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    JobStore,
+    StoreUnavailable,
+    _engine,
+    _migrate_in_child,
+)
 from newsbrief.service.jobs.webhooks import CallbackPolicy, CallbackRefused, backoff_s, sign
 from newsbrief.service.settings import WebhookSettings
+from tests.jobs.conftest import _database
 
 
 def test_nothing_is_allowed_by_default() -> None:
@@ -95,9 +106,9 @@ def test_the_head_revision_is_alembics_head() -> None:
     assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
 
 
-# opens the jobs system of a database (a new one is migrated by Alembic in a child process; one
-# at the head revision needs no Alembic) and says which of Alembic and httpx (imported for the
-# first webhook sent, not before) it imported
+# opens the jobs system of a database (a new one gets the head schema without Alembic; one at the
+# head revision needs nothing) and says which of Alembic and httpx (imported for the first webhook
+# sent, not before) it imported
 _OPEN = """
 import asyncio, sys
 from newsbrief.service.jobs.system import JobSystem
@@ -118,7 +129,7 @@ def test_the_server_process_imports_neither_alembic_nor_httpx(tmp_path: Path) ->
             check=True,
         ).stdout.split()
 
-    assert imported() == ["False", "False"]  # a new database: migrated in a child process
+    assert imported() == ["False", "False"]  # a new database: the head schema, stamped
     with sqlite3.connect(tmp_path / "jobs.sqlite3") as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [
             (HEAD_REVISION,)
@@ -129,13 +140,63 @@ def test_the_server_process_imports_neither_alembic_nor_httpx(tmp_path: Path) ->
 def test_the_migration_logs_here_what_alembic_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # the child process that migrates any database but a new one or one at the head revision
     caplog.set_level(logging.INFO)
-    store = JobStore(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
-    store.open()
-    store.close()
+    _migrate_in_child(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     assert ("alembic.runtime.migration", logging.INFO) in {
         (r.name, r.levelno) for r in caplog.records if r.getMessage().startswith("Running upgrade")
     }
+
+
+def _schema(url: str) -> dict[str, object]:
+    """Every table of the database with its columns, keys, unique constraints and indexes."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            look = sa_inspect(conn)
+            return {
+                table: (
+                    [(c["name"], str(c["type"]), c["nullable"]) for c in look.get_columns(table)],
+                    look.get_pk_constraint(table)["constrained_columns"],
+                    sorted(
+                        (fk["constrained_columns"], fk["referred_table"])
+                        for fk in look.get_foreign_keys(table)
+                    ),
+                    sorted(
+                        (u["name"], u["column_names"]) for u in look.get_unique_constraints(table)
+                    ),
+                    sorted(
+                        (i["name"], i["column_names"], bool(i["unique"]))
+                        for i in look.get_indexes(table)
+                    ),
+                )
+                for table in sorted(look.get_table_names())
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_new_database_gets_the_schema_the_migrations_make(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A new database is given :mod:`.schema`'s tables stamped with the head revision, not run
+    through the migrations: both must give the same database (a schema change without its
+    migration, or the other way round, fails here)."""
+    built, migrated = _database(request, kind), _database(request, kind)
+    store = JobStore(built)
+    store.open()
+    store.close()
+    _migrate_in_child(migrated)
+    assert _schema(built) == _schema(migrated)
+    assert set(_schema(built)) == {t.name for t in metadata.sorted_tables} | {"alembic_version"}
+    for url in (built, migrated):
+        engine = _engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(sa_text("SELECT version_num FROM alembic_version")).all() == [
+                (HEAD_REVISION,)
+            ]
+        engine.dispose()
 
 
 def test_a_database_migrated_by_a_newer_server_is_refused(tmp_path: Path) -> None:

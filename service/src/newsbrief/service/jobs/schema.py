@@ -1,5 +1,7 @@
-"""The tables of the jobs store (SQLAlchemy Core). The migrations under ``migrations/`` create
-them; a change here needs a new migration there.
+"""The tables of the jobs store (SQLAlchemy Core) at the newest revision. A new database is
+created from them (and stamped with that revision); the migrations under ``migrations/`` bring an
+older one there: a change here needs a new migration there and a new ``store.HEAD_REVISION``
+(tests/jobs/test_jobs_unit.py holds the two ways to the same database).
 
 Times are Unix seconds (float, wall clock: they are compared across replicas). Protobuf
 payloads (the article's SummarizeRequest, its SummarizeResponse and ItemStatus) are stored as

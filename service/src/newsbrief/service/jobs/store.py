@@ -31,9 +31,14 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
+    MetaData,
+    PrimaryKeyConstraint,
     Select,
+    String,
+    Table,
     Update,
     and_,
     create_engine,
@@ -52,7 +57,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from newsbrief.service.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
-from newsbrief.service.jobs.schema import articles, attempts, deliveries, jobs
+from newsbrief.service.jobs.schema import articles, attempts, deliveries, jobs, metadata
 
 log = logging.getLogger(__name__)
 
@@ -722,20 +727,40 @@ def _engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (Alembic), one replica at a time. A database
-    migrated by a newer server (a revision this one does not know) is refused.
+    """Bring the schema to the newest revision, one replica at a time. A database migrated by a
+    newer server (a revision this one does not know) is refused.
 
-    A database at :data:`HEAD_REVISION` already needs nothing; any other is migrated by Alembic in
-    a child process (:func:`_migrate_in_child`), so that the server process never imports Alembic
-    (about 14 MiB it would hold for good, Python never freeing a module). An in-memory SQLite
-    database, which no other process sees, is migrated here."""
+    Alembic is never imported by the server process (about 14 MiB it would hold for good,
+    Python never freeing a module): a database at :data:`HEAD_REVISION` needs nothing; a new one
+    (none of the store's tables, no revision) gets the tables of :mod:`.schema` (the head
+    revision's, a test holds them to what the migrations make) stamped with the head revision,
+    as Alembic's own recipe for a database built from scratch; any other is migrated by Alembic
+    in a child process (:func:`_migrate_in_child`). An in-memory SQLite database, which no
+    other process sees, is migrated here."""
     with engine.begin() as conn:
-        if _revisions(conn) == {HEAD_REVISION}:
+        if engine.dialect.name == "postgresql":  # the next replica waits, then finds it done
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        found = _revisions(conn)
+        if found == {HEAD_REVISION}:
+            return
+        if not found and not any(inspect(conn).has_table(t.name) for t in metadata.sorted_tables):
+            metadata.create_all(conn)
+            _ALEMBIC_VERSION.create(conn)
+            conn.execute(_ALEMBIC_VERSION.insert().values(version_num=HEAD_REVISION))
             return
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         _upgrade(engine)
     else:
         _migrate_in_child(engine.url.render_as_string(hide_password=False))
+
+
+#: Alembic's table of the database's revision, as Alembic makes it
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def _revisions(conn: Connection) -> set[str]:
