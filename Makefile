@@ -71,19 +71,22 @@ UNIT_TESTS := tests/unit
 INTEGRATION_TESTS := -m "not system" tests --ignore=tests/unit --ignore=tests/browser
 SYSTEM_TESTS := -m system tests
 
-# `make test`: the unit tier, then the integration and system tiers side by side in one run
-# spread over TEST_WORKERS processes (pytest-xdist, one test file per process at a time; most
-# of these tests wait on servers, sockets and timeouts, so more processes than cores pay off),
-# then the few marked `alone` (a time-bounded behaviour a busy machine could push past its bound).
+# `make test`: the unit tier and, beside it, the few integration tests marked `alone` (a
+# time-bounded behaviour that the parallel run's load could push past its bound; one unit
+# process beside it leaves it a core); then the integration and system tiers side by side in one
+# run spread over TEST_WORKERS processes (pytest-xdist, one test file per process at a time; most
+# of these tests wait on servers, sockets and timeouts, so more processes than cores pay off).
 TEST_WORKERS ?= 6
 test: install
-	@rc=0; \
+	@rc=0; alone_log=$$(mktemp); \
+	$(PYTEST) -m alone tests --ignore=tests/unit > $$alone_log 2>&1 & alone=$$!; \
 	echo "== unit"; $(PYTEST) $(UNIT_TESTS) || rc=1; \
+	wait $$alone || rc=1; \
+	echo "== integration and system, the tests that run alone (beside the unit tier)"; \
+	cat $$alone_log; rm -f $$alone_log; \
 	echo "== integration and system, side by side ($(TEST_WORKERS) processes)"; \
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not alone" tests \
 		--ignore=tests/unit || rc=1; \
-	echo "== integration and system, the tests that run alone"; \
-	$(PYTEST) -m alone tests --ignore=tests/unit || rc=1; \
 	exit $$rc
 
 test-unit: install

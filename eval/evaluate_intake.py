@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
+import os
 import re
 import statistics
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +117,43 @@ def _by_source(
     return {name: _summary(group) for name, group in sorted(groups.items())}
 
 
+def _score_page(
+    root: Path, row: dict[str, Any], scraped: bool
+) -> tuple[
+    tuple[float, float, float], tuple[float, float, float], tuple[float, float, float] | None
+]:
+    """One page: the service's intake of its HTML, trafilatura's, and the service's intake of its
+    scraped dump (None where it has none or ``scraped`` is off), each scored against the truth."""
+    import trafilatura
+
+    html = _read_page(root, row, "html_path")
+    expected = row.get("expected_text") or _read_page(root, row, "expected_path")
+    score = shingle_prf(intake_text(Article(html=html)), expected)
+    baseline = shingle_prf(trafilatura.extract(html) or "", expected)
+    dump = None
+    if scraped and row.get("scraped_path"):
+        text = _read_page(root, row, "scraped_path")
+        dump = shingle_prf(intake_text(Article(text=text)), expected)
+    return score, baseline, dump
+
+
+def _score_pages(
+    root: Path, rows: list[dict[str, Any]], scraped: bool
+) -> list[tuple[Any, Any, Any]]:
+    """:func:`_score_page` of every row, in order, spread over the machine's cores (the pages are
+    independent: each is parsed, extracted and scored on its own)."""
+    workers = min(os.cpu_count() or 1, 4, len(rows))
+    if workers <= 1:
+        return [_score_page(root, row, scraped) for row in rows]
+    # spawn: a fresh interpreter per process, never a fork of a caller's threads
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunk = max(1, len(rows) // (workers * 4))
+        return list(
+            pool.map(_score_page, [root] * len(rows), rows, [scraped] * len(rows), chunksize=chunk)
+        )
+
+
 def evaluate_pages(root: Path, *, scraped: bool = True) -> dict[str, Any]:
     """Benchmark P/R/F1 of one folder of pages (``index.jsonl``, html, expected and, where
     given, scraped text dumps), overall and per ``source_dataset``: the service's intake of the
@@ -126,11 +166,7 @@ def evaluate_pages(root: Path, *, scraped: bool = True) -> dict[str, Any]:
     dumps: list[tuple[float, float, float]] = []
     dump_rows: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
-    for row in rows:
-        html = _read_page(root, row, "html_path")
-        expected = row.get("expected_text") or _read_page(root, row, "expected_path")
-        score = shingle_prf(intake_text(Article(html=html)), expected)
-        baseline = shingle_prf(trafilatura.extract(html) or "", expected)
+    for row, (score, baseline, dump) in zip(rows, _score_pages(root, rows, scraped), strict=True):
         ours.append(score)
         theirs.append(baseline)
         page: dict[str, Any] = {
@@ -140,10 +176,7 @@ def evaluate_pages(root: Path, *, scraped: bool = True) -> dict[str, Any]:
             "newsbrief": [round(x, 4) for x in score],
             "trafilatura": [round(x, 4) for x in baseline],
         }
-        if scraped and row.get("scraped_path"):
-            dump = shingle_prf(
-                intake_text(Article(text=_read_page(root, row, "scraped_path"))), expected
-            )
+        if dump is not None:
             dumps.append(dump)
             dump_rows.append(row)
             page["scraped"] = [round(x, 4) for x in dump]

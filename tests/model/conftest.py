@@ -20,6 +20,7 @@ structure, language tokens, counts and errors, never text. Nothing here touches 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -34,9 +35,15 @@ from tests.model.tiny import TINY_SEQ2SEQ, TINY_T5, train_bpe, train_t5_unigram
 os.environ["HF_HUB_OFFLINE"] = "1"  # before any huggingface_hub import
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-pytest.importorskip("torch", reason="model tests need the hf extra (torch)")
-pytest.importorskip("transformers", reason="model tests need the hf extra (transformers)")
-pytest.importorskip("sentencepiece", reason="model tests need sentencepiece")
+# looked up, not imported: every process of a parallel run collects these modules, and torch and
+# transformers take seconds to import; a test imports them when it needs them
+for _package, _why in (
+    ("torch", "the hf extra (torch)"),
+    ("transformers", "the hf extra (transformers)"),
+    ("sentencepiece", "sentencepiece"),
+):
+    if importlib.util.find_spec(_package) is None:
+        pytest.skip(f"model tests need {_why}", allow_module_level=True)
 
 NLLB_CODES = ["eng_Latn", "kor_Hang", "zsm_Latn", "ind_Latn"]
 MADLAD_TAGS = ["<2en>", "<2ko>", "<2ms>", "<2id>"]
