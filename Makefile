@@ -76,7 +76,7 @@ SYSTEM_TESTS := -m system tests
 # process beside it leaves it a core); then the integration and system tiers side by side in one
 # run spread over TEST_WORKERS processes (pytest-xdist, one test file per process at a time; most
 # of these tests wait on servers, sockets and timeouts, so more processes than cores pay off).
-TEST_WORKERS ?= 6
+TEST_WORKERS ?= 8
 test: install
 	@rc=0; alone_log=$$(mktemp); \
 	$(PYTEST) -m alone tests --ignore=tests/unit > $$alone_log 2>&1 & alone=$$!; \
