@@ -80,7 +80,16 @@ def one(
         "segment",
         lambda: [s for s in (split_sentences(p, lang) for p in split_paragraphs(intake.text)) if s],
     )
-    prepared = Intake(intake.text, intake.title, paragraphs, analysis.language, None, [], "")  # type: ignore[arg-type]
+    # the article text the brief's sentences are located in, as the server's intake gives it
+    prepared = Intake(
+        intake.text,
+        intake.title,
+        paragraphs,
+        analysis.language,
+        None,  # type: ignore[arg-type]  # no metadata: the brief does not read it
+        [],
+        intake.article_text,
+    )
     budget = Budget(
         settings.brief.medium_sentences, settings.brief.medium_words, settings.brief.key_points
     )

@@ -3,10 +3,19 @@ their source sentences, an abstractive brief's lines at the article sentences th
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from newsbrief.service.domain import Article, Brief, Budget
 from newsbrief.service.intake.language import LanguageAnalysis
 from newsbrief.service.pipeline.stages.abstractive import with_sources
-from newsbrief.service.pipeline.stages.extractive import extractive_brief, locate_sentences
+from newsbrief.service.pipeline.stages.extractive import (
+    extractive_brief,
+    find_words,
+    locate_sentences,
+)
 from newsbrief.service.pipeline.stages.intake import Intake, take_in
 from newsbrief.service.settings import BriefSettings, IntakeSettings
 from newsbrief.service.summarize.extractive import ExtractiveSummarizer
@@ -69,3 +78,26 @@ def test_abstractive_lines_point_at_the_sentences_that_support_them() -> None:
     # a line the article does not support points nowhere
     unsupported = with_sources(Brief("h", "Aliens landed in the harbour."), prepared)
     assert unsupported.summary_lines[0].sources == ()
+
+
+# words and the white space between them, of the kinds articles hold (hard wraps, tabs,
+# no-break and ideographic spaces), and a few characters words are made of
+_PIECES = st.sampled_from(
+    ["a", "b", "ab", "a.", "Mr.", "(", "가", " ", "\n", "\t", "\u00a0", "\u3000"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.lists(_PIECES, max_size=30).map("".join),
+    words=st.lists(_PIECES, min_size=1, max_size=10).map(lambda p: "".join(p).split()),
+    start=st.integers(0, 40),
+)
+def test_words_across_any_white_space_are_found_where_the_regular_expression_finds_them(
+    text: str, words: list[str], start: int
+) -> None:
+    if not words:
+        return
+    start = min(start, len(text))
+    found = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, start)
+    assert find_words(text, words, start) == (found.span() if found else None)

@@ -3,7 +3,6 @@ the extractive guarantee, checked rather than assumed (:mod:`newsbrief.service.c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from newsbrief.service import __version__
@@ -77,15 +76,36 @@ def locate_sentences(text: str, paragraphs: list[list[str]]) -> list[Span | None
             if start >= 0:
                 end = start + len(piece)
             else:
-                pattern = r"\s+".join(re.escape(w) for w in piece.split())
-                m = re.compile(pattern).search(text, cursor)
-                if m is None:
+                found = find_words(text, piece.split(), cursor)
+                if found is None:
                     out.append(None)
                     continue
-                start, end = m.span()
+                start, end = found
             out.append(Span(start, end))
             cursor = end
     return out
+
+
+def find_words(text: str, words: list[str], start: int) -> tuple[int, int] | None:
+    """The first place in ``text`` from ``start`` where ``words`` (none empty, none holding white
+    space) stand in order, separated by white space of any kind and length: its span, or None.
+    What the regular expression ``w1\\s+w2\\s+...`` finds, without compiling one per sentence (a
+    brief located ~18 sentences an article that way, most of its time)."""
+    first = words[0]
+    at = text.find(first, start)
+    while at >= 0:
+        end = at + len(first)
+        for word in words[1:]:
+            gap = end
+            while gap < len(text) and text[gap].isspace():
+                gap += 1
+            if gap == end or not text.startswith(word, gap):
+                break
+            end = gap + len(word)
+        else:
+            return at, end
+        at = text.find(first, at + 1)
+    return None
 
 
 def check_extractive_brief(brief: Brief, intake: Intake) -> Faithfulness:
