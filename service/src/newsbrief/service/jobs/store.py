@@ -734,12 +734,11 @@ def migrate(engine: Engine) -> None:
     Python never freeing a module): a database at :data:`HEAD_REVISION` needs nothing; a new one
     (none of the store's tables, no revision) gets the tables of :mod:`.schema` (the head
     revision's, a test holds them to what the migrations make) stamped with the head revision,
-    as Alembic's own recipe for a database built from scratch; any other is migrated by Alembic
-    in a child process (:func:`_migrate_in_child`). An in-memory SQLite database, which no
-    other process sees, is migrated here."""
+    as Alembic's own recipe for a database built from scratch (an in-memory SQLite database,
+    which no other process could see, is always one); any other is migrated by Alembic in a
+    child process (:func:`_migrate_in_child`)."""
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":  # the next replica waits, then finds it done
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        _lock_migrations(conn)  # the next replica waits, then finds it done
         found = _revisions(conn)
         if found == {HEAD_REVISION}:
             return
@@ -748,10 +747,7 @@ def migrate(engine: Engine) -> None:
             _ALEMBIC_VERSION.create(conn)
             conn.execute(_ALEMBIC_VERSION.insert().values(version_num=HEAD_REVISION))
             return
-    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        _upgrade(engine)
-    else:
-        _migrate_in_child(engine.url.render_as_string(hide_password=False))
+    _migrate_in_child(engine.url.render_as_string(hide_password=False))
 
 
 #: Alembic's table of the database's revision, as Alembic makes it
@@ -761,6 +757,13 @@ _ALEMBIC_VERSION = Table(
     Column("version_num", String(32), nullable=False),
     PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
+
+
+def _lock_migrations(conn: Connection) -> None:
+    """On PostgreSQL, hold the migration lock until this transaction ends (replicas starting
+    together migrate one at a time); SQLite's writer lock already does."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def _revisions(conn: Connection) -> set[str]:
@@ -780,8 +783,7 @@ def _upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        _lock_migrations(conn)
         config.attributes["connection"] = conn
         try:
             command.upgrade(config, "head")
