@@ -438,3 +438,21 @@ async def test_a_burst_is_gathered_until_it_stops(rec: Recorder) -> None:
         rest = [asyncio.create_task(b.submit("k", i)) for i in (1, 2)]
         assert await asyncio.gather(first, *rest) == ["k:0", "k:1", "k:2"]
         assert rec.batches() == [("k", [0, 1, 2])]  # one batch, closed by the gap
+
+
+@pytest.mark.asyncio
+async def test_under_load_the_gap_does_not_split_a_burst(rec: Recorder) -> None:
+    """While another batch runs, the gap rule is off: items that arrive further apart than
+    max_gap_ms (as clients answered together do when the cores are busy) still share one batch
+    (up to max_wait_ms), instead of the first one running alone on the free worker."""
+    with batcher(rec, workers=2, max_batch_size=2, max_wait_ms=600_000, max_gap_ms=20) as b:
+        hold = await hold_worker(b, rec)  # one worker busy: the model is under load
+        first = asyncio.create_task(b.submit("k", 0))
+        await until(lambda: b.queued == 1)
+        await asyncio.sleep(0.3)  # fifteen gaps pass with no item joining
+        assert rec.batches() == []  # the free worker still waits for the rest of the burst
+        second = asyncio.create_task(b.submit("k", 1))
+        assert await asyncio.gather(first, second) == ["k:0", "k:1"]  # run by the free worker
+        assert rec.batches() == [("k", [0, 1])]
+        rec.release()
+        await hold

@@ -572,9 +572,10 @@ class BatchingSettings(BaseModel):
     max_gap_ms: float = Field(
         10.0,
         ge=0,
-        description="A partial batch also closes once no item has joined it for this long: a "
-        "burst of requests (clients answered together send their next texts together) is "
-        "gathered into one batch, and a lone request waits only this long. 0 = only "
+        description="While no batch of the model runs, a partial batch also closes once no "
+        "item has joined it for this long: a burst of requests is gathered into one batch, and "
+        "a lone request waits only this long. While a batch runs, only max_wait_ms counts (under "
+        "load, the requests of clients answered together arrive further apart). 0 = only "
         "max_wait_ms counts.",
     )
     max_batch_tokens: int = Field(
