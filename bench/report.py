@@ -839,8 +839,9 @@ def render(results: dict[str, Any]) -> str:
         "cache off, unique articles. The bare calls run in the benchmark process itself. "
         f"Servers and bare calls alternate over {len(results.get('row3_rounds', [])) or 1} "
         "round(s); each measurement keeps its fastest round (all rounds are in results.json). "
-        "A lone request waits the batcher's max_gap_ms for company (a burst of requests is "
-        "gathered into one batch): the two server rows differ by that wait.",
+        "The pipeline tells the batcher how many calls are in progress, so a lone request's "
+        "texts run at once (no wait for company), as with max_wait_ms = 0, where no batch ever "
+        "waits: the two server rows differ only by noise.",
         "",
         "| measurement | p50 ms | p95 ms | other load |",
         "|---|---|---|---|",
@@ -1038,9 +1039,9 @@ def analysis(results: dict[str, Any]) -> list[str]:
             f"The no-op overhead ({over['overhead_ms']:.2f} ms) is the loopback gRPC call, the "
             "servicer, converters and interceptors, and the thread hand-offs of the micro-batcher "
             "(split in row 3), plus the server process sharing the 2 cores with the load "
-            "generator, and the batcher's gathering wait (max_gap_ms, for a lone request); with "
-            f"max_wait_ms = 0 (no wait) it was {_f(over['overhead_wait0_ms'])} ms. On a loaded "
-            "machine each thread hand-off also waits for a core."
+            "generator (a lone request does not wait for company: the pipeline tells the "
+            f"batcher it is alone); with max_wait_ms = 0 it was {_f(over['overhead_wait0_ms'])} "
+            "ms. On a loaded machine each thread hand-off also waits for a core."
         )
     shares = [
         _num(_get(e, "cpu", "foreign_share"))

@@ -59,7 +59,7 @@ def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
     info = ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"))
     translator = BatchedTranslator(
         ModelWorker(info, lambda: (engine, info)),
-        BatchingSettings(max_wait_ms=20, **batching),
+        BatchingSettings(**({"max_wait_ms": 20} | batching)),
         workers=1,
     )
     return RunningServer(settings, pipeline=Pipeline(settings, translator=translator))
@@ -141,6 +141,30 @@ def test_concurrent_briefs_share_model_calls() -> None:
     assert all(r.translations and r.translations[0].language == "ko" for r in results)
     # the three briefs' texts waited behind the held call, then shared model calls
     assert len(engine.calls) < 1 + 3
+
+
+def test_a_lone_call_is_not_held_back_waiting_for_company() -> None:
+    """The pipeline tells its batcher how many calls are in progress: with a batcher that would
+    otherwise wait a minute for company, a lone Translate is answered at once (the client's
+    deadline is 20 s), and the count follows the calls."""
+    engine = GatedEngine()
+    with (
+        _server(engine, max_wait_ms=60_000, max_gap_ms=60_000) as server,
+        Client(server.target, timeout=20, retries=0) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
+        assert client.translate(["Alone."], ["ko"], source_language="en").translations["ko"] == (
+            "[ko] Alone.",
+        )
+        engine.hold.set()
+        held = pool.submit(client.translate, ["Held."], ["ko"], source_language="en")
+        _wait(engine.entered)
+        assert batcher.company() == 1  # the call inside the model
+        engine.hold.clear()
+        engine.gate.set()
+        assert held.result(30).translations["ko"] == ("[ko] Held.",)
+        assert batcher.company() == 0
 
 
 def test_the_call_policy_turns_the_callers_timeout_into_a_monotonic_deadline() -> None:

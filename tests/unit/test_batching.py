@@ -456,3 +456,29 @@ async def test_under_load_the_gap_does_not_split_a_burst(rec: Recorder) -> None:
         assert rec.batches() == [("k", [0, 1])]
         rec.release()
         await hold
+
+
+@pytest.mark.asyncio
+async def test_a_lone_call_does_not_wait_for_company(rec: Recorder) -> None:
+    """Told that only one call is in progress, an idle model runs its items at once, whatever
+    max_wait_ms and max_gap_ms say (nothing else is on its way to join them)."""
+    with batcher(rec, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=600_000) as b:
+        b.company = lambda: 1
+        result = await asyncio.wait_for(b.submit_many("k", [0, 1]), timeout=10)
+        assert result == ["k:0", "k:1"]
+        assert rec.batches() == [("k", [0, 1])]
+
+
+@pytest.mark.asyncio
+async def test_items_wait_for_company_while_other_calls_are_in_progress(rec: Recorder) -> None:
+    """With another call in progress, an idle model's partial batch waits for it (the gap and
+    the max wait rule it) and the two calls share one batch."""
+    with batcher(rec, max_batch_size=2, max_wait_ms=600_000, max_gap_ms=600_000) as b:
+        b.company = lambda: 2
+        first = asyncio.create_task(b.submit("k", 0))
+        await until(lambda: b.queued == 1)
+        await asyncio.sleep(0.2)
+        assert rec.batches() == []  # still waiting for the other call's item
+        second = asyncio.create_task(b.submit("k", 1))
+        assert await asyncio.wait_for(asyncio.gather(first, second), 10) == ["k:0", "k:1"]
+        assert rec.batches() == [("k", [0, 1])]

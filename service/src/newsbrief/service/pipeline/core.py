@@ -9,10 +9,11 @@ processes (:mod:`.processes`), never on the event loop nor under its GIL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from newsbrief.service import __version__
@@ -106,6 +107,27 @@ class Pipeline:
             sort_keys=True,
         )
         self._ready = False
+        # briefs and translations in progress: a model's batcher waits for company only when
+        # there is some (a lone call's texts run at once). Imported here, not at the top: the
+        # workers' fork server imports this module and never batches.
+        from newsbrief.service.models.batching import MicroBatcher
+
+        self._calls = 0
+        for model in (summarizer, translator):
+            batcher = getattr(model, "batcher", None)
+            if isinstance(batcher, MicroBatcher):
+                batcher.company = self._calls_in_progress
+
+    def _calls_in_progress(self) -> int:
+        return self._calls
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        self._calls += 1
+        try:
+            yield
+        finally:
+            self._calls -= 1
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -167,6 +189,12 @@ class Pipeline:
         cancelled caller stops at the next stage boundary. ``tenant`` (the digest of the
         caller's API key) scopes the result and translation caches: a brief cached for one
         tenant is never served to another (see ``cache.shared_across_keys``)."""
+        with self._counted():
+            return await self._brief(article, options, deadline=deadline, tenant=tenant)
+
+    async def _brief(
+        self, article: Article, options: BriefOptions, *, deadline: float | None, tenant: str
+    ) -> BriefResult:
         self._check_ready()
         started = time.monotonic()
         deadline = self._bounded(deadline)
@@ -263,6 +291,20 @@ class Pipeline:
     ) -> TranslateResult:
         """Translate editor-written texts into each target language; ``tenant`` scopes the
         translation cache as in :meth:`brief`."""
+        with self._counted():
+            return await self._translate(
+                texts, source_language, target_languages, deadline=deadline, tenant=tenant
+            )
+
+    async def _translate(
+        self,
+        texts: list[str],
+        source_language: str,
+        target_languages: list[str],
+        *,
+        deadline: float | None,
+        tenant: str,
+    ) -> TranslateResult:
         self._check_ready()
         deadline = self._bounded(deadline)
         source, targets = validate_translate(
