@@ -117,10 +117,11 @@ def probe(
     for batch in (1, 8, 16):
         texts = (SENTENCES * 2)[:batch]
         tokens = 0
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         for i in range(reps if batch == 1 else 1):
             tokens += runner.run(texts if batch > 1 else [SENTENCES[i % len(SENTENCES)]])
         seconds = time.monotonic() - started
+        cpu_s = time.process_time() - cpu_started
         mem = memory_kb()
         result[f"b{batch}"] = {
             "batch": batch,
@@ -129,6 +130,7 @@ def probe(
             "seconds": seconds,
             "tokens_per_s": tokens / seconds,
             "tokens_per_seq": tokens / (batch * (reps if batch == 1 else 1)),
+            "cpu_s_per_text": cpu_s / (batch * (reps if batch == 1 else 1)),
             "peak_rss_kb": mem["VmHWM"],
         }
     return result

@@ -279,8 +279,10 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             for b in ("b8", "b16")
             if b in engine
         )
+        threads = engine.get("threads", 2)
         out.append(
-            f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, 2 threads): "
+            f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, {threads} "
+            f"thread{'s' if threads != 1 else ''}, as one replica of newsbrief's layout): "
             f"{_f(b1, 1)} tokens/s at batch 1; batching gives {gains} the tokens/s of batch 1. "
             "With beam search every text is already decoded as several hypotheses at once, so "
             "batching texts gains less than with greedy decoding (row 2): this is the most "
@@ -296,6 +298,20 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             f"newsbrief {_f(cpu_nb, 3)} ({_f(cpu_lt / cpu_nb)}x less work per request). With "
             "both servers keeping the two cores busy, the throughput ratio is bounded by that "
             "work ratio."
+        )
+    per_text = {b: _num(_get(engine, b, "cpu_s_per_text")) for b in ("b1", "b8", "b16")}
+    inter = _get(row, "layouts", "newsbrief", "inter") or 1
+    fill = "b8" if inter > 1 else "b16"
+    filled = per_text[fill]
+    if cpu_lt and filled:
+        out.append(
+            f"- The ceiling of that ratio at 16 clients: newsbrief's {inter} replica(s) share the "
+            f"16 requests in flight, so a batch holds at most {16 // inter} texts, and the "
+            f"engine alone spends {_f(filled, 3)} CPU-s per text at batch "
+            f"{16 // inter} (batch 1: {_f(per_text['b1'], 3)}, batch 16: "
+            f"{_f(per_text['b16'], 3)}); against LibreTranslate's {_f(cpu_lt, 3)} per request "
+            f"that is at most {_f(cpu_lt / filled)}x, before any serving cost "
+            "(gRPC, tokenisation, the hand-over to a worker process)."
         )
     peak_nb, peak_lt = _num(ours.get("peak_pss_kb")), _num(peer.get("peak_pss_kb"))
     ready_nb, ready_lt = _num(ours.get("pss_serving_kb")), _num(peer.get("pss_serving_kb"))

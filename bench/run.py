@@ -238,9 +238,11 @@ def decode_step_weights(config: dict[str, Any]) -> int:
 # ---- row 2: engines alone ------------------------------------------------------------------
 
 
-def probe_engine(engine: str, model_dir: Path, plan: Plan, beam: int = 1) -> dict[str, Any]:
+def probe_engine(
+    engine: str, model_dir: Path, plan: Plan, beam: int = 1, threads: int = 2
+) -> dict[str, Any]:
     """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
-    model) in its own process."""
+    model) in its own process, on ``threads`` threads."""
     kind = engine.split("-")[0]
     argv = [
         sys.executable,
@@ -253,7 +255,7 @@ def probe_engine(engine: str, model_dir: Path, plan: Plan, beam: int = 1) -> dic
         "--new-tokens",
         str(plan.new_tokens),
         "--threads",
-        "2",
+        str(threads),
         "--reps",
         str(plan.probe_reps),
         "--beam",
@@ -1030,9 +1032,9 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
             return
     row["layouts"] = {"newsbrief": ours_layout, "libretranslate": peer_layout}
     # what batching can give at this beam: the engine alone at batch 1, 8 and 16 (its own
-    # process, before the servers start)
+    # process, before the servers start), on the threads of one of newsbrief's replicas
     row["engine_alone"] = await asyncio.to_thread(
-        probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam
+        probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam, ours_layout["intra"]
     )
     peer = lt_process(venv_python, packages, plan, peer_layout, logs / "libretranslate.log")
     ours = bench_server(
