@@ -107,15 +107,12 @@ class Pipeline:
             sort_keys=True,
         )
         self._ready = False
-        # briefs and translations in progress: a model's batcher waits for company only when
-        # there is some (a lone call's texts run at once). Imported here, not at the top: the
-        # workers' fork server imports this module and never batches.
-        from newsbrief.service.models.batching import MicroBatcher
-
+        # briefs and translations in progress: a model's batcher (models.batching.MicroBatcher)
+        # waits for company only when there is some (a lone call's texts run at once)
         self._calls = 0
         for model in (summarizer, translator):
             batcher = getattr(model, "batcher", None)
-            if isinstance(batcher, MicroBatcher):
+            if batcher is not None:
                 batcher.company = self._calls_in_progress
 
     def _calls_in_progress(self) -> int:
