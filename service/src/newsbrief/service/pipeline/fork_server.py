@@ -77,8 +77,9 @@ def warm_up(language: LanguageSettings) -> None:
 def settle() -> None:
     """Before the first worker is forked, after the imports, the models and the warm-up: freeze
     every object made so far (the workers' garbage collections then never write to them, so
-    their pages stay shared), and hand the heap's free pages back to the system (what loading
-    left free: glibc keeps it otherwise, and every worker's share of the fork server counts it).
+    their pages stay shared), hand the heap's free pages back to the system (what loading
+    left free: glibc keeps it otherwise, and every worker's share of the fork server counts it),
+    and the pages of lingua's library that held its compressed models (:func:`page_out`).
     """
     gc.collect()
     gc.freeze()
@@ -86,6 +87,52 @@ def settle() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: its allocator keeps what it keeps
         pass
+    import lingua.lingua
+
+    page_out(lingua.lingua.__file__)
+
+
+_MADV_PAGEOUT = 21  # <linux/mman.h>, Linux 5.4
+
+
+def page_out(library: str | None) -> int:
+    """Hand back the resident pages of ``library``'s read-only data (``madvise(MADV_PAGEOUT)``
+    on its mappings that are read-only and hold no private copy): lingua's models are compressed
+    into its 100 MB library, and loading them reads some 14 MiB of it that nothing reads again
+    (the models are then in memory, decompressed). They are clean file pages, which the kernel
+    takes back under memory pressure anyway; until then they count in the fork server's resident
+    memory. A page needed again is read back from the file. Returns the bytes advised (0
+    where the system has no such call: nothing changes)."""
+    if not library:
+        return 0
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        advised = 0
+        for start, end in _read_only_mappings(library):
+            if libc.madvise(start, end - start, _MADV_PAGEOUT) == 0:
+                advised += end - start
+        return advised
+    except (OSError, AttributeError):  # no /proc or no madvise here
+        return 0
+
+
+def _read_only_mappings(path: str) -> list[tuple[int, int]]:
+    """The address ranges where this process maps ``path`` read-only with no anonymous (copied)
+    page, from ``/proc/self/smaps``."""
+    ranges: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as maps:
+        for line in maps:
+            fields = line.split()
+            if not fields[0].endswith(":"):  # a mapping's header: range perms offset dev inode path
+                current = None
+                if len(fields) >= 6 and fields[5] == path and fields[1] == "r--p":
+                    low, high = fields[0].split("-")
+                    current = (int(low, 16), int(high, 16))
+            elif fields[0] == "Anonymous:" and current is not None and fields[1] == "0":
+                ranges.append(current)
+    return ranges
 
 
 if in_fork_server():
