@@ -459,6 +459,20 @@ async def test_under_load_the_gap_does_not_split_a_burst(rec: Recorder) -> None:
 
 
 @pytest.mark.asyncio
+async def test_what_a_full_batch_leaves_runs_at_once(rec: Recorder) -> None:
+    """Items left waiting because the batch before them was full (or a worker's share of a
+    burst) are the rest of that burst: the next free worker runs them at once instead of
+    waiting max_wait_ms for more, even while another batch runs."""
+    with batcher(rec, workers=2, max_batch_size=4, max_wait_ms=600_000, max_gap_ms=20) as b:
+        hold = await hold_worker(b, rec)  # one worker busy for the whole test
+        burst = b.submit_many("k", list(range(6)))
+        assert await asyncio.wait_for(burst, timeout=10) == [f"k:{i}" for i in range(6)]
+        assert rec.batches() == [("k", [0, 1, 2, 3]), ("k", [4, 5])]
+        rec.release()
+        await hold
+
+
+@pytest.mark.asyncio
 async def test_a_lone_call_does_not_wait_for_company(rec: Recorder) -> None:
     """Told that only one call is in progress, an idle model runs its items at once, whatever
     max_wait_ms and max_gap_ms say (nothing else is on its way to join them)."""

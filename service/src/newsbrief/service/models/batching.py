@@ -21,7 +21,8 @@ payload, deadline=...)``; items with the same key (e.g. a language pair) are gro
   its way to join them, so waiting would only delay it;
 - waiting items are shared among the idle workers: a worker takes its share and leaves the rest
   to the next idle one, so a burst runs on every free worker at once instead of one worker
-  taking it all while another idles;
+  taking it all while another idles; what a full batch or a share leaves is the rest of a
+  burst, and the next free worker takes it at once (no second wait);
 - the oldest waiting item always goes into the next batch of its key (no starvation), with the
   items closest to it in length (less padding);
 - an item whose deadline (``time.monotonic()`` seconds) has passed never reaches the model: it
@@ -170,6 +171,9 @@ class MicroBatcher(Generic[K, T, R]):
         self._clock = clock
         self._cond = threading.Condition()
         self._pending: dict[K, list[_Item[K, T, R]]] = {}
+        # keys whose waiting items were left by a batch that closed (a full one, or a worker's
+        # share of a burst): the next free worker takes them at once, without waiting again
+        self._ready: set[K] = set()
         self._queued = 0
         self._running = 0
         self._seq = itertools.count()
@@ -346,6 +350,7 @@ class MicroBatcher(Generic[K, T, R]):
                     self.stats.cancelled += 1
                     if not group:
                         del self._pending[item.key]
+                        self._ready.discard(item.key)
 
     # ---- the workers -----------------------------------------------------------------------
 
@@ -388,7 +393,7 @@ class MicroBatcher(Generic[K, T, R]):
                     len(group) >= self.max_batch_size
                     or len(group) * max(i.cost for i in group) >= self.max_batch_tokens
                 )
-                if self._closed or full or now >= flush_at:
+                if self._closed or full or now >= flush_at or key in self._ready:
                     if best is None or oldest.seq < best_seq:
                         best, best_seq = key, oldest.seq
                 else:
@@ -412,6 +417,7 @@ class MicroBatcher(Generic[K, T, R]):
                 self._pending[key] = keep
             else:
                 del self._pending[key]
+                self._ready.discard(key)
 
     def _share_locked(self, group: list[_Item[K, T, R]]) -> int:
         """Most items this worker takes from ``group``: all it may (``max_batch_size``), unless
@@ -449,8 +455,10 @@ class MicroBatcher(Generic[K, T, R]):
         left = [i for i in group if id(i) not in chosen]
         if left:
             self._pending[key] = left
+            self._ready.add(key)  # cut by a limit or a share: the rest runs at once
         else:
             del self._pending[key]
+            self._ready.discard(key)
         self._queued -= len(batch)
         batch.sort(key=lambda i: i.seq)
         return batch
