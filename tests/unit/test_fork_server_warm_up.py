@@ -4,7 +4,9 @@ the intake; never fatal."""
 
 from __future__ import annotations
 
+import ctypes
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,17 +65,41 @@ def _resident_kb(path: str) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise and /proc: Linux")
-def test_the_pages_lingua_read_its_models_from_are_handed_back_and_detection_goes_on() -> None:
-    """After loading the models, the fork server hands back the pages of lingua's library that
-    held them compressed (clean file pages): most of what loading read is no longer resident,
-    and detection still works (a page needed again is read back)."""
+def test_page_out_hands_back_the_resident_pages_of_a_read_only_file_mapping(
+    tmp_path: Path,
+) -> None:
+    """What the fork server does to lingua's library after loading its models, on a file that
+    no other process maps (the kernel keeps a page another process maps too): its read-only
+    mapping is resident once read, and no longer after ``page_out``; its bytes read the same."""
+    data = tmp_path / "models.bin"
+    size = 8 << 20
+    data.write_bytes(bytes(range(256)) * (size // 256))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+    libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    prot_read, map_private = 1, 2
+    with data.open("rb") as f:
+        address = libc.mmap(None, size, prot_read, map_private, f.fileno(), 0)
+    assert address not in (None, ctypes.c_void_p(-1).value)
+    try:
+        view = (ctypes.c_ubyte * size).from_address(address)
+        assert sum(view[i] for i in range(0, size, 4096)) == 0  # every page read once
+        assert _resident_kb(str(data)) >= size // 1024 // 2
+        assert fork_server.page_out(str(data)) == size
+        assert _resident_kb(str(data)) < size // 1024 // 8
+        assert bytes(view[1000:1004]) == bytes(range(256))[1000 % 256 : 1000 % 256 + 4]
+    finally:
+        libc.munmap(address, size)
+
+
+def test_lingua_detects_after_its_library_was_paged_out() -> None:
+    """The fork server pages lingua's library out after loading the models: detection goes on
+    (a page needed again is read back from the file)."""
     import lingua.lingua
 
-    library = lingua.lingua.__file__
-    detector = LanguageDetector(LanguageSettings())  # loads the models: reads the library
-    loaded = _resident_kb(library)
-    assert loaded > 4096, f"only {loaded} KiB of {library} resident after loading the models"
-    assert fork_server.page_out(library) > 0
-    assert _resident_kb(library) < loaded / 2
+    detector = LanguageDetector(LanguageSettings())
+    assert fork_server.page_out(lingua.lingua.__file__) > 0
     text = "The city council approved a new park on Tuesday after a long debate."
     assert detector.detect(text).code == "en"

@@ -101,8 +101,9 @@ def page_out(library: str | None) -> int:
     into its 100 MB library, and loading them reads some 14 MiB of it that nothing reads again
     (the models are then in memory, decompressed). They are clean file pages, which the kernel
     takes back under memory pressure anyway; until then they count in the fork server's resident
-    memory. A page needed again is read back from the file. Returns the bytes advised (0
-    where the system has no such call: nothing changes)."""
+    memory. A page needed again is read back from the file; a page another process maps too
+    (another server on the host) stays, shared among them. Returns the bytes advised (0 where
+    the system has no such call: nothing changes)."""
     if not library:
         return 0
     try:
