@@ -565,9 +565,13 @@ async def row4(plan: Plan, results: dict[str, Any], logs: Path) -> None:
     log.info("row4: %s", row4)
 
 
+NEWS_ROUNDS = 3
+
+
 async def row4_news(logs: Path) -> dict[str, Any]:
     """The extractive-only server (result cache off) briefing the shared news articles
-    (``summarisation/`` and ``non_english/`` of the shared data) at 4 clients: memory of the
+    (``summarisation/`` and ``non_english/`` of the shared data) at 4 clients, in
+    :data:`NEWS_ROUNDS` rounds (the fastest is the figure): memory of the
     process tree at SERVING and after (RSS summed, and PSS: pages the workers share with their
     fork server counted once), and server CPU per brief (bench.extractive_server)."""
     from bench.extractive_server import one_round, server
@@ -586,7 +590,12 @@ async def row4_news(logs: Path) -> dict[str, Any]:
         await asyncio.sleep(1.0)  # start-up threads settle
         news["rss_serving_kb"] = proc.memory_kb().get("VmRSS")
         news["pss_serving_kb"] = proc_pss_kb(proc.proc.pid)
-        news["load"] = await one_round(proc, texts, 4, 0)
+        # rounds of the same 86 briefs on the same server; the fastest is the figure (as row 3
+        # and bench.extractive_server do: a burst of other load on this shared machine, or the
+        # first round's cold caches, does not decide it), every round is kept
+        rounds = [await one_round(proc, texts, 4, r) for r in range(NEWS_ROUNDS)]
+        news["rounds"] = rounds
+        news["load"] = min(rounds, key=lambda r: r["cpu_ms_per_brief"])
         news["rss_after_load_kb"] = proc.memory_kb().get("VmRSS")
         news["pss_after_load_kb"] = proc_pss_kb(proc.proc.pid)
     except Exception as exc:
