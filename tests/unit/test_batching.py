@@ -484,6 +484,18 @@ async def test_a_lone_call_does_not_wait_for_company(rec: Recorder) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_lone_calls_second_language_runs_beside_its_first(rec: Recorder) -> None:
+    """A lone call's texts of a second key (its Malay beside its Korean) run at once on the free
+    worker while its first batch runs: nothing else is on its way to join them."""
+    with batcher(rec, workers=2, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=600_000) as b:
+        b.company = lambda: 1
+        hold = await hold_worker(b, rec)  # the call's first batch, still running
+        assert await asyncio.wait_for(b.submit("ms", 0), timeout=10) == "ms:0"
+        rec.release()
+        await hold
+
+
+@pytest.mark.asyncio
 async def test_items_wait_for_company_while_other_calls_are_in_progress(rec: Recorder) -> None:
     """With another call in progress, an idle model's partial batch waits for it (the gap and
     the max wait rule it) and the two calls share one batch."""

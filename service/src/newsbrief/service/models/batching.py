@@ -17,8 +17,9 @@ payload, deadline=...)``; items with the same key (e.g. a language pair) are gro
   3 or 4 and 4.7 requests/s where batches of 8 give 8.4. Under load a batch waits up to
   ``max_wait_ms``;
 - where the batcher is told how many calls the server is serving (:attr:`MicroBatcher.company`,
-  set by the pipeline), an idle model runs the items of a lone call at once: no other call is on
-  its way to join them, so waiting would only delay it;
+  set by the pipeline), the items of a lone call run at once, on any free worker (its Korean
+  texts beside its Malay ones): no other call is on its way to join them, so waiting would only
+  delay it;
 - waiting items are shared among the idle workers: a worker takes its share and leaves the rest
   to the next idle one, so a burst runs on every free worker at once instead of one worker
   taking it all while another idles; what a full batch or a share leaves is the rest of a
@@ -165,8 +166,8 @@ class MicroBatcher(Generic[K, T, R]):
         self.shutdown_timeout_s = shutdown_timeout_s
         self.name = name
         #: How many calls the server is serving now (read from the workers' threads), or None
-        #: when nobody says. While the model is idle, a partial batch waits for company only
-        #: when another call is in progress: the items of a lone call run at once.
+        #: when nobody says. A partial batch waits for company only when another call is in
+        #: progress: the items of a lone call run at once.
         self.company: Callable[[], int] | None = None
         self._clock = clock
         self._cond = threading.Condition()
@@ -384,11 +385,11 @@ class MicroBatcher(Generic[K, T, R]):
             for key, group in self._pending.items():
                 oldest = group[0]
                 flush_at = oldest.enqueued + self.max_wait_s
-                if not self._running:  # an idle model
-                    if self.company is not None and self.company() <= 1:
-                        flush_at = now  # a lone call: nothing else is on its way
-                    elif self.max_gap_s > 0:  # a burst is over when nothing joined it for a while
-                        flush_at = min(flush_at, group[-1].enqueued + self.max_gap_s)
+                if self.company is not None and self.company() <= 1:
+                    flush_at = now  # a lone call: nothing else is on its way to join it
+                elif not self._running and self.max_gap_s > 0:
+                    # an idle model: a burst is over when nothing joined it for a while
+                    flush_at = min(flush_at, group[-1].enqueued + self.max_gap_s)
                 full = (
                     len(group) >= self.max_batch_size
                     or len(group) * max(i.cost for i in group) >= self.max_batch_tokens
