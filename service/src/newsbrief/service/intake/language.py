@@ -170,14 +170,11 @@ _MALAY_FUNCTION = _words(
 # more than a tenth of its letters in such parts is looked at over all the languages (it may be
 # mixed). On langid_dev's sentences the part bars pass 94-98% of the supported languages' letters
 # and 0-15% of the unsupported ones'.
-# What lingua reads of a long text to choose among the supported languages: parts taken evenly
-# through it (:func:`_spread`) up to this many characters; its answer on a long text is settled
-# well before that, and its work grows with the length.
+# What lingua reads of a long text, to choose among the supported languages and in the
+# all-languages look: parts taken evenly through it (:func:`_spread`) up to this many
+# characters; its answer on a long text is settled well before that, and its work grows with
+# the length (the all-languages look: about 3 ms per 1,000 characters of Latin text).
 _LINGUA_CHARS = 1500
-# What the all-languages look reads of a long text, the same way (its trigram models cost about
-# 3 ms per 1,000 characters of Latin text; a text it must look at is in a language or a mix that
-# shows in any 1,500 characters taken through it).
-_BROAD_CHARS = 1500
 
 _SHORTCUT_MIN_WORDS = 40
 _SHORTCUT_ENGLISH = 0.25
@@ -424,7 +421,7 @@ class LanguageDetector:
             family |= {"ms", "id"}
         supported_mass = 0.0
         best, best_score = "", 0.0
-        for value in self._all.compute_language_confidence_values(_spread(sample, _BROAD_CHARS)):
+        for value in self._all.compute_language_confidence_values(_spread(sample, _LINGUA_CHARS)):
             code = value.language.iso_code_639_1.name.casefold()
             if code in family:
                 supported_mass += float(value.value)

@@ -382,12 +382,12 @@ class MicroBatcher(Generic[K, T, R]):
             best: K | None = None
             best_seq = -1
             wake = now + _IDLE_POLL_S
+            # a lone call: nothing else is on its way to join its items
+            lone = self.company is not None and self.company() <= 1
             for key, group in self._pending.items():
                 oldest = group[0]
-                flush_at = oldest.enqueued + self.max_wait_s
-                if self.company is not None and self.company() <= 1:
-                    flush_at = now  # a lone call: nothing else is on its way to join it
-                elif not self._running and self.max_gap_s > 0:
+                flush_at = now if lone else oldest.enqueued + self.max_wait_s
+                if not lone and not self._running and self.max_gap_s > 0:
                     # an idle model: a burst is over when nothing joined it for a while
                     flush_at = min(flush_at, group[-1].enqueued + self.max_gap_s)
                 full = (
