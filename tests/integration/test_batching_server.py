@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 
 from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
@@ -54,8 +55,11 @@ class GatedEngine:
 
 
 def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
-    # both caches off: repeated briefs reach the batcher (what these tests are about)
-    settings = make_settings(cache={"enabled": False, "translations": {"enabled": False}})
+    # both caches off: repeated briefs reach the batcher (what these tests are about); both
+    # doors open
+    settings = make_settings(
+        cache={"enabled": False, "translations": {"enabled": False}}, http_port=-1
+    )
     info = ModelInfo(role="translator", id="gated", languages=("en", "ko", "ms"))
     translator = BatchedTranslator(
         ModelWorker(info, lambda: (engine, info)),
@@ -143,28 +147,78 @@ def test_concurrent_briefs_share_model_calls() -> None:
     assert len(engine.calls) < 1 + 3
 
 
-def test_a_lone_call_is_not_held_back_waiting_for_company() -> None:
+def _translate_over(door: str, server: RunningServer, text: str) -> tuple[str, ...]:
+    """``text`` into Korean through one door: gRPC (the client library) or HTTP (Connect JSON);
+    each gives up after 20 s."""
+    if door == "grpc":
+        with Client(server.target, timeout=20, retries=0) as client:
+            return client.translate([text], ["ko"], source_language="en").translations["ko"]
+    reply = httpx.post(
+        f"{server.http_url}/newsbrief.v1.SummarizerService/Translate",
+        json={"texts": [text], "targetLanguages": ["ko"], "sourceLanguage": "en"},
+        timeout=20,
+    )
+    reply.raise_for_status()
+    [translation] = reply.json()["translations"]
+    assert translation["language"] == "ko"
+    return tuple(translation["texts"])
+
+
+@pytest.mark.parametrize("door", ["grpc", "http"])
+def test_a_lone_call_is_not_held_back_waiting_for_company(door: str) -> None:
     """The pipeline tells its batcher how many calls are in progress: with a batcher that would
-    otherwise wait a minute for company, a lone Translate is answered at once (the client's
-    deadline is 20 s), and the count follows the calls."""
+    otherwise wait a minute for company, a lone Translate is answered at once on either door
+    (each gives up after 20 s), and the count follows the calls."""
     engine = GatedEngine()
     with (
         _server(engine, max_wait_ms=60_000, max_gap_ms=60_000) as server,
-        Client(server.target, timeout=20, retries=0) as client,
         ThreadPoolExecutor(1) as pool,
     ):
         batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
-        assert client.translate(["Alone."], ["ko"], source_language="en").translations["ko"] == (
-            "[ko] Alone.",
-        )
+        assert _translate_over(door, server, "Alone.") == ("[ko] Alone.",)
         engine.hold.set()
-        held = pool.submit(client.translate, ["Held."], ["ko"], source_language="en")
+        held = pool.submit(_translate_over, door, server, "Held.")
         _wait(engine.entered)
         assert batcher.company() == 1  # the call inside the model
         engine.hold.clear()
         engine.gate.set()
-        assert held.result(30).translations["ko"] == ("[ko] Held.",)
+        assert held.result(30) == ("[ko] Held.",)
         assert batcher.company() == 0
+
+
+@pytest.mark.parametrize("door", ["grpc", "http"])
+def test_a_call_that_gives_up_leaves_the_count(door: str) -> None:
+    """A client that leaves while its text waits for the busy model (a gRPC deadline; an HTTP
+    client that hangs up) stops counting as a call in progress: later lone calls are not held
+    back waiting for it."""
+    engine = GatedEngine()
+    with (
+        _server(engine, max_wait_ms=60_000, max_gap_ms=60_000) as server,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
+        engine.hold.set()
+        held = pool.submit(_translate_over, door, server, "Held.")
+        _wait(engine.entered)
+        with pytest.raises((DeadlineExceededError, httpx.TimeoutException)):
+            if door == "grpc":
+                with Client(server.target, retries=0) as client:
+                    client.translate(["Gone."], ["ko"], source_language="en", timeout=0.3)
+            else:
+                httpx.post(
+                    f"{server.http_url}/newsbrief.v1.SummarizerService/Translate",
+                    json={"texts": ["Gone."], "targetLanguages": ["ko"], "sourceLanguage": "en"},
+                    timeout=0.3,
+                )
+        end = time.monotonic() + 10
+        while batcher.company() != 1:  # the held call only
+            assert time.monotonic() < end, f"{batcher.company()} calls still counted"
+            time.sleep(0.01)
+        engine.hold.clear()
+        engine.gate.set()
+        assert held.result(30) == ("[ko] Held.",)
+        assert _translate_over(door, server, "After.") == ("[ko] After.",)
+    assert "Gone." not in engine.seen()
 
 
 def test_the_call_policy_turns_the_callers_timeout_into_a_monotonic_deadline() -> None:
