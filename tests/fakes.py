@@ -97,8 +97,8 @@ class HookedPipeline(Pipeline):
     record the brief, slow it down (:meth:`wait`), hold it or make it fail; the real brief
     follows unless the hook raises."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: Settings, **parts: Any) -> None:
+        super().__init__(settings, **parts)  # parts: the models, as Pipeline takes them
         self.cancelled = threading.Event()
         """Set when a brief is cancelled during :meth:`wait`."""
 

@@ -13,9 +13,12 @@ from pathlib import Path
 import grpc
 import pytest
 
+from newsbrief.service.domain import Article
+from newsbrief.service.models.factory import build_summarizer, build_translator
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import REPO, RunningServer, make_settings
+from tests.fakes import HookedPipeline
 
 if not os.environ.get("NEWSBRIEF_BROWSER_TEST"):
     pytest.skip("browser test: run `make test-browser`", allow_module_level=True)
@@ -38,12 +41,28 @@ CHROMEDRIVER = os.environ.get("NEWSBRIEF_CHROMEDRIVER", "/usr/bin/chromedriver")
 WAIT_S = 60
 
 
+#: articles with this in their text take HELD_S longer to brief, so a job of them is still
+#: running when the page cancels it, however fast the briefs of this machine are
+HELD = "Held story"
+HELD_S = 0.5
+
+
+class _HoldingPipeline(HookedPipeline):
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
+        if HELD in (article.text or ""):
+            await self.wait(HELD_S)
+
+
 @pytest.fixture(scope="module")
 def running() -> Iterator[RunningServer]:
-    # jobs on (SQLite in the server's own temporary state_dir), one article at a time, so a
-    # job of many articles is still running when the page cancels it
-    jobs = {"poll_s": 0.2, "article_concurrency": 1}
-    with RunningServer(make_settings(http_port=-1, jobs=jobs)) as server:
+    # jobs on (SQLite in the server's own temporary state_dir), one article at a time
+    settings = make_settings(http_port=-1, jobs={"poll_s": 0.2, "article_concurrency": 1})
+    # the models as the server builds them itself (a page that asks for a translation this
+    # server cannot make is told what to install)
+    pipeline = _HoldingPipeline(
+        settings, translator=build_translator(settings), summarizer=build_summarizer(settings)
+    )
+    with RunningServer(settings, pipeline=pipeline) as server:
         yield server
 
 
@@ -317,9 +336,9 @@ def test_a_batch_is_submitted_as_a_job_and_followed_to_its_briefs(
 def test_a_running_job_can_be_cancelled_from_the_page(
     running: RunningServer, browser: WebDriver
 ) -> None:
-    # pasted articles, a line of --- between two
+    # pasted articles, a line of --- between two; held, the job runs for 30 s or until cancelled
     article = (FIXTURES / "en_article.txt").read_text(encoding="utf-8")
-    pasted = "\n---\n".join(f"Story number {i}.\n\n{article}" for i in range(60))
+    pasted = "\n---\n".join(f"{HELD} number {i}.\n\n{article}" for i in range(60))
     browser.get(f"{running.http_url}/")
     browser.execute_script("document.getElementById('article').value = arguments[0];", pasted)
     browser.find_element(By.ID, "submitjob").click()
