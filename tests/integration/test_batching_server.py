@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -73,6 +73,14 @@ def _wait(event: threading.Event) -> None:
     assert event.wait(30), "the engine was never entered"
 
 
+def _until(check: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Poll ``check`` until it holds; fail saying ``what`` did not happen after ``seconds``."""
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, what
+        time.sleep(0.01)
+
+
 def test_deadline_reaches_the_batcher_and_expired_texts_never_reach_the_model() -> None:
     engine = GatedEngine()
     with _server(engine) as server, Client(server.target, timeout=60, retries=0) as client:
@@ -82,6 +90,10 @@ def test_deadline_reaches_the_batcher_and_expired_texts_never_reach_the_model() 
             _wait(engine.entered)  # the only worker is now inside the model
             with pytest.raises(DeadlineExceededError):
                 client.translate(["Too late."], ["ms"], source_language="en", timeout=0.3)
+            # the server's deadline comes a transit later than the client's: the model stays
+            # busy until the server has given the text up too
+            batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
+            _until(lambda: batcher.queued == 0, "the expired text was never dropped")
             engine.hold.clear()
             engine.gate.set()
             assert busy.result(30).translations["ko"] == ("[ko] Busy text.",)
@@ -102,10 +114,8 @@ def test_full_queue_is_resource_exhausted_with_retry_delay() -> None:
         busy = pool.submit(client.translate, ["Busy."], ["ko"], source_language="en")
         _wait(engine.entered)
         queued = pool.submit(client.translate, ["Queued."], ["ko"], source_language="en")
-        end = time.monotonic() + 30
-        while server.app.pipeline.translator.batcher.queued < 1:  # type: ignore[union-attr]
-            assert time.monotonic() < end
-            time.sleep(0.01)
+        batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
+        _until(lambda: batcher.queued >= 1, "the second call was never queued")
         with pytest.raises(ResourceExhaustedError) as info:
             client.translate(["One too many."], ["ko"], source_language="en")
         assert info.value.retry_delay == pytest.approx(2.0)
@@ -133,11 +143,8 @@ def test_concurrent_briefs_share_model_calls() -> None:
             pool.submit(client.summarize, TEXT, target_languages=["ko"], client_reference=str(i))
             for i in range(3)
         ]
-        end = time.monotonic() + 30
-        translator = server.app.pipeline.translator
-        while translator.batcher.queued < 3 * per_brief:  # type: ignore[union-attr]
-            assert time.monotonic() < end
-            time.sleep(0.01)
+        batcher = server.app.pipeline.translator.batcher  # type: ignore[union-attr]
+        _until(lambda: batcher.queued >= 3 * per_brief, "the briefs' texts were never queued")
         engine.hold.clear()
         engine.gate.set()
         first.result(30)
@@ -210,10 +217,7 @@ def test_a_call_that_gives_up_leaves_the_count(door: str) -> None:
                     json={"texts": ["Gone."], "targetLanguages": ["ko"], "sourceLanguage": "en"},
                     timeout=0.3,
                 )
-        end = time.monotonic() + 10
-        while batcher.company() != 1:  # the held call only
-            assert time.monotonic() < end, f"{batcher.company()} calls still counted"
-            time.sleep(0.01)
+        _until(lambda: batcher.company() == 1, "the call that gave up is still counted", 10)
         engine.hold.clear()
         engine.gate.set()
         assert held.result(30) == ("[ko] Held.",)
