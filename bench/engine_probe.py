@@ -5,12 +5,16 @@ runs newsbrief's engine for it (``HFTranslationEngine`` fp32 or ``CT2Translation
 translates the same English sentences into Korean at batch 1, 8 and 16 with the decode length
 forced (exactly N new tokens, the forced language token included), and prints one JSON object:
 load time, tokens/s and seconds per batch, and the peak RSS after each phase (VmHWM).
+With ``--replicas R`` (CTranslate2 only) it then loads the engine as a server does with
+``inter_threads`` R and gives each replica a batch of ``--in-flight``/R texts at once: the texts
+per second of that layout with nothing but the engine running, the most a server in it can answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -75,16 +79,19 @@ class TorchEngine:
 
 
 class CT2Engine:
-    """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported."""
+    """newsbrief's CTranslate2 engine (``CT2TranslationEngine``), int8, torch never imported;
+    ``replicas`` batches at once (``inter_threads``), each on ``threads`` threads."""
 
-    def __init__(self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, threads: int, new_tokens: int, beam: int = 1, replicas: int = 1
+    ) -> None:
         from newsbrief.service.models.ct2.translate import CT2TranslationEngine
 
         self.engine = CT2TranslationEngine.load(
             model_dir,
             **_engine_args(new_tokens, beam),
             compute_type="int8",
-            inter_threads=1,
+            inter_threads=replicas,
             intra_threads=threads,
         )
 
@@ -136,6 +143,54 @@ def probe(
     return result
 
 
+def probe_layout(
+    model_dir: Path,
+    new_tokens: int,
+    threads: int,
+    beam: int,
+    replicas: int,
+    in_flight: int,
+    rounds: int = 2,
+) -> dict[str, Any]:
+    """The engine in a server's layout (``replicas`` x ``threads``), ``in_flight`` texts shared
+    out as one batch per replica, all replicas at once; the fastest of ``rounds``."""
+    runner = CT2Engine(model_dir, threads, new_tokens, beam, replicas=replicas)
+    share = max(in_flight // replicas, 1)
+    batches = [
+        [SENTENCES[(k * share + i) % len(SENTENCES)] for i in range(share)] for k in range(replicas)
+    ]
+    runner.run(SENTENCES[:2])
+    best: dict[str, Any] | None = None
+    for _ in range(rounds):
+        tokens = [0] * replicas
+
+        def one(k: int, out: list[int] = tokens) -> None:
+            out[k] = runner.run(batches[k])
+
+        workers = [threading.Thread(target=one, args=(k,)) for k in range(replicas)]
+        started, cpu_started = time.monotonic(), time.process_time()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        seconds = time.monotonic() - started
+        cpu_s = time.process_time() - cpu_started
+        texts = share * replicas
+        point = {
+            "replicas": replicas,
+            "threads": threads,
+            "texts": texts,
+            "seconds": seconds,
+            "texts_per_s": texts / seconds,
+            "tokens_per_seq": sum(tokens) / texts,
+            "cpu_s_per_text": cpu_s / texts,
+        }
+        if best is None or point["texts_per_s"] > best["texts_per_s"]:
+            best = point
+    assert best is not None
+    return best | {"rounds": rounds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("torch", "ct2"), required=True)
@@ -144,12 +199,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     parser.add_argument("--reps", type=int, default=2, help="batch-1 translations to time")
-    args = parser.parse_args()
-    print(
-        json.dumps(
-            probe(args.engine, args.model, args.new_tokens, args.threads, args.reps, args.beam)
-        )
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="then the layout probe with this inter_threads"
     )
+    parser.add_argument("--in-flight", type=int, default=16, help="texts at once (layout probe)")
+    args = parser.parse_args()
+    result = probe(args.engine, args.model, args.new_tokens, args.threads, args.reps, args.beam)
+    if args.replicas and args.engine == "ct2":
+        result["layout"] = probe_layout(
+            args.model, args.new_tokens, args.threads, args.beam, args.replicas, args.in_flight
+        )
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -321,6 +321,23 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             f"that is at most {_f(cpu_lt / filled)}x, before any serving cost "
             "(gRPC, tokenisation, the hand-over to a worker process)."
         )
+    layout = engine.get("layout") or {}
+    rps_lt = _num(_get(peer, "c16", "throughput_rps"))
+    rps_nb = _num(_get(ours, "c16", "throughput_rps"))
+    ceiling = _num(layout.get("texts_per_s"))
+    if ceiling and rps_lt and rps_nb:
+        share = layout.get("texts", 16) // max(layout.get("replicas", 1), 1)
+        out.append(
+            f"- The same ceiling in texts per second: the engine alone in newsbrief's layout "
+            f"({layout.get('replicas')} replica(s) x {layout.get('threads')} thread(s), one "
+            f"process, nothing else running), given the {layout.get('texts')} texts of 16 clients "
+            f"at once (a batch of {share} on each replica), translated "
+            f"{_f(ceiling)} texts/s ({_f(_get(layout, 'cpu_s_per_text'), 3)} CPU-s per text; "
+            f"the fastest of {layout.get('rounds')} rounds): {_f(ceiling / rps_lt)}x "
+            f"LibreTranslate's {_f(rps_lt, 3)} requests/s at 16 clients. newsbrief's "
+            f"`Translate` answered {_f(rps_nb, 3)} requests/s, {_f(100 * rps_nb / ceiling, 0)}% "
+            "of what its engine alone does with the same texts in flight."
+        )
     peak_nb, peak_lt = _num(ours.get("peak_pss_kb")), _num(peer.get("peak_pss_kb"))
     ready_nb, ready_lt = _num(ours.get("pss_serving_kb")), _num(peer.get("pss_serving_kb"))
     if peak_nb and peak_lt and ready_nb and ready_lt:

@@ -239,10 +239,11 @@ def decode_step_weights(config: dict[str, Any]) -> int:
 
 
 def probe_engine(
-    engine: str, model_dir: Path, plan: Plan, beam: int = 1, threads: int = 2
+    engine: str, model_dir: Path, plan: Plan, beam: int = 1, threads: int = 2, replicas: int = 0
 ) -> dict[str, Any]:
     """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
-    model) in its own process, on ``threads`` threads."""
+    model) in its own process, on ``threads`` threads; with ``replicas``, then the engine in a
+    server's layout (that many replicas of ``threads``) given 16 texts at once."""
     kind = engine.split("-")[0]
     argv = [
         sys.executable,
@@ -260,6 +261,8 @@ def probe_engine(
         str(plan.probe_reps),
         "--beam",
         str(beam),
+        "--replicas",
+        str(replicas),
     ]
     env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
     load = ForeignLoad([os.getpid()], children=True)
@@ -1041,9 +1044,16 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
             return
     row["layouts"] = {"newsbrief": ours_layout, "libretranslate": peer_layout}
     # what batching can give at this beam: the engine alone at batch 1, 8 and 16 (its own
-    # process, before the servers start), on the threads of one of newsbrief's replicas
+    # process, before the servers start), on the threads of one of newsbrief's replicas; then
+    # in newsbrief's whole layout given the 16 texts of 16 clients at once
     row["engine_alone"] = await asyncio.to_thread(
-        probe_engine, "ct2", models.ct2_dir, plan, plan.peer_beam, ours_layout["intra"]
+        probe_engine,
+        "ct2",
+        models.ct2_dir,
+        plan,
+        plan.peer_beam,
+        ours_layout["intra"],
+        ours_layout["inter"],
     )
     peer = lt_process(venv_python, packages, plan, peer_layout, logs / "libretranslate.log")
     ours = bench_server(
