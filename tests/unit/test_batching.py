@@ -508,3 +508,96 @@ async def test_items_wait_for_company_while_other_calls_are_in_progress(rec: Rec
         second = asyncio.create_task(b.submit("k", 1))
         assert await asyncio.wait_for(asyncio.gather(first, second), 10) == ["k:0", "k:1"]
         assert rec.batches() == [("k", [0, 1])]
+
+
+@pytest.mark.asyncio
+async def test_an_idle_model_waits_for_calls_still_on_their_way(rec: Recorder) -> None:
+    """Four calls in progress and the texts of two of them queued: the gap does not close the
+    batch while the other two have yet to send theirs (max_wait_ms bounds that wait); when they
+    arrive, the four share one batch."""
+    with batcher(rec, max_batch_size=16, max_wait_ms=600_000, max_gap_ms=20) as b:
+        b.company = lambda: 4
+        first = asyncio.create_task(b.submit_many("k", [0, 1]))
+        await until(lambda: b.queued == 2)
+        await asyncio.sleep(0.3)  # fifteen gaps pass with no item joining
+        assert rec.batches() == []
+        rest = asyncio.create_task(b.submit_many("k", [2, 3]))
+        assert await asyncio.wait_for(asyncio.gather(first, rest), 10) == [
+            ["k:0", "k:1"],
+            ["k:2", "k:3"],
+        ]
+        assert rec.batches() == [("k", [0, 1, 2, 3])]
+
+
+@pytest.mark.asyncio
+async def test_idle_workers_leave_room_for_calls_on_their_way(rec: Recorder) -> None:
+    """Sixteen calls in progress, eight texts queued, two idle workers: once max_wait_ms has
+    passed, one worker takes all eight and leaves the other to the eight calls still on their
+    way, instead of splitting the eight four and four."""
+    with batcher(rec, workers=2, max_batch_size=16, max_wait_ms=50) as b:
+        b.company = lambda: 16
+        result = await asyncio.wait_for(b.submit_many("k", list(range(8))), 10)
+        assert result == [f"k:{i}" for i in range(8)]
+        assert rec.batches() == [("k", list(range(8)))]
+
+
+@pytest.mark.asyncio
+async def test_under_load_a_batch_takes_an_even_share_of_the_work(rec: Recorder) -> None:
+    """Fifteen texts queued while the other worker runs one: the free worker takes eight (half
+    of the sixteen in the batcher), not all fifteen, and the rest waits for company as any item
+    does under load. Clients answered together send again together, so a split of fifteen and
+    one would repeat from then on; halves even the two workers' groups out."""
+    with batcher(rec, workers=2, max_batch_size=16, max_wait_ms=50) as b:
+        b.company = lambda: 16
+        hold = await hold_worker(b, rec)  # one text running on the other worker
+        burst = asyncio.create_task(b.submit_many("k", list(range(15))))
+        await until(lambda: len(rec.batches()) >= 1)
+        assert rec.batches()[0] == ("k", list(range(8)))
+        assert await asyncio.wait_for(burst, 10) == [f"k:{i}" for i in range(15)]
+        rec.release()
+        await hold
+
+
+@pytest.mark.asyncio
+async def test_a_worker_just_freed_waits_for_company_however_long_items_waited() -> None:
+    """Under load, a text that waited for a free worker far longer than max_wait_ms does not run
+    alone the moment a worker frees: that worker's answers bring their clients back, and it
+    waits max_wait_ms for them (a fake clock: the text waited ten max waits)."""
+    now = [1000.0]
+    calls = [1]
+    gates = {"long": threading.Event(), "short": threading.Event()}
+    entered = {key: threading.Event() for key in gates}
+    batches: list[tuple[str, list[int]]] = []
+
+    def fn(key: str, payloads: list[int]) -> list[str]:
+        batches.append((key, list(payloads)))
+        if key in gates:
+            entered[key].set()
+            assert gates[key].wait(10), "gate never opened"
+        return [f"{key}:{p}" for p in payloads]
+
+    b: MicroBatcher[str, int, str] = MicroBatcher(
+        fn, workers=2, max_batch_size=2, max_wait_ms=1000.0, clock=lambda: now[0]
+    )
+    b.company = lambda: calls[0]
+    try:
+        # two batches run at once (told they are lone calls, they start without waiting)
+        long = asyncio.create_task(b.submit("long", 0))
+        await until(entered["long"].is_set)
+        short = asyncio.create_task(b.submit("short", 0))
+        await until(entered["short"].is_set)
+        calls[0] = 4
+        old = asyncio.create_task(b.submit("k", 0))  # both workers busy: it waits
+        await until(lambda: b.queued == 1)
+        now[0] += 10.0
+        gates["short"].set()
+        assert await short == "short:0"  # its client sends again
+        new = asyncio.create_task(b.submit("k", 1))
+        assert await asyncio.wait_for(asyncio.gather(old, new), 10) == ["k:0", "k:1"]
+        assert batches[-1] == ("k", [0, 1])
+        gates["long"].set()
+        assert await long == "long:0"
+    finally:
+        for gate in gates.values():
+            gate.set()
+        b.close()

@@ -566,17 +566,18 @@ class BatchingSettings(BaseModel):
         50.0,
         ge=0,
         description="Longest a partial batch waits for more items while a worker is free, from "
-        "its oldest item. 0 runs it at once (batches then form only from the items that queue "
-        "while every worker is busy).",
+        "its oldest item (while another batch runs, from when a batch last finished if that is "
+        "later: a worker just freed waits for the clients its answers bring back). 0 runs it at "
+        "once (batches then form only from the items that queue while every worker is busy).",
     )
     max_gap_ms: float = Field(
         10.0,
         ge=0,
         description="While no batch of the model runs, a partial batch also closes once no "
         "item has joined it for this long: a burst of requests is gathered into one batch, and "
-        "a lone request waits only this long. While a batch runs, only max_wait_ms counts (under "
-        "load, the requests of clients answered together arrive further apart). 0 = only "
-        "max_wait_ms counts.",
+        "a lone request waits only this long. While a batch runs, or while calls in progress "
+        "have yet to send their texts, only max_wait_ms counts (under load, the requests of "
+        "clients answered together arrive further apart). 0 = only max_wait_ms counts.",
     )
     max_batch_tokens: int = Field(
         4096,

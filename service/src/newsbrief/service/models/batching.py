@@ -15,15 +15,23 @@ payload, deadline=...)``; items with the same key (e.g. a language pair) are gro
   leave the rest to the next free worker; such groups keep their sizes from then on (clients
   answered together send again together): 16 clients of a 2-replica translator got batches of
   3 or 4 and 4.7 requests/s where batches of 8 give 8.4. Under load a batch waits up to
-  ``max_wait_ms``;
+  ``max_wait_ms``, counted from its oldest item or from the moment a batch last finished,
+  whichever is later: a worker just freed waits for the clients its answers bring back, however
+  long the items already queued have waited for it;
 - where the batcher is told how many calls the server is serving (:attr:`MicroBatcher.company`,
   set by the pipeline), the items of a lone call run at once, on any free worker (its Korean
   texts beside its Malay ones): no other call is on its way to join them, so waiting would only
-  delay it;
+  delay it; and while more calls are in progress than items are queued or running, some are
+  yet to send theirs: the gap rule does not close a batch then (``max_wait_ms`` still bounds it);
 - waiting items are shared among the idle workers: a worker takes its share and leaves the rest
   to the next idle one, so a burst runs on every free worker at once instead of one worker
-  taking it all while another idles; what a full batch or a share leaves is the rest of a
-  burst, and the next free worker takes it at once (no second wait);
+  taking it all while another idles (the share counts the items of calls still on their way:
+  they go to the other workers); what a full batch or a share leaves is the rest of a burst,
+  and the next free worker takes it at once (no second wait);
+- while other batches run, a batch takes at most an even share, over the workers, of the work
+  in the batcher (the items' summed cost, queued and running): clients answered together send
+  again together, so a split of 15 texts and 1 would repeat from then on; halves even the
+  workers' groups out. What that share leaves waits for company as any item does under load;
 - the oldest waiting item always goes into the next batch of its key (no starvation), with the
   items closest to it in length (less padding);
 - an item whose deadline (``time.monotonic()`` seconds) has passed never reaches the model: it
@@ -43,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -177,6 +186,10 @@ class MicroBatcher(Generic[K, T, R]):
         self._ready: set[K] = set()
         self._queued = 0
         self._running = 0
+        self._running_items = 0  # items in the batches that run now
+        self._running_cost = 0  # and their summed cost
+        self._coming = 0  # calls in progress with no item here (at the last look at the queue)
+        self._freed_at = float("-inf")  # when a batch last finished (a worker became free)
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -362,12 +375,17 @@ class MicroBatcher(Generic[K, T, R]):
                 if picked is None:
                     return
                 self._running += 1
+                self._running_items += len(picked[1])
+                self._running_cost += sum(i.cost for i in picked[1])
             key, items = picked
             try:
                 self._run(key, items)
             finally:
                 with self._cond:
                     self._running -= 1
+                    self._running_items -= len(items)
+                    self._running_cost -= sum(i.cost for i in items)
+                    self._freed_at = self._clock()
                     self._cond.notify_all()
 
     def _next_batch_locked(self) -> tuple[K, list[_Item[K, T, R]]] | None:
@@ -382,12 +400,19 @@ class MicroBatcher(Generic[K, T, R]):
             best: K | None = None
             best_seq = -1
             wake = now + _IDLE_POLL_S
+            calls = self.company() if self.company is not None else None
             # a lone call: nothing else is on its way to join its items
-            lone = self.company is not None and self.company() <= 1
+            lone = calls is not None and calls <= 1
+            # more calls in progress than items here: some have yet to send theirs
+            self._coming = max(0, (calls or 0) - self._queued - self._running_items)
+            coming = self._coming > 0
             for key, group in self._pending.items():
                 oldest = group[0]
-                flush_at = now if lone else oldest.enqueued + self.max_wait_s
-                if not lone and not self._running and self.max_gap_s > 0:
+                # under load, a worker that has just become free waits for the company its
+                # own answers bring back, however long the items already queued have waited
+                since = max(oldest.enqueued, self._freed_at) if self._running else oldest.enqueued
+                flush_at = now if lone else since + self.max_wait_s
+                if not lone and not coming and not self._running and self.max_gap_s > 0:
                     # an idle model: a burst is over when nothing joined it for a while
                     flush_at = min(flush_at, group[-1].enqueued + self.max_gap_s)
                 full = (
@@ -424,39 +449,63 @@ class MicroBatcher(Generic[K, T, R]):
         """Most items this worker takes from ``group``: all it may (``max_batch_size``), unless
         other workers are idle with no other key to run: then an even share, the rest left to
         them (they take it at once). Each worker runs on its own cores, so two half batches side
-        by side finish sooner than one full batch while the other worker idles."""
+        by side finish sooner than one full batch while the other worker idles. The share counts
+        the items of the calls still on their way (:attr:`company`): they are the other workers'."""
         if self._closed:
             return self.max_batch_size
         # this worker is not counted in _running yet; each other waiting key will take a worker
         spare = self.workers - self._running - (len(self._pending) - 1)
         if spare <= 1:
             return self.max_batch_size
-        return min(self.max_batch_size, -(-len(group) // spare))
+        return min(self.max_batch_size, -(-(len(group) + self._coming) // spare))
+
+    def _fair_locked(self) -> float:
+        """Most work (summed cost) one batch may take while other batches run: an even split,
+        over the workers, of the work in the batcher, queued and running. Clients answered
+        together send again together, so a batch's size tends to repeat: a worker that took
+        all it could (15 texts while the other ran 1) would keep that split from then on;
+        taking an even share leaves the rest to the other worker, and the groups even out. (A
+        long text running alone counts as the work it is: the short ones queued beside it are
+        not split for its sake.)"""
+        if self._running == 0 or self.workers == 1:
+            return math.inf
+        queued = sum(item.cost for group in self._pending.values() for item in group)
+        return (queued + self._running_cost) / self.workers
 
     def _take_locked(self, key: K) -> list[_Item[K, T, R]]:
         """The oldest item of ``key`` plus the items nearest to it in cost, within the size and
-        padded-token limits and this worker's share (:meth:`_share_locked`)."""
+        padded-token limits, this worker's share of a burst (:meth:`_share_locked`) and its
+        even share under load (:meth:`_fair_locked`)."""
         group = self._pending[key]
         anchor = group[0]
         rest = group[1:]
         if self.similar_lengths:
             rest = sorted(rest, key=lambda i: (abs(i.cost - anchor.cost), i.seq))
         batch = [anchor]
-        longest = anchor.cost
+        longest = work = anchor.cost
         limit = self._share_locked(group)
+        fair = self._fair_locked()
+        evened = False  # cut by the even share of the work under load
         for item in rest:
             if len(batch) >= limit:
+                break
+            if work >= fair:
+                evened = True
                 break
             widest = max(longest, item.cost)
             if widest * (len(batch) + 1) > self.max_batch_tokens:
                 continue
             batch.append(item)
             longest = widest
+            work += item.cost
         chosen = {id(i) for i in batch}
         left = [i for i in group if id(i) not in chosen]
         if left:
             self._pending[key] = left
-            self._ready.add(key)  # cut by a limit or a share: the rest runs at once
+            if evened:  # the rest waits for company, as any item does under load
+                self._ready.discard(key)
+            else:  # cut by a limit or a burst's share: the rest of that burst runs at once
+                self._ready.add(key)
         else:
             del self._pending[key]
             self._ready.discard(key)
