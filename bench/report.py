@@ -321,6 +321,20 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             f"that is at most {_f(cpu_lt / filled)}x, before any serving cost "
             "(gRPC, tokenisation, the hand-over to a worker process)."
         )
+    per_batch = {c: _get(ours, f"c{c}", "texts_per_batch") for c in (1, 4, 16)}
+    if per_batch[16]:
+        out.append(
+            "- newsbrief's translator batches during the `Translate` runs (from its /metrics): "
+            + ", ".join(
+                f"{_get(ours, f'c{c}', 'translator_batches'):.0f} batches of "
+                f"{_f(per_batch[c], 1)} texts on average at {c} client{'s' if c > 1 else ''}"
+                for c in (1, 4, 16)
+                if per_batch[c]
+            )
+            + f" (at 16 clients a batch holds at most "
+            f"{16 // (_get(row, 'layouts', 'newsbrief', 'inter') or 1)}: the 16 texts in flight "
+            "shared by the replicas)."
+        )
     layout = engine.get("layout") or {}
     rps_lt = _num(_get(peer, "c16", "throughput_rps"))
     rps_nb = _num(_get(ours, "c16", "throughput_rps"))

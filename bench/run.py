@@ -55,6 +55,7 @@ from bench.server import (
 )
 from newsbrief.client import AsyncClient
 from tests.harness.load import LoadResult, percentile, run_load
+from tests.harness.server import free_port
 
 log = logging.getLogger("bench")
 _get, _num = report._get, report._num
@@ -1056,10 +1057,12 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
         ours_layout["inter"],
     )
     peer = lt_process(venv_python, packages, plan, peer_layout, logs / "libretranslate.log")
+    metrics_port = free_port()  # the translator's batch sizes, read from its /metrics
     ours = bench_server(
         "newsbrief",
         newsbrief_server_argv(),
-        newsbrief_peer_env(plan, models, ours_layout),
+        newsbrief_peer_env(plan, models, ours_layout)
+        | {"NEWSBRIEF_METRICS_PORT": str(metrics_port), "NEWSBRIEF_METRICS_HOST": "127.0.0.1"},
         logs / "newsbrief-peer.log",
     )
     servers = {"libretranslate": peer, "newsbrief": ours}
@@ -1094,6 +1097,8 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
             for k, c in enumerate(plan.concurrencies):
                 order = list(calls) if k % 2 == 0 else list(reversed(calls))
                 for name in order:  # the same texts for both: the same offset
+                    if name == "newsbrief":
+                        before = await asyncio.to_thread(translator_batches, metrics_port)
                     entries[name][f"c{c}"] = await peer_run(
                         servers[name],
                         plan,
@@ -1102,6 +1107,13 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
                         calls[name],
                         4_000_000 * (k + 1),
                     )
+                    if name == "newsbrief":
+                        after = await asyncio.to_thread(translator_batches, metrics_port)
+                        batches, texts = after[0] - before[0], after[1] - before[1]
+                        entries[name][f"c{c}"] |= {
+                            "translator_batches": batches,
+                            "texts_per_batch": round(texts / batches, 2) if batches else None,
+                        }
                     log.info("row6 %s c=%d: %s", name, c, entries[name][f"c{c}"])
             record_memory(servers, entries)
             for name, sampler in peaks.items():
@@ -1129,6 +1141,25 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
             sampler.stop()
         for server in servers.values():
             server.stop()
+
+
+def translator_batches(metrics_port: int) -> tuple[float, float]:
+    """How many translator batches a server has run, and how many texts they held in all (its
+    ``newsbrief_model_batch_size`` histogram on /metrics)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        text = reply.read().decode()
+    count = total = 0.0
+    for line in text.splitlines():
+        if 'model="translator"' not in line:
+            continue
+        if line.startswith("newsbrief_model_batch_size_count"):
+            count = float(line.split()[-1])
+        elif line.startswith("newsbrief_model_batch_size_sum"):
+            total = float(line.split()[-1])
+    return count, total
 
 
 def default_batch_size(plan: Plan) -> int:
