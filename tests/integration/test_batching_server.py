@@ -5,6 +5,7 @@ model calls. The model is a fake blocking engine held by a gate: no timing asser
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
-from newsbrief.service.domain import ModelInfo
+from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.worker import ModelWorker
@@ -54,7 +55,28 @@ class GatedEngine:
         return [t for texts, _ in self.calls for t in texts]
 
 
-def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
+HELD = "Held story. "
+
+
+class _HeldBriefs(Pipeline):
+    """The real pipeline whose briefs of articles starting with ``HELD``, once counted as calls
+    in progress, wait for ``release``."""
+
+    def __init__(self, settings: Settings, **parts: Any) -> None:
+        super().__init__(settings, **parts)
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    async def _brief(self, article: Article, options: BriefOptions, **kw: Any) -> BriefResult:
+        if (article.text or "").startswith(HELD):
+            self.held.set()
+            assert await asyncio.to_thread(self.release.wait, 30), "never released"
+        return await super()._brief(article, options, **kw)
+
+
+def _server(
+    engine: GatedEngine, pipeline: type[Pipeline] = Pipeline, **batching: Any
+) -> RunningServer:
     # both caches off: repeated briefs reach the batcher (what these tests are about); both
     # doors open
     settings = make_settings(
@@ -66,7 +88,7 @@ def _server(engine: GatedEngine, **batching: Any) -> RunningServer:
         BatchingSettings(**({"max_wait_ms": 20} | batching)),
         workers=1,
     )
-    return RunningServer(settings, pipeline=Pipeline(settings, translator=translator))
+    return RunningServer(settings, pipeline=pipeline(settings, translator=translator))
 
 
 def _wait(event: threading.Event) -> None:
@@ -244,3 +266,31 @@ def test_the_call_policy_turns_the_callers_timeout_into_a_monotonic_deadline() -
     assert longer is not None and longer <= time.monotonic() + 30.0
     # a stream has no overall bound of its own: each article gets max_call_seconds
     assert deadline("SummarizeStream", None) is None
+
+
+def test_a_brief_counts_as_company_only_for_the_models_it_may_use() -> None:
+    """An extractive brief in progress is no company for the translator: a lone Translate beside
+    it is answered at once by a batcher told to wait a minute; a brief asking for Korean is."""
+    engine = GatedEngine()
+    with (
+        _server(engine, _HeldBriefs, max_wait_ms=60_000, max_gap_ms=60_000) as server,
+        Client(server.target, timeout=30, retries=0) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        pipeline = server.app.pipeline
+        assert isinstance(pipeline, _HeldBriefs)
+        batcher = pipeline.translator.batcher  # type: ignore[union-attr]
+        extractive = pool.submit(client.summarize, HELD + TEXT)
+        _wait(pipeline.held)
+        assert batcher.company() == 0
+        assert _translate_over("grpc", server, "Alone.") == ("[ko] Alone.",)
+        pipeline.release.set()
+        assert extractive.result(30).brief.summary
+        pipeline.held.clear()
+        pipeline.release.clear()
+        translated = pool.submit(client.summarize, HELD + TEXT, target_languages=["ko"])
+        _wait(pipeline.held)
+        assert batcher.company() == 1
+        pipeline.release.set()
+        assert translated.result(30).translations[0].language == "ko"
+        assert batcher.company() == 0

@@ -10,9 +10,11 @@ processes (:mod:`.processes`), never on the event loop nor under its GIL.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -107,24 +109,24 @@ class Pipeline:
             sort_keys=True,
         )
         self._ready = False
-        # briefs and translations in progress: a model's batcher (models.batching.MicroBatcher)
-        # waits for company only when there is some (a lone call's texts run at once)
-        self._calls = 0
-        for model in (summarizer, translator):
+        # the calls in progress that may use each model (briefs asking for translations and
+        # Translate calls; briefs that may be abstractive): a model's batcher
+        # (models.batching.MicroBatcher) waits for company only when there is some (a lone
+        # call's texts run at once), and an extractive brief is no company for the translator
+        self._calls: Counter[str] = Counter()
+        for role, model in (("summarizer", summarizer), ("translator", translator)):
             batcher = getattr(model, "batcher", None)
             if batcher is not None:
-                batcher.company = self._calls_in_progress
-
-    def _calls_in_progress(self) -> int:
-        return self._calls
+                batcher.company = functools.partial(self._calls.__getitem__, role)
 
     @contextlib.contextmanager
-    def _counted(self) -> Iterator[None]:
-        self._calls += 1
+    def _counted(self, *roles: str) -> Iterator[None]:
+        """Count this call, for as long as it runs, as company for the models of ``roles``."""
+        self._calls.update(roles)
         try:
             yield
         finally:
-            self._calls -= 1
+            self._calls.subtract(roles)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -186,7 +188,10 @@ class Pipeline:
         cancelled caller stops at the next stage boundary. ``tenant`` (the digest of the
         caller's API key) scopes the result and translation caches: a brief cached for one
         tenant is never served to another (see ``cache.shared_across_keys``)."""
-        with self._counted():
+        roles = ("translator",) * bool(options.target_languages) + ("summarizer",) * (
+            options.method is not Method.EXTRACTIVE
+        )
+        with self._counted(*roles):
             return await self._brief(article, options, deadline=deadline, tenant=tenant)
 
     async def _brief(
@@ -288,7 +293,7 @@ class Pipeline:
     ) -> TranslateResult:
         """Translate editor-written texts into each target language; ``tenant`` scopes the
         translation cache as in :meth:`brief`."""
-        with self._counted():
+        with self._counted("translator"):
             return await self._translate(
                 texts, source_language, target_languages, deadline=deadline, tenant=tenant
             )
