@@ -37,6 +37,12 @@ SENTENCES = [
 ]
 
 
+def numbered(i: int) -> str:
+    """One of :data:`SENTENCES` made unique by a number, as row 6's requests are."""
+    base = SENTENCES[i % len(SENTENCES)]
+    return f"In report {i}, {base[0].lower()}{base[1:]}"
+
+
 def memory_kb() -> dict[str, int]:
     """VmRSS and VmHWM (peak) of this process, in KiB, from /proc."""
     out: dict[str, int] = {}
@@ -102,7 +108,13 @@ class CT2Engine:
 
 
 def probe(
-    engine: str, model_dir: Path, new_tokens: int, threads: int, reps: int, beam: int = 1
+    engine: str,
+    model_dir: Path,
+    new_tokens: int,
+    threads: int,
+    reps: int,
+    beam: int = 1,
+    texts: list[str] = SENTENCES,
 ) -> dict[str, Any]:
     t0 = time.monotonic()
     runner: TorchEngine | CT2Engine = (
@@ -120,13 +132,13 @@ def probe(
         "load_s": time.monotonic() - t0,
         "rss_after_load_kb": memory_kb()["VmRSS"],
     }
-    runner.run(SENTENCES[:2])  # warm-up: first-call allocations
+    runner.run(texts[:2])  # warm-up: first-call allocations
     for batch in (1, 8, 16):
-        texts = (SENTENCES * 2)[:batch]
+        batch_texts = (texts * 2)[:batch]
         tokens = 0
         started, cpu_started = time.monotonic(), time.process_time()
         for i in range(reps if batch == 1 else 1):
-            tokens += runner.run(texts if batch > 1 else [SENTENCES[i % len(SENTENCES)]])
+            tokens += runner.run(batch_texts if batch > 1 else [texts[i % len(texts)]])
         seconds = time.monotonic() - started
         cpu_s = time.process_time() - cpu_started
         mem = memory_kb()
@@ -151,15 +163,14 @@ def probe_layout(
     replicas: int,
     in_flight: int,
     rounds: int = 2,
+    texts: list[str] = SENTENCES,
 ) -> dict[str, Any]:
     """The engine in a server's layout (``replicas`` x ``threads``), ``in_flight`` texts shared
     out as one batch per replica, all replicas at once; the fastest of ``rounds``."""
     runner = CT2Engine(model_dir, threads, new_tokens, beam, replicas=replicas)
     share = max(in_flight // replicas, 1)
-    batches = [
-        [SENTENCES[(k * share + i) % len(SENTENCES)] for i in range(share)] for k in range(replicas)
-    ]
-    runner.run(SENTENCES[:2])
+    batches = [[texts[(k * share + i) % len(texts)] for i in range(share)] for k in range(replicas)]
+    runner.run(texts[:2])
     best: dict[str, Any] | None = None
     for _ in range(rounds):
         tokens = [0] * replicas
@@ -175,15 +186,15 @@ def probe_layout(
             worker.join()
         seconds = time.monotonic() - started
         cpu_s = time.process_time() - cpu_started
-        texts = share * replicas
+        done = share * replicas
         point = {
             "replicas": replicas,
             "threads": threads,
-            "texts": texts,
+            "texts": done,
             "seconds": seconds,
-            "texts_per_s": texts / seconds,
-            "tokens_per_seq": sum(tokens) / texts,
-            "cpu_s_per_text": cpu_s / texts,
+            "texts_per_s": done / seconds,
+            "tokens_per_seq": sum(tokens) / done,
+            "cpu_s_per_text": cpu_s / done,
         }
         if best is None or point["texts_per_s"] > best["texts_per_s"]:
             best = point
@@ -203,11 +214,24 @@ def main() -> None:
         "--replicas", type=int, default=0, help="then the layout probe with this inter_threads"
     )
     parser.add_argument("--in-flight", type=int, default=16, help="texts at once (layout probe)")
+    parser.add_argument(
+        "--numbered", action="store_true", help="the sentences made unique as row 6's requests"
+    )
     args = parser.parse_args()
-    result = probe(args.engine, args.model, args.new_tokens, args.threads, args.reps, args.beam)
+    texts = [numbered(4_000_000 + i) for i in range(16)] if args.numbered else SENTENCES
+    result = probe(
+        args.engine, args.model, args.new_tokens, args.threads, args.reps, args.beam, texts
+    )
+    result["texts"] = "numbered" if args.numbered else "plain"
     if args.replicas and args.engine == "ct2":
         result["layout"] = probe_layout(
-            args.model, args.new_tokens, args.threads, args.beam, args.replicas, args.in_flight
+            args.model,
+            args.new_tokens,
+            args.threads,
+            args.beam,
+            args.replicas,
+            args.in_flight,
+            texts=texts,
         )
     print(json.dumps(result))
 

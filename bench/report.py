@@ -288,9 +288,10 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             if b in engine
         )
         threads = engine.get("threads", 2)
+        same = ", the requests' sentences" if engine.get("texts") == "numbered" else ""
         out.append(
             f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, {threads} "
-            f"thread{'s' if threads != 1 else ''}, as one replica of newsbrief's layout): "
+            f"thread{'s' if threads != 1 else ''}, as one replica of newsbrief's layout{same}): "
             f"{_f(b1, 1)} tokens/s at batch 1; batching gives {gains} the tokens/s of batch 1. "
             "With beam search every text is already decoded as several hypotheses at once, so "
             "batching texts gains less than with greedy decoding (row 2): this is the most "

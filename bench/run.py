@@ -143,10 +143,9 @@ ROW1_LANGUAGES = ["ko", "ms"]
 def sentence(i: int) -> str:
     """An English news sentence made unique by ``i`` (LibreTranslate answers a repeat of the
     previous text of a language pair from memory, newsbrief from its translation cache)."""
-    from bench.engine_probe import SENTENCES
+    from bench.engine_probe import numbered
 
-    base = SENTENCES[i % len(SENTENCES)]
-    return f"In report {i}, {base[0].lower()}{base[1:]}"
+    return numbered(i)
 
 
 def machine(probes: bool = True) -> dict[str, Any]:
@@ -243,8 +242,9 @@ def probe_engine(
     engine: str, model_dir: Path, plan: Plan, beam: int = 1, threads: int = 2, replicas: int = 0
 ) -> dict[str, Any]:
     """Row 2's probe of one engine (``torch`` or ``ct2``; ``ct2-nllb``: CT2 on the NLLB-shaped
-    model) in its own process, on ``threads`` threads; with ``replicas``, then the engine in a
-    server's layout (that many replicas of ``threads``) given 16 texts at once."""
+    model) in its own process, on ``threads`` threads; with ``replicas`` (row 6), on row 6's
+    numbered sentences, then the engine in a server's layout (that many replicas of
+    ``threads``) given 16 texts at once."""
     kind = engine.split("-")[0]
     argv = [
         sys.executable,
@@ -264,7 +264,7 @@ def probe_engine(
         str(beam),
         "--replicas",
         str(replicas),
-    ]
+    ] + (["--numbered"] if replicas else [])
     env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
     load = ForeignLoad([os.getpid()], children=True)
     done = subprocess.run(
