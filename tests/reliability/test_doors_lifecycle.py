@@ -76,25 +76,28 @@ async def _http_until_held(port: int, limit: int) -> int:
 
 
 def test_a_stream_client_that_never_reads_is_held_back_on_both_doors() -> None:
-    limit = 400  # 35 MB of articles: far more than the stream's bounds let through
-    # HTTP/1.1 has no flow control of its own: what the server has not read waits in the kernel's
-    # socket buffers, which Linux grows with the traffic (tcp_rmem's maximum: 32 MB here), so how
-    # many sends that takes varies with the machine's load (84 to 262 seen); the bound is the
-    # server's memory, and a client held back well before 70 MB
-    http_limit = 800
+    # 70 MB of articles: far more than the stream's bounds let through. On either door what a
+    # client gets to send before it is held back varies with the machine's load: HTTP/1.1 has no
+    # flow control of its own (what the server has not read waits in the kernel's socket
+    # buffers, which Linux grows with the traffic: tcp_rmem's maximum is 32 MB here; 84 to 262
+    # sends seen), and gRPC's HTTP/2 windows grow with its bandwidth-delay probes while the
+    # server briefs what it has read and its answers (each with its article text) wait for the
+    # client (99 to 241 seen); the bound is the server's memory, and a client held back well
+    # before 70 MB
+    limit = 800
     with DoorServer(NEWSBRIEF_WORKERS="1") as server:
         before = server.rss_kib()
         sent_grpc = asyncio.run(_grpc_until_held(server.target, limit))
         grown_grpc = (server.rss_kib() - before) / 1024
-        sent_http = asyncio.run(_http_until_held(server.http_port, http_limit))
+        sent_http = asyncio.run(_http_until_held(server.http_port, limit))
         grown = (server.rss_kib() - before) / 1024
         RUN_SUMMARY.append(
             f"never-reading stream clients of 87 KB articles: gRPC sent {sent_grpc} before being "
             f"held back (server tree RSS +{grown_grpc:.0f} MB), HTTP sent {sent_http} (RSS "
             f"+{grown:.0f} MB in all)"
         )
-        assert sent_grpc < 200, sent_grpc
-        assert sent_http < http_limit, sent_http
+        assert sent_grpc < limit, sent_grpc
+        assert sent_http < limit, sent_http
         assert grown < 100, grown
         assert server.health() == "SERVING"
 
