@@ -156,18 +156,11 @@ def probe(
 
 
 def probe_layout(
-    model_dir: Path,
-    new_tokens: int,
-    threads: int,
-    beam: int,
-    replicas: int,
-    in_flight: int,
-    rounds: int = 2,
-    texts: list[str] = SENTENCES,
+    runner: CT2Engine, replicas: int, in_flight: int, texts: list[str], rounds: int = 2
 ) -> dict[str, Any]:
-    """The engine in a server's layout (``replicas`` x ``threads``), ``in_flight`` texts shared
-    out as one batch per replica, all replicas at once; the fastest of ``rounds``."""
-    runner = CT2Engine(model_dir, threads, new_tokens, beam, replicas=replicas)
+    """``runner`` loaded in a server's layout (``replicas`` batches at once), given
+    ``in_flight`` texts shared out as one batch per replica, all replicas at once; the fastest
+    of ``rounds``."""
     share = max(in_flight // replicas, 1)
     batches = [[texts[(k * share + i) % len(texts)] for i in range(share)] for k in range(replicas)]
     runner.run(texts[:2])
@@ -189,7 +182,6 @@ def probe_layout(
         done = share * replicas
         point = {
             "replicas": replicas,
-            "threads": threads,
             "texts": done,
             "seconds": seconds,
             "texts_per_s": done / seconds,
@@ -224,15 +216,11 @@ def main() -> None:
     )
     result["texts"] = "numbered" if args.numbered else "plain"
     if args.replicas and args.engine == "ct2":
-        result["layout"] = probe_layout(
-            args.model,
-            args.new_tokens,
-            args.threads,
-            args.beam,
-            args.replicas,
-            args.in_flight,
-            texts=texts,
+        runner = CT2Engine(
+            args.model, args.threads, args.new_tokens, args.beam, replicas=args.replicas
         )
+        layout = probe_layout(runner, args.replicas, args.in_flight, texts)
+        result["layout"] = layout | {"threads": args.threads}
     print(json.dumps(result))
 
 
