@@ -188,9 +188,11 @@ class Pipeline:
         cancelled caller stops at the next stage boundary. ``tenant`` (the digest of the
         caller's API key) scopes the result and translation caches: a brief cached for one
         tenant is never served to another (see ``cache.shared_across_keys``)."""
-        roles = ("translator",) * bool(options.target_languages) + ("summarizer",) * (
-            options.method is not Method.EXTRACTIVE
-        )
+        roles = []  # the models this brief may use
+        if options.target_languages:
+            roles.append("translator")
+        if options.method is not Method.EXTRACTIVE:
+            roles.append("summarizer")
         with self._counted(*roles):
             return await self._brief(article, options, deadline=deadline, tenant=tenant)
 
