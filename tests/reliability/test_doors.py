@@ -297,9 +297,14 @@ async def _idle_grpc(target: str, release: asyncio.Event) -> tuple[Any, grpc.aio
 
 def test_http_streams_count_in_the_stream_limit_with_grpc_ones(open_server: DoorServer) -> None:
     async def scenario() -> None:
-        # the module's server is shared: give streams of earlier tests (their connections
-        # closed a moment ago) time to free their slots before counting
-        await asyncio.sleep(2.0)
+        # the module's server is shared: streams of earlier tests (their connections closed a
+        # moment ago) free their slots when their handlers end, which takes longer on a busy
+        # machine: count once the server handles no stream on either door (its /metrics)
+        stream = "/newsbrief.v1.SummarizerService/SummarizeStream"
+        deadline = time.monotonic() + 30
+        while _metric(open_server.metrics_port, "newsbrief_requests_in_flight", method=stream):
+            assert time.monotonic() < deadline, "the earlier tests' streams never ended"
+            await asyncio.sleep(0.1)
         release = asyncio.Event()
         opened = [await _idle_grpc(open_server.target, release) for _ in range(2)]
         http_streams = [await ConnectStream(open_server.http_port).open() for _ in range(2)]
