@@ -188,7 +188,6 @@ class MicroBatcher(Generic[K, T, R]):
         self._running = 0
         self._running_items = 0  # items in the batches that run now
         self._running_cost = 0  # and their summed cost
-        self._coming = 0  # calls in progress with no item here (at the last look at the queue)
         self._freed_at = float("-inf")  # when a batch last finished (a worker became free)
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
@@ -374,17 +373,18 @@ class MicroBatcher(Generic[K, T, R]):
                 picked = self._next_batch_locked()
                 if picked is None:
                     return
+                key, items = picked
+                cost = sum(i.cost for i in items)
                 self._running += 1
-                self._running_items += len(picked[1])
-                self._running_cost += sum(i.cost for i in picked[1])
-            key, items = picked
+                self._running_items += len(items)
+                self._running_cost += cost
             try:
                 self._run(key, items)
             finally:
                 with self._cond:
                     self._running -= 1
                     self._running_items -= len(items)
-                    self._running_cost -= sum(i.cost for i in items)
+                    self._running_cost -= cost
                     self._freed_at = self._clock()
                     self._cond.notify_all()
 
@@ -404,8 +404,7 @@ class MicroBatcher(Generic[K, T, R]):
             # a lone call: nothing else is on its way to join its items
             lone = calls is not None and calls <= 1
             # more calls in progress than items here: some have yet to send theirs
-            self._coming = max(0, (calls or 0) - self._queued - self._running_items)
-            coming = self._coming > 0
+            coming = max(0, (calls or 0) - self._queued - self._running_items)
             for key, group in self._pending.items():
                 oldest = group[0]
                 # under load, a worker that has just become free waits for the company its
@@ -428,7 +427,7 @@ class MicroBatcher(Generic[K, T, R]):
                     if item.deadline is not None:
                         wake = min(wake, item.deadline)
             if best is not None:
-                batch = self._take_locked(best)
+                batch = self._take_locked(best, coming)
                 if self._pending:
                     self._cond.notify()  # another idle worker takes what is left
                 return best, batch
@@ -445,19 +444,20 @@ class MicroBatcher(Generic[K, T, R]):
                 del self._pending[key]
                 self._ready.discard(key)
 
-    def _share_locked(self, group: list[_Item[K, T, R]]) -> int:
+    def _share_locked(self, group: list[_Item[K, T, R]], coming: int) -> int:
         """Most items this worker takes from ``group``: all it may (``max_batch_size``), unless
         other workers are idle with no other key to run: then an even share, the rest left to
         them (they take it at once). Each worker runs on its own cores, so two half batches side
         by side finish sooner than one full batch while the other worker idles. The share counts
-        the items of the calls still on their way (:attr:`company`): they are the other workers'."""
+        the items of the ``coming`` calls still on their way (:attr:`company`): they are the
+        other workers'."""
         if self._closed:
             return self.max_batch_size
         # this worker is not counted in _running yet; each other waiting key will take a worker
         spare = self.workers - self._running - (len(self._pending) - 1)
         if spare <= 1:
             return self.max_batch_size
-        return min(self.max_batch_size, -(-(len(group) + self._coming) // spare))
+        return min(self.max_batch_size, -(-(len(group) + coming) // spare))
 
     def _fair_locked(self) -> float:
         """Most work (summed cost) one batch may take while other batches run: an even split,
@@ -472,7 +472,7 @@ class MicroBatcher(Generic[K, T, R]):
         queued = sum(item.cost for group in self._pending.values() for item in group)
         return (queued + self._running_cost) / self.workers
 
-    def _take_locked(self, key: K) -> list[_Item[K, T, R]]:
+    def _take_locked(self, key: K, coming: int) -> list[_Item[K, T, R]]:
         """The oldest item of ``key`` plus the items nearest to it in cost, within the size and
         padded-token limits, this worker's share of a burst (:meth:`_share_locked`) and its
         even share under load (:meth:`_fair_locked`)."""
@@ -483,7 +483,7 @@ class MicroBatcher(Generic[K, T, R]):
             rest = sorted(rest, key=lambda i: (abs(i.cost - anchor.cost), i.seq))
         batch = [anchor]
         longest = work = anchor.cost
-        limit = self._share_locked(group)
+        limit = self._share_locked(group, coming)
         fair = self._fair_locked()
         evened = False  # cut by the even share of the work under load
         for item in rest:
