@@ -95,7 +95,8 @@ def begin_call(
 class HookedPipeline(Pipeline):
     """The real pipeline with a hook before each brief: a subclass's :meth:`before_brief` may
     record the brief, slow it down (:meth:`wait`), hold it or make it fail; the real brief
-    follows unless the hook raises."""
+    follows unless the hook raises. The hook runs inside the brief, as the pipeline counts it
+    (a held brief is a call in progress for the models it may use)."""
 
     def __init__(self, settings: Settings, **parts: Any) -> None:
         super().__init__(settings, **parts)  # parts: the models, as Pipeline takes them
@@ -113,6 +114,8 @@ class HookedPipeline(Pipeline):
             self.cancelled.set()
             raise
 
-    async def brief(self, article: Article, options: BriefOptions, **kw: Any) -> BriefResult:
-        await self.before_brief(article, kw.get("deadline"))
-        return await super().brief(article, options, **kw)
+    async def _brief(
+        self, article: Article, options: BriefOptions, *, deadline: float | None, tenant: str
+    ) -> BriefResult:
+        await self.before_brief(article, deadline)
+        return await super()._brief(article, options, deadline=deadline, tenant=tenant)

@@ -16,14 +16,14 @@ import httpx
 import pytest
 
 from newsbrief.client import Client, DeadlineExceededError, ResourceExhaustedError
-from newsbrief.service.domain import Article, BriefOptions, BriefResult, ModelInfo
+from newsbrief.service.domain import Article, ModelInfo
 from newsbrief.service.models.batching import BatchedTranslator
 from newsbrief.service.models.protocols import Translated
 from newsbrief.service.models.worker import ModelWorker
 from newsbrief.service.pipeline.core import Pipeline
 from newsbrief.service.settings import BatchingSettings, Settings
 from tests.conftest import RunningServer, make_settings
-from tests.fakes import begin_call
+from tests.fakes import HookedPipeline, begin_call
 
 TEXT = (
     "The council approved a new park on Tuesday. It will cost 45 million dollars, said mayor "
@@ -58,7 +58,7 @@ class GatedEngine:
 HELD = "Held story. "
 
 
-class _HeldBriefs(Pipeline):
+class _HeldBriefs(HookedPipeline):
     """The real pipeline whose briefs of articles starting with ``HELD``, once counted as calls
     in progress, wait for ``release``."""
 
@@ -67,11 +67,10 @@ class _HeldBriefs(Pipeline):
         self.held = threading.Event()
         self.release = threading.Event()
 
-    async def _brief(self, article: Article, options: BriefOptions, **kw: Any) -> BriefResult:
+    async def before_brief(self, article: Article, deadline: float | None) -> None:
         if (article.text or "").startswith(HELD):
             self.held.set()
             assert await asyncio.to_thread(self.release.wait, 30), "never released"
-        return await super()._brief(article, options, **kw)
 
 
 def _server(
