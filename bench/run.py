@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.engine_probe import numbered as sentence
 from bench.models import M2M100_418M, NLLB_600M, ensure_models, ensure_nllb
 from bench.server import (
     ForeignLoad,
@@ -138,14 +139,6 @@ def article(i: int) -> str:
 BRIEF_OPTIONS: dict[str, Any] = {"max_sentences": 1, "max_key_points": 1}
 # row 1 translates every brief into both target languages of the mission
 ROW1_LANGUAGES = ["ko", "ms"]
-
-
-def sentence(i: int) -> str:
-    """An English news sentence made unique by ``i`` (LibreTranslate answers a repeat of the
-    previous text of a language pair from memory, newsbrief from its translation cache)."""
-    from bench.engine_probe import numbered
-
-    return numbered(i)
 
 
 def machine(probes: bool = True) -> dict[str, Any]:
@@ -1148,18 +1141,21 @@ def translator_batches(metrics_port: int) -> tuple[float, float]:
     ``newsbrief_model_batch_size`` histogram on /metrics)."""
     import urllib.request
 
+    from prometheus_client.parser import text_string_to_metric_families
+
     url = f"http://127.0.0.1:{metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as reply:
         text = reply.read().decode()
-    count = total = 0.0
-    for line in text.splitlines():
-        if 'model="translator"' not in line:
-            continue
-        if line.startswith("newsbrief_model_batch_size_count"):
-            count = float(line.split()[-1])
-        elif line.startswith("newsbrief_model_batch_size_sum"):
-            total = float(line.split()[-1])
-    return count, total
+    found = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.labels.get("model") == "translator"
+    }
+    return (
+        found.get("newsbrief_model_batch_size_count", 0.0),
+        found.get("newsbrief_model_batch_size_sum", 0.0),
+    )
 
 
 def default_batch_size(plan: Plan) -> int:
