@@ -302,7 +302,8 @@ def test_http_streams_count_in_the_stream_limit_with_grpc_ones(open_server: Door
         # machine: count once the server handles no stream on either door (its /metrics)
         stream = "/newsbrief.v1.SummarizerService/SummarizeStream"
         deadline = time.monotonic() + 30
-        while _metric(open_server.metrics_port, "newsbrief_requests_in_flight", method=stream):
+        port = open_server.metrics_port
+        while await asyncio.to_thread(_metric, port, "newsbrief_requests_in_flight", method=stream):
             assert time.monotonic() < deadline, "the earlier tests' streams never ended"
             await asyncio.sleep(0.1)
         release = asyncio.Event()
