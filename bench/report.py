@@ -289,9 +289,16 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
         )
         threads = engine.get("threads", 2)
         same = ", the requests' sentences" if engine.get("texts") == "numbered" else ""
+        rounds = _get(engine, "b8", "rounds") or 1
+        timed = (
+            f", each batch of 8 and 16 run once untimed, then the fastest of {rounds} rounds"
+            if rounds > 1
+            else ""
+        )
         out.append(
             f"- The engine alone (CT2 int8, beam {engine.get('beam')}, one process, {threads} "
-            f"thread{'s' if threads != 1 else ''}, as one replica of newsbrief's layout{same}): "
+            f"thread{'s' if threads != 1 else ''}, as one replica of newsbrief's layout{same}"
+            f"{timed}): "
             f"{_f(b1, 1)} tokens/s at batch 1; batching gives {gains} the tokens/s of batch 1. "
             "With beam search every text is already decoded as several hypotheses at once, so "
             "batching texts gains less than with greedy decoding (row 2): this is the most "

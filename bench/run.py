@@ -79,6 +79,8 @@ class Plan:
     call_timeout_s: float = 300.0
     probe_reps: int = 3
     probe_rounds: int = 2
+    # row 6's probe of the engine alone: timed rounds of each batch of 8 and 16 (fastest kept)
+    engine_rounds: int = 3
     overhead_requests: int = 200
     overhead_rounds: int = 3
     extractive_requests: int = 300
@@ -257,7 +259,7 @@ def probe_engine(
         str(beam),
         "--replicas",
         str(replicas),
-    ] + (["--numbered"] if replicas else [])
+    ] + (["--numbered", "--rounds", str(plan.engine_rounds)] if replicas else [])
     env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_OFFLINE": "1"}
     load = ForeignLoad([os.getpid()], children=True)
     done = subprocess.run(
@@ -1385,6 +1387,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Plan, argparse.Namespace]
         plan.cache_requests = 50
         plan.probe_reps = 1
         plan.probe_rounds = 1
+        plan.engine_rounds = 1
         plan.peer_requests = {1: 2, 4: 4, 16: 16}
         plan.peer_brief_requests = {1: 1, 4: 4, 16: 16}
         plan.summary_requests = {1: 1, 4: 4, 16: 16}
