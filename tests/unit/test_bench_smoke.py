@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bench.report import targets, write
+from bench.report import peer_bounds, targets, write
 from bench.run import fewer_workers_win, parse_args, pick_layout
 from tests.harness.load import percentile, run_load
 
@@ -218,3 +218,34 @@ def test_results_json_names_libretranslate_in_the_ratio_keys(tmp_path: Path) -> 
     assert "| first | 14 | 8 | 0 |" in text
     assert "### 6.1 Thread layouts swept" in text and "| newsbrief | 2x1 b8 w2 |" in text
     assert "over the memory cap" in text and "**chosen**" in text
+
+
+def test_the_peer_bound_is_the_engines_own_batching_gain() -> None:
+    """Row 6 states what bounds the ratio over LibreTranslate from costs taken in one process:
+    the engine's batch-1 cost over its cost at the batch a replica holds at 16 clients."""
+    layout = {"inter": 2, "intra": 1, "threads": 4}
+    row = {
+        "layouts": {"newsbrief": {"inter": 2}, "libretranslate": layout},
+        "engine_alone": {
+            "beam": 4,
+            "b1": {"batch": 1, "tokens_per_s": 20.0, "cpu_s_per_text": 0.72},
+            "b8": {"batch": 8, "tokens_per_s": 58.0, "cpu_s_per_text": 0.24},
+            "b16": {"batch": 16, "tokens_per_s": 66.0, "cpu_s_per_text": 0.18},
+        },
+        "libretranslate": {
+            "c1": {"server_cpu_s_per_request": 0.75},
+            "c16": {"server_cpu_s_per_request": 0.80},
+        },
+        "newsbrief": {"c16": {"server_cpu_s_per_request": 0.30}},
+        "sweep": {
+            "libretranslate": [
+                {"layout": {"inter": 1, "intra": 2, "threads": 4}, "c16": {}},
+                {"layout": layout, "c16": {"server_cpu_s_per_request": 0.64}},
+            ]
+        },
+    }
+    lines = [line for line in peer_bounds(row) if "engine's own costs" in line]
+    assert len(lines) == 1
+    assert "1.04x the engine's 0.720 at batch 1" in lines[0]
+    assert "batch-8 cost) is 3.00x" in lines[0]  # 0.72 / 0.24, not batch 16's 4.00x
+    assert "0.640 in the sweep and 0.800 here" in lines[0]
