@@ -329,30 +329,6 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             f"that is at most {_f(cpu_lt / filled)}x, before any serving cost "
             "(gRPC, tokenisation, the hand-over to a worker process)."
         )
-    cpu_lt1 = _num(_get(peer, "c1", "server_cpu_s_per_request"))
-    if cpu_lt1 and filled and per_text["b1"]:
-        sweep_lt = [
-            _num(_get(point, "c16", "server_cpu_s_per_request"))
-            for point in _get(row, "sweep", "libretranslate") or []
-            if point.get("layout") == _get(row, "layouts", "libretranslate")
-        ]
-        moved = (
-            f" (LibreTranslate's own cost per request at 16 clients was {_f(sweep_lt[0], 3)} in "
-            f"the sweep and {_f(cpu_lt, 3)} here, in the same layout)"
-            if sweep_lt and sweep_lt[0] and cpu_lt
-            else ""
-        )
-        out.append(
-            "- The same bound from the engine's own costs, both taken by one probe in one "
-            f"process: LibreTranslate at 1 client spent {_f(cpu_lt1, 3)} CPU-s per request, "
-            f"{_f(cpu_lt1 / per_text['b1'])}x the engine's {_f(per_text['b1'], 3)} at batch 1, so "
-            "it runs each request at about the engine's batch-1 cost, and newsbrief's best at 16 "
-            f"clients is the engine's batch-{16 // inter} cost. The engine's own gain from "
-            f"batching {16 // inter} texts at this beam (its batch-1 cost over its batch-"
-            f"{16 // inter} cost) is {_f(per_text['b1'] / filled)}x: what newsbrief can reach "
-            "over LibreTranslate at 16 clients on these cores. The ratios above divide figures "
-            f"taken at different moments of a shared host{moved}."
-        )
     per_batch = {c: _get(ours, f"c{c}", "texts_per_batch") for c in (1, 4, 16)}
     if per_batch[16]:
         out.append(
@@ -383,6 +359,30 @@ def peer_bounds(row: dict[str, Any]) -> list[str]:
             f"LibreTranslate's {_f(rps_lt, 3)} requests/s at 16 clients. newsbrief's "
             f"`Translate` answered {_f(rps_nb, 3)} requests/s, {_f(100 * rps_nb / ceiling, 0)}% "
             "of what its engine alone does with the same texts in flight."
+        )
+    cpu_lt1 = _num(_get(peer, "c1", "server_cpu_s_per_request"))
+    if cpu_lt1 and filled and per_text["b1"]:
+        sweep_lt = [
+            _num(_get(point, "c16", "server_cpu_s_per_request"))
+            for point in _get(row, "sweep", "libretranslate") or []
+            if point.get("layout") == _get(row, "layouts", "libretranslate")
+        ]
+        moved = (
+            f" (LibreTranslate's own cost per request at 16 clients was {_f(sweep_lt[0], 3)} in "
+            f"the sweep and {_f(cpu_lt, 3)} here, in the same layout)"
+            if sweep_lt and sweep_lt[0] and cpu_lt
+            else ""
+        )
+        out.append(
+            "- The same bound from the engine's own costs, both taken by one probe in one "
+            f"process: LibreTranslate at 1 client spent {_f(cpu_lt1, 3)} CPU-s per request, "
+            f"{_f(cpu_lt1 / per_text['b1'])}x the engine's {_f(per_text['b1'], 3)} at batch 1, so "
+            "it runs each request at about the engine's batch-1 cost, and newsbrief's best at 16 "
+            f"clients is the engine's batch-{16 // inter} cost. The engine's own gain from "
+            f"batching {16 // inter} texts at this beam (its batch-1 cost over its batch-"
+            f"{16 // inter} cost) is {_f(per_text['b1'] / filled)}x: what newsbrief can reach "
+            "over LibreTranslate at 16 clients on these cores. The two ceilings above divide "
+            f"figures taken at different moments of a shared host{moved}."
         )
     peak_nb, peak_lt = _num(ours.get("peak_pss_kb")), _num(peer.get("peak_pss_kb"))
     ready_nb, ready_lt = _num(ours.get("pss_serving_kb")), _num(peer.get("pss_serving_kb"))
