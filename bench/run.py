@@ -56,7 +56,7 @@ from bench.server import (
 )
 from newsbrief.client import AsyncClient
 from tests.harness.load import LoadResult, percentile, run_load
-from tests.harness.server import free_port
+from tests.harness.server import free_port, metric, metrics
 
 log = logging.getLogger("bench")
 _get, _num = report._get, report._num
@@ -1140,23 +1140,11 @@ async def row6(plan: Plan, models: Any, results: dict[str, Any], logs: Path) -> 
 
 def translator_batches(metrics_port: int) -> tuple[float, float]:
     """How many translator batches a server has run, and how many texts they held in all (its
-    ``newsbrief_model_batch_size`` histogram on /metrics)."""
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    url = f"http://127.0.0.1:{metrics_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as reply:
-        text = reply.read().decode()
-    found = {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.labels.get("model") == "translator"
-    }
+    ``newsbrief_model_batch_size`` histogram on /metrics, one scrape)."""
+    samples = metrics(metrics_port)
     return (
-        found.get("newsbrief_model_batch_size_count", 0.0),
-        found.get("newsbrief_model_batch_size_sum", 0.0),
+        metric(samples, "newsbrief_model_batch_size_count", model="translator"),
+        metric(samples, "newsbrief_model_batch_size_sum", model="translator"),
     )
 
 

@@ -12,7 +12,7 @@ The benchmark names its program, port and log (kept), and starts it when it want
                            test_env=False, start=False, **env)
     serving_s = await server.start_async(timeout_s=600)
 
-Also the process-tree helpers (memory, CPU, kill) both use.
+Also the process-tree helpers (memory, CPU, kill) both use, and a reader of a server's /metrics.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
@@ -338,3 +339,29 @@ def process_cpu_s(*pids: int) -> float:
     (a server's worker processes), each counted once; 0 for those gone."""
     members = {m for pid in pids for m in process_tree(pid)}
     return sum(_cpu_ticks(m) for m in members) / CLOCK_TICKS
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def metrics(port: int) -> Samples:
+    """Every sample of the /metrics a server serves on 127.0.0.1:``port``, as
+    {(name, labels): value} (one HTTP request, bounded at 10 s)."""
+    # imported here: a test process that never reads /metrics must not load prometheus_client
+    # (tests check that a server with metrics off imports none of it)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        assert response.status == 200
+        text = response.read().decode("utf-8")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def metric(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``."""
+    want = set(labels.items())
+    return sum(value for (n, got), value in samples.items() if n == name and want <= got)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, RunningServer, make_settings
-from tests.harness.server import free_port
+from tests.harness.server import free_port, metric, metrics
 
 SCRIPT = REPO / "tests" / "integration" / "round_robin_client.js"
 pytestmark = pytest.mark.skipif(
@@ -25,13 +23,10 @@ pytestmark = pytest.mark.skipif(
 
 
 def _served(port: int) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode("utf-8")
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "newsbrief_requests_total" and s.labels["method"].endswith("/Summarize")
+    return metric(
+        metrics(port),
+        "newsbrief_requests_total",
+        method="/newsbrief.v1.SummarizerService/Summarize",
     )
 
 

@@ -9,12 +9,10 @@ import logging
 import re
 import subprocess
 import sys
-import urllib.request
 from typing import Any
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from newsbrief.client import Client, InvalidArgumentError, ResourceExhaustedError
 from newsbrief.service.app import App
@@ -28,29 +26,11 @@ from newsbrief.service.settings import BatchingSettings, Settings
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc
 from tests.conftest import REPO, RunningServer, make_settings
-from tests.harness.server import free_port
+from tests.harness.server import free_port, metric, metrics
 from tests.integration.test_batching_server import TEXT, GatedEngine
 
 SUMMARIZE = "/newsbrief.v1.SummarizerService/Summarize"
 TRANSLATE = "/newsbrief.v1.SummarizerService/Translate"
-
-
-def _scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of /metrics as {(name, labels): value}."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        assert response.status == 200
-        text = response.read().decode("utf-8")
-    out: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return out
-
-
-def _value(samples: dict[Any, float], name: str, **labels: str) -> float:
-    """The sum of the samples of ``name`` whose labels include ``labels``."""
-    want = set(labels.items())
-    return sum(v for (n, got), v in samples.items() if n == name and want <= got)
 
 
 class _TracedServer(RunningServer):
@@ -88,9 +68,9 @@ def test_metrics_move_after_real_calls() -> None:
     ):
         port = server.app.metrics_port
         assert port == settings.metrics_port
-        before = _scrape(port)
-        assert _value(before, "newsbrief_requests_total") == 0
-        assert _value(before, "newsbrief_model_ready", role="translator", model="gated") == 1
+        before = metrics(port)
+        assert metric(before, "newsbrief_requests_total") == 0
+        assert metric(before, "newsbrief_model_ready", role="translator", model="gated") == 1
 
         client.summarize(TEXT)
         client.summarize(TEXT)  # the same article again: from the cache
@@ -102,30 +82,30 @@ def test_metrics_move_after_real_calls() -> None:
         with pytest.raises(ResourceExhaustedError):  # the 7th call of the minute
             client.translate(["One more."], ["ko"], source_language="en")
 
-        after = _scrape(port)
-    assert _value(after, "newsbrief_requests_total", method=SUMMARIZE, code="OK") == 3
-    assert _value(after, "newsbrief_requests_total", method=SUMMARIZE, code="INVALID_ARGUMENT") == 1
-    assert _value(after, "newsbrief_requests_total", method=TRANSLATE, code="OK") == 2
+        after = metrics(port)
+    assert metric(after, "newsbrief_requests_total", method=SUMMARIZE, code="OK") == 3
+    assert metric(after, "newsbrief_requests_total", method=SUMMARIZE, code="INVALID_ARGUMENT") == 1
+    assert metric(after, "newsbrief_requests_total", method=TRANSLATE, code="OK") == 2
     assert (
-        _value(after, "newsbrief_requests_total", method=TRANSLATE, code="RESOURCE_EXHAUSTED") == 1
+        metric(after, "newsbrief_requests_total", method=TRANSLATE, code="RESOURCE_EXHAUSTED") == 1
     )
-    assert _value(after, "newsbrief_quota_rejections_total", transport="grpc") == 1
-    assert _value(after, "newsbrief_request_duration_seconds_count", method=SUMMARIZE) == 4
-    assert _value(after, "newsbrief_request_duration_seconds_sum", method=SUMMARIZE) > 0
-    assert _value(after, "newsbrief_requests_in_flight", method=SUMMARIZE) == 0
+    assert metric(after, "newsbrief_quota_rejections_total", transport="grpc") == 1
+    assert metric(after, "newsbrief_request_duration_seconds_count", method=SUMMARIZE) == 4
+    assert metric(after, "newsbrief_request_duration_seconds_sum", method=SUMMARIZE) > 0
+    assert metric(after, "newsbrief_requests_in_flight", method=SUMMARIZE) == 0
     for stage in ("intake", "brief", "guard", "translate"):
-        assert _value(after, "newsbrief_stage_duration_seconds_count", stage=stage) >= 1, stage
+        assert metric(after, "newsbrief_stage_duration_seconds_count", stage=stage) >= 1, stage
     # the warm-up brief ran before the first scrape; two misses and one hit since
-    assert _value(after, "newsbrief_cache_lookups_total", result="hit") == 1
-    misses = _value(after, "newsbrief_cache_lookups_total", result="miss")
-    assert misses - _value(before, "newsbrief_cache_lookups_total", result="miss") == 2
-    assert _value(after, "newsbrief_cache_entries") >= 2
+    assert metric(after, "newsbrief_cache_lookups_total", result="hit") == 1
+    misses = metric(after, "newsbrief_cache_lookups_total", result="miss")
+    assert misses - metric(before, "newsbrief_cache_lookups_total", result="miss") == 2
+    assert metric(after, "newsbrief_cache_entries") >= 2
     # the brief's translation and the two Translate calls: three model calls, tokens both ways
-    assert _value(after, "newsbrief_model_batch_size_count", model="translator") == 3
-    assert _value(after, "newsbrief_model_batch_size_sum", model="translator") >= 3
-    assert _value(after, "newsbrief_model_tokens_total", model="translator", direction="in") > 0
-    assert _value(after, "newsbrief_model_tokens_total", model="translator", direction="out") > 0
-    assert _value(after, "newsbrief_model_queue_depth", model="translator") == 0
+    assert metric(after, "newsbrief_model_batch_size_count", model="translator") == 3
+    assert metric(after, "newsbrief_model_batch_size_sum", model="translator") >= 3
+    assert metric(after, "newsbrief_model_tokens_total", model="translator", direction="in") > 0
+    assert metric(after, "newsbrief_model_tokens_total", model="translator", direction="out") > 0
+    assert metric(after, "newsbrief_model_queue_depth", model="translator") == 0
 
     # the Grafana dashboard and the autoscaler's adapter query only metrics the server exposes
     exposed = {name for name, _ in after}
@@ -228,10 +208,10 @@ def test_http_calls_are_counted_with_their_transport() -> None:
         url = f"{server.http_url}{SUMMARIZE}"
         assert httpx.post(url, json={"text": TEXT}, timeout=30).status_code == 200
         assert httpx.post(url, json={"text": " "}, timeout=30).status_code == 400
-        after = _scrape(server.app.metrics_port)
+        after = metrics(server.app.metrics_port)
     http = {"transport": "http", "method": SUMMARIZE}
-    assert _value(after, "newsbrief_requests_total", code="OK", **http) == 1
-    assert _value(after, "newsbrief_requests_total", code="INVALID_ARGUMENT", **http) == 1
-    assert _value(after, "newsbrief_request_duration_seconds_count", **http) == 2
-    assert _value(after, "newsbrief_requests_in_flight", **http) == 0
-    assert _value(after, "newsbrief_requests_total", transport="grpc") == 0
+    assert metric(after, "newsbrief_requests_total", code="OK", **http) == 1
+    assert metric(after, "newsbrief_requests_total", code="INVALID_ARGUMENT", **http) == 1
+    assert metric(after, "newsbrief_request_duration_seconds_count", **http) == 2
+    assert metric(after, "newsbrief_requests_in_flight", **http) == 0
+    assert metric(after, "newsbrief_requests_total", transport="grpc") == 0

@@ -14,7 +14,6 @@ import socket
 import struct
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -25,12 +24,12 @@ import httpx
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from prometheus_client.parser import text_string_to_metric_families
 
 from newsbrief.v1 import newsbrief_pb2 as pb
 from newsbrief.v1 import newsbrief_pb2_grpc as pb_grpc
 from tests.conftest import RUN_SUMMARY
 from tests.harness.load import ARTICLE, retry_delay_of
+from tests.harness.server import metric, metrics
 from tests.reliability.doors import (
     ConnectStream,
     DoorServer,
@@ -79,15 +78,7 @@ def open_server() -> Iterator[DoorServer]:
 
 
 def _metric(port: int, name: str, **labels: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    want = set(labels.items())
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == name and want <= set(s.labels.items())
-    )
+    return metric(metrics(port), name, **labels)
 
 
 def _access_code(server: DoorServer, request_id: str, timeout: float = 5.0) -> str:
