@@ -175,16 +175,18 @@ def test_concurrent_briefs_share_model_calls() -> None:
     assert len(engine.calls) < 1 + 3
 
 
-def _translate_over(door: str, server: RunningServer, text: str) -> tuple[str, ...]:
+def _translate_over(
+    door: str, server: RunningServer, text: str, timeout: float = 20
+) -> tuple[str, ...]:
     """``text`` into Korean through one door: gRPC (the client library) or HTTP (Connect JSON);
-    each gives up after 20 s."""
+    each gives up after ``timeout`` seconds (DeadlineExceededError, httpx.TimeoutException)."""
     if door == "grpc":
-        with Client(server.target, timeout=20, retries=0) as client:
+        with Client(server.target, timeout=timeout, retries=0) as client:
             return client.translate([text], ["ko"], source_language="en").translations["ko"]
     reply = httpx.post(
         f"{server.http_url}/newsbrief.v1.SummarizerService/Translate",
         json={"texts": [text], "targetLanguages": ["ko"], "sourceLanguage": "en"},
-        timeout=20,
+        timeout=timeout,
     )
     reply.raise_for_status()
     [translation] = reply.json()["translations"]
@@ -229,15 +231,7 @@ def test_a_call_that_gives_up_leaves_the_count(door: str) -> None:
         held = pool.submit(_translate_over, door, server, "Held.")
         _wait(engine.entered)
         with pytest.raises((DeadlineExceededError, httpx.TimeoutException)):
-            if door == "grpc":
-                with Client(server.target, retries=0) as client:
-                    client.translate(["Gone."], ["ko"], source_language="en", timeout=0.3)
-            else:
-                httpx.post(
-                    f"{server.http_url}/newsbrief.v1.SummarizerService/Translate",
-                    json={"texts": ["Gone."], "targetLanguages": ["ko"], "sourceLanguage": "en"},
-                    timeout=0.3,
-                )
+            _translate_over(door, server, "Gone.", timeout=0.3)
         _until(lambda: batcher.company() == 1, "the call that gave up is still counted", 10)
         engine.hold.clear()
         engine.gate.set()
